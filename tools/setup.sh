@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian package gst-emo needs (idempotent; sudo only when not root), then
+# configures and builds the project into ./build (or $EMO_BUILD_DIR).
+#
+#   tools/setup.sh            install missing packages, configure, build
+#   EMO_JOBS=4 tools/setup.sh build with 4 jobs (default 2)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${EMO_BUILD_DIR:-$here/build}"
+
+packages=(
+  build-essential cmake pkg-config git
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-opencv
+  libgstrtspserver-1.0-dev python3-gst-1.0
+  libopencv-dev libopencv-contrib-dev opencv-data
+  libdlib-dev libdlib-data
+  libsoup-3.0-dev libjson-glib-dev
+  libgtest-dev libgmock-dev
+  python3-skimage
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j "${EMO_JOBS:-2}"
+echo "setup: built in $build"
