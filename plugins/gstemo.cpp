@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// gst-emo: the plugin that registers every element.
+#include <gst/gst.h>
+
+#include "gstemoclassify.h"
+#include "gstemofacedetect.h"
+#include "gstemolandmarks.h"
+#include "gstemooverlay.h"
+
+static gboolean plugin_init(GstPlugin *plugin) {
+  gboolean ret = FALSE;
+  ret |= GST_ELEMENT_REGISTER(emofacedetect, plugin);
+  ret |= GST_ELEMENT_REGISTER(emolandmarks, plugin);
+  ret |= GST_ELEMENT_REGISTER(emoclassify, plugin);
+  ret |= GST_ELEMENT_REGISTER(emooverlay, plugin);
+  return ret;
+}
+
+GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, emo,
+                  "Real-time facial emotion analysis: faces, landmarks, emotions, overlay",
+                  plugin_init, VERSION, "LGPL", "gst-emo", "https://example.invalid/gst-emo")

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// gst-emo: helpers shared by the elements (model errors, default model paths, luma access).
+#pragma once
+
+#include <gst/gst.h>
+#include <gst/video/video.h>
+
+#include <exception>
+#include <string>
+
+#include <opencv2/core/mat.hpp>
+
+/// Posts GST_ELEMENT_ERROR (RESOURCE, NOT_FOUND or OPEN_READ) for a model that could not be
+/// loaded: the message names the path and, when known, the Debian package that ships it.
+void gst_emo_post_model_error(GstElement *element, const std::exception &error);
+
+/// Full path of one of the project's own default models (`name`, e.g. "emotion.yml.gz"):
+/// $GST_EMO_MODEL_DIR/<name> when that variable is set (used by the build tree's tests and
+/// scripts), else <install datadir>/gst-emo/models/<name>.
+std::string gst_emo_default_model_path(const char *name);
+
+/// Wraps the luma of a mapped video frame as an 8-bit single-channel cv::Mat without copying
+/// when the format has a luma plane (GRAY8, I420, NV12) and returns it. For packed YUY2 and
+/// the RGB family it converts into `scratch` (reused across frames) and returns that.
+cv::Mat gst_emo_frame_luma(const GstVideoFrame *frame, cv::Mat &scratch);
+
+/// Caps string of the raw video formats the analysis elements accept.
+#define GST_EMO_ANALYSIS_FORMATS "{ GRAY8, I420, NV12, YUY2, BGR, BGRx, RGB, RGBx, BGRA, RGBA }"
+
+/// RAII guard for GST_OBJECT_LOCK: settings are copied under it once per buffer.
+class GstEmoObjectLock {
+ public:
+  explicit GstEmoObjectLock(gpointer object) : object_(GST_OBJECT(object)) {
+    GST_OBJECT_LOCK(object_);
+  }
+  ~GstEmoObjectLock() { GST_OBJECT_UNLOCK(object_); }
+  GstEmoObjectLock(const GstEmoObjectLock &) = delete;
+  GstEmoObjectLock &operator=(const GstEmoObjectLock &) = delete;
+
+ private:
+  GstObject *object_;
+};
+
+/// RAII guard for gst_video_frame_map()/unmap(). Check ok() before using frame().
+class GstEmoFrameMap {
+ public:
+  GstEmoFrameMap(const GstVideoInfo *info, GstBuffer *buffer, GstMapFlags flags)
+      : ok_(gst_video_frame_map(&frame_, info, buffer, flags)) {}
+  ~GstEmoFrameMap() {
+    if (ok_) gst_video_frame_unmap(&frame_);
+  }
+  GstEmoFrameMap(const GstEmoFrameMap &) = delete;
+  GstEmoFrameMap &operator=(const GstEmoFrameMap &) = delete;
+  bool ok() const { return ok_; }
+  GstVideoFrame *frame() { return &frame_; }
+
+ private:
+  GstVideoFrame frame_{};
+  bool ok_;
+};
