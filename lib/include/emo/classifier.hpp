@@ -12,18 +12,18 @@ namespace emo {
 
 /// One emotion prediction.
 struct Prediction {
-  int class_id = -1;           ///< index into EmotionClassifier::labels()
-  std::string label;           ///< labels()[class_id], e.g. "happiness"
-  float confidence = 0.f;      ///< scores[class_id]: share of the trees that voted for it, [0, 1]
-  std::vector<float> scores;   ///< per-class vote share, same order as labels(), sums to 1
+  int class_id = -1;          ///< index into EmotionClassifier::labels()
+  std::string label;          ///< labels()[class_id], e.g. "happiness"
+  float confidence = 0.f;     ///< scores[class_id]: share of the trees that voted for it, [0, 1]
+  std::vector<float> scores;  ///< per-class vote share, same order as labels(), sums to 1
 };
 
 /// Forest training settings (cv::ml::RTrees).
 struct TrainParams {
-  int trees = 200;           ///< number of trees (the prototype used 200)
-  int max_depth = 20;        ///< maximum tree depth
-  int min_sample_count = 2;  ///< minimum samples in a node to split it
-  int active_vars = 0;       ///< features tried per split; 0 = sqrt(feature count)
+  int trees = 200;              ///< number of trees (the prototype used 200)
+  int max_depth = 20;           ///< maximum tree depth
+  int min_sample_count = 2;     ///< minimum samples in a node to split it
+  int active_vars = 0;          ///< features tried per split; 0 = sqrt(feature count)
   bool balance_classes = true;  ///< weight classes inversely to their frequency (priors)
   int seed = 42;                ///< RNG seed, for reproducible models
 };

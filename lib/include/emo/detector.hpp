@@ -42,7 +42,8 @@ class FaceDetector {
 
   /// Detects faces on an 8-bit single-channel luma image (CV_8UC1, any row stride: a Y plane
   /// of I420/NV12 can be wrapped without copying). Returns boxes in frame pixels, clipped to
-  /// the image, sorted by area, largest first. An empty image gives no faces.
+  /// the image, sorted by area, largest first. An empty image gives no faces; any other pixel
+  /// type throws std::invalid_argument.
   std::vector<Box> detect(const cv::Mat &luma, const DetectorParams &params);
 
  private:

@@ -42,6 +42,8 @@ class Landmarker {
   /// Fits the landmarks of one face. `luma` is an 8-bit single-channel image (CV_8UC1, any
   /// stride), `face` a box in its pixel coordinates (typically from FaceDetector). Returns
   /// num_points() points in the same pixel coordinates; may lie slightly outside the box.
+  /// Throws std::invalid_argument on an empty or non-CV_8UC1 image or an empty box. If the LBF
+  /// back-end cannot fit (a box outside the image), the points are all (0, 0).
   std::vector<Point> fit(const cv::Mat &luma, const Box &face) const;
 
  private:

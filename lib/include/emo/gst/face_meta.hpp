@@ -39,8 +39,8 @@ struct Face {
   GstVideoRegionOfInterestMeta *meta = nullptr;  ///< the region itself (owned by the buffer)
   int id = 0;                                    ///< ROI id, unique in the stream
   Box box;                                       ///< frame pixels
-  std::vector<Point> landmarks;  ///< frame pixels, empty when emolandmarks has not run;
-                                 ///< mapped to the current box if the region was rescaled
+  std::vector<Point> landmarks;       ///< frame pixels, empty when emolandmarks has not run;
+                                      ///< mapped to the current box if the region was rescaled
   std::optional<Prediction> emotion;  ///< set when emoclassify has run
 };
 

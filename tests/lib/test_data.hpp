@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// gst-emo tests: where the test data lives.
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <unistd.h>
+
+namespace emo::test {
+
+/// The shared data directory: $EMO_SHARED_DATA, else $EMO_SOURCE_DIR/../shared/data.
+inline std::string shared_data() {
+  if (const char *d = std::getenv("EMO_SHARED_DATA"); d != nullptr && *d != '\0') return d;
+  if (const char *s = std::getenv("EMO_SOURCE_DIR"); s != nullptr && *s != '\0')
+    return std::string(s) + "/../shared/data";
+  return "/work/shared/data";
+}
+
+/// Public-domain NASA portrait (Debian package python3-skimage): one frontal face.
+inline const char *kAstronaut = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";
+
+/// A fresh, empty directory for one test's temporary files.
+inline std::filesystem::path temp_dir(const std::string &name) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("gst-emo-test-" + name + "-" + std::to_string(static_cast<long>(::getpid())));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace emo::test
