@@ -5,6 +5,15 @@
 
 #include "emo/error.hpp"
 
+/* True when `path` lies in one of the directories the project's own models come from. */
+static bool is_project_model_path(const std::string &path) {
+  const gchar *env = g_getenv("GST_EMO_MODEL_DIR");
+  const std::string dirs[] = {EMO_MODEL_INSTALL_DIR, env && *env ? env : EMO_MODEL_INSTALL_DIR};
+  for (const std::string &dir : dirs)
+    if (path.compare(0, dir.size() + 1, dir + "/") == 0) return true;
+  return false;
+}
+
 void gst_emo_post_model_error(GstElement *element, const std::exception &error) {
   if (const auto *model = dynamic_cast<const emo::ModelError *>(&error)) {
     const std::string &package = model->package();
@@ -13,11 +22,16 @@ void gst_emo_post_model_error(GstElement *element, const std::exception &error) 
                         ("Cannot load model file '%s' (it is shipped by the Debian package '%s')",
                          model->path().c_str(), package.c_str()),
                         ("%s", error.what()));
-    } else {
+    } else if (is_project_model_path(model->path())) {
       GST_ELEMENT_ERROR(element, RESOURCE, NOT_FOUND,
                         ("Cannot load model file '%s' (gst-emo installs its own models with "
                          "'cmake --install')",
                          model->path().c_str()),
+                        ("%s", error.what()));
+    } else {
+      /* A user's own file (e.g. a FacemarkLBF .yaml or a retrained emotion model). */
+      GST_ELEMENT_ERROR(element, RESOURCE, NOT_FOUND,
+                        ("Cannot load model file '%s'", model->path().c_str()),
                         ("%s", error.what()));
     }
     return;

@@ -47,12 +47,12 @@ enum {
 #define DEFAULT_DETECTION_WIDTH 640
 #define DEFAULT_MAX_FACES 0
 
-static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
-    "sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
-static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
-    "src", GST_PAD_SRC, GST_PAD_ALWAYS,
-    GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
 
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread. */
 struct GstEmoFaceDetectState {
@@ -223,8 +223,8 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
   gobject_class->get_property = gst_emo_face_detect_get_property;
   gobject_class->finalize = gst_emo_face_detect_finalize;
 
-  const auto mutable_playing = static_cast<GParamFlags>(
-      G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
+  const auto mutable_playing = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                        GST_PARAM_MUTABLE_PLAYING);
   g_object_class_install_property(
       gobject_class, PROP_MODEL,
       g_param_spec_string("model", "Cascade model",
@@ -246,11 +246,10 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
                        "Overlapping raw detections needed to accept a face (higher = fewer "
                        "false faces)",
                        0, 100, DEFAULT_MIN_NEIGHBORS, mutable_playing));
-  g_object_class_install_property(
-      gobject_class, PROP_MIN_SIZE,
-      g_param_spec_int("min-size", "Minimum face size",
-                       "Smallest face side to detect, in frame pixels", 0, G_MAXINT,
-                       DEFAULT_MIN_SIZE, mutable_playing));
+  g_object_class_install_property(gobject_class, PROP_MIN_SIZE,
+                                  g_param_spec_int("min-size", "Minimum face size",
+                                                   "Smallest face side to detect, in frame pixels",
+                                                   0, G_MAXINT, DEFAULT_MIN_SIZE, mutable_playing));
   g_object_class_install_property(
       gobject_class, PROP_DETECTION_WIDTH,
       g_param_spec_int("detection-width", "Detection width",

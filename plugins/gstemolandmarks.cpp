@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/**
+ * SECTION:element-emolandmarks
+ * @title: emolandmarks
+ *
+ * Fits facial landmarks inside every face region found upstream (a
+ * #GstVideoRegionOfInterestMeta with `roi_type` "face", normally attached by emofacedetect)
+ * and stores them on that region as a "landmarks" parameter structure: `n-points`, `points`
+ * (interleaved x, y in frame pixels), `region` (the box they were fitted in) and `backend`.
+ *
+ * The default model is dlib's 68-point iBUG 300-W shape predictor (an ensemble of regression
+ * trees, shipped by the Debian package libdlib-data); a `.yaml`/`.yml` model selects OpenCV's
+ * FacemarkLBF instead, with however many points that model holds. emoclassify needs the 68
+ * points of the default layout. Fitting runs on 8-bit luma, like emofacedetect.
+ *
+ * The model (about 100 MB for the default) is loaded when the element starts, so going from
+ * READY to PAUSED takes about a second. The element works in place and never changes the
+ * video; frames without faces pass through untouched and are not even mapped.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! emofacedetect ! emolandmarks ! emooverlay ! \
+ *     videoconvert ! autovideosink
+ * ]|
+ */
+#include "gstemolandmarks.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "emo/gst/face_meta.hpp"
+#include "emo/landmarker.hpp"
+#include "gstemocommon.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_emo_landmarks_debug);
+#define GST_CAT_DEFAULT gst_emo_landmarks_debug
+
+enum {
+  PROP_0,
+  PROP_MODEL,
+};
+
+#define DEFAULT_MODEL emo::Landmarker::kDefaultModel
+
+static GstStaticPadTemplate sink_template =
+    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
+                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
+static GstStaticPadTemplate src_template =
+    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
+                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
+
+/* Streaming state: built in start(), dropped in stop(), used only by the streaming thread.
+ * The landmarker is const and held by a shared_ptr so that one loaded model can later be
+ * shared between elements (dlib's fit() is const and thread-safe). */
+struct GstEmoLandmarksState {
+  explicit GstEmoLandmarksState(const std::string &model)
+      : landmarker(std::make_shared<const emo::Landmarker>(model)) {}
+  std::shared_ptr<const emo::Landmarker> landmarker;
+  cv::Mat luma;  // converted luma for packed formats, reused across frames
+};
+
+struct _GstEmoLandmarks {
+  GstVideoFilter parent;
+
+  /* settings, under GST_OBJECT_LOCK */
+  gchar *model;
+
+  /* state */
+  std::unique_ptr<GstEmoLandmarksState> state;
+};
+
+#define gst_emo_landmarks_parent_class parent_class
+G_DEFINE_TYPE(GstEmoLandmarks, gst_emo_landmarks, GST_TYPE_VIDEO_FILTER);
+GST_ELEMENT_REGISTER_DEFINE(emolandmarks, "emolandmarks", GST_RANK_NONE, GST_TYPE_EMO_LANDMARKS);
+
+static gboolean gst_emo_landmarks_start(GstBaseTransform *trans) {
+  GstEmoLandmarks *self = GST_EMO_LANDMARKS(trans);
+  std::string model;
+  {
+    GstEmoObjectLock lock(self);
+    model = self->model ? self->model : "";
+  }
+  try {
+    self->state = std::make_unique<GstEmoLandmarksState>(model);
+  } catch (const std::exception &e) {
+    gst_emo_post_model_error(GST_ELEMENT(self), e);
+    return FALSE;
+  }
+  GST_INFO_OBJECT(self, "loaded %s landmark model %s (%d points)",
+                  self->state->landmarker->backend(), model.c_str(),
+                  self->state->landmarker->num_points());
+  return TRUE;
+}
+
+static gboolean gst_emo_landmarks_stop(GstBaseTransform *trans) {
+  GST_EMO_LANDMARKS(trans)->state.reset();
+  return TRUE;
+}
+
+static GstFlowReturn gst_emo_landmarks_transform_ip(GstBaseTransform *trans, GstBuffer *buf) {
+  GstEmoLandmarks *self = GST_EMO_LANDMARKS(trans);
+  GstVideoFilter *filter = GST_VIDEO_FILTER(trans);
+  try {
+    std::vector<emo::gst::Face> faces = emo::gst::read_faces(buf);
+    if (faces.empty()) return GST_FLOW_OK;
+
+    GstEmoFrameMap map(&filter->in_info, buf, GST_MAP_READ);
+    if (!map.ok()) {
+      GST_WARNING_OBJECT(self, "cannot map frame, passing it through unanalysed");
+      return GST_FLOW_OK;
+    }
+    cv::Mat luma = gst_emo_frame_luma(map.frame(), self->state->luma);
+    const emo::Landmarker &landmarker = *self->state->landmarker;
+    const emo::Box frame_box(0, 0, luma.cols, luma.rows);
+    const bool lbf = landmarker.backend() == std::string("opencv-lbf");
+    int fitted = 0;
+    for (const emo::gst::Face &face : faces) {
+      /* dlib samples safely outside the image, LBF crops: give it a box inside the frame. */
+      const emo::Box box = lbf ? (face.box & frame_box) : face.box;
+      if ((face.box & frame_box).empty()) {
+        GST_DEBUG_OBJECT(self, "face %d lies outside the frame, skipped", face.id);
+        continue;
+      }
+      const std::vector<emo::Point> points = landmarker.fit(luma, box);
+      /* The LBF back-end reports a failed fit as all points at (0, 0): store nothing. */
+      if (std::all_of(points.begin(), points.end(),
+                      [](const emo::Point &p) { return p.x == 0.f && p.y == 0.f; })) {
+        GST_DEBUG_OBJECT(self, "no landmarks fitted on face %d", face.id);
+        continue;
+      }
+      emo::gst::set_landmarks(face.meta, points, landmarker.backend());
+      ++fitted;
+    }
+    GST_LOG_OBJECT(self, "landmarks on %d of %zu faces at %" GST_TIME_FORMAT, fitted, faces.size(),
+                   GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Landmark fitting failed"), ("%s", e.what()));
+    return GST_FLOW_ERROR;
+  }
+  return GST_FLOW_OK;
+}
+
+static void gst_emo_landmarks_set_property(GObject *object, guint prop_id, const GValue *value,
+                                           GParamSpec *pspec) {
+  GstEmoLandmarks *self = GST_EMO_LANDMARKS(object);
+  GstEmoObjectLock lock(self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_free(self->model);
+      self->model = g_value_dup_string(value);
+      if (!self->model) self->model = g_strdup(DEFAULT_MODEL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+}
+
+static void gst_emo_landmarks_get_property(GObject *object, guint prop_id, GValue *value,
+                                           GParamSpec *pspec) {
+  GstEmoLandmarks *self = GST_EMO_LANDMARKS(object);
+  GstEmoObjectLock lock(self);
+  switch (prop_id) {
+    case PROP_MODEL:
+      g_value_set_string(value, self->model);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+}
+
+static void gst_emo_landmarks_finalize(GObject *object) {
+  GstEmoLandmarks *self = GST_EMO_LANDMARKS(object);
+  g_free(self->model);
+  self->state.~unique_ptr();
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+static void gst_emo_landmarks_init(GstEmoLandmarks *self) {
+  /* GObject zero-fills the instance; construct the C++ members in place. */
+  new (&self->state) std::unique_ptr<GstEmoLandmarksState>();
+  self->model = g_strdup(DEFAULT_MODEL);
+  gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
+  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
+}
+
+static void gst_emo_landmarks_class_init(GstEmoLandmarksClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+
+  GST_DEBUG_CATEGORY_INIT(gst_emo_landmarks_debug, "emolandmarks", 0,
+                          "gst-emo facial landmark fitting");
+
+  gobject_class->set_property = gst_emo_landmarks_set_property;
+  gobject_class->get_property = gst_emo_landmarks_get_property;
+  gobject_class->finalize = gst_emo_landmarks_finalize;
+
+  g_object_class_install_property(
+      gobject_class, PROP_MODEL,
+      g_param_spec_string("model", "Landmark model",
+                          "Path of the landmark model, loaded when the element starts: a dlib "
+                          "shape_predictor .dat file (the default, 68 points, ships with the "
+                          "Debian package libdlib-data) or an OpenCV FacemarkLBF .yaml/.yml file",
+                          DEFAULT_MODEL,
+                          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                   GST_PARAM_MUTABLE_READY)));
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(
+      element_class, "Emotion facial landmarks", "Filter/Analyzer/Video",
+      "Fits facial landmarks (dlib or OpenCV LBF) inside the face regions of each frame",
+      "gst-emo developers");
+
+  trans_class->start = GST_DEBUG_FUNCPTR(gst_emo_landmarks_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR(gst_emo_landmarks_stop);
+  /* Analysis only: map frames read-only, skip GstVideoFilter's read-write frame mapping. */
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_emo_landmarks_transform_ip);
+  trans_class->transform_ip_on_passthrough = FALSE;
+}

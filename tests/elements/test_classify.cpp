@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// emoclassify through GstHarness with a tiny model trained here on synthetic landmarks (the
+// committed default model is checked by the end-to-end pipeline tests).
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "element_test_util.hpp"
+#include "emo/gst/face_meta.hpp"
+#include "emo/landmarker.hpp"
+
+using namespace emo_test;
+
+namespace {
+
+class ClassifyTest : public ::testing::Test {
+ protected:
+  HarnessPtr classify(const std::string &format = "GRAY8") {
+    return make_element_harness("emoclassify", format, tiny_model_path());
+  }
+  // A blank frame with one face carrying synthetic landmarks (smile > 0: "happiness").
+  static BufferPtr face_frame(float smile, GstClockTime pts = 0, size_t points = 68) {
+    BufferPtr buf = make_blank_frame("GRAY8", 512, 512, pts);
+    auto *meta = emo::gst::add_face(buf.get(), emo::Box(40, 50, 130, 150), 3);
+    auto landmarks = synthetic_landmarks(smile);
+    landmarks.resize(points);
+    emo::gst::set_landmarks(meta, landmarks, "dlib-ert");
+    return buf;
+  }
+  static std::optional<emo::Prediction> push_face(GstHarness *h, float smile,
+                                                  GstClockTime pts = 0) {
+    EXPECT_EQ(gst_harness_push(h, face_frame(smile, pts).release()), GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h));
+    const auto faces = emo::gst::read_faces(out.get());
+    EXPECT_EQ(faces.size(), 1u);
+    return faces.empty() ? std::nullopt : faces[0].emotion;
+  }
+};
+
+TEST_F(ClassifyTest, EveryAnalysisFormatNegotiates) {
+  HarnessPtr h = classify();
+  for (const std::string &format : kAnalysisFormats) {
+    SCOPED_TRACE(format);
+    gst_harness_set_src_caps_str(h.get(), video_caps(format).c_str());
+    ASSERT_EQ(gst_harness_push(h.get(), make_blank_frame(format).release()), GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h.get()));
+    ASSERT_TRUE(out);
+  }
+}
+
+TEST_F(ClassifyTest, NonVideoCapsDoNotNegotiate) {
+  HarnessPtr h = classify();
+  gst_harness_set_src_caps_str(h.get(),
+                               "audio/x-raw,format=S16LE,rate=48000,channels=1,"
+                               "layout=interleaved");
+  EXPECT_EQ(gst_harness_push(h.get(), gst_buffer_new_allocate(nullptr, 960, nullptr)),
+            GST_FLOW_NOT_NEGOTIATED);
+}
+
+TEST_F(ClassifyTest, ClassifiesTheDetectedAstronaut) {
+  ASSERT_FALSE(astronaut().empty()) << "astronaut.png (python3-skimage) is missing";
+  ASSERT_TRUE(g_file_test(emo::Landmarker::kDefaultModel, G_FILE_TEST_EXISTS))
+      << emo::Landmarker::kDefaultModel << " (libdlib-data) is missing";
+  HarnessPtr h =
+      make_harness("emofacedetect ! emolandmarks ! emoclassify model=" + tiny_model_path(), "I420");
+  ASSERT_EQ(gst_harness_push(h.get(), make_frame(astronaut(), "I420").release()), GST_FLOW_OK);
+  BufferPtr out(gst_harness_pull(h.get()));
+  const auto faces = emo::gst::read_faces(out.get());
+  ASSERT_EQ(faces.size(), 1u);
+  ASSERT_TRUE(faces[0].emotion);
+  const emo::Prediction &p = *faces[0].emotion;
+  ASSERT_EQ(p.scores.size(), 2u);
+  EXPECT_NEAR(std::accumulate(p.scores.begin(), p.scores.end(), 0.f), 1.f, 1e-4);
+  ASSERT_TRUE(p.class_id == 0 || p.class_id == 1);
+  EXPECT_EQ(p.label, p.class_id == 0 ? "happiness" : "sadness");
+  EXPECT_FLOAT_EQ(p.confidence, p.scores[static_cast<size_t>(p.class_id)]);
+}
+
+TEST_F(ClassifyTest, SyntheticSmileAndFrown) {
+  HarnessPtr h = classify();
+  g_object_set(h->element, "smoothing", 0.0, nullptr);
+  auto happy = push_face(h.get(), 1.f);
+  ASSERT_TRUE(happy);
+  EXPECT_EQ(happy->label, "happiness");
+  EXPECT_GT(happy->confidence, 0.7f);
+  auto sad = push_face(h.get(), -1.f, GST_SECOND / 30);
+  ASSERT_TRUE(sad);
+  EXPECT_EQ(sad->label, "sadness");
+}
+
+TEST_F(ClassifyTest, FacesWithOtherLandmarkCountsAreSkipped) {
+  HarnessPtr h = classify();
+  BufferPtr in = face_frame(1.f, 0, 5);  // as from a 5-point FacemarkLBF model
+  emo::gst::add_face(in.get(), emo::Box(300, 300, 100, 100), 4);  // no landmarks at all
+  ASSERT_EQ(gst_harness_push(h.get(), in.release()), GST_FLOW_OK);
+  BufferPtr out(gst_harness_pull(h.get()));
+  const auto faces = emo::gst::read_faces(out.get());
+  ASSERT_EQ(faces.size(), 2u);
+  EXPECT_FALSE(faces[0].emotion);
+  EXPECT_FALSE(faces[1].emotion);
+}
+
+TEST_F(ClassifyTest, SmoothingFollowsFacesAndResetsOnFlushAndStreamStart) {
+  HarnessPtr h = classify();
+  g_object_set(h->element, "smoothing", 0.95, nullptr);
+  GstClockTime pts = 0;
+  for (int i = 0; i < 5; ++i) push_face(h.get(), 1.f, pts += GST_SECOND / 30);
+  auto lagging = push_face(h.get(), -1.f, pts += GST_SECOND / 30);
+  ASSERT_TRUE(lagging);
+  EXPECT_EQ(lagging->label, "happiness") << "a single frown should not flip a smoothed smile";
+
+  GstSegment segment;
+  gst_segment_init(&segment, GST_FORMAT_TIME);
+  for (GstEvent *reset : {gst_event_new_flush_start(), gst_event_new_stream_start("again")}) {
+    for (int i = 0; i < 5; ++i) push_face(h.get(), 1.f, pts += GST_SECOND / 30);
+    const bool flush = GST_EVENT_TYPE(reset) == GST_EVENT_FLUSH_START;
+    ASSERT_TRUE(gst_harness_push_event(h.get(), reset));
+    if (flush) {
+      ASSERT_TRUE(gst_harness_push_event(h.get(), gst_event_new_flush_stop(TRUE)));
+    }
+    ASSERT_TRUE(gst_harness_push_event(h.get(), gst_event_new_segment(&segment)));
+    auto fresh = push_face(h.get(), -1.f, pts += GST_SECOND / 30);
+    ASSERT_TRUE(fresh);
+    EXPECT_EQ(fresh->label, "sadness") << "after " << (flush ? "flush" : "stream-start");
+  }
+}
+
+TEST_F(ClassifyTest, PostsOneFacesMessagePerFrame) {
+  HarnessPtr h = classify();
+  BusPtr bus(gst_bus_new());
+  gst_element_set_bus(h->element, bus.get());
+  push_face(h.get(), 1.f, GST_SECOND);
+  EXPECT_FALSE(MessagePtr(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ELEMENT)));
+
+  g_object_set(h->element, "post-messages", TRUE, nullptr);
+  push_face(h.get(), 1.f, 2 * GST_SECOND);
+  MessagePtr msg(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ELEMENT));
+  ASSERT_TRUE(msg);
+  EXPECT_FALSE(MessagePtr(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ELEMENT)));
+  const GstStructure *s = gst_message_get_structure(msg.get());
+  EXPECT_TRUE(gst_structure_has_name(s, "emo-faces"));
+  GstClockTime timestamp = 0, stream_time = 0, running_time = 0;
+  EXPECT_TRUE(gst_structure_get_clock_time(s, "timestamp", &timestamp));
+  EXPECT_TRUE(gst_structure_get_clock_time(s, "stream-time", &stream_time));
+  EXPECT_TRUE(gst_structure_get_clock_time(s, "running-time", &running_time));
+  EXPECT_EQ(timestamp, 2 * GST_SECOND);
+  EXPECT_EQ(stream_time, 2 * GST_SECOND);  // the harness's default segment starts at 0
+  EXPECT_EQ(running_time, 2 * GST_SECOND);
+
+  const GValue *faces = gst_structure_get_value(s, "faces");
+  ASSERT_TRUE(faces && GST_VALUE_HOLDS_LIST(faces));
+  ASSERT_EQ(gst_value_list_get_size(faces), 1u);
+  const GstStructure *face = gst_value_get_structure(gst_value_list_get_value(faces, 0));
+  EXPECT_TRUE(gst_structure_has_name(face, "face"));
+  gint id = -1, x = -1, y = -1, width = -1, height = -1;
+  guint landmarks = 0;
+  gdouble confidence = -1;
+  EXPECT_TRUE(gst_structure_get(face, "id", G_TYPE_INT, &id, "x", G_TYPE_INT, &x, "y", G_TYPE_INT,
+                                &y, "width", G_TYPE_INT, &width, "height", G_TYPE_INT, &height,
+                                "landmarks", G_TYPE_UINT, &landmarks, "confidence", G_TYPE_DOUBLE,
+                                &confidence, nullptr));
+  EXPECT_EQ(cv::Rect(x, y, width, height), cv::Rect(40, 50, 130, 150));
+  EXPECT_EQ(id, 3);
+  EXPECT_EQ(landmarks, 68u);
+  EXPECT_STREQ(gst_structure_get_string(face, "label"), "happiness");
+  EXPECT_GT(confidence, 0.5);
+  gst_element_set_bus(h->element, nullptr);
+}
+
+TEST_F(ClassifyTest, FrameWithoutFacesPassesThroughUntouched) {
+  HarnessPtr h = classify("RGBx");
+  const GstClockTime pts = 3 * GST_SECOND;
+  BufferPtr in = make_blank_frame("RGBx", 512, 512, pts);
+  GST_BUFFER_DTS(in.get()) = pts - GST_MSECOND;
+  BufferPtr expected(gst_buffer_copy_deep(in.get()));
+  ASSERT_EQ(gst_harness_push(h.get(), in.release()), GST_FLOW_OK);
+  BufferPtr out(gst_harness_pull(h.get()));
+  EXPECT_TRUE(same_data(out.get(), expected.get()));
+  EXPECT_EQ(count_rois(out.get()), 0);
+  EXPECT_EQ(GST_BUFFER_PTS(out.get()), pts);
+  EXPECT_EQ(GST_BUFFER_DTS(out.get()), pts - GST_MSECOND);
+}
+
+TEST_F(ClassifyTest, DefaultModelFollowsGstEmoModelDir) {
+  ElementPtr element(gst_element_factory_make("emoclassify", nullptr));
+  ASSERT_TRUE(element);
+  gst_object_ref_sink(element.get());
+  gchar *model = nullptr;
+  g_object_get(element.get(), "model", &model, nullptr);
+  const gchar *dir = g_getenv("GST_EMO_MODEL_DIR");
+  if (dir && *dir) {
+    EXPECT_EQ(std::string(model), std::string(dir) + "/emotion.yml.gz");
+  }
+  EXPECT_TRUE(g_str_has_suffix(model, "/emotion.yml.gz")) << model;
+  g_free(model);
+}
+
+TEST_F(ClassifyTest, MissingModelFailsToStartAndNamesThePath) {
+  std::string error;
+  EXPECT_EQ(start_with_model("emoclassify", "/nonexistent/x.xml", error), GST_STATE_CHANGE_FAILURE);
+  EXPECT_NE(error.find("/nonexistent/x.xml"), std::string::npos) << error;
+}
+
+TEST_F(ClassifyTest, ModelOfAnotherFeatureVersionFailsToStart) {
+  gchar *text = nullptr;
+  const std::string plain = temp_dir() + "/tiny.yml";
+  {
+    gsize length = 0;
+    // Re-save uncompressed to edit the header.
+    const auto model = emo::EmotionClassifier::load(tiny_model_path());
+    model.save(plain);
+    ASSERT_TRUE(g_file_get_contents(plain.c_str(), &text, &length, nullptr));
+  }
+  std::string yaml(text);
+  g_free(text);
+  const size_t at = yaml.find("feature_version: 1");
+  ASSERT_NE(at, std::string::npos);
+  yaml.replace(at, 18, "feature_version: 99");
+  const std::string wrong = temp_dir() + "/wrong-version.yml";
+  ASSERT_TRUE(g_file_set_contents(wrong.c_str(), yaml.c_str(), -1, nullptr));
+  std::string error;
+  EXPECT_EQ(start_with_model("emoclassify", wrong, error), GST_STATE_CHANGE_FAILURE);
+  EXPECT_NE(error.find("feature version"), std::string::npos) << error;
+}
+
+TEST_F(ClassifyTest, PropertyChangesWhileStreaming) {
+  HarnessPtr h = classify();
+  GValue smoothing = G_VALUE_INIT, post = G_VALUE_INIT;
+  g_value_init(&smoothing, G_TYPE_DOUBLE);
+  g_value_set_double(&smoothing, 0.8);
+  g_value_init(&post, G_TYPE_BOOLEAN);
+  g_value_set_boolean(&post, TRUE);
+  GstHarnessThread *t1 =
+      gst_harness_stress_property_start_full(h.get(), "smoothing", &smoothing, 50);
+  GstHarnessThread *t2 =
+      gst_harness_stress_property_start_full(h.get(), "post-messages", &post, 50);
+  for (int i = 0; i < 30; ++i) {
+    auto p = push_face(h.get(), i % 2 ? 1.f : -1.f, i * GST_SECOND / 30);
+    EXPECT_TRUE(p) << "frame " << i;
+  }
+  EXPECT_GT(gst_harness_stress_thread_stop(t1), 0u);
+  EXPECT_GT(gst_harness_stress_thread_stop(t2), 0u);
+  g_value_unset(&smoothing);
+  g_value_unset(&post);
+}
+
+}  // namespace

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// emofacedetect through GstHarness: caps, face regions, passthrough, model errors, properties.
+#include <gtest/gtest.h>
+
+#include "element_test_util.hpp"
+#include "emo/gst/face_meta.hpp"
+
+using namespace emo_test;
+
+namespace {
+
+class FaceDetectTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(astronaut().empty()) << "astronaut.png (python3-skimage) is missing";
+  }
+};
+
+TEST_F(FaceDetectTest, EveryAnalysisFormatNegotiates) {
+  for (const std::string &format : kAnalysisFormats) {
+    SCOPED_TRACE(format);
+    HarnessPtr h = make_harness("emofacedetect", format);
+    BufferPtr in = make_frame(astronaut(), format);
+    ASSERT_TRUE(in);
+    ASSERT_EQ(gst_harness_push(h.get(), in.release()), GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h.get()));
+    ASSERT_TRUE(out);
+  }
+}
+
+TEST_F(FaceDetectTest, FindsTheAstronautInCommonFormats) {
+  for (const std::string &format : kDetectFormats) {
+    SCOPED_TRACE(format);
+    HarnessPtr h = make_harness("emofacedetect", format);
+    ASSERT_EQ(gst_harness_push(h.get(), make_frame(astronaut(), format).release()), GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h.get()));
+    ASSERT_TRUE(out);
+    const auto faces = emo::gst::read_faces(out.get());
+    ASSERT_EQ(faces.size(), 1u);
+    EXPECT_EQ(std::string(g_quark_to_string(faces[0].meta->roi_type)), "face");
+    // The face is around x 170..250, y 60..160 in the 512x512 image.
+    const emo::Box &box = faces[0].box;
+    EXPECT_GT(box.width, 60);
+    EXPECT_LT(box.width, 200);
+    EXPECT_NEAR(box.width, box.height, 2);
+    const cv::Point centre(box.x + box.width / 2, box.y + box.height / 2);
+    EXPECT_TRUE(cv::Rect(150, 50, 120, 130).contains(centre)) << box;
+    EXPECT_TRUE(faces[0].landmarks.empty());
+    EXPECT_FALSE(faces[0].emotion);
+  }
+}
+
+TEST_F(FaceDetectTest, IdsAreUniqueInTheStream) {
+  HarnessPtr h = make_harness("emofacedetect", "I420");
+  int last_id = -1;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(
+        gst_harness_push(h.get(), make_frame(astronaut(), "I420", i * GST_SECOND / 30).release()),
+        GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h.get()));
+    const auto faces = emo::gst::read_faces(out.get());
+    ASSERT_EQ(faces.size(), 1u);
+    EXPECT_GT(faces[0].id, last_id);
+    last_id = faces[0].id;
+  }
+}
+
+TEST_F(FaceDetectTest, NonVideoCapsDoNotNegotiate) {
+  HarnessPtr h(gst_harness_new("emofacedetect"));
+  gst_harness_set_src_caps_str(h.get(),
+                               "audio/x-raw,format=S16LE,rate=48000,channels=1,"
+                               "layout=interleaved");
+  EXPECT_EQ(gst_harness_push(h.get(), gst_buffer_new_allocate(nullptr, 960, nullptr)),
+            GST_FLOW_NOT_NEGOTIATED);
+}
+
+TEST_F(FaceDetectTest, UnsupportedVideoFormatDoesNotNegotiate) {
+  HarnessPtr h(gst_harness_new("emofacedetect"));
+  gst_harness_set_src_caps_str(h.get(), video_caps("v210", 64, 64).c_str());
+  GstVideoInfo info;
+  gst_video_info_set_format(&info, GST_VIDEO_FORMAT_v210, 64, 64);
+  EXPECT_EQ(gst_harness_push(h.get(), gst_buffer_new_allocate(nullptr, info.size, nullptr)),
+            GST_FLOW_NOT_NEGOTIATED);
+}
+
+TEST_F(FaceDetectTest, BlankFramePassesThroughUntouched) {
+  for (const char *format : {"GRAY8", "NV12", "BGRx"}) {
+    SCOPED_TRACE(format);
+    HarnessPtr h = make_harness("emofacedetect", format);
+    const GstClockTime pts = 5 * GST_SECOND;
+    BufferPtr in = make_blank_frame(format, 512, 512, pts);
+    GST_BUFFER_DTS(in.get()) = pts - GST_MSECOND;
+    BufferPtr expected(gst_buffer_copy_deep(in.get()));
+    ASSERT_EQ(gst_harness_push(h.get(), in.release()), GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h.get()));
+    ASSERT_TRUE(out);
+    EXPECT_TRUE(same_data(out.get(), expected.get()));
+    EXPECT_EQ(count_rois(out.get()), 0);
+    EXPECT_EQ(GST_BUFFER_PTS(out.get()), pts);
+    EXPECT_EQ(GST_BUFFER_DTS(out.get()), pts - GST_MSECOND);
+  }
+}
+
+TEST_F(FaceDetectTest, FrameWithFaceKeepsItsPixels) {
+  HarnessPtr h = make_harness("emofacedetect", "RGBA");
+  BufferPtr in = make_frame(astronaut(), "RGBA");
+  BufferPtr expected(gst_buffer_copy_deep(in.get()));
+  ASSERT_EQ(gst_harness_push(h.get(), in.release()), GST_FLOW_OK);
+  BufferPtr out(gst_harness_pull(h.get()));
+  EXPECT_EQ(count_rois(out.get()), 1);
+  EXPECT_TRUE(same_data(out.get(), expected.get()));
+}
+
+TEST_F(FaceDetectTest, MissingModelFailsToStartAndNamesPathAndPackage) {
+  std::string error;
+  EXPECT_EQ(start_with_model("emofacedetect", "/nonexistent/x.xml", error),
+            GST_STATE_CHANGE_FAILURE);
+  EXPECT_NE(error.find("/nonexistent/x.xml"), std::string::npos) << error;
+  EXPECT_NE(error.find("opencv-data"), std::string::npos) << error;
+}
+
+TEST_F(FaceDetectTest, PropertiesChangeWhileStreaming) {
+  HarnessPtr h = make_element_harness("emofacedetect", "I420");
+  GValue scale = G_VALUE_INIT;
+  g_value_init(&scale, G_TYPE_DOUBLE);
+  g_value_set_double(&scale, 1.2);
+  GValue width = G_VALUE_INIT;
+  g_value_init(&width, G_TYPE_INT);
+  g_value_set_int(&width, 320);
+  GstHarnessThread *t1 =
+      gst_harness_stress_property_start_full(h.get(), "scale-factor", &scale, 100);
+  GstHarnessThread *t2 =
+      gst_harness_stress_property_start_full(h.get(), "detection-width", &width, 100);
+  const int frames = 15;
+  for (int i = 0; i < frames; ++i) {
+    ASSERT_EQ(
+        gst_harness_push(h.get(), make_frame(astronaut(), "I420", i * GST_SECOND / 30).release()),
+        GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h.get()));
+    ASSERT_TRUE(out);
+    EXPECT_EQ(count_rois(out.get()), 1) << "frame " << i;
+  }
+  EXPECT_GT(gst_harness_stress_thread_stop(t1), 0u);
+  EXPECT_GT(gst_harness_stress_thread_stop(t2), 0u);
+  g_value_unset(&scale);
+  g_value_unset(&width);
+  // The last values set by the stress threads stuck.
+  gdouble scale_now = 0;
+  gint width_now = 0;
+  g_object_get(h->element, "scale-factor", &scale_now, "detection-width", &width_now, nullptr);
+  EXPECT_DOUBLE_EQ(scale_now, 1.2);
+  EXPECT_EQ(width_now, 320);
+}
+
+}  // namespace

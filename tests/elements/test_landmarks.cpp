@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// emolandmarks through GstHarness: caps, landmarks on detected faces, passthrough, model errors.
+#include <gtest/gtest.h>
+
+#include "element_test_util.hpp"
+#include "emo/gst/face_meta.hpp"
+#include "emo/landmarker.hpp"
+
+using namespace emo_test;
+
+namespace {
+
+class LandmarksTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(astronaut().empty()) << "astronaut.png (python3-skimage) is missing";
+    ASSERT_TRUE(g_file_test(emo::Landmarker::kDefaultModel, G_FILE_TEST_EXISTS))
+        << emo::Landmarker::kDefaultModel << " (libdlib-data) is missing";
+  }
+};
+
+// The dlib model takes about a second to load: one harness, renegotiated per format.
+TEST_F(LandmarksTest, EveryAnalysisFormatNegotiates) {
+  HarnessPtr h = make_element_harness("emolandmarks", "GRAY8");
+  for (const std::string &format : kAnalysisFormats) {
+    SCOPED_TRACE(format);
+    gst_harness_set_src_caps_str(h.get(), video_caps(format).c_str());
+    ASSERT_EQ(gst_harness_push(h.get(), make_blank_frame(format).release()), GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h.get()));
+    ASSERT_TRUE(out);
+  }
+}
+
+TEST_F(LandmarksTest, FitsSixtyEightPointsInsideTheDetectedFace) {
+  HarnessPtr h = make_harness("emofacedetect ! emolandmarks", "GRAY8");
+  for (const char *format : {"GRAY8", "I420", "NV12", "YUY2", "BGR", "RGBA"}) {
+    SCOPED_TRACE(format);
+    gst_harness_set_src_caps_str(h.get(), video_caps(format).c_str());
+    ASSERT_EQ(gst_harness_push(h.get(), make_frame(astronaut(), format).release()), GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h.get()));
+    ASSERT_TRUE(out);
+    const auto faces = emo::gst::read_faces(out.get());
+    ASSERT_EQ(faces.size(), 1u);
+    ASSERT_EQ(faces[0].landmarks.size(), 68u);
+    const emo::Box &box = faces[0].box;
+    // Landmarks may stray slightly outside a cascade box (chin, jaw): allow 25 % each side.
+    const cv::Rect2f expanded(box.x - 0.25f * box.width, box.y - 0.25f * box.height,
+                              1.5f * box.width, 1.5f * box.height);
+    for (const emo::Point &p : faces[0].landmarks) EXPECT_TRUE(expanded.contains(p)) << p;
+    // Anatomy: eyes (36-47) above the mouth (48-67), left eye left of the right eye.
+    EXPECT_LT(faces[0].landmarks[36].y, faces[0].landmarks[51].y);
+    EXPECT_LT(faces[0].landmarks[36].x, faces[0].landmarks[45].x);
+    // Stored with the backend name and the region they were fitted in.
+    const GstStructure *s = gst_video_region_of_interest_meta_get_param(faces[0].meta, "landmarks");
+    ASSERT_TRUE(s);
+    EXPECT_STREQ(gst_structure_get_string(s, "backend"), "dlib-ert");
+    EXPECT_FALSE(faces[0].emotion);
+  }
+}
+
+TEST_F(LandmarksTest, FaceOutsideTheFrameIsSkipped) {
+  HarnessPtr h = make_element_harness("emolandmarks", "GRAY8");
+  BufferPtr in = make_frame(astronaut(), "GRAY8");
+  emo::gst::add_face(in.get(), emo::Box(600, 600, 100, 100), 7);  // beyond the 512x512 frame
+  emo::gst::add_face(in.get(), emo::Box(100, 100, 0, 0), 8);      // empty
+  emo::gst::add_face(in.get(), emo::Box(170, 60, 90, 90), 9);
+  ASSERT_EQ(gst_harness_push(h.get(), in.release()), GST_FLOW_OK);
+  BufferPtr out(gst_harness_pull(h.get()));
+  const auto faces = emo::gst::read_faces(out.get());
+  ASSERT_EQ(faces.size(), 3u);
+  EXPECT_TRUE(faces[0].landmarks.empty());
+  EXPECT_TRUE(faces[1].landmarks.empty());
+  EXPECT_EQ(faces[2].landmarks.size(), 68u);
+}
+
+TEST_F(LandmarksTest, NonVideoCapsDoNotNegotiate) {
+  HarnessPtr h(gst_harness_new("emolandmarks"));
+  gst_harness_set_src_caps_str(h.get(),
+                               "audio/x-raw,format=S16LE,rate=48000,channels=1,"
+                               "layout=interleaved");
+  EXPECT_EQ(gst_harness_push(h.get(), gst_buffer_new_allocate(nullptr, 960, nullptr)),
+            GST_FLOW_NOT_NEGOTIATED);
+}
+
+TEST_F(LandmarksTest, BlankFramePassesThroughUntouched) {
+  HarnessPtr h = make_harness("emofacedetect ! emolandmarks", "I420");
+  const GstClockTime pts = 2 * GST_SECOND;
+  BufferPtr in = make_blank_frame("I420", 512, 512, pts);
+  GST_BUFFER_DTS(in.get()) = pts - GST_MSECOND;
+  BufferPtr expected(gst_buffer_copy_deep(in.get()));
+  ASSERT_EQ(gst_harness_push(h.get(), in.release()), GST_FLOW_OK);
+  BufferPtr out(gst_harness_pull(h.get()));
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(same_data(out.get(), expected.get()));
+  EXPECT_EQ(count_rois(out.get()), 0);
+  EXPECT_EQ(GST_BUFFER_PTS(out.get()), pts);
+  EXPECT_EQ(GST_BUFFER_DTS(out.get()), pts - GST_MSECOND);
+}
+
+TEST_F(LandmarksTest, FrameWithFaceKeepsItsPixels) {
+  HarnessPtr h = make_harness("emofacedetect ! emolandmarks", "BGR");
+  BufferPtr in = make_frame(astronaut(), "BGR");
+  BufferPtr expected(gst_buffer_copy_deep(in.get()));
+  ASSERT_EQ(gst_harness_push(h.get(), in.release()), GST_FLOW_OK);
+  BufferPtr out(gst_harness_pull(h.get()));
+  EXPECT_EQ(emo::gst::read_faces(out.get()).at(0).landmarks.size(), 68u);
+  EXPECT_TRUE(same_data(out.get(), expected.get()));
+}
+
+TEST_F(LandmarksTest, MissingModelFailsToStartAndNamesPathAndPackage) {
+  std::string error;
+  EXPECT_EQ(start_with_model("emolandmarks", "/nonexistent/x.xml", error),
+            GST_STATE_CHANGE_FAILURE);
+  EXPECT_NE(error.find("/nonexistent/x.xml"), std::string::npos) << error;
+  EXPECT_NE(error.find("libdlib-data"), std::string::npos) << error;
+}
+
+TEST_F(LandmarksTest, BrokenLbfModelFailsToStart) {
+  const std::string path = temp_dir() + "/broken.yaml";
+  ASSERT_TRUE(g_file_set_contents(path.c_str(), "%YAML:1.0\nnot: a model\n", -1, nullptr));
+  std::string error;
+  EXPECT_EQ(start_with_model("emolandmarks", path, error), GST_STATE_CHANGE_FAILURE);
+  EXPECT_NE(error.find(path), std::string::npos) << error;
+}
+
+// emolandmarks has no property that may change while playing (the model is MUTABLE_READY):
+// stress the base class's "qos" switch to check that streaming and property access coexist.
+TEST_F(LandmarksTest, PropertyChangesWhileStreaming) {
+  HarnessPtr h = make_element_harness("emolandmarks", "NV12");
+  GValue off = G_VALUE_INIT;
+  g_value_init(&off, G_TYPE_BOOLEAN);
+  g_value_set_boolean(&off, FALSE);
+  GstHarnessThread *t = gst_harness_stress_property_start_full(h.get(), "qos", &off, 100);
+  for (int i = 0; i < 10; ++i) {
+    BufferPtr in = make_frame(astronaut(), "NV12", i * GST_SECOND / 30);
+    emo::gst::add_face(in.get(), emo::Box(170, 60, 90, 90), i);
+    ASSERT_EQ(gst_harness_push(h.get(), in.release()), GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h.get()));
+    ASSERT_TRUE(out);
+    EXPECT_EQ(emo::gst::read_faces(out.get()).at(0).landmarks.size(), 68u) << "frame " << i;
+  }
+  EXPECT_GT(gst_harness_stress_thread_stop(t), 0u);
+  g_value_unset(&off);
+}
+
+}  // namespace
