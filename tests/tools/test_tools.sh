@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# End-to-end test of emo-predict and emo-train. Environment (set by CTest): EMO_BUILD_DIR,
+# EMO_SOURCE_DIR, EMO_SHARED_DATA, GST_EMO_MODEL_DIR. EMO_TOOLS_DIR overrides where the
+# binaries are (default $EMO_BUILD_DIR/tools).
+set -euo pipefail
+tools="${EMO_TOOLS_DIR:-$EMO_BUILD_DIR/tools}"
+predict="$tools/emo-predict"
+train="$tools/emo-train"
+data="${EMO_SHARED_DATA:?}"
+astronaut=/usr/lib/python3/dist-packages/skimage/data/astronaut.png
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# 1. One JSON line, one face, 68 landmarks, happiness.
+"$predict" "$astronaut" >"$tmp/out.json" || fail "emo-predict exited $? on $astronaut"
+[ "$(wc -l <"$tmp/out.json")" -eq 1 ] || fail "expected one line: $(cat "$tmp/out.json")"
+python3 - "$tmp/out.json" <<'PY' || fail "bad astronaut output: $(cat "$tmp/out.json")"
+import json, sys
+r = json.loads(open(sys.argv[1]).read())
+faces = r["faces"]
+assert len(faces) == 1, faces
+f = faces[0]
+assert f["landmarks"] == 68, f
+assert f["label"] == "happiness", f
+assert abs(sum(f["scores"].values()) - 1) < 1e-3 and f["confidence"] == max(f["scores"].values())
+assert all(f["box"][k] > 0 for k in ("width", "height"))
+PY
+
+# 2. An unreadable file: an error line and a non-zero exit; the other file still gets its line.
+echo "not an image" >"$tmp/broken.jpg"
+set +e
+"$predict" "$tmp/broken.jpg" "$astronaut" >"$tmp/out2.json" 2>"$tmp/err2"
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "unreadable file: exit status 0"
+python3 - "$tmp/out2.json" "$tmp/broken.jpg" <<'PY' || fail "bad output: $(cat "$tmp/out2.json")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) == 2, lines
+assert lines[0] == {"file": sys.argv[2], "error": "unreadable image"}, lines[0]
+assert len(lines[1]["faces"]) == 1, lines[1]
+PY
+
+# 3. A missing model: exit 2, the path in the message.
+set +e
+"$predict" --model "$tmp/no-such-model.yml.gz" "$astronaut" >/dev/null 2>"$tmp/err3"
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || fail "missing model: exit status $rc, expected 2"
+grep -q "$tmp/no-such-model.yml.gz" "$tmp/err3" || fail "missing model: path not in: $(cat "$tmp/err3")"
+
+# 4. emo-train on a tiny subset (15 happiness + 15 sadness CK+48 crops), then load its model.
+for label in happiness sadness; do
+  mkdir -p "$tmp/data/$label"
+  for f in $(ls "$data/ck48/$label" | head -n 15); do ln -s "$data/ck48/$label/$f" "$tmp/data/$label/$f"; done
+done
+"$train" --output "$tmp/tiny.yml.gz" --whole-image "$tmp/data" --trees 10 --folds 3 \
+  --no-progress >"$tmp/train.out" 2>"$tmp/train.err" || fail "emo-train: $(cat "$tmp/train.err")"
+grep -q "confusion matrix" "$tmp/train.out" || fail "no confusion matrix: $(cat "$tmp/train.out")"
+grep -q "balanced accuracy" "$tmp/train.out" || fail "no balanced accuracy"
+[ -s "$tmp/tiny.yml.gz" ] || fail "no model written"
+"$predict" --model "$tmp/tiny.yml.gz" --whole-image "$data/ck48/happiness/$(ls "$data/ck48/happiness" | tail -n 1)" \
+  >"$tmp/out4.json" || fail "emo-predict cannot use the trained model"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); f=r["faces"][0]; assert f["label"] in ("happiness","sadness") and set(f["scores"])=={"happiness","sadness"}, r' \
+  "$tmp/out4.json" || fail "bad prediction with the tiny model: $(cat "$tmp/out4.json")"
+
+echo "PASS"

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// emo-predict: classifies the emotion of every face in still images; one JSON line per image.
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "dataset.hpp"
+#include "emo/classifier.hpp"
+#include "emo/detector.hpp"
+#include "emo/error.hpp"
+#include "emo/features.hpp"
+#include "emo/landmarker.hpp"
+#include "extract.hpp"
+
+#ifndef EMO_MODEL_INSTALL_DIR
+#define EMO_MODEL_INSTALL_DIR "/usr/local/share/gst-emo/models"
+#endif
+
+using namespace emo_tools;
+
+namespace {
+
+struct Options {
+  gchar *model = nullptr, *landmarks = nullptr, *cascade = nullptr;
+  gboolean whole = FALSE;
+  gint upscale = 288;
+  gdouble inset = 0.05;
+  gchar **files = nullptr;
+  ~Options() { g_free(model), g_free(landmarks), g_free(cascade), g_strfreev(files); }
+};
+
+std::string default_model() {
+  const char *dir = g_getenv("GST_EMO_MODEL_DIR");
+  const std::string base = dir && *dir ? dir : EMO_MODEL_INSTALL_DIR;
+  return base + "/emotion.yml.gz";
+}
+
+// Vote shares are multiples of 1/trees: 4 decimals keep them exact enough and readable.
+double rounded(double v) { return std::round(v * 1e4) / 1e4; }
+
+void add_box(JsonBuilder *b, const emo::Box &box) {
+  json_builder_set_member_name(b, "box");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "x");
+  json_builder_add_int_value(b, box.x);
+  json_builder_set_member_name(b, "y");
+  json_builder_add_int_value(b, box.y);
+  json_builder_set_member_name(b, "width");
+  json_builder_add_int_value(b, box.width);
+  json_builder_set_member_name(b, "height");
+  json_builder_add_int_value(b, box.height);
+  json_builder_end_object(b);
+}
+
+void add_face(JsonBuilder *b, const emo::Box &box, size_t landmarks, const emo::Prediction &p,
+              const std::vector<std::string> &labels) {
+  json_builder_begin_object(b);
+  add_box(b, box);
+  json_builder_set_member_name(b, "landmarks");
+  json_builder_add_int_value(b, static_cast<gint64>(landmarks));
+  json_builder_set_member_name(b, "label");
+  json_builder_add_string_value(b, p.label.c_str());
+  json_builder_set_member_name(b, "confidence");
+  json_builder_add_double_value(b, rounded(p.confidence));
+  json_builder_set_member_name(b, "scores");
+  json_builder_begin_object(b);
+  for (size_t c = 0; c < labels.size() && c < p.scores.size(); ++c) {
+    json_builder_set_member_name(b, labels[c].c_str());
+    json_builder_add_double_value(b, rounded(p.scores[c]));
+  }
+  json_builder_end_object(b);
+  json_builder_end_object(b);
+}
+
+void print_json(JsonBuilder *b) {
+  g_autoptr(JsonNode) root = json_builder_get_root(b);
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  json_generator_set_root(gen, root);
+  g_autofree gchar *text = json_generator_to_data(gen, nullptr);
+  std::printf("%s\n", text);
+  std::fflush(stdout);
+}
+
+void print_error(const std::string &file, const std::string &message) {
+  g_autoptr(JsonBuilder) b = json_builder_new();
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "file");
+  json_builder_add_string_value(b, file.c_str());
+  json_builder_set_member_name(b, "error");
+  json_builder_add_string_value(b, message.c_str());
+  json_builder_end_object(b);
+  print_json(b);
+}
+
+class Predictor {
+ public:
+  explicit Predictor(const Options &o)
+      : model_(emo::EmotionClassifier::load(o.model ? o.model : default_model())),
+        landmarker_(o.landmarks ? o.landmarks : emo::Landmarker::kDefaultModel),
+        whole_(o.whole),
+        upscale_(o.upscale),
+        inset_(o.inset) {
+    if (landmarker_.num_points() != emo::kFeatureLandmarks)
+      throw emo::ModelMismatch(
+          "the landmark model gives " + std::to_string(landmarker_.num_points()) +
+          " points; the emotion model needs " + std::to_string(emo::kFeatureLandmarks));
+    if (!whole_) detector_.emplace(o.cascade ? o.cascade : emo::FaceDetector::kDefaultModel);
+  }
+
+  // Prints the line of one file; false when it could not be read.
+  bool run(const std::string &file) {
+    const cv::Mat gray = read_gray(file);
+    if (gray.empty()) {
+      print_error(file, "unreadable image");
+      return false;
+    }
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "file");
+    json_builder_add_string_value(b, file.c_str());
+    json_builder_set_member_name(b, "faces");
+    json_builder_begin_array(b);
+    if (whole_) {
+      const WholeFace face = prepare_whole_face(gray, upscale_, inset_);
+      classify(b, face.image, face.box, face.original_box);
+    } else {
+      const DetectImage img = prepare_for_detection(gray, upscale_);
+      for (const emo::Box &box : detector_->detect(img.image, emo::DetectorParams{}))
+        classify(b, img.image, box, img.to_input(box));
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    print_json(b);
+    return true;
+  }
+
+ private:
+  void classify(JsonBuilder *b, const cv::Mat &image, const emo::Box &box, const emo::Box &shown) {
+    const std::vector<emo::Point> points = landmarker_.fit(image, box);
+    emo::compute_features(points, features_);
+    add_face(b, shown, points.size(), model_.predict(features_), model_.labels());
+  }
+
+  emo::EmotionClassifier model_;
+  emo::Landmarker landmarker_;
+  std::optional<emo::FaceDetector> detector_;
+  bool whole_;
+  int upscale_;
+  double inset_;
+  std::vector<float> features_;
+};
+
+int run(int argc, char **argv) {
+  Options o;
+  const GOptionEntry entries[] = {
+      {"model", 'm', 0, G_OPTION_ARG_FILENAME, &o.model,
+       "Emotion model (default: $GST_EMO_MODEL_DIR/emotion.yml.gz, else " EMO_MODEL_INSTALL_DIR
+       "/emotion.yml.gz)",
+       "FILE"},
+      {"landmarks-model", 0, 0, G_OPTION_ARG_FILENAME, &o.landmarks,
+       "68-point landmark model (default: dlib's)", "FILE"},
+      {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &o.cascade, "Face detection cascade", "FILE"},
+      {"whole-image", 'w', 0, G_OPTION_ARG_NONE, &o.whole,
+       "Each image is one face crop: no detection", nullptr},
+      {"upscale", 0, 0, G_OPTION_ARG_INT, &o.upscale,
+       "Upscale face crops (--whole-image) and small images to at least N px (default 288)", "N"},
+      {"inset", 0, 0, G_OPTION_ARG_DOUBLE, &o.inset,
+       "With --whole-image: face box inset per side, fraction of the side (default 0.05)", "F"},
+      {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.files, nullptr, "IMAGE..."},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
+  GOptionContext *ctx = g_option_context_new("- classify facial emotions in images");
+  g_option_context_add_main_entries(ctx, entries, nullptr);
+  g_option_context_set_description(
+      ctx,
+      "Prints one JSON line per image. Exit status: 0 all images read, 1 some image could "
+      "not be read,\n2 usage or model error.\n");
+  GError *err = nullptr;
+  const bool parsed = g_option_context_parse(ctx, &argc, &argv, &err);
+  g_option_context_free(ctx);
+  if (!parsed) {
+    g_printerr("emo-predict: %s\n", err->message);
+    g_error_free(err);
+    return 2;
+  }
+  if (!o.files || !*o.files) {
+    g_printerr("emo-predict: no image given (see --help)\n");
+    return 2;
+  }
+  if (o.upscale < 1 || o.inset <= -0.5 || o.inset >= 0.5) {
+    g_printerr("emo-predict: invalid --upscale or --inset\n");
+    return 2;
+  }
+  std::unique_ptr<Predictor> predictor;
+  try {
+    predictor = std::make_unique<Predictor>(o);
+  } catch (const emo::ModelError &e) {
+    g_printerr("emo-predict: %s\n", e.what());
+    return 2;
+  } catch (const emo::ModelMismatch &e) {
+    g_printerr("emo-predict: %s\n", e.what());
+    return 2;
+  }
+  int status = 0;
+  for (gchar **f = o.files; *f; ++f) {
+    try {
+      if (!predictor->run(*f)) status = 1;
+    } catch (const std::exception &e) {
+      print_error(*f, e.what());
+      status = 1;
+    }
+  }
+  return status;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception &e) {
+    g_printerr("emo-predict: error: %s\n", e.what());
+    return 1;
+  }
+}

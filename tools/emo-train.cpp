@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// emo-train: trains a gst-emo emotion model (random forest over landmark features) from
+// labelled image folders, reports identity-grouped cross-validation, saves the model.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <glib.h>
+
+#include "dataset.hpp"
+#include "emo/classifier.hpp"
+#include "emo/error.hpp"
+#include "emo/features.hpp"
+#include "evaluate.hpp"
+#include "extract.hpp"
+#include "training.hpp"
+
+using namespace emo_tools;
+
+namespace {
+
+struct Options {
+  gchar *output = nullptr, *labels = nullptr, *cache = nullptr;
+  gchar *landmarks = nullptr, *cascade = nullptr;
+  gchar **whole = nullptr, **detect = nullptr, **maps = nullptr;
+  gint trees = 200, max_depth = 20, min_samples = 2, active_vars = 0, folds = 5, seed = 42;
+  gint threads = 2, upscale = 288;
+  gdouble inset = 0.05;
+  gboolean no_balance = FALSE, oversample = FALSE, no_progress = FALSE;
+  ~Options() {
+    g_free(output), g_free(labels), g_free(cache), g_free(landmarks), g_free(cascade);
+    g_strfreev(whole), g_strfreev(detect), g_strfreev(maps);
+  }
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int run(int argc, char **argv) {
+  Options o;
+  const GOptionEntry entries[] = {
+      {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output, "Write the model here (.yml.gz)",
+       "FILE"},
+      {"whole-image", 'w', 0, G_OPTION_ARG_FILENAME_ARRAY, &o.whole,
+       "Folder of <label>/<face crop> images (repeatable)", "DIR"},
+      {"detect", 'd', 0, G_OPTION_ARG_FILENAME_ARRAY, &o.detect,
+       "Folder of <label>/<photo> images; the largest detected face is used (repeatable)", "DIR"},
+      {"labels", 'l', 0, G_OPTION_ARG_STRING, &o.labels,
+       "Classes to use, in this order (after --map); default: every folder label", "A,B,..."},
+      {"map", 'm', 0, G_OPTION_ARG_STRING_ARRAY, &o.maps,
+       "Rename/merge folder labels, e.g. happiness=HAPPY,sadness=SAD", "from=TO,..."},
+      {"trees", 't', 0, G_OPTION_ARG_INT, &o.trees, "Number of trees (default 200)", "N"},
+      {"max-depth", 0, 0, G_OPTION_ARG_INT, &o.max_depth, "Maximum tree depth (default 20)", "N"},
+      {"min-samples", 0, 0, G_OPTION_ARG_INT, &o.min_samples,
+       "Minimum samples to split a node (default 2)", "N"},
+      {"active-vars", 0, 0, G_OPTION_ARG_INT, &o.active_vars,
+       "Features tried per split (default 0 = sqrt of the feature count)", "N"},
+      {"folds", 'k', 0, G_OPTION_ARG_INT, &o.folds,
+       "Identity-grouped cross-validation folds (default 5; 0 = none)", "K"},
+      {"no-balance", 0, 0, G_OPTION_ARG_NONE, &o.no_balance,
+       "Do not weight classes inversely to their frequency (priors)", nullptr},
+      {"oversample", 0, 0, G_OPTION_ARG_NONE, &o.oversample,
+       "Replicate samples of smaller classes up to the largest class's count", nullptr},
+      {"seed", 0, 0, G_OPTION_ARG_INT, &o.seed, "Random seed (default 42)", "N"},
+      {"cache", 'c', 0, G_OPTION_ARG_FILENAME, &o.cache,
+       "Feature cache file (cv::FileStorage, e.g. features.yml.gz): skips landmark fitting of "
+       "images already seen with the same settings",
+       "FILE"},
+      {"threads", 'j', 0, G_OPTION_ARG_INT, &o.threads, "Worker threads (default 2)", "N"},
+      {"upscale", 0, 0, G_OPTION_ARG_INT, &o.upscale,
+       "Upscale face crops (--whole-image) and small --detect images to at least N px (default "
+       "288)",
+       "N"},
+      {"inset", 0, 0, G_OPTION_ARG_DOUBLE, &o.inset,
+       "Whole-image crops: face box inset per side, fraction of the side (default 0.05)", "F"},
+      {"landmarks-model", 0, 0, G_OPTION_ARG_FILENAME, &o.landmarks,
+       "68-point landmark model (default: dlib's)", "FILE"},
+      {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &o.cascade, "Face detection cascade", "FILE"},
+      {"no-progress", 0, 0, G_OPTION_ARG_NONE, &o.no_progress, "No progress bar", nullptr},
+      {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
+  GOptionContext *ctx = g_option_context_new("- train a gst-emo emotion model");
+  g_option_context_add_main_entries(ctx, entries, nullptr);
+  g_option_context_set_description(
+      ctx,
+      "Each DIR holds one sub-folder per label. Cross-validation folds never split an "
+      "identity:\nCK+ 'S010_004_00000017.png' -> 'S010'; LFW-style 'First_Last_0001.jpg' -> "
+      "'First_Last'\n(trailing _<digits> and extension removed); otherwise the file name.\n");
+  GError *err = nullptr;
+  const bool parsed = g_option_context_parse(ctx, &argc, &argv, &err);
+  g_option_context_free(ctx);
+  if (!parsed) {
+    g_printerr("emo-train: %s\n", err->message);
+    g_error_free(err);
+    return 2;
+  }
+  if (!o.whole && !o.detect) {
+    g_printerr("emo-train: give at least one --whole-image or --detect folder (see --help)\n");
+    return 2;
+  }
+  if (o.trees < 1 || o.max_depth < 1 || o.folds < 0 || o.threads < 1 || o.upscale < 1 ||
+      o.inset <= -0.5 || o.inset >= 0.5) {
+    g_printerr("emo-train: invalid numeric option (see --help)\n");
+    return 2;
+  }
+
+  LabelMap map;
+  std::string error;
+  for (gchar **m = o.maps; m && *m; ++m) {
+    if (!parse_label_map(*m, map, error)) {
+      g_printerr("emo-train: %s\n", error.c_str());
+      return 2;
+    }
+  }
+  const std::vector<std::string> wanted =
+      o.labels ? split_list(o.labels) : std::vector<std::string>{};
+
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<Sample> samples;
+  int excluded = 0;
+  for (gchar **d = o.whole; d && *d; ++d) {
+    auto s = scan_folder(*d, true, map, wanted, excluded);
+    samples.insert(samples.end(), s.begin(), s.end());
+  }
+  for (gchar **d = o.detect; d && *d; ++d) {
+    auto s = scan_folder(*d, false, map, wanted, excluded);
+    samples.insert(samples.end(), s.begin(), s.end());
+  }
+  if (samples.empty()) {
+    g_printerr("emo-train: no images found\n");
+    return 1;
+  }
+
+  ExtractSettings es;
+  if (o.landmarks) es.landmarks_model = o.landmarks;
+  if (o.cascade) es.cascade = o.cascade;
+  es.upscale = o.upscale, es.inset = o.inset, es.threads = o.threads, es.progress = !o.no_progress;
+  g_printerr("extracting features of %zu images...\n", samples.size());
+  const Extraction ex = extract_features(samples, es, o.cache ? o.cache : "");
+  const double t_extract = seconds_since(t0);
+
+  // Classes: --labels order, else sorted folder labels.
+  std::vector<std::string> labels = wanted;
+  if (labels.empty()) {
+    for (const auto &s : samples) labels.push_back(s.label);
+    std::sort(labels.begin(), labels.end());
+    labels.erase(std::unique(labels.begin(), labels.end()), labels.end());
+  }
+  const int nc = static_cast<int>(labels.size());
+  std::vector<int> used_w(nc), used_d(nc), no_face(nc), unreadable(nc);
+  Dataset d;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    const int c = static_cast<int>(std::find(labels.begin(), labels.end(), samples[i].label) -
+                                   labels.begin());
+    if (ex.status[i] == kUnreadable) {
+      ++unreadable[c];
+      continue;
+    }
+    if (ex.status[i] == kNoFace) {
+      ++no_face[c];
+      continue;
+    }
+    ++(samples[i].whole_image ? used_w : used_d)[c];
+    d.x.push_back(ex.features.row(static_cast<int>(i)));
+    d.y.push_back(c);
+    d.groups.push_back(samples[i].group);
+    d.whole.push_back(samples[i].whole_image);
+  }
+  std::printf("%-12s %11s %8s %8s %10s\n", "class", "whole-image", "detect", "no face",
+              "unreadable");
+  int tot[4] = {0, 0, 0, 0};
+  for (int c = 0; c < nc; ++c) {
+    std::printf("%-12s %11d %8d %8d %10d\n", labels[c].c_str(), used_w[c], used_d[c], no_face[c],
+                unreadable[c]);
+    tot[0] += used_w[c], tot[1] += used_d[c], tot[2] += no_face[c], tot[3] += unreadable[c];
+  }
+  std::printf("%-12s %11d %8d %8d %10d\n", "total", tot[0], tot[1], tot[2], tot[3]);
+  auto ids = d.groups;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::printf(
+      "%zu identities; %d images of other labels excluded; %d from cache; "
+      "features took %.1f s\n",
+      ids.size(), excluded, ex.from_cache, t_extract);
+  for (int c = 0; c < nc; ++c) {
+    if (used_w[c] + used_d[c] == 0) {
+      g_printerr("emo-train: class '%s' has no usable sample\n", labels[c].c_str());
+      return 1;
+    }
+  }
+
+  TrainSetup setup;
+  emo::TrainParams &params = setup.params;
+  params.trees = o.trees, params.max_depth = o.max_depth, params.min_sample_count = o.min_samples;
+  params.active_vars = o.active_vars, params.balance_classes = !o.no_balance, params.seed = o.seed;
+  setup.oversample = o.oversample;
+  std::printf(
+      "forest: %d trees, max depth %d, min samples %d, active vars %d, priors %s, "
+      "oversampling %s\n",
+      params.trees, params.max_depth, params.min_sample_count, params.active_vars,
+      params.balance_classes ? "balanced" : "none", setup.oversample ? "yes" : "no");
+
+  if (o.folds >= 2) {
+    const auto t1 = std::chrono::steady_clock::now();
+    Confusion cm(nc), whole_cm(nc), detect_cm(nc);
+    cross_validate(d, labels, o.folds, setup, o.threads, cm, whole_cm, detect_cm);
+    std::printf("\n%d-fold cross-validation grouped by identity (%.1f s):\n", o.folds,
+                seconds_since(t1));
+    cm.print(labels);
+    if (whole_cm.total() && detect_cm.total()) {
+      std::printf("whole-image samples: accuracy %.3f, balanced accuracy %.3f\n",
+                  whole_cm.accuracy(), whole_cm.balanced_accuracy());
+      std::printf("detected-face samples: accuracy %.3f, balanced accuracy %.3f\n",
+                  detect_cm.accuracy(), detect_cm.balanced_accuracy());
+    }
+  }
+
+  if (!o.output) {
+    g_printerr("emo-train: no --output: the final model is not trained\n");
+    return 0;
+  }
+  const auto t2 = std::chrono::steady_clock::now();
+  const auto model = train_on(d, {}, labels, setup);
+  model.save(o.output);
+  std::printf("\nfinal model: %d samples, trained in %.1f s, saved to %s (total %.1f s)\n",
+              d.x.rows, seconds_since(t2), o.output, seconds_since(t0));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  try {
+    return run(argc, argv);
+  } catch (const emo::ModelError &e) {
+    g_printerr("emo-train: %s\n", e.what());
+    return 2;
+  } catch (const std::exception &e) {
+    g_printerr("emo-train: error: %s\n", e.what());
+    return 1;
+  }
+}

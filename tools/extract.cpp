@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include "extract.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <glib.h>
+#include <opencv2/core/persistence.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "emo/error.hpp"
+#include "emo/features.hpp"
+
+namespace emo_tools {
+
+namespace {
+
+std::string sample_key(const Sample &s, const ExtractSettings &set) {
+  if (!s.whole_image) return "D" + std::to_string(set.upscale) + ":" + s.path;
+  return "W" + std::to_string(set.upscale) + "/" + cv::format("%.3f", set.inset) + ":" + s.path;
+}
+
+std::string cache_signature(const ExtractSettings &set) {
+  return "features-v" + std::to_string(emo::kFeatureVersion) + "|" + set.landmarks_model + "|" +
+         set.cascade;
+}
+
+struct Cache {
+  std::unordered_map<std::string, int> index;
+  std::vector<std::string> keys;
+  std::vector<int> status;
+  cv::Mat features;
+
+  void load(const std::string &path, const std::string &signature) {
+    if (path.empty() || !std::filesystem::exists(path)) return;
+    cv::FileStorage fs(path, cv::FileStorage::READ);
+    if (!fs.isOpened() || (std::string)fs["signature"] != signature) {
+      g_printerr("warning: ignoring cache %s (other landmark model or feature version)\n",
+                 path.c_str());
+      return;
+    }
+    fs["keys"] >> keys;
+    fs["status"] >> status;
+    fs["features"] >> features;
+    if (status.size() != keys.size() || features.rows != static_cast<int>(keys.size())) {
+      keys.clear(), status.clear(), features.release();
+      return;
+    }
+    for (size_t i = 0; i < keys.size(); ++i) index[keys[i]] = static_cast<int>(i);
+  }
+
+  void add(const std::string &key, int st, const cv::Mat &row) {
+    if (index.count(key)) return;
+    index[key] = static_cast<int>(keys.size());
+    keys.push_back(key);
+    status.push_back(st);
+    features.push_back(row);
+  }
+
+  void save(const std::string &path, const std::string &signature) const {
+    cv::FileStorage fs(path, cv::FileStorage::WRITE);
+    if (!fs.isOpened()) {
+      g_printerr("warning: cannot write cache %s\n", path.c_str());
+      return;
+    }
+    fs << "signature" << signature << "keys" << keys << "status" << status << "features"
+       << features;
+  }
+};
+
+class Progress {
+ public:
+  Progress(int total, bool enabled) : total_(total), enabled_(enabled && total > 0) {}
+  void step() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++done_;
+    const int pct = 100 * done_ / total_;
+    if (enabled_ && (pct != last_pct_ || done_ == total_)) draw(pct);
+  }
+  void warn(const std::string &msg) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (enabled_) g_printerr("\r%-60s\r", "");
+    g_printerr("warning: %s\n", msg.c_str());
+    if (enabled_ && done_ > 0) draw(100 * done_ / total_);
+  }
+  void finish() {
+    if (enabled_) g_printerr("\n");
+  }
+
+ private:
+  void draw(int pct) {
+    constexpr int kWidth = 30;
+    const int fill = pct * kWidth / 100;
+    g_printerr("\r[%s%s] %d/%d %3d%%", std::string(fill, '#').c_str(),
+               std::string(kWidth - fill, ' ').c_str(), done_, total_, pct);
+    last_pct_ = pct;
+  }
+  std::mutex mutex_;
+  int total_, done_ = 0, last_pct_ = -1;
+  bool enabled_;
+};
+
+}  // namespace
+
+cv::Mat read_gray(const std::string &path) {
+  try {
+    return cv::imread(path, cv::IMREAD_GRAYSCALE);
+  } catch (const cv::Exception &) {
+    return {};
+  }
+}
+
+Extraction extract_features(const std::vector<Sample> &samples, const ExtractSettings &settings,
+                            const std::string &cache_path) {
+  const std::string signature = cache_signature(settings);
+  Cache cache;
+  cache.load(cache_path, signature);
+
+  Extraction out;
+  const int n = static_cast<int>(samples.size());
+  out.features = cv::Mat::zeros(n, emo::kFeatureLength, CV_32F);
+  out.status.assign(n, kOk);
+  std::vector<int> todo;
+  for (int i = 0; i < n; ++i) {
+    auto it = cache.index.find(sample_key(samples[i], settings));
+    if (it == cache.index.end()) {
+      todo.push_back(i);
+      continue;
+    }
+    out.status[i] = cache.status[it->second];
+    cache.features.row(it->second).copyTo(out.features.row(i));
+    ++out.from_cache;
+  }
+  if (todo.empty()) return out;
+
+  const emo::Landmarker landmarker(settings.landmarks_model);
+  if (landmarker.num_points() != emo::kFeatureLandmarks) {
+    throw emo::ModelMismatch(
+        settings.landmarks_model + " gives " + std::to_string(landmarker.num_points()) +
+        " landmarks; the emotion features need " + std::to_string(emo::kFeatureLandmarks));
+  }
+  const bool need_detector =
+      std::any_of(todo.begin(), todo.end(), [&](int i) { return !samples[i].whole_image; });
+  if (need_detector) emo::FaceDetector check(settings.cascade);  // fail early, in this thread
+
+  Progress progress(static_cast<int>(todo.size()), settings.progress);
+  // One sample: fills out.status[i] and out.features.row(i).
+  auto process = [&](const Sample &s, int i, emo::FaceDetector *detector) {
+    std::vector<float> feats;
+    const cv::Mat gray = read_gray(s.path);
+    if (gray.empty()) {
+      out.status[i] = kUnreadable;
+      progress.warn("skipping " + s.path + ": unreadable");
+      return;
+    }
+    if (s.whole_image) {
+      const WholeFace face = prepare_whole_face(gray, settings.upscale, settings.inset);
+      emo::compute_features(landmarker.fit(face.image, face.box), feats);
+    } else {
+      const DetectImage img = prepare_for_detection(gray, settings.upscale);
+      const auto boxes = detector->detect(img.image, settings.detector);
+      if (boxes.empty()) {
+        out.status[i] = kNoFace;
+        progress.warn("skipping " + s.path + ": no face found");
+        return;
+      }
+      emo::compute_features(landmarker.fit(img.image, boxes.front()), feats);
+    }
+    std::copy(feats.begin(), feats.end(), out.features.ptr<float>(i));
+  };
+  std::atomic<size_t> next{0};
+  auto worker = [&]() {
+    std::unique_ptr<emo::FaceDetector> detector;
+    if (need_detector) detector = std::make_unique<emo::FaceDetector>(settings.cascade);
+    for (size_t k = next++; k < todo.size(); k = next++) {
+      const int i = todo[k];
+      try {
+        process(samples[i], i, detector.get());
+      } catch (const std::exception &e) {
+        out.status[i] = kNoFace;
+        progress.warn("skipping " + samples[i].path + ": " + e.what());
+      }
+      progress.step();
+    }
+  };
+  const int nthreads = std::max(1, std::min<int>(settings.threads, todo.size()));
+  std::vector<std::thread> pool;
+  for (int t = 1; t < nthreads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto &t : pool) t.join();
+  progress.finish();
+
+  if (!cache_path.empty()) {
+    for (int i : todo)
+      cache.add(sample_key(samples[i], settings), out.status[i], out.features.row(i));
+    cache.save(cache_path, signature);
+  }
+  return out;
+}
+
+}  // namespace emo_tools
