@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <gst/video/gstvideofilter.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_EMO_OVERLAY (gst_emo_overlay_get_type())
+G_DECLARE_FINAL_TYPE(GstEmoOverlay, gst_emo_overlay, GST, EMO_OVERLAY, GstVideoFilter)
+
+GST_ELEMENT_REGISTER_DECLARE(emooverlay);
+
+G_END_DECLS
