@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "element_test_util.hpp"
+#include "emo/features.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/landmarker.hpp"
 
@@ -213,9 +214,10 @@ TEST_F(ClassifyTest, ModelOfAnotherFeatureVersionFailsToStart) {
   }
   std::string yaml(text);
   g_free(text);
-  const size_t at = yaml.find("feature_version: 1");
+  const std::string version = "feature_version: " + std::to_string(emo::kFeatureVersion);
+  const size_t at = yaml.find(version);
   ASSERT_NE(at, std::string::npos);
-  yaml.replace(at, 18, "feature_version: 99");
+  yaml.replace(at, version.size(), "feature_version: 99");
   const std::string wrong = temp_dir() + "/wrong-version.yml";
   ASSERT_TRUE(g_file_set_contents(wrong.c_str(), yaml.c_str(), -1, nullptr));
   std::string error;
