@@ -1,0 +1,47 @@
+# shellcheck shell=bash disable=SC2034  # its variables are used by the tests sourcing it
+# Sourced by the pipeline tests: strict mode, the environment CTest gives (with defaults for a
+# manual run from the source tree), a temporary directory removed on exit and small helpers.
+set -euo pipefail
+EMO_SOURCE_DIR="${EMO_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+EMO_SHARED_DATA="${EMO_SHARED_DATA:-$EMO_SOURCE_DIR/../shared/data}"
+# GST_PLUGIN_PATH and GST_EMO_MODEL_DIR: CTest's, else the defaults of the pipelines/ scripts.
+# shellcheck source=pipelines/env.sh
+source "$EMO_SOURCE_DIR/pipelines/env.sh"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+test_name="$(basename "$0" .sh)"
+
+fail() {
+  echo "FAIL $test_name: $*" >&2
+  exit 1
+}
+note() { echo "$test_name: $*"; }
+
+# summarize [--json] MESSAGES: pipelines/summarize-messages.py over `gst-launch-1.0 -m` output.
+summarize() { python3 "$EMO_SOURCE_DIR/pipelines/summarize-messages.py" "$@"; }
+
+# run_logged LOG CMD...: runs CMD with stdout and stderr into LOG; shows LOG's tail on failure.
+run_logged() {
+  local log="$1" rc=0
+  shift
+  "$@" >"$log" 2>&1 || rc=$?
+  if [ "$rc" -ne 0 ]; then
+    tail -n 20 "$log" >&2
+    fail "exit code $rc: $*"
+  fi
+}
+
+# raw_frames FILE OUT.rgb: decodes FILE's video to packed RGB in OUT.rgb; prints "W H FRAMES".
+raw_frames() {
+  gst-launch-1.0 -v filesrc location="$1" ! decodebin ! videoconvert ! \
+    video/x-raw,format=RGB ! filesink location="$2" >"$tmp/raw.log" 2>&1 ||
+    fail "cannot decode $1: $(grep -A1 ERROR "$tmp/raw.log" | head -2)"
+  python3 - "$tmp/raw.log" "$2" <<'PY'
+import os, re, sys
+caps = [l for l in open(sys.argv[1]) if 'GstFileSink' in l and 'caps = video/x-raw' in l][-1]
+w = int(re.search(r'width=\(int\)(\d+)', caps).group(1))
+h = int(re.search(r'height=\(int\)(\d+)', caps).group(1))
+size = os.path.getsize(sys.argv[2])
+print(w, h, size // (w * h * 3))
+PY
+}

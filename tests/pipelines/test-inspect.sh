@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# gst-inspect-1.0 finds the plugin and each of its four elements, with their properties.
+set -euo pipefail
+# shellcheck source=tests/pipelines/lib.sh
+source "$(dirname "$0")/lib.sh"
+declare -A props=(
+  [emofacedetect]="model scale-factor min-neighbors min-size detection-width max-faces"
+  [emolandmarks]="model"
+  [emoclassify]="model post-messages"
+  [emooverlay]="draw-boxes draw-landmarks draw-labels line-width"
+)
+run_logged "$tmp/plugin.txt" gst-inspect-1.0 emo
+for element in "${!props[@]}"; do
+  grep -q "^ *$element: " "$tmp/plugin.txt" || fail "'gst-inspect-1.0 emo' does not list $element"
+  run_logged "$tmp/$element.txt" gst-inspect-1.0 "$element"
+  grep -q "Element Properties:" "$tmp/$element.txt" || fail "$element: no properties printed"
+  for prop in ${props[$element]}; do
+    grep -q "^  $prop *: " "$tmp/$element.txt" || fail "$element has no property $prop"
+  done
+done
+grep -q "4 elements" "$tmp/plugin.txt" || fail "the plugin does not have exactly 4 elements"
+note "plugin and 4 elements inspected"
