@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "gstemocommon.h"
 
+#include <dlfcn.h>
+
 #include <opencv2/imgproc.hpp>
 
 #include "emo/error.hpp"
@@ -42,8 +44,28 @@ void gst_emo_post_model_error(GstElement *element, const std::exception &error) 
 
 std::string gst_emo_default_model_path(const char *name) {
   const gchar *dir = g_getenv("GST_EMO_MODEL_DIR");
-  std::string base = (dir && *dir) ? dir : EMO_MODEL_INSTALL_DIR;
-  return base + "/" + name;
+  if (dir && *dir) return std::string(dir) + "/" + name;
+  const std::string installed = std::string(EMO_MODEL_INSTALL_DIR) + "/" + name;
+  if (g_file_test(installed.c_str(), G_FILE_TEST_EXISTS)) return installed;
+  /* An install relocated with `cmake --install --prefix DIR`: the plugin is in
+   * DIR/lib[/<multiarch>]/gstreamer-1.0, the models in DIR/share/gst-emo/models. */
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void *>(&gst_emo_default_model_path), &info) && info.dli_fname) {
+    gchar *plugin_dir = g_path_get_dirname(info.dli_fname);
+    for (const char *up : {"../..", "../../.."}) {
+      gchar *candidate =
+          g_build_filename(plugin_dir, up, "share", "gst-emo", "models", name, nullptr);
+      const bool found = g_file_test(candidate, G_FILE_TEST_EXISTS);
+      std::string path = candidate;
+      g_free(candidate);
+      if (found) {
+        g_free(plugin_dir);
+        return path;
+      }
+    }
+    g_free(plugin_dir);
+  }
+  return installed; /* missing: the model error then names the installed path */
 }
 
 cv::Mat gst_emo_frame_luma(const GstVideoFrame *frame, cv::Mat &scratch) {
