@@ -96,16 +96,7 @@ GST_ELEMENT_REGISTER_DEFINE(emoclassify, "emoclassify", GST_RANK_NONE, GST_TYPE_
 static gboolean gst_emo_classify_start(GstBaseTransform *trans) {
   GstEmoClassify *self = GST_EMO_CLASSIFY(trans);
   std::string model;
-  {
-    GstEmoObjectLock lock(self);
-    model = self->model ? self->model : "";
-  }
-  try {
-    self->state = std::make_unique<GstEmoClassifyState>(model);
-  } catch (const std::exception &e) {
-    gst_emo_post_model_error(GST_ELEMENT(self), e);
-    return FALSE;
-  }
+  if (!gst_emo_load_state(GST_ELEMENT(self), self->model, self->state, model)) return FALSE;
   GST_INFO_OBJECT(self, "loaded emotion model %s (%zu classes, %d landmarks)", model.c_str(),
                   self->state->classifier->labels().size(),
                   self->state->classifier->landmark_count());

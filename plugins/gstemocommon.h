@@ -6,6 +6,7 @@
 #include <gst/video/video.h>
 
 #include <exception>
+#include <memory>
 #include <string>
 
 #include <opencv2/core/mat.hpp>
@@ -59,3 +60,22 @@ class GstEmoFrameMap {
   GstVideoFrame frame_{};
   bool ok_;
 };
+
+/// Builds an element's streaming state from its `model` setting, in start(): reads the setting
+/// under the object lock, constructs `State(model_path)` (which loads the model) and, when that
+/// throws, posts the model error (path and Debian package) and returns false.
+template <typename State>
+bool gst_emo_load_state(GstElement *element, gchar *const &model_setting,
+                        std::unique_ptr<State> &state, std::string &model_path) {
+  {
+    GstEmoObjectLock lock(element);
+    model_path = model_setting ? model_setting : "";
+  }
+  try {
+    state = std::make_unique<State>(model_path);
+  } catch (const std::exception &e) {
+    gst_emo_post_model_error(element, e);
+    return false;
+  }
+  return true;
+}

@@ -81,16 +81,7 @@ GST_ELEMENT_REGISTER_DEFINE(emofacedetect, "emofacedetect", GST_RANK_NONE,
 static gboolean gst_emo_face_detect_start(GstBaseTransform *trans) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
   std::string model;
-  {
-    GstEmoObjectLock lock(self);
-    model = self->model ? self->model : "";
-  }
-  try {
-    self->state = std::make_unique<GstEmoFaceDetectState>(model);
-  } catch (const std::exception &e) {
-    gst_emo_post_model_error(GST_ELEMENT(self), e);
-    return FALSE;
-  }
+  if (!gst_emo_load_state(GST_ELEMENT(self), self->model, self->state, model)) return FALSE;
   GST_INFO_OBJECT(self, "loaded cascade %s", model.c_str());
   return TRUE;
 }

@@ -76,16 +76,7 @@ GST_ELEMENT_REGISTER_DEFINE(emolandmarks, "emolandmarks", GST_RANK_NONE, GST_TYP
 static gboolean gst_emo_landmarks_start(GstBaseTransform *trans) {
   GstEmoLandmarks *self = GST_EMO_LANDMARKS(trans);
   std::string model;
-  {
-    GstEmoObjectLock lock(self);
-    model = self->model ? self->model : "";
-  }
-  try {
-    self->state = std::make_unique<GstEmoLandmarksState>(model);
-  } catch (const std::exception &e) {
-    gst_emo_post_model_error(GST_ELEMENT(self), e);
-    return FALSE;
-  }
+  if (!gst_emo_load_state(GST_ELEMENT(self), self->model, self->state, model)) return FALSE;
   GST_INFO_OBJECT(self, "loaded %s landmark model %s (%d points)",
                   self->state->landmarker->backend(), model.c_str(),
                   self->state->landmarker->num_points());
