@@ -305,14 +305,16 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
   /* The paramspec default is the installed path; instances honour GST_EMO_MODEL_DIR. */
   g_object_class_install_property(
       gobject_class, PROP_MODEL,
-      g_param_spec_string("model", "Emotion model",
-                          "Path of the gst-emo emotion model (.yml.gz, written by emo-train), "
-                          "loaded when the element starts; default " EMO_MODEL_INSTALL_DIR
-                          "/" DEFAULT_MODEL_NAME ", or $GST_EMO_MODEL_DIR/" DEFAULT_MODEL_NAME
-                          " when GST_EMO_MODEL_DIR is set",
-                          EMO_MODEL_INSTALL_DIR "/" DEFAULT_MODEL_NAME,
-                          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                   GST_PARAM_MUTABLE_READY)));
+      g_param_spec_string(
+          "model", "Emotion model",
+          "Path of the gst-emo emotion model (.yml.gz, written by emo-train), "
+          "loaded when the element starts; default " EMO_MODEL_INSTALL_DIR "/" DEFAULT_MODEL_NAME
+          ", or $GST_EMO_MODEL_DIR/" DEFAULT_MODEL_NAME
+          " when GST_EMO_MODEL_DIR is set, or share/gst-emo/models/" DEFAULT_MODEL_NAME
+          " beside a plugin installed with cmake --install --prefix",
+          EMO_MODEL_INSTALL_DIR "/" DEFAULT_MODEL_NAME,
+          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                   GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property(
       gobject_class, PROP_SMOOTHING,
       g_param_spec_double("smoothing", "Temporal smoothing",

@@ -10,7 +10,8 @@ namespace emo {
 /// full-resolution frame, x to the right, y down. Width and height are in pixels, > 0.
 using Box = cv::Rect;
 
-/// One landmark in frame pixel coordinates (sub-pixel precision).
+/// One landmark in frame pixel coordinates (float: the LBF back-end fits sub-pixel positions,
+/// dlib's ERT back-end whole pixels).
 using Point = cv::Point2f;
 
 /// Intersection over union of two boxes, in [0, 1]; 0 when either box is empty.
