@@ -232,4 +232,18 @@ const std::string &tiny_model_path() {
   return path;
 }
 
+void expect_blank_frame_passes_through(GstHarness *h, const std::string &format) {
+  const GstClockTime pts = 5 * GST_SECOND;
+  BufferPtr in = make_blank_frame(format, 512, 512, pts);
+  GST_BUFFER_DTS(in.get()) = pts - GST_MSECOND;
+  BufferPtr expected(gst_buffer_copy_deep(in.get()));
+  ASSERT_EQ(gst_harness_push(h, in.release()), GST_FLOW_OK);
+  BufferPtr out(gst_harness_pull(h));
+  ASSERT_TRUE(out);
+  EXPECT_TRUE(same_data(out.get(), expected.get()));
+  EXPECT_EQ(count_rois(out.get()), 0);
+  EXPECT_EQ(GST_BUFFER_PTS(out.get()), pts);
+  EXPECT_EQ(GST_BUFFER_DTS(out.get()), pts - GST_MSECOND);
+}
+
 }  // namespace emo_test

@@ -42,7 +42,7 @@ extern const std::vector<std::string> kDetectFormats;
 /// "video/x-raw,format=F,width=W,height=H,framerate=30/1".
 std::string video_caps(const std::string &format, int width = 512, int height = 512);
 
-/// skimage's astronaut.png (512x512 BGR, one smiling face); skips the test when absent.
+/// skimage's astronaut.png (512x512 BGR, one smiling face); empty when it is missing.
 const cv::Mat &astronaut();
 
 /// A video buffer in `format` holding `bgr` (converted with videoconvert), pts = dts = `pts`.
@@ -50,6 +50,10 @@ BufferPtr make_frame(const cv::Mat &bgr, const std::string &format, GstClockTime
 /// A uniform mid-grey frame (no faces) of the given size.
 BufferPtr make_blank_frame(const std::string &format, int width = 512, int height = 512,
                            GstClockTime pts = 0);
+
+/// Pushes a blank frame (no faces) of `format` with pts/dts through `h` and checks that it comes
+/// out with the same pixels, no face region, and its pts and dts unchanged.
+void expect_blank_frame_passes_through(GstHarness *h, const std::string &format);
 
 /// A harness around a gst-launch description, sink caps "video/x-raw" from `format`.
 HarnessPtr make_harness(const std::string &launch, const std::string &format);
