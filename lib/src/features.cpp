@@ -19,17 +19,9 @@ struct Vec {
 
 double dist(const Vec &a, const Vec &b) { return std::hypot(a.x - b.x, a.y - b.y); }
 
-Vec mean_of(const std::array<Vec, kFeatureLandmarks> &q, int first, int last) {
-  Vec m;
-  for (int i = first; i <= last; ++i) {
-    m.x += q[i].x;
-    m.y += q[i].y;
-  }
-  const double n = last - first + 1;
-  return {m.x / n, m.y / n};
-}
-
-Vec mean_of(const std::vector<Point> &p, int first, int last) {
+// Mean of points first..last (inclusive) of any container of points with .x and .y.
+template <typename Points>
+Vec mean_of(const Points &p, int first, int last) {
   Vec m;
   for (int i = first; i <= last; ++i) {
     m.x += p[i].x;

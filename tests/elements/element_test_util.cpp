@@ -232,6 +232,16 @@ const std::string &tiny_model_path() {
   return path;
 }
 
+void expect_every_analysis_format_negotiates(GstHarness *h) {
+  for (const std::string &format : kAnalysisFormats) {
+    SCOPED_TRACE(format);
+    gst_harness_set_src_caps_str(h, video_caps(format).c_str());
+    ASSERT_EQ(gst_harness_push(h, make_blank_frame(format).release()), GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h));
+    ASSERT_TRUE(out);
+  }
+}
+
 void expect_blank_frame_passes_through(GstHarness *h, const std::string &format) {
   const GstClockTime pts = 5 * GST_SECOND;
   BufferPtr in = make_blank_frame(format, 512, 512, pts);

@@ -51,6 +51,9 @@ BufferPtr make_frame(const cv::Mat &bgr, const std::string &format, GstClockTime
 BufferPtr make_blank_frame(const std::string &format, int width = 512, int height = 512,
                            GstClockTime pts = 0);
 
+/// Renegotiates `h` to each analysis format in turn and checks a blank frame goes through.
+void expect_every_analysis_format_negotiates(GstHarness *h);
+
 /// Pushes a blank frame (no faces) of `format` with pts/dts through `h` and checks that it comes
 /// out with the same pixels, no face region, and its pts and dts unchanged.
 void expect_blank_frame_passes_through(GstHarness *h, const std::string &format);

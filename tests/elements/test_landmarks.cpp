@@ -22,13 +22,7 @@ class LandmarksTest : public ::testing::Test {
 // The dlib model takes about a second to load: one harness, renegotiated per format.
 TEST_F(LandmarksTest, EveryAnalysisFormatNegotiates) {
   HarnessPtr h = make_element_harness("emolandmarks", "GRAY8");
-  for (const std::string &format : kAnalysisFormats) {
-    SCOPED_TRACE(format);
-    gst_harness_set_src_caps_str(h.get(), video_caps(format).c_str());
-    ASSERT_EQ(gst_harness_push(h.get(), make_blank_frame(format).release()), GST_FLOW_OK);
-    BufferPtr out(gst_harness_pull(h.get()));
-    ASSERT_TRUE(out);
-  }
+  expect_every_analysis_format_negotiates(h.get());
 }
 
 TEST_F(LandmarksTest, FitsSixtyEightPointsInsideTheDetectedFace) {
