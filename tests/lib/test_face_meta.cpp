@@ -165,6 +165,21 @@ TEST_F(FaceMetaTest, MetaSurvivesABufferCopy) {
   gst_buffer_unref(copy);
 }
 
+TEST_F(FaceMetaTest, TrackingRoundTripsAndDefaultsToUntracked) {
+  GstVideoRegionOfInterestMeta *a = emo::gst::add_face(buffer_, {0, 0, 10, 10}, 1);
+  GstVideoRegionOfInterestMeta *b = emo::gst::add_face(buffer_, {20, 0, 10, 10}, 2);
+  emo::gst::set_tracking(a, 7, true);
+  emo::gst::set_tracking(a, 1ull << 40, false);  // replaces, and keeps 64 bits
+  auto faces = emo::gst::read_faces(buffer_);
+  ASSERT_EQ(faces.size(), 2u);
+  EXPECT_EQ(faces[0].track_id, static_cast<std::int64_t>(1ull << 40));
+  EXPECT_FALSE(faces[0].detected);
+  EXPECT_EQ(faces[1].track_id, -1);
+  EXPECT_TRUE(faces[1].detected);
+  EXPECT_EQ(g_list_length(a->params), 1u);
+  (void)b;
+}
+
 TEST_F(FaceMetaTest, SkipsOtherRegionsAndMalformedFields) {
   gst_buffer_add_video_region_of_interest_meta(buffer_, "car", 1, 2, 3, 4);
   GstVideoRegionOfInterestMeta *m = emo::gst::add_face(buffer_, {0, 0, 10, 10}, 5);

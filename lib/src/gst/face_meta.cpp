@@ -141,6 +141,15 @@ void set_emotion(GstVideoRegionOfInterestMeta *meta, const Prediction &predictio
   gst_video_region_of_interest_meta_add_param(meta, s);
 }
 
+void set_tracking(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id, bool detected) {
+  g_return_if_fail(meta != nullptr);
+  GstStructure *s =
+      gst_structure_new(kTrackingParam, "track-id", G_TYPE_UINT64, static_cast<guint64>(track_id),
+                        "detected", G_TYPE_BOOLEAN, detected ? TRUE : FALSE, nullptr);
+  remove_param(meta, kTrackingParam);
+  gst_video_region_of_interest_meta_add_param(meta, s);
+}
+
 std::vector<Point> get_landmarks(const GstVideoRegionOfInterestMeta *meta) {
   std::vector<Point> points;
   if (meta == nullptr) return points;
@@ -221,6 +230,13 @@ std::vector<Face> read_faces(GstBuffer *buffer) {
                      static_cast<int>(meta->w), static_cast<int>(meta->h));
       face.landmarks = get_landmarks(meta);
       face.emotion = get_emotion(meta);
+      if (const GstStructure *t = find_param(meta, kTrackingParam)) {
+        guint64 track_id = 0;
+        if (gst_structure_get_uint64(t, "track-id", &track_id))
+          face.track_id = static_cast<std::int64_t>(track_id);
+        gboolean detected = TRUE;
+        if (gst_structure_get_boolean(t, "detected", &detected)) face.detected = detected;
+      }
       faces.push_back(std::move(face));
     }
   } catch (...) {

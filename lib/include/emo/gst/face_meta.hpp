@@ -15,11 +15,16 @@
 //   param structure "emotion"     label (string), class-id (gint), confidence (gdouble in
 //                                 [0, 1]), labels (GstValueArray of strings), scores
 //                                 (GstValueArray of gdouble, same order as labels).
+//   param structure "tracking"    track-id (guint64: the same face keeps its id from frame to
+//                                 frame while it is tracked; ids are never reused in a stream),
+//                                 detected (gboolean: TRUE when the box comes from a detection
+//                                 on this frame, FALSE when it was carried by the tracker).
 #pragma once
 
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +38,7 @@ namespace emo::gst {
 constexpr const char *kFaceRoiType = "face";
 constexpr const char *kLandmarksParam = "landmarks";
 constexpr const char *kEmotionParam = "emotion";
+constexpr const char *kTrackingParam = "tracking";
 
 /// Everything gst-emo knows about one face on one frame.
 struct Face {
@@ -42,6 +48,8 @@ struct Face {
   std::vector<Point> landmarks;       ///< frame pixels, empty when emolandmarks has not run;
                                       ///< mapped to the current box if the region was rescaled
   std::optional<Prediction> emotion;  ///< set when emoclassify has run
+  std::int64_t track_id = -1;         ///< stable across frames; -1 when the face is untracked
+  bool detected = true;               ///< false when the tracker, not a detection, placed the box
 };
 
 /// All face regions of a buffer, in meta order. Never throws; malformed structures are
@@ -58,6 +66,9 @@ void set_landmarks(GstVideoRegionOfInterestMeta *meta, const std::vector<Point> 
 /// Stores an emotion prediction on a face region, replacing an earlier one.
 void set_emotion(GstVideoRegionOfInterestMeta *meta, const Prediction &prediction,
                  const std::vector<std::string> &labels);
+
+/// Stores the track of a face region (see "tracking" above), replacing an earlier one.
+void set_tracking(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id, bool detected);
 
 /// Reads the landmarks of one region (empty when absent or malformed).
 std::vector<Point> get_landmarks(const GstVideoRegionOfInterestMeta *meta);
