@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# The C++ example (typed reader emo::gst::read_faces) and the Python example (GObject
+# introspection over the standard GstVideoRegionOfInterestMeta, no header of ours) on the same
+# real clip: both find the same faces, boxes, landmarks and labels on the same frames, every
+# face has 68 landmarks and a label of the model, and emoclassify's "emo-faces" bus messages
+# agree with the metadata.
+#   test-examples.sh astronaut   the 2 s astronaut clip: one happy face per frame; also --session
+#   test-examples.sh dinner      the first 100 frames of the dinner clip (up to 2 faces a frame)
+set -euo pipefail
+# shellcheck source=tests/pipelines/lib.sh
+source "$(dirname "$0")/../pipelines/lib.sh"
+clip="${1:?usage: $0 astronaut|dinner}"
+app="$EMO_BUILD_DIR/examples/emo-example-app"
+app_py="$EMO_SOURCE_DIR/examples/python/emo-example-app.py"
+model="$GST_EMO_MODEL_DIR/emotion.yml.gz"
+[ -x "$app" ] || fail "$app not built"
+# The Python example needs the Debian GObject introspection bindings (python3-gi,
+# python3-gst-1.0), which a python3 first in PATH (e.g. pyenv) may not see.
+py=""
+for candidate in /usr/bin/python3 python3; do
+  if "$candidate" -c 'import gi; gi.require_version("GstVideo", "1.0")' 2>/dev/null; then
+    py="$candidate"
+    break
+  fi
+done
+[ -n "$py" ] || fail "no python3 with GObject introspection (Debian python3-gst-1.0)"
+unset GEMINI_API_KEY # emosession, when present, stays offline
+
+case "$clip" in
+  astronaut)
+    video="$tmp/astronaut.mp4"
+    run_logged "$tmp/make.txt" "$EMO_SOURCE_DIR/tools/make-astronaut-clip.sh" "$video" 2
+    frames=50 args=()
+    ;;
+  dinner)
+    video="$EMO_SHARED_DATA/video/dinner-720p.mp4"
+    [ -f "$video" ] || fail "$video missing (shared data)"
+    frames=100 args=(--max-frames 100)
+    ;;
+  *) fail "unknown clip $clip" ;;
+esac
+
+run_logged "$tmp/cpp.txt" "$app" "${args[@]}" "$video"
+run_logged "$tmp/py.txt" "$py" "$app_py" "${args[@]}" "$video"
+grep -E '^(frame|face) ' "$tmp/cpp.txt" >"$tmp/cpp-faces.txt" || true
+grep -E '^(frame|face) ' "$tmp/py.txt" >"$tmp/py-faces.txt" || true
+if ! cmp -s "$tmp/cpp-faces.txt" "$tmp/py-faces.txt"; then
+  diff -u "$tmp/cpp-faces.txt" "$tmp/py-faces.txt" | head -20 >&2 || true
+  fail "C++ (read_faces) and Python (GI) read different faces"
+fi
+
+python3 - "$clip" "$frames" "$model" "$tmp/cpp.txt" "$tmp/py.txt" <<'PY' || fail "wrong analysis"
+import gzip, re, sys
+clip, frames, model, cpp, py = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+
+# The model's own labels: the "labels:" sequence of the OpenCV YAML model file.
+labels, inside = [], False
+for line in gzip.open(model, 'rt'):
+    if line.startswith('labels:'):
+        inside = True
+    elif inside and line.strip().startswith('- '):
+        labels.append(line.strip()[2:])
+    elif inside:
+        break
+assert labels, f'no labels in {model}'
+
+def fields(line):
+    return dict(kv.split('=', 1) for kv in line.split()[1:] if '=' in kv)
+
+def parse(path):
+    out = {'frames': [], 'faces': [], 'messages': [], 'summary': None}
+    for line in open(path):
+        kind = line.split(' ', 1)[0]
+        if kind == 'frame': out['frames'].append(fields(line))
+        elif kind == 'face': out['faces'].append(fields(line))
+        elif kind == 'message': out['messages'].append(fields(line))
+        elif kind == 'summary': out['summary'] = fields(line)
+    return out
+
+for name, path in (('C++', cpp), ('Python', py)):
+    r = parse(path)
+    assert r['summary'] is not None, f'{name}: no summary'
+    assert len(r['frames']) == frames, f"{name}: {len(r['frames'])} frames, expected {frames}"
+    assert int(r['summary']['frames']) == frames
+    # emo-faces messages: one per frame, same timestamps and face counts as the metadata.
+    per_frame = {f['pts']: int(f['faces']) for f in r['frames']}
+    per_msg = {m['pts']: int(m['faces']) for m in r['messages']}
+    assert per_msg == per_frame, f'{name}: emo-faces messages disagree with the metadata'
+    for f in r['faces']:
+        assert f['landmarks'] == '68', f'{name}: {f}'
+        assert f['label'] in labels, f"{name}: label {f['label']} not among {labels}"
+        assert 0 < float(f['confidence']) <= 1, f'{name}: {f}'
+        x, y, w, h = map(int, f['box'].split(','))
+        px, py_ = map(float, f['p0'].split(','))
+        assert x - w / 2 <= px <= x + 1.5 * w and y - h / 2 <= py_ <= y + 1.5 * h, f'{name}: {f}'
+    if name == 'Python':
+        assert r['summary']['model-labels'].split(',') == labels, r['summary']
+
+r = parse(cpp)
+counts = [int(f['faces']) for f in r['frames']]
+if clip == 'astronaut':
+    assert counts == [1] * frames, f'faces per frame: {counts}'
+    for f in r['faces']:
+        assert f['label'] == 'happiness', f
+        x, y, w, h = map(int, f['box'].split(','))
+        assert 150 <= x + w / 2 <= 300 and 50 <= y + h / 2 <= 200, f'box {f} not on the face'
+else:
+    # The first 100 frames: a face on about half of them, two faces on a few.
+    assert sum(1 for c in counts if c) >= 30, f'faces per frame: {counts}'
+    assert max(counts) >= 2, f'never two faces: {counts}'
+    assert len({f['label'] for f in r['faces']}) >= 2, 'one label for every face'
+print(f"{clip}: {frames} frames, {len(r['faces'])} faces, C++ and Python agree; labels {labels}")
+PY
+
+if [ "$clip" = astronaut ]; then
+  # The optional session: with emosession installed, its window and analysis messages arrive
+  # (min-window=0 keeps the 2 s partial window at EOS); without it, a plain fakesink run.
+  run_logged "$tmp/session.txt" "$app" --session --session-property min-window=0 "$video"
+  if gst-inspect-1.0 emosession >/dev/null 2>&1; then
+    grep -q '^session emo-session-window ' "$tmp/session.txt" || fail "no emo-session-window"
+    grep -q '^session emo-session-analysis ' "$tmp/session.txt" || fail "no emo-session-analysis"
+    note "emosession: $(grep -c '^session ' "$tmp/session.txt") session messages"
+  else
+    grep -q 'no emosession element; running without a session' "$tmp/session.txt" ||
+      fail "--session without emosession did not say so"
+    grep -q "^summary frames=$frames .*session-messages=0" "$tmp/session.txt" ||
+      fail "--session without emosession did not run the analysis"
+    note "no emosession element: --session ran with fakesink"
+  fi
+fi
+note "$clip: C++ and Python examples agree"
