@@ -194,6 +194,7 @@ void on_pad_added(GstElement *, GstPad *pad, gpointer data) {
   GstCaps *caps = gst_pad_get_current_caps(pad);
   if (caps == nullptr) caps = gst_pad_query_caps(pad, nullptr);
   const bool video =
+      !gst_caps_is_empty(caps) && !gst_caps_is_any(caps) &&
       g_str_has_prefix(gst_structure_get_name(gst_caps_get_structure(caps, 0)), "video/x-raw");
   gst_caps_unref(caps);
   if (!video) return;  // audio and other streams are left unlinked

@@ -27,6 +27,7 @@ stream, so the lookup by id is exact.
 import argparse
 import ctypes
 import ctypes.util
+import signal
 import sys
 import threading
 
@@ -141,6 +142,12 @@ class App:
         self.pipeline.send_event(Gst.Event.new_eos())
         return GLib.SOURCE_REMOVE
 
+    def on_sigint(self):
+        """Ctrl-C: EOS, so that the sink (e.g. emosession) finishes its work before we quit."""
+        print("emo-example-app.py: interrupted, finishing the stream", file=sys.stderr)
+        self.send_eos()
+        return GLib.SOURCE_CONTINUE
+
     def limit_frames(self, pad, info):
         index = self.decoded
         self.decoded += 1
@@ -224,7 +231,7 @@ class App:
         bus = self.pipeline.get_bus()
         bus.add_signal_watch()
         bus.connect("message", self.on_message)
-        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, 2, self.send_eos)  # Ctrl-C: finish cleanly
+        GLib.unix_signal_add(GLib.PRIORITY_DEFAULT, signal.SIGINT, self.on_sigint)
         if self.pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
             msg = bus.pop_filtered(Gst.MessageType.ERROR)
             if msg is not None:
