@@ -239,7 +239,10 @@ std::vector<Face> read_faces(GstBuffer *buffer) {
                      static_cast<int>(meta->w), static_cast<int>(meta->h));
       // The region's own structures, else the ones the companion meta carried for its id.
       face.landmarks = landmarks_from(find_face_param(carrier, meta, kLandmarksParam), meta);
-      face.emotion = emotion_from(find_face_param(carrier, meta, kEmotionParam));
+      const GstStructure *emotion = find_face_param(carrier, meta, kEmotionParam);
+      face.emotion = emotion_from(emotion);
+      if (emotion != nullptr && !get_string_array(emotion, "labels", face.emotion_labels))
+        face.emotion_labels.clear();
       if (const GstStructure *t = find_face_param(carrier, meta, kTrackingParam)) {
         guint64 track_id = 0;
         if (gst_structure_get_uint64(t, "track-id", &track_id))

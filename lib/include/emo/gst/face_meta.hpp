@@ -75,6 +75,8 @@ struct Face {
   std::optional<Prediction> emotion;  ///< set when emoclassify has run
   std::int64_t track_id = -1;         ///< stable across frames; -1 when the face is untracked
   bool detected = true;               ///< false when the tracker, not a detection, placed the box
+  /// The class names of `emotion`, in the order of its scores; empty when absent.
+  std::vector<std::string> emotion_labels;
 };
 
 /// All face regions of a buffer, in meta order. Never throws; malformed structures are
