@@ -154,7 +154,8 @@ gboolean meta_transform(GstBuffer *dest, GstMeta *meta, GstBuffer *buffer, GQuar
   while ((m = gst_buffer_iterate_meta_filtered(buffer, &state,
                                                GST_VIDEO_REGION_OF_INTEREST_META_API_TYPE))) {
     auto *roi = reinterpret_cast<GstVideoRegionOfInterestMeta *>(m);
-    if (std::strcmp(g_quark_to_string(roi->roi_type), kFaceRoiType) != 0) continue;
+    const gchar *roi_type = g_quark_to_string(roi->roi_type);
+    if (roi_type == nullptr || std::strcmp(roi_type, kFaceRoiType) != 0) continue;
     GList *params = g_list_copy_deep(roi->params, copy_structure, nullptr);
     if (const FaceParamsEntry *carried = find_entry(smeta, roi->id))
       for (GList *l = carried->params; l != nullptr; l = l->next) {
