@@ -5,6 +5,7 @@
 #include "gstemoclassify.h"
 #include "gstemofacedetect.h"
 #include "gstemolandmarks.h"
+#include "gstemometapublish.h"
 #include "gstemooverlay.h"
 
 static gboolean plugin_init(GstPlugin *plugin) {
@@ -13,6 +14,7 @@ static gboolean plugin_init(GstPlugin *plugin) {
   ret |= GST_ELEMENT_REGISTER(emolandmarks, plugin);
   ret |= GST_ELEMENT_REGISTER(emoclassify, plugin);
   ret |= GST_ELEMENT_REGISTER(emooverlay, plugin);
+  ret |= GST_ELEMENT_REGISTER(emometapublish, plugin);
   return ret;
 }
 

@@ -19,9 +19,9 @@
  * even mapped. Text size follows the face size, line width follows the frame size unless
  * #GstEmoOverlay:line-width is set.
  *
- * Place it right after emoclassify: in GStreamer 1.22 an element that copies the region metas
- * onto a new buffer (videoconvert or videoscale converting) keeps the boxes but drops their
- * "landmarks" and "emotion" structures, so only white boxes would be drawn.
+ * It may sit after videoscale or videoconvert: faces are read with emo::gst::read_faces(),
+ * which finds the "landmarks" and "emotion" structures that GStreamer 1.22's region meta loses
+ * in a scaling or converting element in gst-emo's companion meta, already rescaled.
  *
  * ## Example launch line
  * |[

@@ -60,6 +60,7 @@ TEST_F(FaceMetaTest, RoundTrip) {
   EXPECT_EQ(faces[0].emotion->label, "happiness");
   EXPECT_FLOAT_EQ(faces[0].emotion->confidence, 0.7f);
   EXPECT_EQ(faces[0].emotion->scores, pa.scores);
+  EXPECT_EQ(faces[0].emotion_labels, labels_);
 
   EXPECT_EQ(faces[1].id, 8);
   EXPECT_EQ(faces[1].box, emo::Box(400, 60, 90, 100));

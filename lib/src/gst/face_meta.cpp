@@ -77,11 +77,64 @@ bool is_face(const GstVideoRegionOfInterestMeta *meta) {
   return type != nullptr && std::strcmp(type, kFaceRoiType) == 0;
 }
 
+// The points of a "landmarks" structure `s`, mapped to the current box of `meta`.
+std::vector<Point> landmarks_from(const GstStructure *s, const GstVideoRegionOfInterestMeta *meta) {
+  std::vector<Point> points;
+  if (s == nullptr) return points;
+  std::vector<double> coords;
+  if (!get_number_array(s, "points", coords) || coords.size() % 2 != 0) return points;
+  guint n = 0;
+  if (gst_structure_get_uint(s, "n-points", &n) && 2 * static_cast<size_t>(n) != coords.size())
+    return points;
+
+  // Map from the region the points were fitted in to the region's current box.
+  double sx = 1.0, sy = 1.0, ox = 0.0, oy = 0.0, rx = 0.0, ry = 0.0;
+  std::vector<double> region;
+  if (get_number_array(s, "region", region) && region.size() == 4 && region[2] > 0 &&
+      region[3] > 0 && meta->w > 0 && meta->h > 0 &&
+      (region[0] != meta->x || region[1] != meta->y || region[2] != meta->w ||
+       region[3] != meta->h)) {
+    rx = region[0];
+    ry = region[1];
+    sx = meta->w / region[2];
+    sy = meta->h / region[3];
+    ox = meta->x;
+    oy = meta->y;
+  }
+  points.reserve(coords.size() / 2);
+  for (size_t i = 0; i + 1 < coords.size(); i += 2) {
+    const double x = ox + (coords[i] - rx) * sx;  // identity when not rescaled
+    const double y = oy + (coords[i + 1] - ry) * sy;
+    points.emplace_back(static_cast<float>(x), static_cast<float>(y));
+  }
+  return points;
+}
+
+std::optional<Prediction> emotion_from(const GstStructure *s) {
+  if (s == nullptr) return std::nullopt;
+  Prediction p;
+  gint class_id = -1;
+  if (gst_structure_get_int(s, "class-id", &class_id)) p.class_id = class_id;
+  if (const gchar *label = gst_structure_get_string(s, "label")) p.label = label;
+  gdouble confidence = 0.0;
+  if (gst_structure_get_double(s, "confidence", &confidence))
+    p.confidence = static_cast<float>(confidence);
+  std::vector<double> scores;
+  if (get_number_array(s, "scores", scores))
+    for (double v : scores) p.scores.push_back(static_cast<float>(v));
+  std::vector<std::string> labels;
+  if (p.label.empty() && p.class_id >= 0 && get_string_array(s, "labels", labels) &&
+      static_cast<size_t>(p.class_id) < labels.size())
+    p.label = labels[static_cast<size_t>(p.class_id)];
+  return p;
+}
+
 }  // namespace
 
 GstVideoRegionOfInterestMeta *add_face(GstBuffer *buffer, const Box &box, int id) {
   g_return_val_if_fail(GST_IS_BUFFER(buffer), nullptr);
   g_return_val_if_fail(gst_buffer_is_writable(buffer), nullptr);
+  ensure_face_params_meta(buffer);
   GstVideoRegionOfInterestMeta *meta = gst_buffer_add_video_region_of_interest_meta(
       buffer, kFaceRoiType, static_cast<guint>(std::max(box.x, 0)),
       static_cast<guint>(std::max(box.y, 0)), static_cast<guint>(std::max(box.width, 0)),
@@ -151,63 +204,18 @@ void set_tracking(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id, bo
 }
 
 std::vector<Point> get_landmarks(const GstVideoRegionOfInterestMeta *meta) {
-  std::vector<Point> points;
-  if (meta == nullptr) return points;
+  if (meta == nullptr) return {};
   try {
-    const GstStructure *s = find_param(meta, kLandmarksParam);
-    if (s == nullptr) return points;
-    std::vector<double> coords;
-    if (!get_number_array(s, "points", coords) || coords.size() % 2 != 0) return points;
-    guint n = 0;
-    if (gst_structure_get_uint(s, "n-points", &n) && 2 * static_cast<size_t>(n) != coords.size())
-      return points;
-
-    // Map from the region the points were fitted in to the region's current box.
-    double sx = 1.0, sy = 1.0, ox = 0.0, oy = 0.0, rx = 0.0, ry = 0.0;
-    std::vector<double> region;
-    if (get_number_array(s, "region", region) && region.size() == 4 && region[2] > 0 &&
-        region[3] > 0 && meta->w > 0 && meta->h > 0 &&
-        (region[0] != meta->x || region[1] != meta->y || region[2] != meta->w ||
-         region[3] != meta->h)) {
-      rx = region[0];
-      ry = region[1];
-      sx = meta->w / region[2];
-      sy = meta->h / region[3];
-      ox = meta->x;
-      oy = meta->y;
-    }
-    points.reserve(coords.size() / 2);
-    for (size_t i = 0; i + 1 < coords.size(); i += 2) {
-      const double x = ox + (coords[i] - rx) * sx;  // identity when not rescaled
-      const double y = oy + (coords[i + 1] - ry) * sy;
-      points.emplace_back(static_cast<float>(x), static_cast<float>(y));
-    }
+    return landmarks_from(find_param(meta, kLandmarksParam), meta);
   } catch (...) {
-    points.clear();
+    return {};
   }
-  return points;
 }
 
 std::optional<Prediction> get_emotion(const GstVideoRegionOfInterestMeta *meta) {
   if (meta == nullptr) return std::nullopt;
   try {
-    const GstStructure *s = find_param(meta, kEmotionParam);
-    if (s == nullptr) return std::nullopt;
-    Prediction p;
-    gint class_id = -1;
-    if (gst_structure_get_int(s, "class-id", &class_id)) p.class_id = class_id;
-    if (const gchar *label = gst_structure_get_string(s, "label")) p.label = label;
-    gdouble confidence = 0.0;
-    if (gst_structure_get_double(s, "confidence", &confidence))
-      p.confidence = static_cast<float>(confidence);
-    std::vector<double> scores;
-    if (get_number_array(s, "scores", scores))
-      for (double v : scores) p.scores.push_back(static_cast<float>(v));
-    std::vector<std::string> labels;
-    if (p.label.empty() && p.class_id >= 0 && get_string_array(s, "labels", labels) &&
-        static_cast<size_t>(p.class_id) < labels.size())
-      p.label = labels[static_cast<size_t>(p.class_id)];
-    return p;
+    return emotion_from(find_param(meta, kEmotionParam));
   } catch (...) {
     return std::nullopt;
   }
@@ -217,6 +225,7 @@ std::vector<Face> read_faces(GstBuffer *buffer) {
   std::vector<Face> faces;
   if (buffer == nullptr || !GST_IS_BUFFER(buffer)) return faces;
   try {
+    const FaceParamsMeta *carrier = get_face_params_meta(buffer);
     gpointer state = nullptr;
     GstMeta *m = nullptr;
     while ((m = gst_buffer_iterate_meta_filtered(buffer, &state,
@@ -228,9 +237,13 @@ std::vector<Face> read_faces(GstBuffer *buffer) {
       face.id = meta->id;
       face.box = Box(static_cast<int>(meta->x), static_cast<int>(meta->y),
                      static_cast<int>(meta->w), static_cast<int>(meta->h));
-      face.landmarks = get_landmarks(meta);
-      face.emotion = get_emotion(meta);
-      if (const GstStructure *t = find_param(meta, kTrackingParam)) {
+      // The region's own structures, else the ones the companion meta carried for its id.
+      face.landmarks = landmarks_from(find_face_param(carrier, meta, kLandmarksParam), meta);
+      const GstStructure *emotion = find_face_param(carrier, meta, kEmotionParam);
+      face.emotion = emotion_from(emotion);
+      if (emotion != nullptr && !get_string_array(emotion, "labels", face.emotion_labels))
+        face.emotion_labels.clear();
+      if (const GstStructure *t = find_face_param(carrier, meta, kTrackingParam)) {
         guint64 track_id = 0;
         if (gst_structure_get_uint64(t, "track-id", &track_id))
           face.track_id = static_cast<std::int64_t>(track_id);

@@ -19,6 +19,31 @@
 //                                 frame while it is tracked; ids are never reused in a stream),
 //                                 detected (gboolean: TRUE when the box comes from a detection
 //                                 on this frame, FALSE when it was carried by the tracker).
+//
+// Companion meta (GstEmoFaceParamsMeta, API "GstEmoFaceParamsMetaAPI", tags "video",
+// "orientation", "size" like the ROI meta, so every element keeps or drops both alike).
+//   Why: GStreamer 1.22's GstVideoRegionOfInterestMeta keeps its param structures on a plain
+//   copy (GST_META_TRANSFORM_IS_COPY: g_list_copy_deep) but its scale transform
+//   (GST_VIDEO_META_TRANSFORM_IS_SCALE, gst-libs/gst/video/gstvideometa.c) builds a new region
+//   with the scaled box, id and parent_id only. videoconvertscale (which implements both
+//   videoscale and videoconvert in 1.22) calls that scale transform for every meta tagged
+//   "size" whenever it is not in passthrough, even when only the format changes, so
+//   `videoconvert ! video/x-raw,format=RGB` or any videoscale after emoclassify leaves boxes
+//   without "landmarks", "emotion" and "tracking".
+//   What: one meta per buffer, attached by add_face(). It holds no state of its own between
+//   transforms: its transform (copy and scale) snapshots the source buffer, taking for each
+//   "face" region its own param structures and, for any name the region has lost, the copy the
+//   companion already carried; on a scale it multiplies the "landmarks" points by the frame's
+//   width and height ratios and maps "region" with the ROI meta's own integer formula
+//   (x * new_width / old_width, ...), so region and scaled box stay equal. Entries are keyed by
+//   ROI id, which is why ids must be unique in a buffer. The region's own structures always
+//   win over the carried ones, so writers only write the standard ROI params: the companion
+//   is in sync by construction.
+//   Reading: read_faces() and find_face_param() fall back on the companion per structure name.
+//   Other applications that read the ROI params directly see them only where no scaling
+//   element sits between emoclassify and them (the boxes themselves are always scaled right).
+//   The meta is registered once per process (g_once; a second copy of this static library in
+//   the same process reuses the registered type and info by name).
 #pragma once
 
 #include <gst/gst.h>
@@ -50,13 +75,17 @@ struct Face {
   std::optional<Prediction> emotion;  ///< set when emoclassify has run
   std::int64_t track_id = -1;         ///< stable across frames; -1 when the face is untracked
   bool detected = true;               ///< false when the tracker, not a detection, placed the box
+  /// The class names of `emotion`, in the order of its scores; empty when absent.
+  std::vector<std::string> emotion_labels;
 };
 
 /// All face regions of a buffer, in meta order. Never throws; malformed structures are
-/// skipped field by field (a face without valid landmarks has empty `landmarks`).
+/// skipped field by field (a face without valid landmarks has empty `landmarks`). Structures a
+/// region has lost in a scaling element are read from the companion meta (see above).
 std::vector<Face> read_faces(GstBuffer *buffer);
 
-/// Attaches a face region to a writable buffer. Returns the new meta (owned by the buffer).
+/// Attaches a face region to a writable buffer, and the companion meta when the buffer has
+/// none yet. Returns the new meta (owned by the buffer).
 GstVideoRegionOfInterestMeta *add_face(GstBuffer *buffer, const Box &box, int id);
 
 /// Stores landmarks (frame pixels) on a face region, replacing earlier ones.
@@ -75,5 +104,22 @@ std::vector<Point> get_landmarks(const GstVideoRegionOfInterestMeta *meta);
 
 /// Reads the emotion of one region.
 std::optional<Prediction> get_emotion(const GstVideoRegionOfInterestMeta *meta);
+
+/// The companion meta (opaque; see "Companion meta" above).
+struct FaceParamsMeta;
+GType face_params_meta_api_get_type();
+const GstMetaInfo *face_params_meta_get_info();
+
+/// The companion meta of a buffer, or nullptr.
+FaceParamsMeta *get_face_params_meta(GstBuffer *buffer);
+
+/// The companion meta of a buffer, added when missing (the buffer must then be writable).
+FaceParamsMeta *ensure_face_params_meta(GstBuffer *buffer);
+
+/// The param structure `name` of face region `roi`: the region's own, else the one `carrier`
+/// (the buffer's companion meta, may be nullptr) holds for the region's id; nullptr if none.
+/// Owned by the buffer's metas.
+const GstStructure *find_face_param(const FaceParamsMeta *carrier,
+                                    const GstVideoRegionOfInterestMeta *roi, const char *name);
 
 }  // namespace emo::gst

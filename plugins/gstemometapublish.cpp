@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/**
+ * SECTION:element-emometapublish
+ * @title: emometapublish
+ *
+ * Writes the face metadata of every frame as one JSON object per line (JSON Lines), for
+ * applications that want each frame rather than the windows of emosession; in the spirit of
+ * DL Streamer's `gvametaconvert ! gvametapublish file-format=json-lines`. The element is a
+ * passthrough: it never touches or delays the video, so it can sit anywhere after emofacedetect
+ * (also after videoscale: faces are read with emo::gst::read_faces(), see face_meta.hpp).
+ *
+ * One line per frame, frames without faces included (`"faces": []`):
+ * |[
+ * {"frame":0,"pts":0,"duration":40000000,"running-time":0,"stream-time":0,"width":1280,
+ *  "height":720,"faces":[{"id":3,"track-id":2,"detected":true,
+ *  "box":{"x":412,"y":180,"width":96,"height":96},"landmarks":[[420.5,214.25],...],
+ *  "emotion":{"label":"happiness","class-id":3,"confidence":0.87,
+ *             "scores":{"anger":0.01,...,"happiness":0.87,...}}}]}
+ * ]|
+ * `frame` counts buffers from 0 since the element started; `pts`, `duration`, `running-time`
+ * and `stream-time` are nanoseconds (null when the buffer has no timestamp); `width` and
+ * `height` are the frame size from the caps; boxes and landmarks are frame pixels. Landmarks are
+ * rounded to 1/64 px (a binary fraction, which json-glib prints exactly and briefly, e.g.
+ * 420.515625), confidence and scores to 0.0001 (json-glib prints the nearest double with 17
+ * significant digits, e.g. 0.96500000000000008). `track-id` is present when the face is tracked,
+ * `emotion` when emoclassify has run, `landmarks` is empty when emolandmarks has not run (and left
+ * out with #GstEmoMetaPublish:include-landmarks=false).
+ *
+ * With `location=-` the lines go to standard output: run gst-launch-1.0 with `-q` so that its
+ * own messages do not mix with them. A file that cannot be opened is an error naming the path.
+ *
+ * ## Example launch line
+ * |[
+ * gst-launch-1.0 -q filesrc location=clip.mp4 ! decodebin ! videoconvert ! emofacedetect ! \
+ *     emolandmarks ! emoclassify ! emometapublish location=faces.jsonl ! fakesink
+ * ]|
+ */
+#include "gstemometapublish.h"
+
+#include <gst/video/video.h>
+#include <json-glib/json-glib.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include <glib/gstdio.h>
+
+#include "emo/gst/face_meta.hpp"
+#include "gstemocommon.h"
+
+GST_DEBUG_CATEGORY_STATIC(gst_emo_meta_publish_debug);
+#define GST_CAT_DEFAULT gst_emo_meta_publish_debug
+
+enum {
+  PROP_0,
+  PROP_LOCATION,
+  PROP_APPEND,
+  PROP_FLUSH_EVERY,
+  PROP_INCLUDE_LANDMARKS,
+};
+
+#define DEFAULT_LOCATION "-"
+#define DEFAULT_APPEND FALSE
+#define DEFAULT_FLUSH_EVERY 1
+#define DEFAULT_INCLUDE_LANDMARKS TRUE
+
+static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
+    "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw(ANY)"));
+static GstStaticPadTemplate src_template = GST_STATIC_PAD_TEMPLATE(
+    "src", GST_PAD_SRC, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw(ANY)"));
+
+/* Closes the output unless it is standard output, which is only flushed. */
+struct GstEmoFileCloser {
+  void operator()(FILE *f) const {
+    if (f == stdout)
+      std::fflush(f);
+    else
+      std::fclose(f);
+  }
+};
+
+/* Streaming state: built in start(), dropped in stop(), used only by the streaming thread. */
+struct GstEmoMetaPublishState {
+  std::unique_ptr<FILE, GstEmoFileCloser> file;
+  std::string location;
+  guint64 frames = 0;   // lines written
+  guint unflushed = 0;  // lines written since the last flush
+  gint width = 0, height = 0;
+};
+
+struct _GstEmoMetaPublish {
+  GstBaseTransform parent;
+
+  /* settings, under GST_OBJECT_LOCK */
+  gchar *location;
+  gboolean append;
+  guint flush_every;
+  gboolean include_landmarks;
+
+  /* state */
+  std::unique_ptr<GstEmoMetaPublishState> state;
+};
+
+#define gst_emo_meta_publish_parent_class parent_class
+G_DEFINE_TYPE(GstEmoMetaPublish, gst_emo_meta_publish, GST_TYPE_BASE_TRANSFORM);
+GST_ELEMENT_REGISTER_DEFINE(emometapublish, "emometapublish", GST_RANK_NONE,
+                            GST_TYPE_EMO_META_PUBLISH);
+
+namespace {
+
+double rounded(double v, double unit) { return std::round(v / unit) * unit; }
+
+void add_time(JsonBuilder *b, const char *name, GstClockTime t) {
+  json_builder_set_member_name(b, name);
+  if (GST_CLOCK_TIME_IS_VALID(t))
+    json_builder_add_int_value(b, static_cast<gint64>(t));
+  else
+    json_builder_add_null_value(b);
+}
+
+void add_int(JsonBuilder *b, const char *name, gint64 v) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_int_value(b, v);
+}
+
+void add_emotion(JsonBuilder *b, const emo::Prediction &p, const std::vector<std::string> &labels) {
+  json_builder_set_member_name(b, "emotion");
+  json_builder_begin_object(b);
+  json_builder_set_member_name(b, "label");
+  json_builder_add_string_value(b, p.label.c_str());
+  add_int(b, "class-id", p.class_id);
+  json_builder_set_member_name(b, "confidence");
+  json_builder_add_double_value(b, rounded(p.confidence, 1e-4));
+  json_builder_set_member_name(b, "scores");
+  json_builder_begin_object(b);
+  for (size_t c = 0; c < p.scores.size(); ++c) {
+    /* keyed by label; by class index when the structure has no matching labels */
+    const std::string key = labels.size() == p.scores.size() ? labels[c] : std::to_string(c);
+    json_builder_set_member_name(b, key.c_str());
+    json_builder_add_double_value(b, rounded(p.scores[c], 1e-4));
+  }
+  json_builder_end_object(b);
+  json_builder_end_object(b);
+}
+
+void add_face(JsonBuilder *b, const emo::gst::Face &face, bool include_landmarks) {
+  json_builder_begin_object(b);
+  add_int(b, "id", face.id);
+  if (face.track_id >= 0) add_int(b, "track-id", face.track_id);
+  json_builder_set_member_name(b, "detected");
+  json_builder_add_boolean_value(b, face.detected);
+  json_builder_set_member_name(b, "box");
+  json_builder_begin_object(b);
+  add_int(b, "x", face.box.x);
+  add_int(b, "y", face.box.y);
+  add_int(b, "width", face.box.width);
+  add_int(b, "height", face.box.height);
+  json_builder_end_object(b);
+  if (include_landmarks) {
+    json_builder_set_member_name(b, "landmarks");
+    json_builder_begin_array(b);
+    for (const emo::Point &p : face.landmarks) {
+      json_builder_begin_array(b);
+      json_builder_add_double_value(b, rounded(p.x, 1.0 / 64));
+      json_builder_add_double_value(b, rounded(p.y, 1.0 / 64));
+      json_builder_end_array(b);
+    }
+    json_builder_end_array(b);
+  }
+  if (face.emotion) add_emotion(b, *face.emotion, face.emotion_labels);
+  json_builder_end_object(b);
+}
+
+}  // namespace
+
+static gboolean gst_emo_meta_publish_start(GstBaseTransform *trans) {
+  GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(trans);
+  auto state = std::make_unique<GstEmoMetaPublishState>();
+  gboolean append;
+  {
+    GstEmoObjectLock lock(self);
+    state->location = self->location ? self->location : "";
+    append = self->append;
+  }
+  if (state->location.empty()) {
+    GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No file name specified for writing."),
+                      ("set location to a path, or to \"-\" for standard output"));
+    return FALSE;
+  }
+  if (state->location == "-") {
+    state->file.reset(stdout);
+  } else {
+    state->file.reset(g_fopen(state->location.c_str(), append ? "a" : "w"));
+    if (!state->file) {
+      GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE,
+                        ("Could not open file \"%s\" for writing.", state->location.c_str()),
+                        GST_ERROR_SYSTEM);
+      return FALSE;
+    }
+  }
+  GST_INFO_OBJECT(self, "writing JSON Lines to %s", state->location.c_str());
+  self->state = std::move(state);
+  return TRUE;
+}
+
+static gboolean gst_emo_meta_publish_flush(GstEmoMetaPublish *self) {
+  GstEmoMetaPublishState &s = *self->state;
+  s.unflushed = 0;
+  if (std::fflush(s.file.get()) == 0) return TRUE;
+  GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Could not write to file \"%s\".", s.location.c_str()),
+                    GST_ERROR_SYSTEM);
+  return FALSE;
+}
+
+static gboolean gst_emo_meta_publish_stop(GstBaseTransform *trans) {
+  GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(trans);
+  if (self->state && self->state->file) {
+    GST_INFO_OBJECT(self, "wrote %" G_GUINT64_FORMAT " lines to %s", self->state->frames,
+                    self->state->location.c_str());
+    gst_emo_meta_publish_flush(self);
+  }
+  self->state.reset();
+  return TRUE;
+}
+
+static gboolean gst_emo_meta_publish_set_caps(GstBaseTransform *trans, GstCaps *incaps,
+                                              GstCaps *outcaps) {
+  GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(trans);
+  const GstStructure *s = gst_caps_get_structure(incaps, 0);
+  gint width = 0, height = 0;
+  if (!gst_structure_get_int(s, "width", &width) || !gst_structure_get_int(s, "height", &height)) {
+    GST_WARNING_OBJECT(self, "caps without width and height: %" GST_PTR_FORMAT, incaps);
+    return FALSE;
+  }
+  self->state->width = width;
+  self->state->height = height;
+  return TRUE;
+}
+
+static gboolean gst_emo_meta_publish_sink_event(GstBaseTransform *trans, GstEvent *event) {
+  GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(trans);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && self->state && self->state->file)
+    gst_emo_meta_publish_flush(self);
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
+}
+
+static GstFlowReturn gst_emo_meta_publish_transform_ip(GstBaseTransform *trans, GstBuffer *buf) {
+  GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(trans);
+  GstEmoMetaPublishState &s = *self->state;
+  guint flush_every;
+  gboolean include_landmarks;
+  {
+    GstEmoObjectLock lock(self);
+    flush_every = self->flush_every;
+    include_landmarks = self->include_landmarks;
+  }
+  try {
+    const GstClockTime pts = GST_BUFFER_PTS(buf);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    json_builder_begin_object(b);
+    add_int(b, "frame", static_cast<gint64>(s.frames));
+    add_time(b, "pts", pts);
+    add_time(b, "duration", GST_BUFFER_DURATION(buf));
+    add_time(b, "running-time", gst_segment_to_running_time(&trans->segment, GST_FORMAT_TIME, pts));
+    add_time(b, "stream-time", gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, pts));
+    add_int(b, "width", s.width);
+    add_int(b, "height", s.height);
+    json_builder_set_member_name(b, "faces");
+    json_builder_begin_array(b);
+    for (const emo::gst::Face &face : emo::gst::read_faces(buf))
+      add_face(b, face, include_landmarks);
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+
+    g_autoptr(JsonNode) root = json_builder_get_root(b);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    json_generator_set_root(gen, root);
+    gsize length = 0;
+    g_autofree gchar *line = json_generator_to_data(gen, &length);
+    if (std::fwrite(line, 1, length, s.file.get()) != length ||
+        std::fputc('\n', s.file.get()) == EOF) {
+      GST_ELEMENT_ERROR(self, RESOURCE, WRITE,
+                        ("Could not write to file \"%s\".", s.location.c_str()), GST_ERROR_SYSTEM);
+      return GST_FLOW_ERROR;
+    }
+  } catch (const std::exception &e) {
+    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Could not export the face metadata"),
+                      ("%s", e.what()));
+    return GST_FLOW_ERROR;
+  }
+  ++s.frames;
+  if (flush_every > 0 && ++s.unflushed >= flush_every && !gst_emo_meta_publish_flush(self))
+    return GST_FLOW_ERROR;
+  return GST_FLOW_OK;
+}
+
+static void gst_emo_meta_publish_set_property(GObject *object, guint prop_id, const GValue *value,
+                                              GParamSpec *pspec) {
+  GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(object);
+  GstEmoObjectLock lock(self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_free(self->location);
+      self->location = g_value_dup_string(value);
+      break;
+    case PROP_APPEND:
+      self->append = g_value_get_boolean(value);
+      break;
+    case PROP_FLUSH_EVERY:
+      self->flush_every = g_value_get_uint(value);
+      break;
+    case PROP_INCLUDE_LANDMARKS:
+      self->include_landmarks = g_value_get_boolean(value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+}
+
+static void gst_emo_meta_publish_get_property(GObject *object, guint prop_id, GValue *value,
+                                              GParamSpec *pspec) {
+  GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(object);
+  GstEmoObjectLock lock(self);
+  switch (prop_id) {
+    case PROP_LOCATION:
+      g_value_set_string(value, self->location);
+      break;
+    case PROP_APPEND:
+      g_value_set_boolean(value, self->append);
+      break;
+    case PROP_FLUSH_EVERY:
+      g_value_set_uint(value, self->flush_every);
+      break;
+    case PROP_INCLUDE_LANDMARKS:
+      g_value_set_boolean(value, self->include_landmarks);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+      break;
+  }
+}
+
+static void gst_emo_meta_publish_finalize(GObject *object) {
+  GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(object);
+  g_free(self->location);
+  self->state.~unique_ptr();
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
+static void gst_emo_meta_publish_init(GstEmoMetaPublish *self) {
+  /* GObject zero-fills the instance; construct the C++ members in place. */
+  new (&self->state) std::unique_ptr<GstEmoMetaPublishState>();
+  self->location = g_strdup(DEFAULT_LOCATION);
+  self->append = DEFAULT_APPEND;
+  self->flush_every = DEFAULT_FLUSH_EVERY;
+  self->include_landmarks = DEFAULT_INCLUDE_LANDMARKS;
+  gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), TRUE);
+  gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
+}
+
+static void gst_emo_meta_publish_class_init(GstEmoMetaPublishClass *klass) {
+  GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
+  GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
+  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+
+  GST_DEBUG_CATEGORY_INIT(gst_emo_meta_publish_debug, "emometapublish", 0,
+                          "gst-emo per-frame face metadata export (JSON Lines)");
+
+  gobject_class->set_property = gst_emo_meta_publish_set_property;
+  gobject_class->get_property = gst_emo_meta_publish_get_property;
+  gobject_class->finalize = gst_emo_meta_publish_finalize;
+
+  const auto ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                              GST_PARAM_MUTABLE_READY);
+  const auto playing = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                GST_PARAM_MUTABLE_PLAYING);
+  g_object_class_install_property(
+      gobject_class, PROP_LOCATION,
+      g_param_spec_string("location", "File location",
+                          "Path of the JSON Lines file, one JSON object per frame, opened when "
+                          "the element starts; \"-\" writes to standard output",
+                          DEFAULT_LOCATION, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_APPEND,
+      g_param_spec_boolean("append", "Append",
+                           "Append to an existing file instead of truncating it when the element "
+                           "starts (ignored for standard output)",
+                           DEFAULT_APPEND, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_FLUSH_EVERY,
+      g_param_spec_uint("flush-every", "Flush every",
+                        "Flush the output after this many lines (frames), so that readers see "
+                        "them; 0 = flush only at EOS and when the element stops",
+                        0, G_MAXUINT, DEFAULT_FLUSH_EVERY, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_INCLUDE_LANDMARKS,
+      g_param_spec_boolean("include-landmarks", "Include landmarks",
+                           "Write each face's landmark points ([x, y] in frame pixels); false "
+                           "for lines several times shorter",
+                           DEFAULT_INCLUDE_LANDMARKS, playing));
+
+  gst_element_class_add_static_pad_template(element_class, &sink_template);
+  gst_element_class_add_static_pad_template(element_class, &src_template);
+  gst_element_class_set_static_metadata(
+      element_class, "Emotion metadata publisher", "Filter/Metadata/Video",
+      "Writes every frame's faces (boxes, landmarks, emotion, track) as JSON Lines; passthrough",
+      "gst-emo developers");
+
+  trans_class->start = GST_DEBUG_FUNCPTR(gst_emo_meta_publish_start);
+  trans_class->stop = GST_DEBUG_FUNCPTR(gst_emo_meta_publish_stop);
+  trans_class->set_caps = GST_DEBUG_FUNCPTR(gst_emo_meta_publish_set_caps);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_emo_meta_publish_sink_event);
+  trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_emo_meta_publish_transform_ip);
+  trans_class->transform_ip_on_passthrough = TRUE;
+}
