@@ -76,7 +76,17 @@ struct GeminiTestServer::Impl {
   }
 
   ~Impl() {
-    g_main_loop_quit(loop);
+    // Quit from inside the loop: a g_main_loop_quit() before g_main_loop_run() would be lost.
+    GSource *quit = g_idle_source_new();
+    g_source_set_callback(
+        quit,
+        [](gpointer l) -> gboolean {
+          g_main_loop_quit(static_cast<GMainLoop *>(l));
+          return G_SOURCE_REMOVE;
+        },
+        loop, nullptr);
+    g_source_attach(quit, context);
+    g_source_unref(quit);
     thread.join();
     g_main_loop_unref(loop);
     g_main_context_unref(context);
