@@ -27,6 +27,13 @@ struct Options {
   gboolean malformed = FALSE;
   gchar *block_reason = nullptr;
   gchar *requests_log = nullptr;
+
+  ~Options() {
+    g_free(reply);
+    g_free(retry_delay);
+    g_free(block_reason);
+    g_free(requests_log);
+  }
 };
 
 // One JSON line per request: {"path": .., "api_key": .., "body": <the request body's JSON>}.
@@ -163,9 +170,5 @@ int main(int argc, char **argv) {
   g_main_loop_unref(loop);
   server.reset();
   if (log) std::fclose(log);
-  g_free(o.reply);
-  g_free(o.retry_delay);
-  g_free(o.block_reason);
-  g_free(o.requests_log);
   return 0;
 }
