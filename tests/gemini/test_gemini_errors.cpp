@@ -199,6 +199,20 @@ TEST(GeminiErrors, RetriesRunOut) {
   EXPECT_TRUE(contains(r.detail, "The model is overloaded")) << r.detail;
 }
 
+TEST(GeminiErrors, AnErrorWithoutGeminisBodyNamesTheHttpStatus) {
+  GeminiTestServer server;
+  GeminiReply proxy = error_reply(503);
+  proxy.raw_body = "<html><body>Service Unavailable</body></html>";
+  server.set_default(proxy);
+  GeminiConfig config = test_config(server);
+  config.max_retries = 1;
+  const GeminiResult r = run_one(config);
+  EXPECT_EQ(r.state, GeminiState::Failed);
+  EXPECT_EQ(r.attempts, 2);  // still retried: the status is what counts
+  EXPECT_TRUE(r.error_status.empty());
+  EXPECT_TRUE(contains(r.detail, "HTTP 503")) << r.detail;
+}
+
 TEST(GeminiErrors, ARetryDelayBeyondTheLimitIsFinal) {
   GeminiTestServer server;
   server.push(error_reply(429, "3600s"));
@@ -221,6 +235,17 @@ TEST(GeminiErrors, ConnectionFailuresAreRetriedThenReported) {
   EXPECT_EQ(r.attempts, 2);
   EXPECT_EQ(r.http_status, 0);
   EXPECT_TRUE(contains(r.detail, "connection failed")) << r.detail;
+}
+
+TEST(GeminiErrors, AnInvalidEndpointFailsAtOnce) {
+  GeminiTestServer server;
+  GeminiConfig config = test_config(server);
+  config.endpoint = "not a URL";
+  const GeminiResult r = run_one(config);
+  EXPECT_EQ(r.state, GeminiState::Failed);
+  EXPECT_TRUE(contains(r.detail, "invalid endpoint URL")) << r.detail;
+  EXPECT_EQ(r.attempts, 0);
+  EXPECT_EQ(server.request_count(), 0u);
 }
 
 TEST(GeminiErrors, TheKeyNeverAppearsInDetails) {

@@ -9,7 +9,6 @@
 #include <libsoup/soup.h>
 
 #include <algorithm>
-#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -19,34 +18,9 @@
 #include <vector>
 
 #include "gemini_json.hpp"
+#include "gemini_policy.hpp"
 
 namespace emo {
-
-const char *to_string(GeminiState state) {
-  switch (state) {
-    case GeminiState::Ok:
-      return "ok";
-    case GeminiState::Skipped:
-      return "skipped";
-    case GeminiState::Blocked:
-      return "blocked";
-    case GeminiState::Truncated:
-      return "truncated";
-    case GeminiState::Failed:
-      return "failed";
-    case GeminiState::Cancelled:
-      return "cancelled";
-  }
-  return "unknown";
-}
-
-namespace {
-
-bool retryable_status(guint status) {
-  return status == 429 || status == 500 || status == 503 || status == 504;
-}
-
-}  // namespace
 
 struct GeminiClient::Impl {
   struct Job {
@@ -146,7 +120,11 @@ struct GeminiClient::Impl {
     std::vector<std::uint64_t> to_cancel;
     for (auto &[id, job] : jobs)
       if (id < cancel_mark && !job->cancelled) to_cancel.push_back(id);
-    for (std::uint64_t id : to_cancel) cancel(jobs.at(id).get());
+    for (std::uint64_t id : to_cancel) {
+      // A callback run by an earlier cancel() may have waited (wait_idle) and finished others.
+      auto it = jobs.find(id);
+      if (it != jobs.end() && !it->second->cancelled) cancel(it->second.get());
+    }
     for (auto &job : fresh) {
       Job *j = job.get();
       jobs.emplace(j->id, std::move(job));
@@ -276,7 +254,7 @@ struct GeminiClient::Impl {
     r.detail = !info.message.empty()
                    ? info.message
                    : "HTTP " + std::to_string(status) + " " + (phrase ? phrase : "");
-    if (retryable_status(status)) {
+    if (gemini_policy::retryable_status(static_cast<int>(status))) {
       retry(job, info.retry_delay);
     } else {
       r.state = GeminiState::Failed;
@@ -302,13 +280,7 @@ struct GeminiClient::Impl {
       }
       delay = *retry_delay;
     } else {
-      // Full jitter: uniform in [0, min(max_backoff, initial_backoff * 2^(retry - 1))].
-      const int retry_no = r.attempts;  // 1 for the first retry
-      double cap = static_cast<double>(config.initial_backoff.count()) *
-                   std::pow(2.0, std::min(retry_no - 1, 40));
-      cap = std::min(cap, static_cast<double>(config.max_backoff.count()));
-      std::uniform_real_distribution<double> dist(0.0, std::max(cap, 0.0));
-      delay = std::chrono::milliseconds(static_cast<long long>(dist(rng)));
+      delay = gemini_policy::backoff(config, r.attempts, rng);  // r.attempts: 1st retry = 1
     }
     g_debug("gemini request %" G_GUINT64_FORMAT " retry in %lld ms", job->id,
             static_cast<long long>(delay.count()));
@@ -326,19 +298,12 @@ struct GeminiClient::Impl {
     g_source_attach(job->timer, context);
   }
 
-  std::string redact(std::string s) const {
-    if (config.api_key.empty()) return s;
-    for (std::size_t pos; (pos = s.find(config.api_key)) != std::string::npos;)
-      s.replace(pos, config.api_key.size(), "[redacted]");
-    return s;
-  }
-
   void finish(Job *job) {
     auto node = jobs.extract(job->id);
     std::unique_ptr<Job> owned = std::move(node.mapped());
     GeminiResult result = std::move(owned->result);
-    result.detail = redact(std::move(result.detail));
-    result.error_status = redact(std::move(result.error_status));
+    result.detail = gemini_policy::redact(std::move(result.detail), config.api_key);
+    result.error_status = gemini_policy::redact(std::move(result.error_status), config.api_key);
     if (result.state != GeminiState::Ok) result.text.clear();
     Callback done = std::move(owned->done);
     const std::uint64_t id = owned->id;
