@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// gst-emo: the Gemini client's retry policy and key redaction.
+#include "gemini_policy.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace emo {
+
+const char *to_string(GeminiState state) {
+  switch (state) {
+    case GeminiState::Ok:
+      return "ok";
+    case GeminiState::Skipped:
+      return "skipped";
+    case GeminiState::Blocked:
+      return "blocked";
+    case GeminiState::Truncated:
+      return "truncated";
+    case GeminiState::Failed:
+      return "failed";
+    case GeminiState::Cancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+namespace gemini_policy {
+
+bool retryable_status(int http_status) {
+  return http_status == 429 || http_status == 500 || http_status == 503 || http_status == 504;
+}
+
+std::chrono::milliseconds backoff(const GeminiConfig &config, int retry, std::mt19937_64 &rng) {
+  double cap = static_cast<double>(config.initial_backoff.count()) *
+               std::pow(2.0, std::clamp(retry - 1, 0, 40));
+  cap = std::max(0.0, std::min(cap, static_cast<double>(config.max_backoff.count())));
+  std::uniform_real_distribution<double> dist(0.0, cap);
+  return std::chrono::milliseconds(static_cast<long long>(dist(rng)));
+}
+
+std::string redact(std::string text, const std::string &key) {
+  if (key.empty()) return text;
+  for (std::size_t pos; (pos = text.find(key)) != std::string::npos;)
+    text.replace(pos, key.size(), "[redacted]");
+  return text;
+}
+
+}  // namespace gemini_policy
+}  // namespace emo
