@@ -2,18 +2,21 @@
 // emo-pipeline-bench: runs one gst-launch description to EOS and reports, for every sink, the
 // frames it received, the frames with at least one face region, and how late buffers reached
 // it; for the whole run the wall time, frames per second, CPU time, peak resident memory and
-// the frames dropped by QoS. A benchmark, not a test: it never fails on timing.
+// the frames dropped by QoS (summed over elements). A benchmark, not a test: it never fails on
+// timing.
 //
 //   emo-pipeline-bench [--seconds S] [--label NAME] 'filesrc location=clip.mp4 ! decodebin !
 //       videoconvert ! emofacedetect ! fakesink name=out'
 //
 // Output, one `key=value` line per sink and one summary line (times in milliseconds unless
 // the key says otherwise):
-//   sink label=L name=out frames=1971 face_frames=1500 late_median_ms=-3.1 late_p99_ms=...
-//       late_max_ms=...
+//   sink label=L name=out frames=1971 rendered=1971 dropped=0 face_frames=1500
+//       late_median_ms=-3.1 late_p99_ms=... late_max_ms=...
 //   run label=L frames=1971 wall_s=12.3 fps=160.2 cpu_s=20.1 maxrss_kb=123456
 //       qos_dropped=0 setup_s=0.8
-// `frames` and `fps` of the run line are those of the first sink. Lateness is the pipeline
+// `frames` counts buffers reaching the sink's pad; `rendered` and `dropped` are the sink's own
+// "stats" (dropped: too late for max-lateness). `frames` and `fps` of the run line are those
+// of the first sink. Lateness is the pipeline
 // clock's running time when the buffer reached the sink's pad minus the buffer's running time
 // (negative: early, the sink waits; only meaningful for sinks with sync=true).
 #include <gst/gst.h>
@@ -24,6 +27,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -108,20 +112,40 @@ struct ObjectDeleter {
 using ElementPtr = std::unique_ptr<GstElement, ObjectDeleter>;
 using BusPtr = std::unique_ptr<GstBus, ObjectDeleter>;
 
-// Waits for one of `types`; returns false (and prints the error) on an ERROR message.
-bool wait_for(GstBus *bus, GstMessageType types, guint64 &qos_dropped) {
+enum class Wait { kGot, kError, kTimeout };
+
+// Frames dropped by QoS: each element reports its own running total; sum the latest of each.
+struct QosTotals {
+  std::map<std::string, guint64> dropped;
+  guint64 total() const {
+    guint64 sum = 0;
+    for (const auto &entry : dropped) sum += entry.second;
+    return sum;
+  }
+};
+
+// Waits up to `timeout` for one of `types`; prints ERROR messages.
+Wait wait_for(GstBus *bus, GstMessageType types, QosTotals &qos,
+              GstClockTime timeout = GST_CLOCK_TIME_NONE) {
+  const gint64 deadline = GST_CLOCK_TIME_IS_VALID(timeout)
+                              ? g_get_monotonic_time() + static_cast<gint64>(timeout / 1000)
+                              : G_MAXINT64;
   for (;;) {
+    GstClockTime left = GST_CLOCK_TIME_NONE;
+    if (deadline != G_MAXINT64)
+      left =
+          static_cast<GstClockTime>(std::max<gint64>(0, deadline - g_get_monotonic_time())) * 1000;
     GstMessage *msg = gst_bus_timed_pop_filtered(
-        bus, GST_CLOCK_TIME_NONE,
-        static_cast<GstMessageType>(types | GST_MESSAGE_ERROR | GST_MESSAGE_QOS));
+        bus, left, static_cast<GstMessageType>(types | GST_MESSAGE_ERROR | GST_MESSAGE_QOS));
+    if (msg == nullptr) return Wait::kTimeout;
     const GstMessageType type = GST_MESSAGE_TYPE(msg);
     if (type == GST_MESSAGE_QOS) {
       GstFormat format;
       guint64 processed = 0, dropped = 0;
       gst_message_parse_qos_stats(msg, &format, &processed, &dropped);
-      (void)processed;
-      // Each element reports its own running total; keep the largest seen.
-      qos_dropped = std::max(qos_dropped, dropped);
+      gchar *path = gst_object_get_path_string(GST_MESSAGE_SRC(msg));
+      qos.dropped[path] = dropped;
+      g_free(path);
       gst_message_unref(msg);
       continue;
     }
@@ -134,10 +158,10 @@ bool wait_for(GstBus *bus, GstMessageType types, guint64 &qos_dropped) {
       g_clear_error(&error);
       g_free(debug);
       gst_message_unref(msg);
-      return false;
+      return Wait::kError;
     }
     gst_message_unref(msg);
-    return true;
+    return Wait::kGot;
   }
 }
 
@@ -145,11 +169,16 @@ bool wait_for(GstBus *bus, GstMessageType types, guint64 &qos_dropped) {
 
 int main(int argc, char **argv) {
   gdouble seconds = 0.0;
+  gboolean live = FALSE;
   gchar *label = nullptr;
   gchar **rest = nullptr;
   const GOptionEntry entries[] = {
       {"seconds", 's', 0, G_OPTION_ARG_DOUBLE, &seconds,
        "Play only the first S seconds of the stream (0 = all)", "S"},
+      {"live", 0, 0, G_OPTION_ARG_NONE, &live,
+       "The pipeline cannot preroll (a live source, identity sync=true): go to PLAYING at once "
+       "and send EOS after --seconds of wall time",
+       nullptr},
       {"label", 'l', 0, G_OPTION_ARG_STRING, &label, "Name printed on every output line", "NAME"},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, nullptr, "PIPELINE"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
@@ -207,42 +236,58 @@ int main(int argc, char **argv) {
   }
 
   BusPtr bus(gst_element_get_bus(pipeline.get()));
-  guint64 qos_dropped = 0;
-  gst_element_set_state(pipeline.get(), GST_STATE_PAUSED);
-  if (!wait_for(bus.get(), GST_MESSAGE_ASYNC_DONE, qos_dropped)) {
+  QosTotals qos;
+  auto fail = [&pipeline]() {
     gst_element_set_state(pipeline.get(), GST_STATE_NULL);
     return 1;
+  };
+  if (!live) {
+    gst_element_set_state(pipeline.get(), GST_STATE_PAUSED);
+    if (wait_for(bus.get(), GST_MESSAGE_ASYNC_DONE, qos) != Wait::kGot) return fail();
   }
-  if (seconds > 0.0) {
+  if (!live && seconds > 0.0) {
     const auto stop = static_cast<gint64>(seconds * GST_SECOND);
     if (!gst_element_seek(pipeline.get(), 1.0, GST_FORMAT_TIME,
                           static_cast<GstSeekFlags>(GST_SEEK_FLAG_FLUSH | GST_SEEK_FLAG_ACCURATE),
                           GST_SEEK_TYPE_SET, 0, GST_SEEK_TYPE_SET, stop))
       g_printerr("warning: the seek to limit the run to %.1f s failed; playing it all\n", seconds);
-    if (!wait_for(bus.get(), GST_MESSAGE_ASYNC_DONE, qos_dropped)) {
-      gst_element_set_state(pipeline.get(), GST_STATE_NULL);
-      return 1;
-    }
+    if (wait_for(bus.get(), GST_MESSAGE_ASYNC_DONE, qos) != Wait::kGot) return fail();
   }
   rusage before{};
   getrusage(RUSAGE_SELF, &before);
   const auto t1 = std::chrono::steady_clock::now();
   gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
-  const bool ok = wait_for(bus.get(), GST_MESSAGE_EOS, qos_dropped);
+  Wait result = Wait::kTimeout;
+  if (live && seconds > 0.0) {
+    result =
+        wait_for(bus.get(), GST_MESSAGE_EOS, qos, static_cast<GstClockTime>(seconds * GST_SECOND));
+    if (result == Wait::kTimeout) gst_element_send_event(pipeline.get(), gst_event_new_eos());
+  }
+  if (result == Wait::kTimeout) result = wait_for(bus.get(), GST_MESSAGE_EOS, qos);
   const auto t2 = std::chrono::steady_clock::now();
   rusage after{};
   getrusage(RUSAGE_SELF, &after);
-  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
-  if (!ok) return 1;
-
+  if (result != Wait::kGot) return fail();
   const double wall = std::chrono::duration<double>(t2 - t1).count();
   const double setup = std::chrono::duration<double>(t1 - t0).count();
   for (auto &s : sinks) {
+    // GstBaseSink's own counts: buffers rendered, and dropped for being too late.
+    guint64 rendered = 0, dropped = 0;
+    if (g_object_class_find_property(G_OBJECT_GET_CLASS(s->element), "stats") != nullptr) {
+      GstStructure *stats = nullptr;
+      g_object_get(s->element, "stats", &stats, nullptr);
+      if (stats != nullptr) {
+        gst_structure_get_uint64(stats, "rendered", &rendered);
+        gst_structure_get_uint64(stats, "dropped", &dropped);
+        gst_structure_free(stats);
+      }
+    }
     std::lock_guard<std::mutex> guard(s->lock);
     std::printf(
-        "sink label=%s name=%s frames=%llu face_frames=%llu late_median_ms=%.2f "
-        "late_p99_ms=%.2f late_max_ms=%.2f\n",
+        "sink label=%s name=%s frames=%llu rendered=%llu dropped=%llu face_frames=%llu "
+        "late_median_ms=%.2f late_p99_ms=%.2f late_max_ms=%.2f\n",
         name.c_str(), s->name.c_str(), static_cast<unsigned long long>(s->frames),
+        static_cast<unsigned long long>(rendered), static_cast<unsigned long long>(dropped),
         static_cast<unsigned long long>(s->face_frames), percentile(s->lateness_ms, 0.5),
         percentile(s->lateness_ms, 0.99), percentile(s->lateness_ms, 1.0));
   }
@@ -252,6 +297,7 @@ int main(int argc, char **argv) {
       "setup_s=%.2f\n",
       name.c_str(), static_cast<unsigned long long>(frames), wall,
       wall > 0 ? static_cast<double>(frames) / wall : 0.0, cpu_seconds(after) - cpu_seconds(before),
-      after.ru_maxrss, static_cast<unsigned long long>(qos_dropped), setup);
+      after.ru_maxrss, static_cast<unsigned long long>(qos.total()), setup);
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
   return 0;
 }
