@@ -17,7 +17,7 @@ packages=(
   libopencv-dev libopencv-contrib-dev opencv-data
   libdlib-dev libdlib-data
   libsoup-3.0-dev libjson-glib-dev
-  libgtest-dev libgmock-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
   python3-skimage
 )
 
