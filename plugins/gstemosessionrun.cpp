@@ -57,19 +57,6 @@ GstMessage *analysis_message(GstElement *element, const emo::WindowRecord &r,
   return gst_message_new_element(GST_OBJECT(element), s);
 }
 
-emo::Analysis analysis_of(const emo::GeminiResult &result) {
-  emo::Analysis a;
-  a.state = emo::to_string(result.state);
-  a.text = result.text;
-  a.detail = result.detail;
-  if (result.state == emo::GeminiState::Skipped && a.detail.empty()) a.detail = "no API key";
-  a.http_status = result.http_status;
-  a.error_status = result.error_status;
-  a.attempts = result.attempts;
-  a.model_version = result.model_version;
-  return a;
-}
-
 std::string random_session_id() {
   gchar *uuid = g_uuid_string_random();
   std::string id = uuid;
@@ -149,7 +136,7 @@ void GstEmoSessionRun::on_result(const std::shared_ptr<Pending> &pending,
     std::lock_guard<std::mutex> lock(mutex_);
     if (pending->written) return;  // already written as "pending" (EOS timeout, stop)
     pending->written = true;
-    pending->record.analysis = analysis_of(result);
+    pending->record.analysis = emo::analysis_from(result);
     record = pending->record;
   }
   GST_INFO_OBJECT(element_, "window %" G_GUINT64_FORMAT ": analysis %s after %d attempt(s)%s%s",

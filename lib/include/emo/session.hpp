@@ -22,6 +22,8 @@
 
 namespace emo {
 
+struct GeminiResult;  // emo/gemini.hpp
+
 constexpr std::int64_t kSecond = 1000000000;  ///< nanoseconds per second
 constexpr const char *kNoFace = "none";       ///< the label of a sample without a face
 
@@ -206,6 +208,10 @@ struct Analysis {
   /// without an HTTP status (timeout, connection) or with 408, 429 or 5xx.
   bool retryable() const;
 };
+
+/// The analysis of a Gemini result: its state name (emo::to_string(GeminiState)) and fields;
+/// a Skipped result without detail gets the detail "no API key".
+Analysis analysis_from(const GeminiResult &result);
 
 /// Everything a JSON line holds about one window.
 struct WindowRecord {

@@ -6,6 +6,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "emo/gemini.hpp"
 #include "emo/session.hpp"
 
 namespace emo {
@@ -114,6 +115,19 @@ bool Analysis::retryable() const {
   if (state == "pending" || state == "skipped" || state == "cancelled") return true;
   if (state != "failed") return false;
   return http_status == 0 || http_status == 408 || http_status == 429 || http_status >= 500;
+}
+
+Analysis analysis_from(const GeminiResult &result) {
+  Analysis a;
+  a.state = to_string(result.state);
+  a.text = result.text;
+  a.detail = result.detail;
+  if (result.state == GeminiState::Skipped && a.detail.empty()) a.detail = "no API key";
+  a.http_status = result.http_status;
+  a.error_status = result.error_status;
+  a.attempts = result.attempts;
+  a.model_version = result.model_version;
+  return a;
 }
 
 std::string analysis_to_json(const Analysis &analysis) {
