@@ -449,7 +449,7 @@ static void gst_emo_session_class_init(GstEmoSessionClass *klass) {
                                                 GST_PARAM_MUTABLE_PLAYING);
   g_object_class_install_property(
       gobject_class, PROP_WINDOW,
-      g_param_spec_double("window", "Window", "Length of a window, in seconds of running time", 1.0,
+      g_param_spec_double("window", "Window", "Length of a window, in seconds of running time", 0.1,
                           86400.0, DEFAULT_WINDOW, ready));
   g_object_class_install_property(
       gobject_class, PROP_SAMPLE_INTERVAL,
