@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 sync="${1:-false}"
 clip="$EMO_SHARED_DATA/video/dinner-720p.mp4"
 [ -f "$clip" ] || fail "$clip not found (the shared data must sit beside the project)"
-reply="Parece una cena tranquila; me alegra verte sonreír."
+reply="Parece una cena tranquila; me alegra verte sonreir."
 start_gemini_server --reply "$reply" --requests-log "$tmp/requests.jsonl"
 key="test-key-5f1c9e7a2b"
 start=$(date +%s)

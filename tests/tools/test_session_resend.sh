@@ -41,7 +41,7 @@ for l in lines[:3]:
 PY
 
 kill "$gemini_server_pid"
-start_gemini_server --reply "Ánimo con el examen." --requests-log "$tmp/requests.jsonl"
+start_gemini_server --reply "Mucho animo con el examen." --requests-log "$tmp/requests.jsonl"
 "$resend" -k test-key-resend -e "$gemini_endpoint" "$file" >"$tmp/ok.txt" ||
   fail "against a working server: exit $?: $(cat "$tmp/ok.txt")"
 python3 - "$file" "$tmp/requests.jsonl" <<'PY' || fail "in-place re-send wrong"
@@ -52,7 +52,7 @@ assert len(lines) == 4 and lines[3] == 'not a session line', lines
 records = [json.loads(l) for l in lines[:3]]
 assert [r['index'] for r in records] == [0, 1, 2]
 for r in records:
-    assert r['analysis']['state'] == 'ok' and r['analysis']['text'] == 'Ánimo con el examen.'
+    assert r['analysis']['state'] == 'ok' and r['analysis']['text'] == 'Mucho animo con el examen.'
     assert r['timeline'] == ['none', 'none'], r['timeline']
 assert len(requests) == 3 and all(q['api_key'] == 'test-key-resend' for q in requests)
 sent = sorted(q['body']['contents'][0]['parts'][0]['text'] for q in requests)
