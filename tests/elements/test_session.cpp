@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // emosession: windows from face metadata in running time, bus messages, the JSON Lines file,
-// offline mode, a server that never answers (EOS timeout, stop), settings errors, the API key.
+// offline mode, a server that never answers (EOS timeout, stop), settings errors, the API key,
+// and the Gemini test server (tests/support): replies, requests, an invalid key.
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "element_test_util.hpp"
+#include "gemini_test_server.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/session.hpp"
 
@@ -370,6 +373,77 @@ TEST(Session, ApiKeyIsWriteOnly) {
   ASSERT_NE(spec, nullptr);
   EXPECT_FALSE(spec->flags & G_PARAM_READABLE);
   EXPECT_TRUE(spec->flags & G_PARAM_WRITABLE);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(SessionServer, RepliesArePostedAndWrittenAndRequestsHoldContextAndTimeline) {
+  emo::test::GeminiTestServer server;
+  emo::test::GeminiReply reply;
+  reply.text = "Se nota que el examen te preocupa.";
+  server.set_default(reply);
+  const std::string path = fresh_path("server.jsonl");
+  SessionHarness s({{"window", "2"},
+                    {"min-window", "1"},
+                    {"api-key", "server-test-key"},
+                    {"endpoint", server.endpoint()},
+                    {"context", "el examen de mañana"},
+                    {"location", path}});
+  s.push(0, 2 * GST_SECOND, {{"sadness", 50}});
+  s.push(2 * GST_SECOND, 4 * GST_SECOND, {{"fear", 50}});
+  const std::vector<GstStructure *> all = s.finish();
+  const std::vector<GstStructure *> analyses = named(all, "emo-session-analysis");
+  ASSERT_EQ(analyses.size(), 2u);
+  for (GstStructure *a : analyses) {
+    EXPECT_EQ(field(a, "state"), "ok");
+    EXPECT_EQ(field(a, "text"), reply.text);
+    gint status = 0;
+    EXPECT_TRUE(gst_structure_get_int(a, "http-status", &status));
+    EXPECT_EQ(status, 200);
+  }
+  const std::vector<emo::test::RecordedRequest> requests = server.requests();
+  ASSERT_EQ(requests.size(), 2u);
+  std::vector<std::string> texts;
+  for (const emo::test::RecordedRequest &r : requests) {
+    EXPECT_EQ(r.api_key, "server-test-key");
+    EXPECT_EQ(r.model, "gemini-2.5-flash");
+    EXPECT_NE(r.system_instruction.find("empático"), std::string::npos);
+    EXPECT_NE(r.user_text.find("el examen de mañana"), std::string::npos);
+    texts.push_back(r.user_text);
+  }
+  const auto has = [&](const std::string &timeline) {
+    return std::any_of(texts.begin(), texts.end(),
+                       [&](const std::string &t) { return t.find(timeline) != std::string::npos; });
+  };
+  EXPECT_TRUE(has("sadness, sadness\n"));
+  EXPECT_TRUE(has("fear, fear\n"));
+  const std::vector<emo::WindowRecord> records = read_records(path);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].analysis.text, reply.text);
+  EXPECT_FALSE(records[0].analysis.retryable());
+}
+
+TEST(SessionServer, InvalidKeyIsAFinalFailureWithGeminisMessage) {
+  emo::test::GeminiTestServer server;
+  emo::test::GeminiReply invalid;
+  invalid.status = 400;
+  invalid.message = "API key not valid. Please pass a valid API key.";
+  server.set_default(invalid);
+  SessionHarness s({{"window", "2"},
+                    {"min-window", "1"},
+                    {"api-key", "bad-key"},
+                    {"endpoint", server.endpoint()}});
+  s.push(0, 2 * GST_SECOND + kFrame, {{"sadness", 50}});
+  const std::vector<GstStructure *> analyses = named(s.finish(), "emo-session-analysis");
+  ASSERT_EQ(analyses.size(), 1u);
+  EXPECT_EQ(field(analyses[0], "state"), "failed");
+  EXPECT_NE(field(analyses[0], "detail").find("API key not valid"), std::string::npos);
+  gboolean retryable = TRUE;
+  ASSERT_TRUE(gst_structure_get_boolean(analyses[0], "retryable", &retryable));
+  EXPECT_FALSE(retryable);
+  EXPECT_EQ(server.request_count(), 1u);  // not retried
 }
 
 }  // namespace
