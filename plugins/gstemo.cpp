@@ -7,6 +7,7 @@
 #include "gstemolandmarks.h"
 #include "gstemometapublish.h"
 #include "gstemooverlay.h"
+#include "gstemosession.h"
 
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
@@ -15,9 +16,11 @@ static gboolean plugin_init(GstPlugin *plugin) {
   ret |= GST_ELEMENT_REGISTER(emoclassify, plugin);
   ret |= GST_ELEMENT_REGISTER(emooverlay, plugin);
   ret |= GST_ELEMENT_REGISTER(emometapublish, plugin);
+  ret |= GST_ELEMENT_REGISTER(emosession, plugin);
   return ret;
 }
 
-GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, emo,
-                  "Real-time facial emotion analysis: faces, landmarks, emotions, overlay",
-                  plugin_init, VERSION, "LGPL", "gst-emo", "https://example.invalid/gst-emo")
+GST_PLUGIN_DEFINE(
+    GST_VERSION_MAJOR, GST_VERSION_MINOR, emo,
+    "Real-time facial emotion analysis: faces, landmarks, emotions, overlay, sessions", plugin_init,
+    VERSION, "LGPL", "gst-emo", "https://example.invalid/gst-emo")
