@@ -105,7 +105,8 @@ static gboolean gst_emo_classify_start(GstBaseTransform *trans) {
   GstEmoClassify *self = GST_EMO_CLASSIFY(trans);
   std::string model;
   if (!gst_emo_load_state(GST_ELEMENT(self), self->model, self->state, model)) return FALSE;
-  GST_INFO_OBJECT(self, "emotion model %s (%zu classes, %d landmarks), instance %p, %ld users",
+  GST_INFO_OBJECT(self,
+                  "loaded emotion model %s (%zu classes, %d landmarks), instance %p, %ld users",
                   model.c_str(), self->state->classifier->labels().size(),
                   self->state->classifier->landmark_count(),
                   static_cast<const void *>(self->state->classifier.get()),

@@ -89,7 +89,7 @@ static gboolean gst_emo_landmarks_start(GstBaseTransform *trans) {
   std::string model;
   if (!gst_emo_load_state(GST_ELEMENT(self), self->model, self->state, model)) return FALSE;
   /* The instance address tells which elements share one model (tests read it). */
-  GST_INFO_OBJECT(self, "%s landmark model %s (%d points), instance %p, %ld users",
+  GST_INFO_OBJECT(self, "loaded %s landmark model %s (%d points), instance %p, %ld users",
                   self->state->landmarker->backend(), model.c_str(),
                   self->state->landmarker->num_points(),
                   static_cast<const void *>(self->state->landmarker.get()),

@@ -26,8 +26,10 @@ float median(std::vector<float> &v) {
 
 // `box` moved by the motion that took `from` to `to` (centre shift, size ratio).
 Box carry(const Box &box, const Box &from, const Box &to) {
-  const double sx = from.width > 0 ? static_cast<double>(to.width) / from.width : 1.0;
-  const double sy = from.height > 0 ? static_cast<double>(to.height) / from.height : 1.0;
+  // One scale for both sides, so that a box clipped at the frame edge keeps the aspect ratio.
+  const int from_size = from.width + from.height;
+  const double sx = from_size > 0 ? static_cast<double>(to.width + to.height) / from_size : 1.0;
+  const double sy = sx;
   const double cx = box.x + box.width / 2.0 + (to.x + to.width / 2.0) - (from.x + from.width / 2.0);
   const double cy =
       box.y + box.height / 2.0 + (to.y + to.height / 2.0) - (from.y + from.height / 2.0);
