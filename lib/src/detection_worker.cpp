@@ -4,6 +4,10 @@
 
 #include <utility>
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 namespace emo {
 
 DetectionWorker::DetectionWorker(FaceDetector detector)
@@ -60,6 +64,8 @@ void DetectionWorker::discard() {
 }
 
 void DetectionWorker::run() {
+  // Background work: the stream's own thread goes first (Linux: nice is per thread).
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kNice);
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     cond_.wait(lock, [this] { return stop_ || pending_; });

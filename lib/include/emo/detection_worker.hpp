@@ -23,6 +23,12 @@ namespace emo {
 /// submit(), take(), wait() and discard() are meant for one calling thread (the stream's).
 class DetectionWorker {
  public:
+  /// The worker thread runs at this nice level (lower priority than the stream's thread).
+  /// OpenCV's own worker threads, which the cascade may use, keep their priority: for the
+  /// lowest latency on few cores set OPENCV_FOR_THREADS_NUM=1 (the cascade then runs on this
+  /// thread alone).
+  static constexpr int kNice = 10;
+
   /// Takes over `detector` (only the worker uses it from then on) and starts the thread.
   explicit DetectionWorker(FaceDetector detector);
   /// Stops the thread after the detection in flight, if any.
