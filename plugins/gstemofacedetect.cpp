@@ -207,6 +207,12 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state, const cv::
     state.detected_once = true;
   }
   state.faces = state.tracker.faces();
+  /* A tracked box that shrank below the smallest face the detector reports is not kept. */
+  state.faces.erase(std::remove_if(state.faces.begin(), state.faces.end(),
+                                   [&](const emo::TrackedFace &f) {
+                                     return std::min(f.box.width, f.box.height) < params.min_size;
+                                   }),
+                    state.faces.end());
   std::stable_sort(state.faces.begin(), state.faces.end(),
                    [](const emo::TrackedFace &a, const emo::TrackedFace &b) {
                      return a.box.area() > b.box.area();
