@@ -8,8 +8,9 @@
  * result on the region as an "emotion" parameter structure: `label`, `class-id`, `confidence`,
  * `labels` and `scores` (the per-class vote shares, in the order of `labels`).
  *
- * Scores are smoothed per face across frames (faces are followed by box overlap) with an
- * exponential moving average, see #GstEmoClassify:smoothing; the label is the class with the
+ * Scores are smoothed per face across frames with an exponential moving average (faces are
+ * followed by their track id, set by emofacedetect's tracker, or by box overlap when a face has
+ * none), see #GstEmoClassify:smoothing; the label is the class with the
  * highest smoothed score. Faces whose landmark count differs from the model's (for example
  * from a 5-point FacemarkLBF model) are skipped with a warning.
  *
@@ -20,6 +21,11 @@
  * when the face was not classified) and `confidence` (gdouble in [0, 1]).
  *
  * The element never looks at the pixels: it does not map frames and never changes the video.
+ * One loaded model is shared by every emoclassify of the process that uses the same file.
+ *
+ * Quality of service: a frame that is already late downstream (from the QOS events of the
+ * sink) passes on at once without classification (and without an "emo-faces" message); it is
+ * not dropped.
  *
  * ## Example launch line
  * |[
@@ -35,6 +41,7 @@
 #include "emo/classifier.hpp"
 #include "emo/features.hpp"
 #include "emo/gst/face_meta.hpp"
+#include "emo/model_cache.hpp"
 #include "emo/smoothing.hpp"
 #include "gstemocommon.h"
 
@@ -68,13 +75,13 @@ static GstStaticPadTemplate src_template =
  * const (predict() is thread-safe) so one loaded model could later be shared. */
 struct GstEmoClassifyState {
   explicit GstEmoClassifyState(const std::string &model)
-      : classifier(
-            std::make_shared<const emo::EmotionClassifier>(emo::EmotionClassifier::load(model))) {}
+      : classifier(emo::shared_classifier(model)) {}
   std::shared_ptr<const emo::EmotionClassifier> classifier;
   emo::ScoreSmoother smoother;
   std::vector<float> features;  // reused across faces
   bool warned_mismatch = false;
   bool warned_missing = false;
+  guint64 skipped = 0;  // late frames passed without analysis
 };
 
 struct _GstEmoClassify {
@@ -86,6 +93,7 @@ struct _GstEmoClassify {
   gboolean post_messages;
 
   /* state */
+  GstEmoQos qos;
   std::unique_ptr<GstEmoClassifyState> state;
 };
 
@@ -97,15 +105,28 @@ static gboolean gst_emo_classify_start(GstBaseTransform *trans) {
   GstEmoClassify *self = GST_EMO_CLASSIFY(trans);
   std::string model;
   if (!gst_emo_load_state(GST_ELEMENT(self), self->model, self->state, model)) return FALSE;
-  GST_INFO_OBJECT(self, "loaded emotion model %s (%zu classes, %d landmarks)", model.c_str(),
-                  self->state->classifier->labels().size(),
-                  self->state->classifier->landmark_count());
+  GST_INFO_OBJECT(self,
+                  "loaded emotion model %s (%zu classes, %d landmarks), instance %p, %ld users",
+                  model.c_str(), self->state->classifier->labels().size(),
+                  self->state->classifier->landmark_count(),
+                  static_cast<const void *>(self->state->classifier.get()),
+                  self->state->classifier.use_count());
+  self->qos.reset();
   return TRUE;
 }
 
 static gboolean gst_emo_classify_stop(GstBaseTransform *trans) {
-  GST_EMO_CLASSIFY(trans)->state.reset();
+  GstEmoClassify *self = GST_EMO_CLASSIFY(trans);
+  if (self->state && self->state->skipped)
+    GST_INFO_OBJECT(self, "%" G_GUINT64_FORMAT " late frames passed without analysis",
+                    self->state->skipped);
+  self->state.reset();
   return TRUE;
+}
+
+static gboolean gst_emo_classify_src_event(GstBaseTransform *trans, GstEvent *event) {
+  GST_EMO_CLASSIFY(trans)->qos.update(event);
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
 }
 
 static gboolean gst_emo_classify_sink_event(GstBaseTransform *trans, GstEvent *event) {
@@ -113,6 +134,7 @@ static gboolean gst_emo_classify_sink_event(GstBaseTransform *trans, GstEvent *e
   switch (GST_EVENT_TYPE(event)) {
     case GST_EVENT_FLUSH_STOP:
     case GST_EVENT_STREAM_START:
+      self->qos.reset();
       /* Serialized: runs on the streaming thread, like transform_ip. */
       if (self->state) {
         GST_DEBUG_OBJECT(self, "%s: forgetting the smoothed faces", GST_EVENT_TYPE_NAME(event));
@@ -168,6 +190,12 @@ static GstFlowReturn gst_emo_classify_transform_ip(GstBaseTransform *trans, GstB
     smoothing = self->smoothing;
     post_messages = self->post_messages;
   }
+  if (self->qos.late(trans, buf)) {
+    ++self->state->skipped;
+    GST_DEBUG_OBJECT(self, "late frame at %" GST_TIME_FORMAT ", passed without classification",
+                     GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
+    return GST_FLOW_OK;
+  }
   GstMessage *message = nullptr;
   try {
     GstEmoClassifyState &state = *self->state;
@@ -196,7 +224,7 @@ static GstFlowReturn gst_emo_classify_transform_ip(GstBaseTransform *trans, GstB
         continue;
       }
       emo::compute_features(face.landmarks, state.features);
-      scored.push_back({face.box, classifier.predict(state.features).scores});
+      scored.push_back({face.box, classifier.predict(state.features).scores, face.track_id});
       classified.push_back(&face);
     }
 
@@ -275,18 +303,21 @@ static void gst_emo_classify_finalize(GObject *object) {
   GstEmoClassify *self = GST_EMO_CLASSIFY(object);
   g_free(self->model);
   self->state.~unique_ptr();
+  self->qos.~GstEmoQos();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
 static void gst_emo_classify_init(GstEmoClassify *self) {
   /* GObject zero-fills the instance; construct the C++ members in place. */
   new (&self->state) std::unique_ptr<GstEmoClassifyState>();
+  new (&self->qos) GstEmoQos();
   /* Computed per instance: honours GST_EMO_MODEL_DIR as set when the element is created. */
   self->model = g_strdup(gst_emo_default_model_path(DEFAULT_MODEL_NAME).c_str());
   self->smoothing = DEFAULT_SMOOTHING;
   self->post_messages = DEFAULT_POST_MESSAGES;
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
-  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
+  /* Late frames pass on without classification (GstEmoQos), not dropped by the base class. */
+  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), FALSE);
 }
 
 static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
@@ -339,6 +370,7 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
   trans_class->start = GST_DEBUG_FUNCPTR(gst_emo_classify_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_emo_classify_stop);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_emo_classify_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR(gst_emo_classify_src_event);
   /* Analysis only: never maps the frame, skip GstVideoFilter's read-write frame mapping. */
   trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_emo_classify_transform_ip);
   trans_class->transform_ip_on_passthrough = FALSE;

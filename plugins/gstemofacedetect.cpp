@@ -10,20 +10,46 @@
  * #GstEmoFaceDetect:detection-width before detection and boxes are mapped back to frame
  * pixels.
  *
+ * The full detection runs every #GstEmoFaceDetect:detection-interval frames; in between, and
+ * while a detection runs, faces are followed by optical flow on the downscaled luma (see
+ * emo::FaceTracker). Every face carries a "tracking" parameter structure: `track-id` stays the
+ * same while the face is followed and is never reused in the stream; `detected` is TRUE on the
+ * frames where a detection result was associated with the face (with
+ * #GstEmoFaceDetect:async-detection that detection ran on a frame a few frames earlier, and
+ * its box was carried forward by the face's motion since then).
+ *
+ * With #GstEmoFaceDetect:async-detection (the default) the detection runs on a worker thread of
+ * the element, so that no frame waits for a whole detection: each frame only pays for the
+ * optical flow (about a millisecond) and the result is associated with the tracks when it
+ * arrives. Only the first detection of a stream (and after a flush) is waited for. Without it,
+ * every detection frame waits for its detection, and the output is the same from run to run.
+ *
+ * Quality of service: a frame that is already late downstream (from the QOS events of the
+ * sink) passes on at once without analysis and without face regions; it is not dropped, and
+ * the tracker carries on from the last analysed frame. Buffers the element analyses need no
+ * allocation of its own in the steady state (the luma, the tracker's pyramids, point lists and
+ * the detection buffer are reused); GStreamer's metadata of each face is allocated per frame.
+ *
  * The element works in place and never changes the video: frames without faces pass through
  * untouched. Buffers are only made writable for their metadata (a shallow copy when shared).
  *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
- *     emofacedetect detection-width=480 ! emooverlay ! videoconvert ! autovideosink
+ *     emofacedetect detection-width=480 detection-interval=12 ! emooverlay ! videoconvert ! \
+ *     autovideosink
  * ]|
  */
 #include "gstemofacedetect.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
+#include <optional>
 
+#include "emo/detection_worker.hpp"
 #include "emo/detector.hpp"
+#include "emo/tracker.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "gstemocommon.h"
 
@@ -38,14 +64,23 @@ enum {
   PROP_MIN_SIZE,
   PROP_DETECTION_WIDTH,
   PROP_MAX_FACES,
+  PROP_DETECTION_INTERVAL,
+  PROP_ASYNC_DETECTION,
 };
 
 #define DEFAULT_MODEL emo::FaceDetector::kDefaultModel
 #define DEFAULT_SCALE_FACTOR 1.1
 #define DEFAULT_MIN_NEIGHBORS 5
 #define DEFAULT_MIN_SIZE 40
-#define DEFAULT_DETECTION_WIDTH 640
+/* 480: a detection costs about half of one at 640 and the tracker carries faces between
+ * detections; the smallest face found is then about 64 px wide on a 1280-wide frame (the
+ * cascade's 24 px window): use 640 or more for smaller faces. */
+#define DEFAULT_DETECTION_WIDTH 480
 #define DEFAULT_MAX_FACES 0
+/* One second at 24 fps: a face that enters is found within about a second; faces already
+ * found are followed by the tracker on every frame. */
+#define DEFAULT_DETECTION_INTERVAL 24
+#define DEFAULT_ASYNC_DETECTION TRUE
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -56,10 +91,17 @@ static GstStaticPadTemplate src_template =
 
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread. */
 struct GstEmoFaceDetectState {
-  explicit GstEmoFaceDetectState(const std::string &model) : detector(model) {}
-  emo::FaceDetector detector;
+  explicit GstEmoFaceDetectState(const std::string &model) : detector(std::in_place, model) {}
+  std::optional<emo::FaceDetector> detector;     // synchronous detection
+  std::unique_ptr<emo::DetectionWorker> worker;  // asynchronous detection (owns a detector)
+  emo::FaceTracker tracker;
   cv::Mat luma;  // converted luma for packed formats, reused across frames
+  std::vector<emo::Box> detections;
+  std::vector<emo::TrackedFace> faces;
+  std::uint64_t last_detection = 0;
+  bool detected_once = false;
   int next_id = 0;
+  guint64 skipped = 0;  // late frames passed without analysis
 };
 
 struct _GstEmoFaceDetect {
@@ -68,8 +110,11 @@ struct _GstEmoFaceDetect {
   /* settings, under GST_OBJECT_LOCK */
   gchar *model;
   emo::DetectorParams params;
+  gint detection_interval;
+  gboolean async_detection;
 
   /* state */
+  GstEmoQos qos;
   std::unique_ptr<GstEmoFaceDetectState> state;
 };
 
@@ -82,36 +127,132 @@ static gboolean gst_emo_face_detect_start(GstBaseTransform *trans) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
   std::string model;
   if (!gst_emo_load_state(GST_ELEMENT(self), self->model, self->state, model)) return FALSE;
-  GST_INFO_OBJECT(self, "loaded cascade %s", model.c_str());
+  gboolean async;
+  {
+    GstEmoObjectLock lock(self);
+    async = self->async_detection;
+  }
+  if (async) {
+    try {
+      self->state->worker =
+          std::make_unique<emo::DetectionWorker>(std::move(*self->state->detector));
+    } catch (const std::exception &e) { /* std::system_error: no thread */
+      GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Cannot start the detection thread"),
+                        ("%s", e.what()));
+      self->state.reset();
+      return FALSE;
+    }
+    self->state->detector.reset();
+  }
+  self->qos.reset();
+  GST_INFO_OBJECT(self, "loaded cascade %s (%s detection)", model.c_str(),
+                  async ? "asynchronous" : "synchronous");
   return TRUE;
 }
 
 static gboolean gst_emo_face_detect_stop(GstBaseTransform *trans) {
-  GST_EMO_FACE_DETECT(trans)->state.reset();
+  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
+  if (self->state && self->state->skipped)
+    GST_INFO_OBJECT(self, "%" G_GUINT64_FORMAT " late frames passed without analysis",
+                    self->state->skipped);
+  self->state.reset(); /* joins the detection thread */
   return TRUE;
+}
+
+/* Forgets the tracks (flush, new stream): serialized, on the streaming thread. */
+static gboolean gst_emo_face_detect_sink_event(GstBaseTransform *trans, GstEvent *event) {
+  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
+  switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_FLUSH_STOP:
+    case GST_EVENT_STREAM_START:
+      self->qos.reset();
+      if (self->state) {
+        if (self->state->worker) self->state->worker->discard();
+        self->state->tracker.reset();
+        self->state->detected_once = false;
+      }
+      break;
+    default:
+      break;
+  }
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
+}
+
+static gboolean gst_emo_face_detect_src_event(GstBaseTransform *trans, GstEvent *event) {
+  GST_EMO_FACE_DETECT(trans)->qos.update(event);
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
+}
+
+/* Runs tracking and, when due, detection on one frame's luma; fills state.faces. */
+static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state, const cv::Mat &luma,
+                                        const emo::DetectorParams &params, int interval) {
+  const std::uint64_t frame = state.tracker.advance(luma);
+  const bool due = !state.detected_once || frame - state.last_detection >= (std::uint64_t)interval;
+  if (state.worker) {
+    /* The first detection of a stream is waited for, so that faces show from the first frame;
+     * every later one runs while frames go on. */
+    const bool first = !state.detected_once;
+    std::uint64_t detected_on = 0;
+    if (due && state.worker->submit(luma, params, frame)) {
+      state.last_detection = frame;
+      state.detected_once = true;
+      if (first) state.worker->wait();
+    }
+    if (state.worker->take(state.detections, detected_on))
+      state.tracker.update(state.detections, detected_on);
+  } else if (due) {
+    state.detections = state.detector->detect(luma, params);
+    state.tracker.update(state.detections, frame);
+    state.last_detection = frame;
+    state.detected_once = true;
+  }
+  state.faces = state.tracker.faces();
+  /* A tracked box that shrank below the smallest face the detector reports is not kept. */
+  state.faces.erase(std::remove_if(state.faces.begin(), state.faces.end(),
+                                   [&](const emo::TrackedFace &f) {
+                                     return std::min(f.box.width, f.box.height) < params.min_size;
+                                   }),
+                    state.faces.end());
+  std::stable_sort(state.faces.begin(), state.faces.end(),
+                   [](const emo::TrackedFace &a, const emo::TrackedFace &b) {
+                     return a.box.area() > b.box.area();
+                   });
+  if (params.max_faces > 0 && state.faces.size() > static_cast<size_t>(params.max_faces))
+    state.faces.resize(static_cast<size_t>(params.max_faces));
 }
 
 static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, GstBuffer *buf) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
   GstVideoFilter *filter = GST_VIDEO_FILTER(trans);
+  GstEmoFaceDetectState &state = *self->state;
+  if (self->qos.late(trans, buf)) {
+    ++state.skipped;
+    GST_DEBUG_OBJECT(self, "late frame at %" GST_TIME_FORMAT ", passed without analysis",
+                     GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
+    return GST_FLOW_OK;
+  }
   emo::DetectorParams params;
+  int interval;
   {
     GstEmoObjectLock lock(self);
     params = self->params;
+    interval = self->detection_interval;
   }
   try {
-    std::vector<emo::Box> faces;
     {
       GstEmoFrameMap map(&filter->in_info, buf, GST_MAP_READ);
       if (!map.ok()) {
         GST_WARNING_OBJECT(self, "cannot map frame, passing it through unanalysed");
         return GST_FLOW_OK;
       }
-      cv::Mat luma = gst_emo_frame_luma(map.frame(), self->state->luma);
-      faces = self->state->detector.detect(luma, params);
+      cv::Mat luma = gst_emo_frame_luma(map.frame(), state.luma);
+      gst_emo_face_detect_analyse(state, luma, params, interval);
     }
-    for (const emo::Box &box : faces) emo::gst::add_face(buf, box, self->state->next_id++);
-    GST_LOG_OBJECT(self, "%zu faces at %" GST_TIME_FORMAT, faces.size(),
+    for (const emo::TrackedFace &face : state.faces) {
+      GstVideoRegionOfInterestMeta *meta = emo::gst::add_face(buf, face.box, state.next_id++);
+      emo::gst::set_tracking(meta, face.track_id, face.detected);
+    }
+    GST_LOG_OBJECT(self, "%zu faces at %" GST_TIME_FORMAT, state.faces.size(),
                    GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Face detection failed"), ("%s", e.what()));
@@ -145,6 +286,12 @@ static void gst_emo_face_detect_set_property(GObject *object, guint prop_id, con
     case PROP_MAX_FACES:
       self->params.max_faces = g_value_get_int(value);
       break;
+    case PROP_DETECTION_INTERVAL:
+      self->detection_interval = g_value_get_int(value);
+      break;
+    case PROP_ASYNC_DETECTION:
+      self->async_detection = g_value_get_boolean(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -174,6 +321,12 @@ static void gst_emo_face_detect_get_property(GObject *object, guint prop_id, GVa
     case PROP_MAX_FACES:
       g_value_set_int(value, self->params.max_faces);
       break;
+    case PROP_DETECTION_INTERVAL:
+      g_value_set_int(value, self->detection_interval);
+      break;
+    case PROP_ASYNC_DETECTION:
+      g_value_set_boolean(value, self->async_detection);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -184,6 +337,7 @@ static void gst_emo_face_detect_finalize(GObject *object) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(object);
   g_free(self->model);
   self->state.~unique_ptr();
+  self->qos.~GstEmoQos();
   self->params.~DetectorParams();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
@@ -192,14 +346,18 @@ static void gst_emo_face_detect_init(GstEmoFaceDetect *self) {
   /* GObject zero-fills the instance; construct the C++ members in place. */
   new (&self->params) emo::DetectorParams();
   new (&self->state) std::unique_ptr<GstEmoFaceDetectState>();
+  new (&self->qos) GstEmoQos();
   self->model = g_strdup(DEFAULT_MODEL);
   self->params.scale_factor = DEFAULT_SCALE_FACTOR;
   self->params.min_neighbors = DEFAULT_MIN_NEIGHBORS;
   self->params.min_size = DEFAULT_MIN_SIZE;
   self->params.detection_width = DEFAULT_DETECTION_WIDTH;
   self->params.max_faces = DEFAULT_MAX_FACES;
+  self->detection_interval = DEFAULT_DETECTION_INTERVAL;
+  self->async_detection = DEFAULT_ASYNC_DETECTION;
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
-  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
+  /* Late frames are passed on without analysis (GstEmoQos), not dropped by the base class. */
+  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), FALSE);
 }
 
 static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
@@ -252,6 +410,21 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
       g_param_spec_int("max-faces", "Maximum faces",
                        "Keep at most this many faces per frame, largest first (0 = no limit)", 0,
                        G_MAXINT, DEFAULT_MAX_FACES, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_DETECTION_INTERVAL,
+      g_param_spec_int("detection-interval", "Detection interval",
+                       "Frames from one full detection to the next (1 = every frame); faces "
+                       "are followed by optical flow in between and keep their track id",
+                       1, G_MAXINT, DEFAULT_DETECTION_INTERVAL, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_ASYNC_DETECTION,
+      g_param_spec_boolean("async-detection", "Asynchronous detection",
+                           "Run the full detection on a worker thread so that no frame waits "
+                           "for it (results are associated a few frames later); FALSE gives "
+                           "the same output from run to run",
+                           DEFAULT_ASYNC_DETECTION,
+                           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                    GST_PARAM_MUTABLE_READY)));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
@@ -262,6 +435,8 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
 
   trans_class->start = GST_DEBUG_FUNCPTR(gst_emo_face_detect_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_emo_face_detect_stop);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_emo_face_detect_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR(gst_emo_face_detect_src_event);
   /* Analysis only: map frames read-only, skip GstVideoFilter's read-write frame mapping. */
   trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_emo_face_detect_transform_ip);
   trans_class->transform_ip_on_passthrough = FALSE;

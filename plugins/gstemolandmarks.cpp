@@ -15,7 +15,14 @@
  *
  * The model (about 100 MB for the default) is loaded when the element starts, so going from
  * READY to PAUSED takes about a second. The element works in place and never changes the
- * video; frames without faces pass through untouched and are not even mapped.
+ * video; frames without faces pass through untouched and are not even mapped. One loaded model
+ * is shared by every emolandmarks of the process that uses the same file (with 4 streams the
+ * model's ~100 MB are loaded once).
+ *
+ * Quality of service: a frame that is already late downstream (from the QOS events of the
+ * sink) passes on at once without landmarks; it is not dropped (emoclassify then leaves its
+ * faces unclassified). Fitting reuses its point buffer across faces; dlib allocates its own
+ * result per face, and the metadata of each face is allocated per frame.
  *
  * ## Example launch line
  * |[
@@ -30,6 +37,7 @@
 
 #include "emo/gst/face_meta.hpp"
 #include "emo/landmarker.hpp"
+#include "emo/model_cache.hpp"
 #include "gstemocommon.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_emo_landmarks_debug);
@@ -50,13 +58,15 @@ static GstStaticPadTemplate src_template =
                             GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
 
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread.
- * The landmarker is const and held by a shared_ptr so that one loaded model can later be
- * shared between elements (dlib's fit() is const and thread-safe). */
+ * The landmarker is const and shared by every element of the process that uses the same model
+ * file (emo::shared_landmarker; dlib's fit() is const and thread-safe). */
 struct GstEmoLandmarksState {
   explicit GstEmoLandmarksState(const std::string &model)
-      : landmarker(std::make_shared<const emo::Landmarker>(model)) {}
+      : landmarker(emo::shared_landmarker(model)) {}
   std::shared_ptr<const emo::Landmarker> landmarker;
-  cv::Mat luma;  // converted luma for packed formats, reused across frames
+  cv::Mat luma;                    // converted luma for packed formats, reused across frames
+  std::vector<emo::Point> points;  // reused across faces
+  guint64 skipped = 0;             // late frames passed without analysis
 };
 
 struct _GstEmoLandmarks {
@@ -66,6 +76,7 @@ struct _GstEmoLandmarks {
   gchar *model;
 
   /* state */
+  GstEmoQos qos;
   std::unique_ptr<GstEmoLandmarksState> state;
 };
 
@@ -77,20 +88,44 @@ static gboolean gst_emo_landmarks_start(GstBaseTransform *trans) {
   GstEmoLandmarks *self = GST_EMO_LANDMARKS(trans);
   std::string model;
   if (!gst_emo_load_state(GST_ELEMENT(self), self->model, self->state, model)) return FALSE;
-  GST_INFO_OBJECT(self, "loaded %s landmark model %s (%d points)",
+  /* The instance address tells which elements share one model (tests read it). */
+  GST_INFO_OBJECT(self, "loaded %s landmark model %s (%d points), instance %p, %ld users",
                   self->state->landmarker->backend(), model.c_str(),
-                  self->state->landmarker->num_points());
+                  self->state->landmarker->num_points(),
+                  static_cast<const void *>(self->state->landmarker.get()),
+                  self->state->landmarker.use_count());
+  self->qos.reset();
   return TRUE;
 }
 
 static gboolean gst_emo_landmarks_stop(GstBaseTransform *trans) {
-  GST_EMO_LANDMARKS(trans)->state.reset();
+  GstEmoLandmarks *self = GST_EMO_LANDMARKS(trans);
+  if (self->state && self->state->skipped)
+    GST_INFO_OBJECT(self, "%" G_GUINT64_FORMAT " late frames passed without analysis",
+                    self->state->skipped);
+  self->state.reset();
   return TRUE;
+}
+
+static gboolean gst_emo_landmarks_sink_event(GstBaseTransform *trans, GstEvent *event) {
+  if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) GST_EMO_LANDMARKS(trans)->qos.reset();
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
+}
+
+static gboolean gst_emo_landmarks_src_event(GstBaseTransform *trans, GstEvent *event) {
+  GST_EMO_LANDMARKS(trans)->qos.update(event);
+  return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
 }
 
 static GstFlowReturn gst_emo_landmarks_transform_ip(GstBaseTransform *trans, GstBuffer *buf) {
   GstEmoLandmarks *self = GST_EMO_LANDMARKS(trans);
   GstVideoFilter *filter = GST_VIDEO_FILTER(trans);
+  if (self->qos.late(trans, buf)) {
+    ++self->state->skipped;
+    GST_DEBUG_OBJECT(self, "late frame at %" GST_TIME_FORMAT ", passed without landmarks",
+                     GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
+    return GST_FLOW_OK;
+  }
   try {
     std::vector<emo::gst::Face> faces = emo::gst::read_faces(buf);
     if (faces.empty()) return GST_FLOW_OK;
@@ -112,7 +147,8 @@ static GstFlowReturn gst_emo_landmarks_transform_ip(GstBaseTransform *trans, Gst
         GST_DEBUG_OBJECT(self, "face %d lies outside the frame, skipped", face.id);
         continue;
       }
-      const std::vector<emo::Point> points = landmarker.fit(luma, box);
+      std::vector<emo::Point> &points = self->state->points;
+      landmarker.fit(luma, box, points);
       /* The LBF back-end reports a failed fit as all points at (0, 0): store nothing. */
       if (std::all_of(points.begin(), points.end(),
                       [](const emo::Point &p) { return p.x == 0.f && p.y == 0.f; })) {
@@ -165,15 +201,18 @@ static void gst_emo_landmarks_finalize(GObject *object) {
   GstEmoLandmarks *self = GST_EMO_LANDMARKS(object);
   g_free(self->model);
   self->state.~unique_ptr();
+  self->qos.~GstEmoQos();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
 static void gst_emo_landmarks_init(GstEmoLandmarks *self) {
   /* GObject zero-fills the instance; construct the C++ members in place. */
   new (&self->state) std::unique_ptr<GstEmoLandmarksState>();
+  new (&self->qos) GstEmoQos();
   self->model = g_strdup(DEFAULT_MODEL);
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
-  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), TRUE);
+  /* Late frames are passed on without landmarks (GstEmoQos), not dropped by the base class. */
+  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), FALSE);
 }
 
 static void gst_emo_landmarks_class_init(GstEmoLandmarksClass *klass) {
@@ -207,6 +246,8 @@ static void gst_emo_landmarks_class_init(GstEmoLandmarksClass *klass) {
 
   trans_class->start = GST_DEBUG_FUNCPTR(gst_emo_landmarks_start);
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_emo_landmarks_stop);
+  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_emo_landmarks_sink_event);
+  trans_class->src_event = GST_DEBUG_FUNCPTR(gst_emo_landmarks_src_event);
   /* Analysis only: map frames read-only, skip GstVideoFilter's read-write frame mapping. */
   trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_emo_landmarks_transform_ip);
   trans_class->transform_ip_on_passthrough = FALSE;

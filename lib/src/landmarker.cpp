@@ -50,26 +50,23 @@ struct Landmarker::Impl {
   cv::Ptr<cv::face::FacemarkLBF> facemark;  // LBF back-end: fit() is not const
   std::mutex lbf_mutex;
 
-  std::vector<Point> fit_dlib(const cv::Mat &luma, const Box &face) const {
+  void fit_dlib(const cv::Mat &luma, const Box &face, std::vector<Point> &points) const {
     const dlib::cv_image<unsigned char> img(luma);
     const dlib::rectangle rect(face.x, face.y, face.x + face.width - 1, face.y + face.height - 1);
     const dlib::full_object_detection shape = predictor(img, rect);
-    std::vector<Point> points(shape.num_parts());
+    points.resize(shape.num_parts());
     for (unsigned long i = 0; i < shape.num_parts(); ++i)
       points[i] =
           Point(static_cast<float>(shape.part(i).x()), static_cast<float>(shape.part(i).y()));
-    return points;
   }
 
-  std::vector<Point> fit_lbf(const cv::Mat &luma, const Box &face) {
-    std::vector<Point> points;
+  void fit_lbf(const cv::Mat &luma, const Box &face, std::vector<Point> &points) {
     {
       std::lock_guard<std::mutex> lock(lbf_mutex);
       fit_lbf_unlocked(luma, face, points);
     }
     if (points.size() != static_cast<size_t>(num_points))
       points.assign(static_cast<size_t>(num_points), Point(0.f, 0.f));
-    return points;
   }
 
   // FacemarkLBF::fit() in OpenCV 4.6 only copies its result out correctly into a vector of
@@ -146,12 +143,21 @@ int Landmarker::num_points() const { return impl_ ? impl_->num_points : 0; }
 
 const char *Landmarker::backend() const { return impl_ && impl_->lbf ? kLbfBackend : kDlibBackend; }
 
-std::vector<Point> Landmarker::fit(const cv::Mat &luma, const Box &face) const {
+void Landmarker::fit(const cv::Mat &luma, const Box &face, std::vector<Point> &points) const {
   if (!impl_) throw std::logic_error("Landmarker::fit: moved-from landmarker");
   check_luma(luma);
   if (face.width <= 0 || face.height <= 0)
     throw std::invalid_argument("Landmarker::fit: empty face box");
-  return impl_->lbf ? impl_->fit_lbf(luma, face) : impl_->fit_dlib(luma, face);
+  if (impl_->lbf)
+    impl_->fit_lbf(luma, face, points);
+  else
+    impl_->fit_dlib(luma, face, points);
+}
+
+std::vector<Point> Landmarker::fit(const cv::Mat &luma, const Box &face) const {
+  std::vector<Point> points;
+  fit(luma, face, points);
+  return points;
 }
 
 }  // namespace emo

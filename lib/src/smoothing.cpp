@@ -15,43 +15,55 @@ constexpr double kMinIou = 0.3;
 
 void ScoreSmoother::update(std::vector<Face> &faces, float smoothing) {
   const float alpha = std::isfinite(smoothing) ? std::clamp(smoothing, 0.f, 1.f) : 0.f;
+  track_of_face_.assign(faces.size(), -1);
+  track_used_.assign(tracks_.size(), false);
 
-  // Greedy matching: every (face, track) pair with enough overlap, best overlap first.
-  std::vector<std::tuple<double, size_t, size_t>> pairs;
-  for (size_t f = 0; f < faces.size(); ++f)
+  // Tracked faces: the remembered face with the same track id.
+  for (size_t f = 0; f < faces.size(); ++f) {
+    if (faces[f].track_id < 0) continue;
+    for (size_t t = 0; t < tracks_.size(); ++t)
+      if (!track_used_[t] && tracks_[t].track_id == faces[f].track_id) {
+        track_of_face_[f] = static_cast<int>(t);
+        track_used_[t] = true;
+        break;
+      }
+  }
+  // Untracked faces, greedy matching: every (face, remembered untracked face) pair with enough
+  // overlap, best overlap first.
+  pairs_.clear();
+  for (size_t f = 0; f < faces.size(); ++f) {
+    if (faces[f].track_id >= 0) continue;
     for (size_t t = 0; t < tracks_.size(); ++t) {
+      if (track_used_[t] || tracks_[t].track_id >= 0) continue;
       const double overlap = iou(faces[f].box, tracks_[t].box);
-      if (overlap >= kMinIou) pairs.emplace_back(overlap, f, t);
+      if (overlap >= kMinIou) pairs_.emplace_back(overlap, f, t);
     }
-  std::stable_sort(pairs.begin(), pairs.end(),
+  }
+  std::stable_sort(pairs_.begin(), pairs_.end(),
                    [](const auto &a, const auto &b) { return std::get<0>(a) > std::get<0>(b); });
-
-  std::vector<int> track_of_face(faces.size(), -1);
-  std::vector<bool> track_used(tracks_.size(), false);
-  for (const auto &[overlap, f, t] : pairs) {
-    if (track_of_face[f] >= 0 || track_used[t]) continue;
-    track_of_face[f] = static_cast<int>(t);
-    track_used[t] = true;
+  for (const auto &[overlap, f, t] : pairs_) {
+    if (track_of_face_[f] >= 0 || track_used_[t]) continue;
+    track_of_face_[f] = static_cast<int>(t);
+    track_used_[t] = true;
   }
 
-  std::vector<Track> next;
-  next.reserve(tracks_.size() + faces.size());
+  next_.clear();
   for (size_t f = 0; f < faces.size(); ++f) {
     Face &face = faces[f];
-    if (track_of_face[f] >= 0) {
-      const Track &prev = tracks_[static_cast<size_t>(track_of_face[f])];
+    if (track_of_face_[f] >= 0) {
+      const Track &prev = tracks_[static_cast<size_t>(track_of_face_[f])];
       if (alpha > 0.f && prev.scores.size() == face.scores.size())
         for (size_t k = 0; k < face.scores.size(); ++k)
           face.scores[k] = alpha * prev.scores[k] + (1.f - alpha) * face.scores[k];
     }
-    next.push_back(Track{face.box, face.scores, 0});
+    next_.push_back(Track{face.box, face.scores, face.track_id, 0});
   }
   for (size_t t = 0; t < tracks_.size(); ++t) {
-    if (track_used[t]) continue;
-    Track track = std::move(tracks_[t]);
-    if (++track.missed <= max_missed) next.push_back(std::move(track));
+    if (track_used_[t]) continue;
+    Track &track = tracks_[t];
+    if (++track.missed <= max_missed) next_.push_back(std::move(track));
   }
-  tracks_ = std::move(next);
+  tracks_.swap(next_);
 }
 
 void ScoreSmoother::reset() { tracks_.clear(); }

@@ -86,3 +86,22 @@ TEST(ScoreSmoother, ResetForgetsEverything) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ScoreSmoother, TrackedFacesAreMatchedByTrackIdNotOverlap) {
+  emo::ScoreSmoother s;
+  std::vector<Face> f1{{{0, 0, 100, 100}, {1.f, 0.f}, 7}, {{300, 0, 100, 100}, {0.f, 1.f}, 8}};
+  s.update(f1, 0.5f);
+  // Track 7 jumped far (no overlap with its last box), track 8 moved onto 7's old place.
+  std::vector<Face> f2{{{600, 0, 100, 100}, {0.5f, 0.5f}, 7}, {{2, 0, 100, 100}, {0.5f, 0.5f}, 8}};
+  s.update(f2, 0.5f);
+  expect_scores(f2[0].scores, {0.75f, 0.25f});
+  expect_scores(f2[1].scores, {0.25f, 0.75f});
+  // A new track id over an old box is a new face.
+  std::vector<Face> f3{{{600, 0, 100, 100}, {0.f, 1.f}, 9}};
+  s.update(f3, 0.5f);
+  expect_scores(f3[0].scores, {0.f, 1.f});
+}
+
+}  // namespace

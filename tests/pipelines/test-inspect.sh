@@ -4,7 +4,7 @@ set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$(dirname "$0")/lib.sh"
 declare -A props=(
-  [emofacedetect]="model scale-factor min-neighbors min-size detection-width max-faces"
+  [emofacedetect]="model scale-factor min-neighbors min-size detection-width max-faces detection-interval async-detection"
   [emolandmarks]="model"
   [emoclassify]="model post-messages"
   [emooverlay]="draw-boxes draw-landmarks draw-labels line-width"

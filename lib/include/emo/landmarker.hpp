@@ -45,6 +45,8 @@ class Landmarker {
   /// Throws std::invalid_argument on an empty or non-CV_8UC1 image or an empty box. If the LBF
   /// back-end cannot fit (a box outside the image), the points are all (0, 0).
   std::vector<Point> fit(const cv::Mat &luma, const Box &face) const;
+  /// Same, writing into `points` (resized; no allocation when it already holds num_points()).
+  void fit(const cv::Mat &luma, const Box &face, std::vector<Point> &points) const;
 
  private:
   struct Impl;

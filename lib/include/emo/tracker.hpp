@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// gst-emo: follows face boxes from frame to frame between detections, with stable track ids.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+#include "emo/geometry.hpp"
+
+namespace emo {
+
+/// Settings of a FaceTracker.
+struct TrackerParams {
+  /// The luma is downscaled to this width (pixels) for optical flow; 0 or a width >= the frame
+  /// width means full resolution.
+  int tracking_width = 320;
+  /// Points per box side: grid x grid points, inside the central part of each box, are
+  /// followed by optical flow (>= 2).
+  int grid = 6;
+  /// Smallest intersection over union between a detection and a track's box (on the frame the
+  /// detection ran on) for the detection to belong to that track, in (0, 1].
+  double min_iou = 0.3;
+  /// A track that this many detections in a row did not confirm is dropped (>= 0; 0 drops a
+  /// track on its first miss).
+  int max_missed = 2;
+  /// A track whose points could not be followed on this many frames in a row is dropped.
+  int max_lost_frames = 5;
+};
+
+/// One face on the current frame.
+struct TrackedFace {
+  std::uint64_t track_id = 0;  ///< stable while the face is tracked; never reused
+  Box box;                     ///< frame pixels, clipped to the frame
+  bool detected = false;       ///< a detection was associated with the track on this frame
+};
+
+/// Tracks faces between detections (no GStreamer types; not thread-safe: one per stream).
+///
+/// Per frame, advance() moves every box with pyramidal Lucas-Kanade optical flow (OpenCV
+/// calcOpticalFlowPyrLK; Bouguet 2000) of a grid of points inside the box, on the luma
+/// downscaled to `tracking_width`: the box moves by the median point shift and scales by the
+/// median ratio of point distances to their centroid. Points that fail a forward-backward
+/// check (Kalal et al. 2010) are ignored. Boxes are re-seeded with fresh points every frame.
+///
+/// update() associates detections with tracks by greedy highest-IoU-first matching against
+/// each track's box *on the frame the detection ran on* (detections may arrive a few frames
+/// late when they run on a worker thread): a matched box is replaced by the detection moved
+/// by the track's motion since that frame; an unmatched detection starts a new track with a
+/// new id. Track ids count up from 1 and are never reused, also across reset().
+///
+/// No allocation per frame in the steady state (buffers are reused), apart from a new track.
+class FaceTracker {
+ public:
+  explicit FaceTracker(const TrackerParams &params = {});
+
+  /// Starts a new frame: `luma` is 8-bit single-channel (CV_8UC1, any stride) at full frame
+  /// resolution. Moves every track by optical flow from the previous frame (none on the first
+  /// frame or after a frame size change). Returns the frame's number (0, 1, 2, ...), to pass
+  /// to update() with the detections made on this frame. Throws std::invalid_argument on
+  /// another pixel type.
+  std::uint64_t advance(const cv::Mat &luma);
+
+  /// Associates `detections` (frame pixels) made on frame `frame` (a number returned by
+  /// advance(), at most kHistory frames old; older detections are matched against the
+  /// current boxes). Call after advance() of the current frame.
+  void update(const std::vector<Box> &detections, std::uint64_t frame);
+
+  /// The faces on the current frame, in track creation order.
+  const std::vector<TrackedFace> &faces() const { return faces_; }
+
+  /// Forgets every track and the previous frame (on a seek, flush or new stream). Ids keep
+  /// counting up.
+  void reset();
+
+  /// Frames of box history kept per track for late detections.
+  static constexpr int kHistory = 32;
+
+ private:
+  struct Track {
+    TrackedFace face;
+    std::array<std::pair<std::uint64_t, Box>, kHistory> history{};  // ring, by frame % kHistory
+    std::uint64_t born = 0;
+    int missed = 0;
+    int lost_frames = 0;
+    void remember(std::uint64_t frame, const Box &box);
+    bool box_at(std::uint64_t frame, Box &box) const;
+  };
+
+  void track_flow();
+  void publish();
+
+  TrackerParams params_;
+  std::vector<Track> tracks_;
+  std::vector<TrackedFace> faces_;
+  std::uint64_t frame_ = 0;  // number of the current frame + 1 (0 before the first)
+  std::uint64_t next_id_ = 1;
+  cv::Size frame_size_;
+  double scale_ = 1.0;  // frame pixels per tracking pixel
+  cv::Mat small_;
+  std::vector<cv::Mat> prev_pyr_, cur_pyr_;
+  bool have_prev_ = false;
+  // scratch, reused across frames
+  std::vector<cv::Point2f> prev_pts_, cur_pts_, back_pts_;
+  std::vector<unsigned char> status_, back_status_;
+  std::vector<float> err_, dx_, dy_, ratio_;
+  std::vector<std::tuple<double, size_t, size_t>> pairs_;
+  std::vector<int> track_of_det_;
+  std::vector<bool> track_used_;
+};
+
+}  // namespace emo

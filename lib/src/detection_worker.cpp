@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// gst-emo: runs face detection on a thread of its own, one frame at a time.
+#include "emo/detection_worker.hpp"
+
+#include <utility>
+
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace emo {
+
+DetectionWorker::DetectionWorker(FaceDetector detector)
+    : detector_(std::move(detector)), thread_([this] { run(); }) {}
+
+DetectionWorker::~DetectionWorker() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  cond_.notify_all();
+  thread_.join();
+}
+
+bool DetectionWorker::busy() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return pending_ || ready_;
+}
+
+bool DetectionWorker::submit(const cv::Mat &luma, const DetectorParams &params,
+                             std::uint64_t frame) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (pending_ || ready_) return false;
+    luma.copyTo(luma_);  // same size as last time: no allocation
+    params_ = params;
+    frame_ = frame;
+    pending_ = true;
+  }
+  cond_.notify_all();
+  return true;
+}
+
+bool DetectionWorker::take(std::vector<Box> &faces, std::uint64_t &frame) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!ready_) return false;
+  ready_ = false;
+  if (error_) std::rethrow_exception(std::exchange(error_, nullptr));
+  faces.swap(faces_);
+  frame = frame_;
+  return true;
+}
+
+void DetectionWorker::wait() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  cond_.wait(lock, [this] { return !pending_; });
+}
+
+void DetectionWorker::discard() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  cond_.wait(lock, [this] { return !pending_; });
+  ready_ = false;
+  error_ = nullptr;
+}
+
+void DetectionWorker::run() {
+  // Background work: the stream's own thread goes first (Linux: nice is per thread).
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kNice);
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    cond_.wait(lock, [this] { return stop_ || pending_; });
+    if (stop_) return;
+    // Only this thread touches luma_, params_ and the detector while pending_ is set.
+    lock.unlock();
+    std::vector<Box> faces;
+    std::exception_ptr error;
+    try {
+      faces = detector_.detect(luma_, params_);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    faces_.swap(faces);
+    error_ = error;
+    pending_ = false;
+    ready_ = true;
+    cond_.notify_all();
+  }
+}
+
+}  // namespace emo

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// gst-emo: follows face boxes from frame to frame between detections, with stable track ids.
+#include "emo/tracker.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include <opencv2/imgproc.hpp>
+#include <opencv2/video/tracking.hpp>
+
+namespace emo {
+namespace {
+
+const cv::Size kWindow(15, 15);
+constexpr int kLevels = 3;
+constexpr float kMaxForwardBackward = 1.0f;  // tracking pixels
+constexpr double kMaxDuplicateIou = 0.5;
+
+// Median of v (reorders v); v not empty.
+float median(std::vector<float> &v) {
+  const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), mid, v.end());
+  return *mid;
+}
+
+// `box` moved by the motion that took `from` to `to` (centre shift, size ratio).
+Box carry(const Box &box, const Box &from, const Box &to) {
+  // One scale for both sides, so that a box clipped at the frame edge keeps the aspect ratio.
+  const int from_size = from.width + from.height;
+  const double sx = from_size > 0 ? static_cast<double>(to.width + to.height) / from_size : 1.0;
+  const double sy = sx;
+  const double cx = box.x + box.width / 2.0 + (to.x + to.width / 2.0) - (from.x + from.width / 2.0);
+  const double cy =
+      box.y + box.height / 2.0 + (to.y + to.height / 2.0) - (from.y + from.height / 2.0);
+  const double w = box.width * sx;
+  const double h = box.height * sy;
+  return Box(static_cast<int>(std::lround(cx - w / 2)), static_cast<int>(std::lround(cy - h / 2)),
+             static_cast<int>(std::lround(w)), static_cast<int>(std::lround(h)));
+}
+
+}  // namespace
+
+void FaceTracker::Track::remember(std::uint64_t frame, const Box &box) {
+  history[frame % kHistory] = {frame + 1, box};  // +1: a zero entry means "empty"
+}
+
+bool FaceTracker::Track::box_at(std::uint64_t frame, Box &box) const {
+  const auto &entry = history[frame % kHistory];
+  if (entry.first != frame + 1) return false;
+  box = entry.second;
+  return true;
+}
+
+FaceTracker::FaceTracker(const TrackerParams &params) : params_(params) {
+  params_.grid = std::max(2, params_.grid);
+  params_.max_missed = std::max(0, params_.max_missed);
+}
+
+void FaceTracker::reset() {
+  tracks_.clear();
+  faces_.clear();
+  have_prev_ = false;
+}
+
+std::uint64_t FaceTracker::advance(const cv::Mat &luma) {
+  if (luma.type() != CV_8UC1 || luma.empty())
+    throw std::invalid_argument("FaceTracker::advance: expected a non-empty 8-bit luma image");
+  const std::uint64_t frame = frame_++;
+  if (luma.size() != frame_size_) {
+    frame_size_ = luma.size();
+    have_prev_ = false;
+  }
+  const cv::Mat *input = &luma;
+  scale_ = 1.0;
+  if (params_.tracking_width > 0 && params_.tracking_width < luma.cols) {
+    const int w = params_.tracking_width;
+    const int h = std::max(1, static_cast<int>(std::lround(static_cast<double>(luma.rows) * w /
+                                                           static_cast<double>(luma.cols))));
+    cv::resize(luma, small_, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+    input = &small_;
+    scale_ = static_cast<double>(luma.cols) / w;
+  }
+  // Only pay for a pyramid when there is something to follow on the next frame.
+  if (!tracks_.empty() || have_prev_) {
+    cv::buildOpticalFlowPyramid(*input, cur_pyr_, kWindow, kLevels, true);
+    if (have_prev_ && !tracks_.empty()) track_flow();
+    std::swap(prev_pyr_, cur_pyr_);
+    have_prev_ = true;
+  } else {
+    // No tracks yet: keep the frame so that a track started on it can be followed.
+    cv::buildOpticalFlowPyramid(*input, prev_pyr_, kWindow, kLevels, true);
+    have_prev_ = true;
+  }
+  const Box frame_box(0, 0, frame_size_.width, frame_size_.height);
+  for (Track &t : tracks_) {
+    t.face.detected = false;
+    t.face.box &= frame_box;
+    t.remember(frame, t.face.box);
+  }
+  tracks_.erase(std::remove_if(tracks_.begin(), tracks_.end(),
+                               [&](const Track &t) {
+                                 return t.face.box.width < 8 || t.face.box.height < 8 ||
+                                        t.lost_frames > params_.max_lost_frames;
+                               }),
+                tracks_.end());
+  publish();
+  return frame;
+}
+
+void FaceTracker::track_flow() {
+  const int g = params_.grid;
+  const size_t per = static_cast<size_t>(g * g);
+  prev_pts_.clear();
+  for (const Track &t : tracks_) {
+    // Central 60 % of the box, in tracking pixels: the face, not the background.
+    const float x0 = static_cast<float>((t.face.box.x + 0.2 * t.face.box.width) / scale_);
+    const float y0 = static_cast<float>((t.face.box.y + 0.2 * t.face.box.height) / scale_);
+    const float sx = static_cast<float>(0.6 * t.face.box.width / scale_ / (g - 1));
+    const float sy = static_cast<float>(0.6 * t.face.box.height / scale_ / (g - 1));
+    for (int j = 0; j < g; ++j)
+      for (int i = 0; i < g; ++i) prev_pts_.emplace_back(x0 + i * sx, y0 + j * sy);
+  }
+  const cv::TermCriteria term(cv::TermCriteria::COUNT | cv::TermCriteria::EPS, 20, 0.03);
+  cv::calcOpticalFlowPyrLK(prev_pyr_, cur_pyr_, prev_pts_, cur_pts_, status_, err_, kWindow,
+                           kLevels, term);
+  cv::calcOpticalFlowPyrLK(cur_pyr_, prev_pyr_, cur_pts_, back_pts_, back_status_, err_, kWindow,
+                           kLevels, term);
+  for (size_t k = 0; k < tracks_.size(); ++k) {
+    Track &t = tracks_[k];
+    dx_.clear();
+    dy_.clear();
+    float mx = 0.f, my = 0.f, nx = 0.f, ny = 0.f;
+    for (size_t i = k * per; i < (k + 1) * per; ++i) {
+      if (!status_[i] || !back_status_[i]) continue;
+      const cv::Point2f fb = back_pts_[i] - prev_pts_[i];
+      if (fb.dot(fb) > kMaxForwardBackward * kMaxForwardBackward) continue;
+      dx_.push_back(cur_pts_[i].x - prev_pts_[i].x);
+      dy_.push_back(cur_pts_[i].y - prev_pts_[i].y);
+      mx += prev_pts_[i].x;
+      my += prev_pts_[i].y;
+      nx += cur_pts_[i].x;
+      ny += cur_pts_[i].y;
+    }
+    const size_t good = dx_.size();
+    if (good < std::max<size_t>(4, per / 3)) {
+      ++t.lost_frames;  // the box stays where it was
+      continue;
+    }
+    t.lost_frames = 0;
+    mx /= good, my /= good, nx /= good, ny /= good;
+    ratio_.clear();
+    for (size_t i = k * per; i < (k + 1) * per; ++i) {
+      if (!status_[i] || !back_status_[i]) continue;
+      const cv::Point2f fb = back_pts_[i] - prev_pts_[i];
+      if (fb.dot(fb) > kMaxForwardBackward * kMaxForwardBackward) continue;
+      const float d0 = std::hypot(prev_pts_[i].x - mx, prev_pts_[i].y - my);
+      const float d1 = std::hypot(cur_pts_[i].x - nx, cur_pts_[i].y - ny);
+      if (d0 > 1.f) ratio_.push_back(d1 / d0);
+    }
+    const double s = ratio_.empty() ? 1.0 : std::clamp<double>(median(ratio_), 0.8, 1.25);
+    const double shift_x = median(dx_) * scale_;
+    const double shift_y = median(dy_) * scale_;
+    Box &b = t.face.box;
+    const double cx = b.x + b.width / 2.0 + shift_x;
+    const double cy = b.y + b.height / 2.0 + shift_y;
+    const double w = b.width * s, h = b.height * s;
+    b = Box(static_cast<int>(std::lround(cx - w / 2)), static_cast<int>(std::lround(cy - h / 2)),
+            static_cast<int>(std::lround(w)), static_cast<int>(std::lround(h)));
+  }
+}
+
+void FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame) {
+  if (frame_ == 0) return;
+  const std::uint64_t current = frame_ - 1;
+  if (frame > current) frame = current;
+  const bool late = frame != current;
+
+  // Every (detection, track) pair with enough overlap on the detection's frame, best first.
+  pairs_.clear();
+  Box then;
+  for (size_t t = 0; t < tracks_.size(); ++t) {
+    if (tracks_[t].born > frame && late) continue;  // did not exist yet
+    if (!tracks_[t].box_at(frame, then)) then = tracks_[t].face.box;
+    for (size_t d = 0; d < detections.size(); ++d) {
+      const double overlap = iou(detections[d], then);
+      if (overlap >= params_.min_iou) pairs_.emplace_back(overlap, d, t);
+    }
+  }
+  std::stable_sort(pairs_.begin(), pairs_.end(),
+                   [](const auto &a, const auto &b) { return std::get<0>(a) > std::get<0>(b); });
+  track_of_det_.assign(detections.size(), -1);
+  track_used_.assign(tracks_.size(), false);
+  for (const auto &[overlap, d, t] : pairs_) {
+    if (track_of_det_[d] >= 0 || track_used_[t]) continue;
+    track_of_det_[d] = static_cast<int>(t);
+    track_used_[t] = true;
+  }
+
+  const Box frame_box(0, 0, frame_size_.width, frame_size_.height);
+  const size_t old_count = tracks_.size();
+  for (size_t t = 0; t < old_count; ++t) {
+    Track &track = tracks_[t];
+    if (track_used_[t] || (track.born > frame && late)) continue;
+    ++track.missed;
+  }
+  for (size_t d = 0; d < detections.size(); ++d) {
+    const int t = track_of_det_[d];
+    if (t >= 0) {
+      Track &track = tracks_[static_cast<size_t>(t)];
+      if (!track.box_at(frame, then)) then = track.face.box;
+      track.face.box = carry(detections[d], then, track.face.box) & frame_box;
+      track.face.detected = true;
+      track.missed = 0;
+      track.lost_frames = 0;
+      track.remember(current, track.face.box);
+      continue;
+    }
+    const Box box = detections[d] & frame_box;
+    if (box.width <= 0 || box.height <= 0) continue;
+    // A detection that overlaps a current box strongly is that face (e.g. a track whose box
+    // drifted since the detection's frame): no duplicate track.
+    bool duplicate = false;
+    for (size_t k = 0; k < old_count && !duplicate; ++k)
+      duplicate = !track_used_[k] && iou(box, tracks_[k].face.box) >= kMaxDuplicateIou;
+    if (duplicate) continue;
+    Track track;
+    track.face.track_id = next_id_++;
+    track.face.box = box;
+    track.face.detected = true;
+    track.born = frame;
+    track.remember(frame, box);
+    track.remember(current, box);
+    tracks_.push_back(track);
+  }
+  tracks_.erase(std::remove_if(tracks_.begin(), tracks_.end(),
+                               [&](const Track &t) { return t.missed > params_.max_missed; }),
+                tracks_.end());
+  // Two tracks on one face (boxes that came to overlap): keep the older one.
+  for (size_t a = 0; a < tracks_.size(); ++a)
+    for (size_t b = a + 1; b < tracks_.size();)
+      if (iou(tracks_[a].face.box, tracks_[b].face.box) >= kMaxDuplicateIou) {
+        if (tracks_[b].face.detected) tracks_[a].face.detected = true;
+        tracks_.erase(tracks_.begin() + static_cast<std::ptrdiff_t>(b));
+      } else {
+        ++b;
+      }
+  publish();
+}
+
+void FaceTracker::publish() {
+  faces_.clear();
+  for (const Track &t : tracks_) faces_.push_back(t.face);
+}
+
+}  // namespace emo
