@@ -7,7 +7,9 @@
 //                            default model); items = faces
 //   BM_Overlay/FORMAT        one 1280x720 frame with the faces of that frame drawn by the
 //                            emooverlay element (GstHarness); items = frames
-// Session sampling is not benchmarked: lib/include/emo/session.hpp does not exist yet.
+//   BM_SessionSample         one 1280x720 frame with its faces consumed by the emosession sink
+//                            (offline: no API key, no file): reading the faces, picking the
+//                            primary face and sampling it into the window; items = frames
 // A benchmark, never a test: nothing here fails on timing.
 #include <benchmark/benchmark.h>
 #include <gst/check/gstharness.h>
@@ -160,6 +162,39 @@ void BM_Overlay(benchmark::State &state, const char *format) {
       static_cast<double>(drawn) / static_cast<double>(std::max<int64_t>(state.iterations(), 1));
 }
 
+void BM_SessionSample(benchmark::State &state) {
+  static std::vector<BufferPtr> frames;
+  if (frames.empty())
+    frames = emo_bench::decode_frames(emo_bench::dinner_clip(),
+                                      "video/x-raw,format=I420,width=1280,height=720");
+  const emo::EmotionClassifier model = emo::EmotionClassifier::load(emo_bench::emotion_model());
+  std::vector<BufferPtr> annotated;
+  for (size_t i = 0; i < frames.size(); ++i)
+    annotated.push_back(annotated_copy(frames[i].get(), i, model));
+  g_unsetenv("GEMINI_API_KEY");  // offline: windows are closed without any request
+  GstHarness *h = gst_harness_new("emosession");
+  gst_harness_set_src_caps_str(
+      h, "video/x-raw,format=I420,width=1280,height=720,framerate=24/1,pixel-aspect-ratio=1/1");
+  const GstClockTime frame_duration = GST_SECOND / 24;
+  GstClockTime pts = 0;
+  size_t i = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    GstBuffer *in = gst_buffer_copy(annotated[i].get());  // shares memory, copies the metas
+    GST_BUFFER_PTS(in) = pts;
+    GST_BUFFER_DURATION(in) = frame_duration;
+    pts += frame_duration;
+    state.ResumeTiming();
+    if (gst_harness_push(h, in) != GST_FLOW_OK) {
+      state.SkipWithError("emosession did not accept the frame");
+      break;
+    }
+    i = (i + 1) % annotated.size();
+  }
+  gst_harness_teardown(h);
+  state.SetItemsProcessed(state.iterations());
+}
+
 }  // namespace
 
 BENCHMARK(BM_Detect)
@@ -173,6 +208,7 @@ BENCHMARK(BM_Landmarks)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_FeaturesClassify)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Overlay, I420, "I420")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Overlay, BGRx, "BGRx")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SessionSample)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 int main(int argc, char **argv) {
   // emooverlay from the build tree unless the caller chose a plugin path.
