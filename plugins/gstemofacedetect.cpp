@@ -72,10 +72,10 @@ enum {
 #define DEFAULT_SCALE_FACTOR 1.1
 #define DEFAULT_MIN_NEIGHBORS 5
 #define DEFAULT_MIN_SIZE 40
-/* 480: a detection costs about half of one at 640 and the tracker carries faces between
- * detections; the smallest face found is then about 64 px wide on a 1280-wide frame (the
- * cascade's 24 px window): use 640 or more for smaller faces. */
-#define DEFAULT_DETECTION_WIDTH 480
+/* 640: the smallest face found is about 48 px wide on a 1280-wide frame (the cascade's 24 px
+ * window). On the dinner clip 480 found 30 % fewer faces (2910 against 4170 over 1972 frames)
+ * for a few percent more speed, since the detection runs once per detection-interval. */
+#define DEFAULT_DETECTION_WIDTH 640
 #define DEFAULT_MAX_FACES 0
 /* One second at 24 fps: a face that enters is found within about a second; faces already
  * found are followed by the tracker on every frame. */
@@ -102,6 +102,7 @@ struct GstEmoFaceDetectState {
   bool detected_once = false;
   int next_id = 0;
   guint64 skipped = 0;  // late frames passed without analysis
+  guint64 waited = 0;   // frames that waited for a detection two intervals overdue
 };
 
 struct _GstEmoFaceDetect {
@@ -155,6 +156,9 @@ static gboolean gst_emo_face_detect_stop(GstBaseTransform *trans) {
   if (self->state && self->state->skipped)
     GST_INFO_OBJECT(self, "%" G_GUINT64_FORMAT " late frames passed without analysis",
                     self->state->skipped);
+  if (self->state && self->state->waited)
+    GST_INFO_OBJECT(self, "%" G_GUINT64_FORMAT " frames waited for an overdue detection",
+                    self->state->waited);
   self->state.reset(); /* joins the detection thread */
   return TRUE;
 }
@@ -189,17 +193,29 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state, const cv::
   const std::uint64_t frame = state.tracker.advance(luma);
   const bool due = !state.detected_once || frame - state.last_detection >= (std::uint64_t)interval;
   if (state.worker) {
-    /* The first detection of a stream is waited for, so that faces show from the first frame;
-     * every later one runs while frames go on. */
-    const bool first = !state.detected_once;
     std::uint64_t detected_on = 0;
-    if (due && state.worker->submit(luma, params, frame)) {
-      state.last_detection = frame;
-      state.detected_once = true;
-      if (first) state.worker->wait();
+    /* Bounded staleness: when the worker is still on a detection submitted two intervals ago
+     * (its low-priority thread starved on a loaded machine), this frame waits for it rather
+     * than tracking on for ever on boxes no detection confirms. */
+    if (due && state.detected_once && state.worker->busy() &&
+        frame - state.last_detection >= 2 * static_cast<std::uint64_t>(interval)) {
+      state.worker->wait();
+      ++state.waited;
     }
     if (state.worker->take(state.detections, detected_on))
       state.tracker.update(state.detections, detected_on);
+    /* The first detection of a stream is waited for, so that faces show from the first frame;
+     * every later one runs while frames go on. */
+    const bool first = !state.detected_once;
+    if (due && state.worker->submit(luma, params, frame)) {
+      state.last_detection = frame;
+      state.detected_once = true;
+      if (first) {
+        state.worker->wait();
+        if (state.worker->take(state.detections, detected_on))
+          state.tracker.update(state.detections, detected_on);
+      }
+    }
   } else if (due) {
     state.detections = state.detector->detect(luma, params);
     state.tracker.update(state.detections, frame);

@@ -39,9 +39,11 @@ struct Options {
   gint max_frames = 0;
   gboolean session = FALSE;
   gchar **session_properties = nullptr;
+  gchar **detect_properties = nullptr;
   gchar **inputs = nullptr;
   ~Options() {
     g_strfreev(session_properties);
+    g_strfreev(detect_properties);
     g_strfreev(inputs);
   }
 };
@@ -218,13 +220,28 @@ bool have_factory(const char *name) {
   return true;
 }
 
+// Sets KEY=VALUE properties (strings as gst-launch-1.0 reads them) on `element`.
+void set_properties(GstElement *element, gchar **properties) {
+  for (gchar **kv = properties; kv != nullptr && *kv != nullptr; ++kv) {
+    gchar **parts = g_strsplit(*kv, "=", 2);
+    if (parts[0] != nullptr && parts[1] != nullptr &&
+        g_object_class_find_property(G_OBJECT_GET_CLASS(element), parts[0]) != nullptr)
+      gst_util_set_object_arg(G_OBJECT(element), parts[0], parts[1]);
+    else
+      g_printerr("emo-example-app: ignoring property '%s' (not KEY=VALUE of %s)\n", *kv,
+                 G_OBJECT_TYPE_NAME(element));
+    g_strfreev(parts);
+  }
+}
+
 // Builds the pipeline and installs the probe; nullptr (with a message) when an element is
 // missing.
 GstElement *build_pipeline(App *app, const Options &opts, const gchar *uri) {
   std::vector<GstElement *> chain;
   GstElement *source = make("uridecodebin", "source");
   chain.push_back(make("videoconvert", "convert"));
-  chain.push_back(make("emofacedetect", "detect"));
+  GstElement *detect = make("emofacedetect", "detect");
+  chain.push_back(detect);
   chain.push_back(make("emolandmarks", "landmarks"));
   GstElement *classify = make("emoclassify", "classify");
   chain.push_back(classify);
@@ -249,16 +266,8 @@ GstElement *build_pipeline(App *app, const Options &opts, const gchar *uri) {
 
   g_object_set(source, "uri", uri, nullptr);
   g_object_set(classify, "post-messages", TRUE, nullptr);
-  for (gchar **kv = opts.session_properties; kv != nullptr && *kv != nullptr; ++kv) {
-    gchar **parts = g_strsplit(*kv, "=", 2);
-    if (parts[0] != nullptr && parts[1] != nullptr &&
-        g_object_class_find_property(G_OBJECT_GET_CLASS(sink), parts[0]) != nullptr)
-      gst_util_set_object_arg(G_OBJECT(sink), parts[0], parts[1]);
-    else
-      g_printerr("emo-example-app: ignoring session property '%s' (not KEY=VALUE of %s)\n", *kv,
-                 G_OBJECT_TYPE_NAME(sink));
-    g_strfreev(parts);
-  }
+  set_properties(detect, opts.detect_properties);
+  set_properties(sink, opts.session_properties);
 
   GstElement *pipeline = gst_pipeline_new("emo-example");
   gst_bin_add(GST_BIN(pipeline), source);
@@ -304,6 +313,8 @@ bool parse_options(int &argc, char **&argv, Options &opts) {
        "End in the emosession sink when it is installed (else fakesink)", nullptr},
       {"session-property", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &opts.session_properties,
        "Set a property of the sink, e.g. window=10 (repeatable)", "KEY=VALUE"},
+      {"detect-property", 'd', 0, G_OPTION_ARG_STRING_ARRAY, &opts.detect_properties,
+       "Set a property of emofacedetect, e.g. async-detection=false (repeatable)", "KEY=VALUE"},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opts.inputs, nullptr, nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
   GOptionContext *context = g_option_context_new("FILE|URI - faces and emotions of a video");

@@ -214,9 +214,11 @@ class App:
             else:
                 print("emo-example-app.py: no emosession element; running without a session",
                       file=sys.stderr)
+        detect = " ".join(self.args.detect_property)
         try:
             self.pipeline = Gst.parse_launch(
-                f"uridecodebin uri=\"{uri}\" ! videoconvert name=convert ! emofacedetect ! "
+                f"uridecodebin uri=\"{uri}\" ! videoconvert name=convert ! "
+                f"emofacedetect {detect} ! "
                 f"emolandmarks ! emoclassify post-messages=true ! {sink} name=sink")
         except GLib.Error as e:
             sys.exit(f"emo-example-app.py: {e.message} (is GST_PLUGIN_PATH set to gst-emo's "
@@ -254,6 +256,9 @@ def main():
     parser.add_argument("input", metavar="FILE|URI")
     parser.add_argument("-n", "--max-frames", type=int, default=0,
                         help="stop after N frames (0: the whole input)")
+    parser.add_argument("-d", "--detect-property", action="append", default=[],
+                        metavar="KEY=VALUE",
+                        help="set a property of emofacedetect, e.g. async-detection=false")
     parser.add_argument("-s", "--session", action="store_true",
                         help="end in the emosession sink when it is installed (else fakesink)")
     parser.add_argument("-p", "--session-property", action="append", default=[],

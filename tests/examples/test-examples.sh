@@ -26,16 +26,21 @@ done
 [ -n "$py" ] || fail "no python3 with GObject introspection (Debian python3-gst-1.0)"
 unset GEMINI_API_KEY # emosession, when present, stays offline
 
+# Both apps must see the same faces, so detection runs on the streaming thread: with the
+# default background detection, which frame a detection lands on depends on the machine's load.
+same=(--detect-property async-detection=false)
 case "$clip" in
   astronaut)
     video="$tmp/astronaut.mp4"
     run_logged "$tmp/make.txt" "$EMO_SOURCE_DIR/tools/make-astronaut-clip.sh" "$video" 2
-    frames=50 args=()
+    frames=50 args=("${same[@]}")
     ;;
   dinner)
     video="$EMO_SHARED_DATA/video/dinner-720p.mp4"
     [ -f "$video" ] || fail "$video missing (shared data)"
-    frames=100 args=(--max-frames 100)
+    # A detection every 6 frames: with the default 24 the first 100 frames hold only 4
+    # detections, too few to check frames with two faces.
+    frames=100 args=("${same[@]}" --detect-property detection-interval=6 --max-frames 100)
     ;;
   *) fail "unknown clip $clip" ;;
 esac

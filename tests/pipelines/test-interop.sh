@@ -13,7 +13,7 @@ if [ ! -f "$clip" ]; then
   fail "$clip not found (the shared data must sit beside the project, see its README)"
 fi
 run_logged "$tmp/messages.txt" gst-launch-1.0 -m filesrc location="$clip" ! decodebin ! \
-  identity eos-after="$frames" ! videoconvert ! emofacedetect ! emolandmarks ! \
+  identity eos-after="$frames" ! videoconvert ! emofacedetect async-detection=false ! emolandmarks ! \
   emoclassify post-messages=true ! emometapublish location="$tmp/full.jsonl" ! \
   videoscale ! video/x-raw,width=640,height=360 ! videoconvert ! video/x-raw,format=RGB ! \
   emometapublish location="$tmp/half.jsonl" flush-every=0 ! emooverlay ! fakesink sync=false
