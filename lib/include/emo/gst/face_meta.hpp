@@ -17,8 +17,10 @@
 //                                 (GstValueArray of gdouble, same order as labels).
 //   param structure "tracking"    track-id (guint64: the same face keeps its id from frame to
 //                                 frame while it is tracked; ids are never reused in a stream),
-//                                 detected (gboolean: TRUE when the box comes from a detection
-//                                 on this frame, FALSE when it was carried by the tracker).
+//                                 detected (gboolean: TRUE on the frame where a detection
+//                                 confirmed the box - with emofacedetect's background detection
+//                                 that detection ran on a frame a few frames earlier and was
+//                                 carried forward -, FALSE when only the tracker placed it).
 //
 // Companion meta (GstEmoFaceParamsMeta, API "GstEmoFaceParamsMetaAPI", tags "video",
 // "orientation", "size" like the ROI meta, so every element keeps or drops both alike).
