@@ -6,6 +6,7 @@
 #include "gstemofacedetect.h"
 #include "gstemolandmarks.h"
 #include "gstemooverlay.h"
+#include "gstemosession.h"
 
 static gboolean plugin_init(GstPlugin *plugin) {
   gboolean ret = FALSE;
@@ -13,9 +14,11 @@ static gboolean plugin_init(GstPlugin *plugin) {
   ret |= GST_ELEMENT_REGISTER(emolandmarks, plugin);
   ret |= GST_ELEMENT_REGISTER(emoclassify, plugin);
   ret |= GST_ELEMENT_REGISTER(emooverlay, plugin);
+  ret |= GST_ELEMENT_REGISTER(emosession, plugin);
   return ret;
 }
 
-GST_PLUGIN_DEFINE(GST_VERSION_MAJOR, GST_VERSION_MINOR, emo,
-                  "Real-time facial emotion analysis: faces, landmarks, emotions, overlay",
-                  plugin_init, VERSION, "LGPL", "gst-emo", "https://example.invalid/gst-emo")
+GST_PLUGIN_DEFINE(
+    GST_VERSION_MAJOR, GST_VERSION_MINOR, emo,
+    "Real-time facial emotion analysis: faces, landmarks, emotions, overlay, sessions", plugin_init,
+    VERSION, "LGPL", "gst-emo", "https://example.invalid/gst-emo")

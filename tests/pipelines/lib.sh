@@ -45,3 +45,22 @@ size = os.path.getsize(sys.argv[2])
 print(w, h, size // (w * h * 3))
 PY
 }
+
+# start_gemini_server [OPTIONS...]: starts the Gemini test server (tests/support) on a random
+# port of 127.0.0.1 with OPTIONS (see its --help), stopped on exit; sets gemini_endpoint.
+start_gemini_server() {
+  local server="${EMO_BUILD_DIR:-$EMO_SOURCE_DIR/build}/tests/support/emo-gemini-test-server"
+  [ -x "$server" ] || fail "$server not built"
+  "$server" "$@" >"$tmp/server.out" 2>"$tmp/server.err" &
+  gemini_server_pid=$!
+  trap 'kill "$gemini_server_pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+  local i port=""
+  for i in $(seq 100); do
+    port="$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$tmp/server.out")"
+    [ -n "$port" ] && break
+    kill -0 "$gemini_server_pid" 2>/dev/null || fail "test server died: $(cat "$tmp/server.err")"
+    sleep 0.1
+  done
+  [ -n "$port" ] || fail "test server did not print its port"
+  gemini_endpoint="http://127.0.0.1:$port"
+}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gst-inspect-1.0 finds the plugin and each of its four elements, with their properties.
+# gst-inspect-1.0 finds the plugin and each of its five elements, with their properties.
 set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -8,6 +8,8 @@ declare -A props=(
   [emolandmarks]="model"
   [emoclassify]="model post-messages"
   [emooverlay]="draw-boxes draw-landmarks draw-labels line-width"
+  [emosession]="window sample-interval min-window track-id context language prompt-template
+    api-key model endpoint timeout max-retries location eos-timeout"
 )
 run_logged "$tmp/plugin.txt" gst-inspect-1.0 emo
 for element in "${!props[@]}"; do
@@ -18,5 +20,5 @@ for element in "${!props[@]}"; do
     grep -q "^  $prop *: " "$tmp/$element.txt" || fail "$element has no property $prop"
   done
 done
-grep -q "4 elements" "$tmp/plugin.txt" || fail "the plugin does not have exactly 4 elements"
-note "plugin and 4 elements inspected"
+grep -q "5 elements" "$tmp/plugin.txt" || fail "the plugin does not have exactly 5 elements"
+note "plugin and 5 elements inspected"

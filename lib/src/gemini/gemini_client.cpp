@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// gst-emo: asynchronous Gemini generateContent client (libsoup 3 on its own thread and
+// GMainContext). Every Job lives on the client thread once handed over; the only state shared
+// with other threads is under Impl::mutex (incoming queue, counters, cancel mark).
+#define G_LOG_DOMAIN "emo-gemini"
+#include "emo/gemini.hpp"
+
+#include <glib.h>
+#include <libsoup/soup.h>
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "gemini_json.hpp"
+
+namespace emo {
+
+const char *to_string(GeminiState state) {
+  switch (state) {
+    case GeminiState::Ok:
+      return "ok";
+    case GeminiState::Skipped:
+      return "skipped";
+    case GeminiState::Blocked:
+      return "blocked";
+    case GeminiState::Truncated:
+      return "truncated";
+    case GeminiState::Failed:
+      return "failed";
+    case GeminiState::Cancelled:
+      return "cancelled";
+  }
+  return "unknown";
+}
+
+namespace {
+
+bool retryable_status(guint status) {
+  return status == 429 || status == 500 || status == 503 || status == 504;
+}
+
+}  // namespace
+
+struct GeminiClient::Impl {
+  struct Job {
+    Impl *impl = nullptr;
+    std::uint64_t id = 0;
+    GeminiRequest request;
+    Callback done;
+    GBytes *body = nullptr;
+    SoupMessage *message = nullptr;
+    GCancellable *cancellable = nullptr;
+    GSource *timer = nullptr;  // attempt timeout while in flight, backoff otherwise
+    bool in_flight = false;
+    bool timed_out = false;
+    bool cancelled = false;
+    GeminiResult result;  // attempts, last http_status / error so far
+
+    ~Job() {
+      drop_timer();
+      if (cancellable) g_object_unref(cancellable);
+      if (message) g_object_unref(message);
+      if (body) g_bytes_unref(body);
+    }
+    void drop_timer() {
+      if (!timer) return;
+      g_source_destroy(timer);
+      g_source_unref(timer);
+      timer = nullptr;
+    }
+  };
+
+  explicit Impl(GeminiConfig c) : config(std::move(c)), rng(std::random_device{}()) {
+    context = g_main_context_new();
+    loop = g_main_loop_new(context, FALSE);
+    while (!config.endpoint.empty() && config.endpoint.back() == '/') config.endpoint.pop_back();
+    url = config.endpoint + "/v1beta/models/" + config.model + ":generateContent";
+    thread = std::thread([this] { run(); });
+  }
+
+  // Cancels everything and joins; callbacks may still call submit()/pending() meanwhile.
+  void shutdown() {
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stopping = true;
+    }
+    wake();
+    if (thread.joinable()) thread.join();
+  }
+
+  ~Impl() {
+    shutdown();
+    g_main_loop_unref(loop);
+    g_main_context_unref(context);
+  }
+
+  // ---- any thread ----
+
+  void wake() {
+    GSource *idle = g_idle_source_new();
+    g_source_set_callback(
+        idle,
+        [](gpointer data) -> gboolean {
+          static_cast<Impl *>(data)->service();
+          return G_SOURCE_REMOVE;
+        },
+        this, nullptr);
+    g_source_attach(idle, context);
+    g_source_unref(idle);
+  }
+
+  bool on_client_thread() const { return std::this_thread::get_id() == thread.get_id(); }
+
+  // ---- client thread ----
+
+  void run() {
+    g_main_context_push_thread_default(context);
+    // timeout 0: no libsoup I/O timeout; GeminiConfig::timeout is enforced per attempt here.
+    session = soup_session_new_with_options("user-agent", "gst-emo", "timeout", 0u, nullptr);
+    g_main_loop_run(loop);
+    soup_session_abort(session);
+    g_object_unref(session);
+    session = nullptr;
+    while (g_main_context_pending(context)) g_main_context_iteration(context, FALSE);
+    g_main_context_pop_thread_default(context);
+  }
+
+  // Takes new jobs in, applies cancel_all() / shutdown, quits when stopping and done.
+  void service() {
+    std::deque<std::unique_ptr<Job>> fresh;
+    std::uint64_t cancel_mark;
+    bool stop;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      fresh.swap(incoming);
+      cancel_mark = stopping ? UINT64_MAX : cancel_before;
+      stop = stopping;
+    }
+    std::vector<std::uint64_t> to_cancel;
+    for (auto &[id, job] : jobs)
+      if (id < cancel_mark && !job->cancelled) to_cancel.push_back(id);
+    for (std::uint64_t id : to_cancel) cancel(jobs.at(id).get());
+    for (auto &job : fresh) {
+      Job *j = job.get();
+      jobs.emplace(j->id, std::move(job));
+      if (j->id < cancel_mark)
+        finish_cancelled(j);
+      else
+        start(j);
+    }
+    if (stop) maybe_quit();
+  }
+
+  void maybe_quit() {
+    if (!jobs.empty()) return;
+    std::lock_guard<std::mutex> lock(mutex);
+    if (stopping && incoming.empty()) g_main_loop_quit(loop);
+  }
+
+  void cancel(Job *job) {
+    job->cancelled = true;
+    if (job->in_flight) {
+      job->drop_timer();
+      g_cancellable_cancel(job->cancellable);  // on_sent() completes it
+    } else {
+      finish_cancelled(job);
+    }
+  }
+
+  void finish_cancelled(Job *job) {
+    job->result.state = GeminiState::Cancelled;
+    job->result.detail = "cancelled before the reply arrived";
+    job->result.text.clear();
+    finish(job);
+  }
+
+  void start(Job *job) {
+    if (config.api_key.empty()) {
+      job->result.state = GeminiState::Skipped;
+      job->result.detail = "skipped: no API key";
+      finish(job);
+      return;
+    }
+    const std::string body = gemini_json::build_request(config, job->request);
+    job->body = g_bytes_new(body.data(), body.size());
+    send(job);
+  }
+
+  void send(Job *job) {
+    job->drop_timer();
+    if (job->message) g_object_unref(job->message);
+    if (job->cancellable) g_object_unref(job->cancellable);
+    job->message = soup_message_new("POST", url.c_str());
+    job->cancellable = nullptr;
+    if (!job->message) {
+      job->result.state = GeminiState::Failed;
+      job->result.detail = "invalid endpoint URL '" + url + "'";
+      finish(job);
+      return;
+    }
+    SoupMessageHeaders *headers = soup_message_get_request_headers(job->message);
+    soup_message_headers_replace(headers, "x-goog-api-key", config.api_key.c_str());
+    soup_message_set_request_body_from_bytes(job->message, "application/json", job->body);
+    job->cancellable = g_cancellable_new();
+    job->timed_out = false;
+    job->in_flight = true;
+    job->result.attempts++;
+    job->timer = g_timeout_source_new(
+        static_cast<guint>(std::max<long long>(1, static_cast<long long>(config.timeout.count()))));
+    g_source_set_callback(job->timer, on_timeout, job, nullptr);
+    g_source_attach(job->timer, context);
+    g_debug("gemini request %" G_GUINT64_FORMAT " attempt %d", job->id, job->result.attempts);
+    soup_session_send_and_read_async(session, job->message, G_PRIORITY_DEFAULT, job->cancellable,
+                                     on_sent, job);
+  }
+
+  static gboolean on_timeout(gpointer data) {
+    auto *job = static_cast<Job *>(data);
+    job->timed_out = true;
+    g_source_unref(job->timer);  // the source is being removed by returning REMOVE
+    job->timer = nullptr;
+    g_cancellable_cancel(job->cancellable);
+    return G_SOURCE_REMOVE;
+  }
+
+  static void on_sent(GObject *source, GAsyncResult *res, gpointer data) {
+    auto *job = static_cast<Job *>(data);
+    GError *error = nullptr;
+    GBytes *bytes = soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
+    job->impl->handle_reply(job, bytes, error);
+    if (bytes) g_bytes_unref(bytes);
+    if (error) g_error_free(error);
+  }
+
+  void handle_reply(Job *job, GBytes *bytes, GError *error) {
+    job->in_flight = false;
+    job->drop_timer();
+    if (job->cancelled) {
+      finish_cancelled(job);
+      return;
+    }
+    GeminiResult &r = job->result;
+    if (error) {
+      r.http_status = 0;
+      r.error_status.clear();
+      if (job->timed_out)
+        r.detail = "timeout: no reply within " + std::to_string(config.timeout.count()) + " ms";
+      else
+        r.detail = std::string("connection failed: ") + error->message;
+      retry(job, std::nullopt);
+      return;
+    }
+    gsize size = 0;
+    const char *data = static_cast<const char *>(g_bytes_get_data(bytes, &size));
+    const std::string body(data ? data : "", size);
+    const guint status = soup_message_get_status(job->message);
+    r.http_status = static_cast<int>(status);
+    if (status == SOUP_STATUS_OK) {
+      GeminiResult parsed = gemini_json::parse_reply(body);
+      parsed.http_status = r.http_status;
+      parsed.attempts = r.attempts;
+      r = std::move(parsed);
+      finish(job);
+      return;
+    }
+    const gemini_json::ErrorInfo info = gemini_json::parse_error(body);
+    r.error_status = info.status;
+    const char *phrase = soup_message_get_reason_phrase(job->message);
+    r.detail = !info.message.empty()
+                   ? info.message
+                   : "HTTP " + std::to_string(status) + " " + (phrase ? phrase : "");
+    if (retryable_status(status)) {
+      retry(job, info.retry_delay);
+    } else {
+      r.state = GeminiState::Failed;
+      finish(job);
+    }
+  }
+
+  void retry(Job *job, std::optional<std::chrono::milliseconds> retry_delay) {
+    GeminiResult &r = job->result;
+    r.state = GeminiState::Failed;
+    if (r.attempts > config.max_retries) {
+      r.detail = "retries exhausted after " + std::to_string(r.attempts) + " attempts: " + r.detail;
+      finish(job);
+      return;
+    }
+    std::chrono::milliseconds delay;
+    if (retry_delay) {
+      if (*retry_delay > config.max_retry_delay) {
+        r.detail += " (server asks to retry in " + std::to_string(retry_delay->count()) +
+                    " ms, more than max_retry_delay)";
+        finish(job);
+        return;
+      }
+      delay = *retry_delay;
+    } else {
+      // Full jitter: uniform in [0, min(max_backoff, initial_backoff * 2^(retry - 1))].
+      const int retry_no = r.attempts;  // 1 for the first retry
+      double cap = static_cast<double>(config.initial_backoff.count()) *
+                   std::pow(2.0, std::min(retry_no - 1, 40));
+      cap = std::min(cap, static_cast<double>(config.max_backoff.count()));
+      std::uniform_real_distribution<double> dist(0.0, std::max(cap, 0.0));
+      delay = std::chrono::milliseconds(static_cast<long long>(dist(rng)));
+    }
+    g_debug("gemini request %" G_GUINT64_FORMAT " retry in %lld ms", job->id,
+            static_cast<long long>(delay.count()));
+    job->timer = g_timeout_source_new(static_cast<guint>(delay.count()));
+    g_source_set_callback(
+        job->timer,
+        [](gpointer data) -> gboolean {
+          auto *j = static_cast<Job *>(data);
+          g_source_unref(j->timer);
+          j->timer = nullptr;
+          j->impl->send(j);
+          return G_SOURCE_REMOVE;
+        },
+        job, nullptr);
+    g_source_attach(job->timer, context);
+  }
+
+  std::string redact(std::string s) const {
+    if (config.api_key.empty()) return s;
+    for (std::size_t pos; (pos = s.find(config.api_key)) != std::string::npos;)
+      s.replace(pos, config.api_key.size(), "[redacted]");
+    return s;
+  }
+
+  void finish(Job *job) {
+    auto node = jobs.extract(job->id);
+    std::unique_ptr<Job> owned = std::move(node.mapped());
+    GeminiResult result = std::move(owned->result);
+    result.detail = redact(std::move(result.detail));
+    result.error_status = redact(std::move(result.error_status));
+    if (result.state != GeminiState::Ok) result.text.clear();
+    Callback done = std::move(owned->done);
+    const std::uint64_t id = owned->id;
+    owned.reset();
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      callbacks_running++;
+    }
+    if (done) {
+      try {
+        done(id, result);
+      } catch (const std::exception &e) {
+        g_warning("gemini: callback of request %" G_GUINT64_FORMAT " threw: %s", id, e.what());
+      } catch (...) {
+        g_warning("gemini: callback of request %" G_GUINT64_FORMAT " threw", id);
+      }
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      callbacks_running--;
+      pending--;
+    }
+    idle_cv.notify_all();
+    maybe_quit_if_stopping();
+  }
+
+  void maybe_quit_if_stopping() {
+    bool stop;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      stop = stopping;
+    }
+    if (stop) maybe_quit();
+  }
+
+  GeminiConfig config;
+  std::string url;
+  GMainContext *context = nullptr;
+  GMainLoop *loop = nullptr;
+  SoupSession *session = nullptr;                      // client thread only
+  std::map<std::uint64_t, std::unique_ptr<Job>> jobs;  // client thread only
+  std::mt19937_64 rng;                                 // client thread only
+
+  mutable std::mutex mutex;
+  std::condition_variable idle_cv;
+  std::deque<std::unique_ptr<Job>> incoming;  // under mutex
+  std::uint64_t next_id = 1;                  // under mutex
+  std::uint64_t cancel_before = 0;            // under mutex: ids below it are cancelled
+  std::size_t pending = 0;                    // under mutex: submitted, callback not returned
+  std::size_t callbacks_running = 0;          // under mutex
+  bool stopping = false;                      // under mutex
+  std::thread thread;
+};
+
+GeminiClient::GeminiClient(GeminiConfig config)
+    : impl_(std::make_unique<Impl>(std::move(config))) {}
+
+GeminiClient::~GeminiClient() { impl_->shutdown(); }
+
+std::uint64_t GeminiClient::submit(GeminiRequest request, Callback done) {
+  auto job = std::make_unique<Impl::Job>();
+  job->impl = impl_.get();
+  job->request = std::move(request);
+  job->done = std::move(done);
+  std::uint64_t id;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    id = impl_->next_id++;
+    job->id = id;
+    impl_->incoming.push_back(std::move(job));
+    impl_->pending++;
+  }
+  impl_->wake();
+  return id;
+}
+
+bool GeminiClient::wait_idle(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (!impl_->on_client_thread()) {
+    std::unique_lock<std::mutex> lock(impl_->mutex);
+    return impl_->idle_cv.wait_until(lock, deadline, [this] { return impl_->pending == 0; });
+  }
+  // Inside one of our callbacks: keep the client's context running while waiting.
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(impl_->mutex);
+      if (impl_->pending <= impl_->callbacks_running) return true;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    GSource *wakeup = g_timeout_source_new(static_cast<guint>(left.count() + 1));
+    g_source_set_callback(
+        wakeup, [](gpointer) -> gboolean { return G_SOURCE_REMOVE; }, nullptr, nullptr);
+    g_source_attach(wakeup, impl_->context);
+    g_main_context_iteration(impl_->context, TRUE);
+    g_source_destroy(wakeup);
+    g_source_unref(wakeup);
+  }
+}
+
+std::size_t GeminiClient::pending() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->pending;
+}
+
+void GeminiClient::cancel_all() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->cancel_before = impl_->next_id;
+  }
+  impl_->wake();
+}
+
+}  // namespace emo

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// gst-emo: JSON form of an emotion window and its analysis (json-glib; see emo/session.hpp).
+#include <json-glib/json-glib.h>
+
+#include <cmath>
+#include <memory>
+#include <stdexcept>
+
+#include "emo/gemini.hpp"
+#include "emo/session.hpp"
+
+namespace emo {
+namespace {
+
+struct NodeFree {
+  void operator()(JsonNode *n) const { json_node_unref(n); }
+};
+struct ObjectUnref {
+  void operator()(gpointer o) const { g_object_unref(o); }
+};
+using NodePtr = std::unique_ptr<JsonNode, NodeFree>;
+template <typename T>
+using GPtr = std::unique_ptr<T, ObjectUnref>;
+
+std::string valid_utf8(const std::string &text) {
+  gchar *valid = g_utf8_make_valid(text.c_str(), static_cast<gssize>(text.size()));
+  std::string out = valid;
+  g_free(valid);
+  return out;
+}
+
+void member(JsonBuilder *b, const char *name, const std::string &value) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_string_value(b, valid_utf8(value).c_str());
+}
+void member(JsonBuilder *b, const char *name, std::int64_t value) {
+  json_builder_set_member_name(b, name);
+  json_builder_add_int_value(b, value);
+}
+
+void add_analysis(JsonBuilder *b, const Analysis &a) {
+  json_builder_begin_object(b);
+  member(b, "state", a.state);
+  member(b, "text", a.text);
+  member(b, "detail", a.detail);
+  member(b, "http_status", a.http_status);
+  member(b, "error_status", a.error_status);
+  member(b, "attempts", a.attempts);
+  member(b, "model_version", a.model_version);
+  json_builder_set_member_name(b, "retryable");
+  json_builder_add_boolean_value(b, a.retryable());
+  json_builder_end_object(b);
+}
+
+std::string to_line(JsonNode *root) {
+  GPtr<JsonGenerator> gen(json_generator_new());
+  json_generator_set_root(gen.get(), root);
+  gchar *text = json_generator_to_data(gen.get(), nullptr);
+  std::string out = text;
+  g_free(text);
+  return out;
+}
+
+NodePtr parse(const std::string &line) {
+  GPtr<JsonParser> parser(json_parser_new());
+  GError *error = nullptr;
+  if (!json_parser_load_from_data(parser.get(), line.c_str(), static_cast<gssize>(line.size()),
+                                  &error)) {
+    const std::string message = error->message;
+    g_error_free(error);
+    throw std::runtime_error("malformed JSON: " + message);
+  }
+  JsonNode *root = json_parser_get_root(parser.get());
+  if (!root || !JSON_NODE_HOLDS_OBJECT(root)) throw std::runtime_error("not a JSON object");
+  return NodePtr(json_node_copy(root));
+}
+
+/* Typed member access that throws a message naming the member. */
+JsonNode *need(JsonObject *o, const char *name, JsonNodeType type) {
+  JsonNode *n = json_object_get_member(o, name);
+  if (!n || JSON_NODE_TYPE(n) != type)
+    throw std::runtime_error(std::string("member \"") + name + "\" missing or of the wrong type");
+  return n;
+}
+std::string get_string(JsonObject *o, const char *name) {
+  JsonNode *n = need(o, name, JSON_NODE_VALUE);
+  if (json_node_get_value_type(n) != G_TYPE_STRING)
+    throw std::runtime_error(std::string("member \"") + name + "\" is not a string");
+  return json_node_get_string(n);
+}
+std::int64_t get_int(JsonObject *o, const char *name) {
+  JsonNode *n = need(o, name, JSON_NODE_VALUE);
+  if (json_node_get_value_type(n) != G_TYPE_INT64)
+    throw std::runtime_error(std::string("member \"") + name + "\" is not an integer");
+  return json_node_get_int(n);
+}
+double get_double(JsonObject *o, const char *name) {
+  JsonNode *n = need(o, name, JSON_NODE_VALUE);
+  const GType t = json_node_get_value_type(n);
+  if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64)
+    throw std::runtime_error(std::string("member \"") + name + "\" is not a number");
+  return json_node_get_double(n);
+}
+
+WindowEnd window_end_from(const std::string &name) {
+  for (WindowEnd e :
+       {WindowEnd::Full, WindowEnd::Gap, WindowEnd::Flush, WindowEnd::Segment, WindowEnd::Eos})
+    if (name == to_string(e)) return e;
+  throw std::runtime_error("unknown closed_by \"" + name + "\"");
+}
+
+}  // namespace
+
+bool Analysis::retryable() const {
+  if (state == "pending" || state == "skipped" || state == "cancelled") return true;
+  if (state != "failed") return false;
+  return http_status == 0 || http_status == 408 || http_status == 429 || http_status >= 500;
+}
+
+Analysis analysis_from(const GeminiResult &result) {
+  Analysis a;
+  a.state = to_string(result.state);
+  a.text = result.text;
+  a.detail = result.detail;
+  if (result.state == GeminiState::Skipped && a.detail.empty()) a.detail = "no API key";
+  a.http_status = result.http_status;
+  a.error_status = result.error_status;
+  a.attempts = result.attempts;
+  a.model_version = result.model_version;
+  return a;
+}
+
+std::string analysis_to_json(const Analysis &analysis) {
+  GPtr<JsonBuilder> b(json_builder_new());
+  add_analysis(b.get(), analysis);
+  NodePtr root(json_builder_get_root(b.get()));
+  return to_line(root.get());
+}
+
+std::string record_to_json(const WindowRecord &r) {
+  const EmotionWindow &w = r.window;
+  GPtr<JsonBuilder> b(json_builder_new());
+  JsonBuilder *j = b.get();
+  json_builder_begin_object(j);
+  member(j, "session", r.session);
+  member(j, "index", static_cast<std::int64_t>(w.index));
+  member(j, "start", w.start);
+  member(j, "end", w.end);
+  member(j, "duration", w.duration());
+  member(j, "stream_start", w.stream_start);
+  member(j, "sample_interval", w.sample_interval);
+  member(j, "closed_by", std::string(to_string(w.closed_by)));
+  json_builder_set_member_name(j, "timeline");
+  json_builder_begin_array(j);
+  for (const std::string &label : w.timeline)
+    json_builder_add_string_value(j, valid_utf8(label).c_str());
+  json_builder_end_array(j);
+  json_builder_set_member_name(j, "counts");
+  json_builder_begin_object(j);
+  for (const auto &[label, n] : w.counts) member(j, valid_utf8(label).c_str(), n);
+  json_builder_end_object(j);
+  json_builder_set_member_name(j, "face_share");
+  json_builder_add_double_value(j, std::round(w.face_share * 1e4) / 1e4);
+  member(j, "dominant", w.dominant);
+  member(j, "frames", w.frames);
+  member(j, "face_frames", w.face_frames);
+  member(j, "context", r.context);
+  member(j, "language", r.language);
+  member(j, "model", r.model);
+  json_builder_set_member_name(j, "prompt");
+  json_builder_begin_object(j);
+  member(j, "system_instruction", r.prompt.system_instruction);
+  member(j, "user_text", r.prompt.user_text);
+  json_builder_end_object(j);
+  json_builder_set_member_name(j, "analysis");
+  add_analysis(j, r.analysis);
+  json_builder_end_object(j);
+  NodePtr root(json_builder_get_root(j));
+  return to_line(root.get());
+}
+
+std::optional<WindowRecord> record_from_json(const std::string &line, std::string *error) {
+  try {
+    NodePtr root = parse(line);
+    JsonObject *o = json_node_get_object(root.get());
+    WindowRecord r;
+    EmotionWindow &w = r.window;
+    r.session = get_string(o, "session");
+    w.index = static_cast<std::uint64_t>(get_int(o, "index"));
+    w.start = get_int(o, "start");
+    w.end = get_int(o, "end");
+    w.stream_start = get_int(o, "stream_start");
+    w.sample_interval = get_int(o, "sample_interval");
+    w.closed_by = window_end_from(get_string(o, "closed_by"));
+    JsonArray *timeline = json_node_get_array(need(o, "timeline", JSON_NODE_ARRAY));
+    for (guint i = 0; i < json_array_get_length(timeline); ++i) {
+      JsonNode *n = json_array_get_element(timeline, i);
+      if (JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_STRING)
+        throw std::runtime_error("timeline entries must be strings");
+      w.timeline.push_back(json_node_get_string(n));
+    }
+    JsonObject *counts = json_node_get_object(need(o, "counts", JSON_NODE_OBJECT));
+    GList *names = json_object_get_members(counts);
+    for (GList *l = names; l; l = l->next) {
+      const char *name = static_cast<const char *>(l->data);
+      w.counts[name] = static_cast<int>(json_object_get_int_member(counts, name));
+    }
+    g_list_free(names);
+    w.face_share = get_double(o, "face_share");
+    w.dominant = get_string(o, "dominant");
+    w.frames = static_cast<int>(get_int(o, "frames"));
+    w.face_frames = static_cast<int>(get_int(o, "face_frames"));
+    r.context = get_string(o, "context");
+    r.language = get_string(o, "language");
+    r.model = get_string(o, "model");
+    JsonObject *prompt = json_node_get_object(need(o, "prompt", JSON_NODE_OBJECT));
+    r.prompt.system_instruction = get_string(prompt, "system_instruction");
+    r.prompt.user_text = get_string(prompt, "user_text");
+    JsonObject *a = json_node_get_object(need(o, "analysis", JSON_NODE_OBJECT));
+    r.analysis.state = get_string(a, "state");
+    r.analysis.text = get_string(a, "text");
+    r.analysis.detail = get_string(a, "detail");
+    r.analysis.http_status = static_cast<int>(get_int(a, "http_status"));
+    r.analysis.error_status = get_string(a, "error_status");
+    r.analysis.attempts = static_cast<int>(get_int(a, "attempts"));
+    r.analysis.model_version = get_string(a, "model_version");
+    return r;
+  } catch (const std::exception &e) {
+    if (error) *error = e.what();
+    return std::nullopt;
+  }
+}
+
+std::string replace_analysis(const std::string &line, const Analysis &analysis) {
+  NodePtr root = parse(line);
+  NodePtr replacement = parse(analysis_to_json(analysis));
+  json_object_set_member(json_node_get_object(root.get()), "analysis",
+                         json_node_copy(replacement.get()));
+  return to_line(root.get());
+}
+
+}  // namespace emo

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#pragma once
+
+#include <gst/base/gstbasesink.h>
+
+G_BEGIN_DECLS
+
+#define GST_TYPE_EMO_SESSION (gst_emo_session_get_type())
+G_DECLARE_FINAL_TYPE(GstEmoSession, gst_emo_session, GST, EMO_SESSION, GstBaseSink)
+
+GST_ELEMENT_REGISTER_DECLARE(emosession);
+
+G_END_DECLS

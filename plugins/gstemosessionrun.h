@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// gst-emo: the running part of emosession (windows -> bus messages, Gemini, JSON Lines), kept
+// apart from the GObject code of gstemosession.cpp. Built in start(), dropped in stop().
+#pragma once
+
+#include <gst/gst.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "emo/gemini.hpp"
+#include "emo/session.hpp"
+
+/// Settings of one run, read once in start().
+struct GstEmoSessionSettings {
+  emo::WindowConfig window;
+  std::string language;       ///< resolved ("es", "en")
+  std::string template_text;  ///< empty: the language's built-in prompt
+  emo::GeminiConfig gemini;   ///< empty api_key: offline, analyses "skipped"
+  std::string location;       ///< JSON Lines file, empty: none
+};
+
+/// One session run. add_frame(), add_gap() and finish() are for the streaming thread (one at a
+/// time); Gemini replies arrive on the client's thread; wait_pending()/interrupt() may come
+/// from any thread. Each window is posted as "emo-session-window" when it closes, and written
+/// to the JSON Lines file once, when its analysis is final (then "emo-session-analysis" is
+/// posted); write_pending() writes the windows still waiting with the state "pending".
+class GstEmoSessionRun {
+ public:
+  /// Throws std::invalid_argument (window settings) or std::runtime_error (file, template).
+  GstEmoSessionRun(GstElement *element, GstEmoSessionSettings settings);
+  /// Writes what is still pending (state "pending"), then stops the client.
+  ~GstEmoSessionRun();
+  GstEmoSessionRun(const GstEmoSessionRun &) = delete;
+  GstEmoSessionRun &operator=(const GstEmoSessionRun &) = delete;
+
+  void add_frame(std::int64_t running_time, std::int64_t duration, std::int64_t stream_time,
+                 const std::vector<emo::FrameFace> &faces, const std::string &context);
+  void add_gap(std::int64_t running_time, std::int64_t duration, std::int64_t stream_time,
+               const std::string &context);
+  void finish(emo::WindowEnd why, const std::string &context);
+
+  /// Waits until every submitted window has its final analysis, `timeout` has passed or
+  /// interrupt() was called. True when nothing is pending.
+  bool wait_pending(std::chrono::milliseconds timeout);
+  void interrupt();  ///< wakes a running wait_pending() (flushing, state change)
+  /// Writes and posts every window still without a final analysis, with the state "pending"
+  /// and `detail`; their replies, should they come later, are ignored.
+  void write_pending(const std::string &detail);
+
+  const std::string &session_id() const { return session_; }
+  std::uint64_t dropped() const { return aggregator_.dropped(); }
+
+ private:
+  struct Pending {
+    emo::WindowRecord record;
+    bool written = false;
+  };
+  void emit(emo::EmotionWindow window, const std::string &context);
+  void on_result(const std::shared_ptr<Pending> &pending, const emo::GeminiResult &result);
+  /* Writes the record's line and posts its analysis message; false when writing failed. */
+  void store(const emo::WindowRecord &record);
+
+  GstElement *element_;
+  GstEmoSessionSettings settings_;
+  std::string session_;
+  emo::WindowAggregator aggregator_;
+  std::unique_ptr<emo::JsonLinesWriter> writer_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::list<std::shared_ptr<Pending>> pending_;  // under mutex_
+  std::uint64_t interrupts_ = 0;                 // under mutex_
+  std::unique_ptr<emo::GeminiClient> client_;    // last: destroyed first
+};

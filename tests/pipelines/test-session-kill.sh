@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SIGKILL in the middle of a session run: the JSON Lines file holds only whole, parseable lines.
+# Two runs against a fast test server: the dinner clip through the full chain with 2 s windows
+# (killed once 3 lines are written), and a stress run of 0.2 s windows over a fast test source
+# (a line about every few milliseconds; killed after 2 s).
+set -euo pipefail
+# shellcheck source=tests/pipelines/lib.sh
+source "$(dirname "$0")/lib.sh"
+clip="$EMO_SHARED_DATA/video/dinner-720p.mp4"
+[ -f "$clip" ] || fail "$clip not found (the shared data must sit beside the project)"
+start_gemini_server --reply "ok"
+export GEMINI_API_KEY="test-key-kill"
+
+# kill_when FILE LINES SECONDS CMD...: runs CMD, SIGKILLs it once FILE has LINES lines or after
+# SECONDS, whichever comes first; fails when CMD ended by itself.
+kill_when() {
+  local file="$1" lines="$2" seconds="$3" pid
+  shift 3
+  "$@" >"$tmp/run.log" 2>&1 &
+  pid=$!
+  for _ in $(seq $((seconds * 20))); do
+    [ "$(wc -l <"$file" 2>/dev/null || echo 0)" -ge "$lines" ] && break
+    kill -0 "$pid" 2>/dev/null || fail "the pipeline ended before the kill: $(tail -3 "$tmp/run.log")"
+    sleep 0.05
+  done
+  kill -KILL "$pid"
+  wait "$pid" 2>/dev/null || true
+}
+
+check_whole() {
+  python3 - "$1" "$2" <<'PY' || fail "$1: not only whole lines"
+import json, sys
+data = open(sys.argv[1], 'rb').read()
+assert data.endswith(b'\n'), 'the file ends inside a line'
+lines = data.decode().splitlines()
+assert len(lines) >= int(sys.argv[2]), f'only {len(lines)} lines'
+for i, line in enumerate(lines):
+    record = json.loads(line)
+    assert record['analysis']['state'] == 'ok', f'line {i + 1}: {record["analysis"]}'
+print(f'{sys.argv[1]}: {len(lines)} whole lines')
+PY
+}
+
+kill_when "$tmp/dinner.jsonl" 3 100 gst-launch-1.0 filesrc location="$clip" ! decodebin ! \
+  videoconvert ! emofacedetect ! emolandmarks ! emoclassify ! \
+  emosession window=2 min-window=1 endpoint="$gemini_endpoint" location="$tmp/dinner.jsonl" \
+  sync=false
+check_whole "$tmp/dinner.jsonl" 3
+
+kill_when "$tmp/stress.jsonl" 1000000 2 gst-launch-1.0 videotestsrc is-live=false ! \
+  video/x-raw,width=32,height=24,framerate=1000/1 ! \
+  emosession window=0.2 sample-interval=0.05 min-window=0.1 endpoint="$gemini_endpoint" \
+  location="$tmp/stress.jsonl" sync=false
+check_whole "$tmp/stress.jsonl" 10
+note "ok"
