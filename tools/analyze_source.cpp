@@ -123,7 +123,10 @@ std::string source_name(const std::string &spec) {
       std::string name = gst_uri_get_host(uri) ? gst_uri_get_host(uri) : "rtsp";
       if (gst_uri_get_port(uri) != GST_URI_NO_PORT)
         name += "-" + std::to_string(gst_uri_get_port(uri));
-      if (gst_uri_get_path(uri)) name += std::string("-") + gst_uri_get_path(uri);
+      gchar *path = gst_uri_get_path(uri);
+      const gchar *p = path && *path == '/' ? path + 1 : path;
+      if (p && *p) name += std::string("-") + p;
+      g_free(path);
       gst_uri_unref(uri);
       return sanitized(name);
     }
@@ -527,8 +530,27 @@ void Source::handle(GstMessage *msg) {
         auto [n, label] = faces_of(s);
         faces_ = n;
         if (n > 0) emotion_ = label;
-      } else if (g_str_has_prefix(gst_structure_get_name(s), "emo-session-window")) {
+      } else if (gst_structure_has_name(s, "emo-session-window")) {
         ++windows_;
+        guint64 index = 0, start = 0, end = 0;
+        gst_structure_get_uint64(s, "index", &index);
+        gst_structure_get_uint64(s, "start", &start);
+        gst_structure_get_uint64(s, "end", &end);
+        const gchar *dominant = gst_structure_get_string(s, "dominant");
+        const gchar *closed = gst_structure_get_string(s, "closed-by");
+        say("window %" G_GUINT64_FORMAT ": %.1f-%.1f s, dominant %s, closed by %s", index,
+            start / 1e9, end / 1e9, dominant ? dominant : "?", closed ? closed : "?");
+      } else if (gst_structure_has_name(s, "emo-session-analysis")) {
+        guint64 index = 0;
+        gst_structure_get_uint64(s, "index", &index);
+        const gchar *state = gst_structure_get_string(s, "state");
+        const gchar *detail = gst_structure_get_string(s, "detail");
+        if (!state) state = "?";
+        if (!detail) detail = "";
+        if (!*detail || g_str_has_prefix(detail, state))  // the detail often repeats the state
+          say("analysis %" G_GUINT64_FORMAT ": %s", index, *detail ? detail : state);
+        else
+          say("analysis %" G_GUINT64_FORMAT ": %s: %s", index, state, detail);
       }
       break;
     }
