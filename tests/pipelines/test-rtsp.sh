@@ -165,7 +165,9 @@ PY
     start_gemini_server --reply "Se os ve tranquilos." --delay-ms 2000
     pids+=("$gemini_server_pid")
     trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
-    "$analyze" --sink "$session endpoint=$gemini_endpoint api-key=test-key eos-timeout=20" \
+    # min-window=1: the file (analysed at whatever speed the shared cores allow) has a window
+    # even when few of its frames were analysed before the SIGINT.
+    "$analyze" --sink "$session min-window=1 endpoint=$gemini_endpoint api-key=test-key eos-timeout=20" \
       -o "$out" "$url" "$cut" >"$tmp/analyze.log" 2>&1 &
     analyze_pid=$!
     pids+=("$analyze_pid")
