@@ -6,6 +6,7 @@
 //   emo-rtsp-serve --annotate FILE                                   analysis + overlay, x264
 //   emo-rtsp-serve --loop [--annotate] FILE                          endless, like a camera
 //   emo-rtsp-serve --launch "videotestsrc is-live=true ! x264enc ! rtph264pay name=pay0"
+//   emo-rtsp-serve --shared --launch "v4l2src ! ... ! rtph264pay name=pay0"   one camera
 //
 // It prints "PORT <n>" and "URL rtsp://<address>:<n><mount>" on stdout once it listens
 // (--port 0 picks a free port), then serves until SIGINT or SIGTERM.
@@ -31,7 +32,7 @@ namespace {
 struct Options {
   gint port = 8554;
   gchar *address = nullptr, *mount = nullptr, *launch = nullptr;
-  gboolean loop = FALSE, annotate = FALSE, encode = FALSE;
+  gboolean loop = FALSE, annotate = FALSE, encode = FALSE, shared = FALSE;
   gchar **files = nullptr;
   ~Options() { g_free(address), g_free(mount), g_free(launch), g_strfreev(files); }
 };
@@ -181,6 +182,8 @@ int main(int argc, char **argv) {
       {"launch", 0, 0, G_OPTION_ARG_STRING, &o.launch,
        "Serve this launch line instead of a file; it must contain a payloader named pay0",
        "PIPELINE"},
+      {"shared", 's', 0, G_OPTION_ARG_NONE, &o.shared,
+       "One pipeline for all clients (for a --launch line that reads a camera)", nullptr},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.files, nullptr, "[FILE]"},
       {}};
   GError *err = nullptr;
@@ -231,6 +234,7 @@ int main(int argc, char **argv) {
   } else {
     launch = file_launch(file, o.annotate, o.encode);
   }
+  if (o.shared) gst_rtsp_media_factory_set_shared(factory, TRUE);
   gst_rtsp_media_factory_set_launch(factory, ("( " + launch + " )").c_str());
 
   GstRTSPServer *server = gst_rtsp_server_new();

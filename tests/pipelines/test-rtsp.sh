@@ -12,7 +12,11 @@
 #   test-rtsp.sh sigint       the stream and a file, SIGINT 12 s in: both sessions finish,
 #                             the analyses (Gemini test server, 2 s per reply) are waited for,
 #                             exit 0, only whole lines
-# Measured on 2 shared cores: basic ~30 s, reconnect ~42 s, unreachable ~30 s, sigint ~20 s.
+#   test-rtsp.sh scripts      10 s of the clip: pipelines/rtsp-headless.sh writes its JSON
+#                             Lines; pipelines/rtsp-serve-annotated.sh serves the annotated clip
+#                             and a client decodes 1280x720 frames from it
+# Measured on 2 shared cores: basic ~26 s, reconnect ~39 s, unreachable ~31 s, sigint ~18 s,
+# scripts ~25 s.
 set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -27,9 +31,12 @@ unset GEMINI_API_KEY
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 
-# The first 600 frames (25 s at 23.976 fps), cut without re-encoding.
-cut="$tmp/dinner-25s.mp4"
-gst-launch-1.0 -q filesrc location="$clip" ! qtdemux ! h264parse ! identity eos-after=600 ! \
+# The first 600 frames (25 s at 23.976 fps; 240 frames, 10 s, for the scripts), cut without
+# re-encoding.
+frames=600
+[ "$mode" != scripts ] || frames=240
+cut="$tmp/dinner-$((frames / 24))s.mp4"
+gst-launch-1.0 -q filesrc location="$clip" ! qtdemux ! h264parse ! identity eos-after=$frames ! \
   mp4mux ! filesink location="$cut" >"$tmp/cut.log" 2>&1 || fail "cannot cut $clip"
 
 # start_server PORT LOG: emo-rtsp-serve on 127.0.0.1:PORT (0 = any); sets server_pid, port.
@@ -194,6 +201,20 @@ for r in w:
     assert r['analysis']['state'] == 'ok' and r['analysis']['text'] == 'Se os ve tranquilos.', r['analysis']
 PY
     done
+    ;;
+  scripts)
+    EMO_SESSION_PROPS="window=10 min-window=3" run_logged "$tmp/headless.log" \
+      "$EMO_SOURCE_DIR/pipelines/rtsp-headless.sh" "$url" "$tmp/headless.jsonl"
+    check_jsonl "$tmp/headless.jsonl" 1
+    "$EMO_SOURCE_DIR/pipelines/rtsp-serve-annotated.sh" "$cut" 0 >"$tmp/annotated.log" 2>&1 &
+    pids+=("$!")
+    wait_for_line "$tmp/annotated.log" "^PORT [0-9]+" 20
+    aport="$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$tmp/annotated.log")"
+    run_logged "$tmp/client.log" gst-launch-1.0 -v rtspsrc location="rtsp://127.0.0.1:$aport/stream" \
+      protocols=tcp ! rtph264depay ! h264parse ! avdec_h264 ! identity eos-after=24 ! \
+      fakesink name=client
+    grep -q 'GstFakeSink:client.GstPad:sink: caps = video/x-raw.*width=(int)1280, height=(int)720' \
+      "$tmp/client.log" || fail "no 1280x720 frames from the annotated stream"
     ;;
   *) fail "unknown mode $mode" ;;
 esac
