@@ -26,10 +26,15 @@ serve="$tools/emo-rtsp-serve"
 analyze="$tools/emo-analyze"
 clip="$EMO_SHARED_DATA/video/dinner-720p.mp4"
 [ -f "$clip" ] || fail "$clip not found (the shared data must sit beside the project)"
-[ -x "$serve" ] && [ -x "$analyze" ] || fail "emo-rtsp-serve or emo-analyze not built in $tools"
+for t in "$serve" "$analyze"; do [ -x "$t" ] || fail "$t not built"; done
 unset GEMINI_API_KEY
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+pids=()  # every process started here, killed on exit
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 # The first 600 frames (25 s at 23.976 fps; 240 frames, 10 s, for the scripts), cut without
 # re-encoding.
@@ -171,7 +176,7 @@ PY
   sigint)
     start_gemini_server --reply "Se os ve tranquilos." --delay-ms 2000
     pids+=("$gemini_server_pid")
-    trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
+    trap cleanup EXIT  # start_gemini_server set its own
     # min-window=1: the file (analysed at whatever speed the shared cores allow) has a window
     # even when few of its frames were analysed before the SIGINT.
     "$analyze" --sink "$session min-window=1 endpoint=$gemini_endpoint api-key=test-key eos-timeout=20" \
