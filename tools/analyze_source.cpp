@@ -9,22 +9,7 @@
 
 namespace emo_analyze {
 
-// One attempt of the source part. Owned by the Source; lives until its bin is in NULL and out
-// of the pipeline, so the probe and the sync handler may use it from streaming threads.
-struct Link {
-  Source *source = nullptr;
-  GstElement *bin = nullptr;        // owned by the pipeline
-  std::atomic<bool> failed{false};  // an error or warning came from inside the bin
-  std::atomic<bool> got_data{false};
-  std::atomic<gint64> last_data_us{0};
-  gint64 started_us = 0;
-};
-
 namespace {
-
-constexpr const char *kLinkKey = "emo-analyze-link";
-constexpr const char *kConnected = "emo-analyze-connected";
-constexpr const char *kDropped = "emo-analyze-dropped";
 
 std::string quoted(const std::string &s) {
   gchar *q = g_strescape(s.c_str(), nullptr);
@@ -80,39 +65,6 @@ std::string file_path(const std::string &spec) {
 }
 
 // The label of the largest face of an "emo-faces" message, its number of faces.
-std::pair<int, std::string> faces_of(const GstStructure *s) {
-  const GValue *list = gst_structure_get_value(s, "faces");
-  if (!list || !GST_VALUE_HOLDS_LIST(list)) return {0, ""};
-  const guint n = gst_value_list_get_size(list);
-  std::string label;
-  gint64 best = -1;
-  for (guint i = 0; i < n; ++i) {
-    const GstStructure *f = gst_value_get_structure(gst_value_list_get_value(list, i));
-    gint w = 0, h = 0;
-    gst_structure_get_int(f, "width", &w);
-    gst_structure_get_int(f, "height", &h);
-    const gchar *l = gst_structure_get_string(f, "label");
-    if (gint64(w) * h > best) best = gint64(w) * h, label = l ? l : "";
-  }
-  return {int(n), label};
-}
-
-std::string message_text(GstMessage *msg) {
-  GError *err = nullptr;
-  gchar *debug = nullptr;
-  if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR)
-    gst_message_parse_error(msg, &err, &debug);
-  else
-    gst_message_parse_warning(msg, &err, &debug);
-  std::string text = err ? err->message : "unknown error";
-  // rtspsrc says "Could not read from resource." and puts the reason in the debug string.
-  if (debug && g_strrstr(debug, "server closed the connection"))
-    text += " (the server closed the connection)";
-  if (err) g_error_free(err);
-  g_free(debug);
-  return text;
-}
-
 }  // namespace
 
 std::string source_name(const std::string &spec) {
@@ -249,13 +201,18 @@ bool Source::start() {
   gst_bus_set_sync_handler(bus, on_sync, this, nullptr);
   bus_watch_ = gst_bus_add_watch(bus, on_bus, this);
   gst_object_unref(bus);
+  // The analysis part alone goes to PLAYING at once (its sinks do not wait for preroll), with
+  // the pipeline's clock and base time; every source bin, the first one too, is then added to
+  // the running pipeline. So no asynchronous state change of a source (rtspsrc connecting, a
+  // bin torn down halfway) can ever leave the pipeline pending, which would hold back its EOS.
+  if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    say("error: cannot start the analysis pipeline");
+    finish(true, "cannot start");
+    return false;
+  }
   if (!connect()) {
     finish(true, "cannot build the source");
     return false;
-  }
-  if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    // The error message on the bus says why; it is handled there.
-    say("cannot start %s", shown_.c_str());
   }
   return true;
 }
@@ -286,6 +243,7 @@ bool Source::connect() {
   link_ = std::make_unique<Link>();
   link_->source = this;
   link_->bin = bin;
+  link_->generation = generation_;
   link_->started_us = g_get_monotonic_time();
   g_object_set_data(G_OBJECT(bin), kLinkKey, link_.get());
   GstPad *src = gst_element_get_static_pad(bin, "src");
@@ -300,10 +258,10 @@ bool Source::connect() {
     teardown();
     return false;
   }
-  // A reconnect: straight to PLAYING, with the clock and base time the bin got from the
-  // pipeline when it was added, so the running time of the new frames continues that of the
-  // old ones (the sink sees a gap). The first attempt follows the pipeline's own start.
-  if (generation_ > 1) gst_element_set_state(bin, GST_STATE_PLAYING);
+  // Straight to PLAYING, with the clock and base time the bin got from the pipeline when it was
+  // added: after a reconnect the running time of the new frames continues that of the old
+  // ones (the sink sees a gap).
+  gst_element_set_state(bin, GST_STATE_PLAYING);
   return true;
 }
 
@@ -408,158 +366,6 @@ void Source::finish(bool failed, const std::string &why) {
       failed_ ? "failed" : "done", frames_, windows_, output_.c_str(), why.empty() ? "" : "; ",
       why.c_str());
   if (on_done_) on_done_();
-}
-
-std::string Source::progress() {
-  const gint64 now = g_get_monotonic_time();
-  const double dt = last_progress_us_ ? (now - last_progress_us_) / 1e6 : 0;
-  const double fps = dt > 0 ? (frames_ - frames_at_last_) / dt : 0;
-  last_progress_us_ = now;
-  frames_at_last_ = frames_;
-  gchar *line = g_strdup_printf(
-      "[%s] %" G_GUINT64_FORMAT " frames  %.1f fps  %d faces  %s  %" G_GUINT64_FORMAT " windows%s",
-      name_.c_str(), frames_, fps, faces_, emotion_.empty() ? "-" : emotion_.c_str(), windows_,
-      retry_ ? "  (reconnecting)" : "");
-  std::string out = line;
-  g_free(line);
-  return out;
-}
-
-GstPadProbeReturn Source::on_probe(GstPad *, GstPadProbeInfo *info, gpointer data) {
-  auto *link = static_cast<Link *>(data);
-  Source *self = link->source;
-  if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
-    link->last_data_us = g_get_monotonic_time();
-    if (!link->got_data.exchange(true))
-      gst_element_post_message(
-          link->bin,
-          gst_message_new_application(GST_OBJECT(link->bin), gst_structure_new_empty(kConnected)));
-    return GST_PAD_PROBE_OK;
-  }
-  GstEvent *event = GST_PAD_PROBE_INFO_EVENT(info);
-  if (GST_EVENT_TYPE(event) != GST_EVENT_EOS) return GST_PAD_PROBE_OK;
-  if (self->stopping_) return GST_PAD_PROBE_DROP;  // our own EOS is already on its way
-  if (self->kind_ != Kind::File && link->failed) {
-    // A live source that ends after an error or warning (rtspsrc: "the server closed the
-    // connection") has dropped: keep the analysis running and reconnect.
-    gst_element_post_message(
-        link->bin,
-        gst_message_new_application(GST_OBJECT(link->bin), gst_structure_new_empty(kDropped)));
-    return GST_PAD_PROBE_DROP;
-  }
-  return GST_PAD_PROBE_OK;  // the real end of the stream
-}
-
-// Streaming threads: marks the attempt whose bin an error or warning came from, before the EOS
-// that may follow it reaches the probe.
-GstBusSyncReply Source::on_sync(GstBus *, GstMessage *msg, gpointer) {
-  if (GST_MESSAGE_TYPE(msg) != GST_MESSAGE_ERROR && GST_MESSAGE_TYPE(msg) != GST_MESSAGE_WARNING)
-    return GST_BUS_PASS;
-  GstObject *obj =
-      GST_MESSAGE_SRC(msg) ? GST_OBJECT(gst_object_ref(GST_MESSAGE_SRC(msg))) : nullptr;
-  while (obj) {
-    if (auto *link = static_cast<Link *>(g_object_get_data(G_OBJECT(obj), kLinkKey))) {
-      link->failed = true;
-      break;
-    }
-    GstObject *parent = gst_object_get_parent(obj);
-    gst_object_unref(obj);
-    obj = parent;
-  }
-  if (obj) gst_object_unref(obj);
-  return GST_BUS_PASS;
-}
-
-gboolean Source::on_bus(GstBus *, GstMessage *msg, gpointer data) {
-  static_cast<Source *>(data)->handle(msg);
-  return G_SOURCE_CONTINUE;
-}
-
-void Source::handle(GstMessage *msg) {
-  if (done_) return;
-  GstObject *src = GST_MESSAGE_SRC(msg);
-  const bool from_current =
-      link_ && src &&
-      (src == GST_OBJECT(link_->bin) || gst_object_has_as_ancestor(src, GST_OBJECT(link_->bin)));
-  const bool from_old_source =
-      !from_current && src && GST_OBJECT_NAME(src) && [&] {  // a message of a bin torn down since
-        for (GstObject *o = src; o; o = GST_OBJECT_PARENT(o))
-          if (g_str_has_prefix(GST_OBJECT_NAME(o), "source-")) return true;
-        return false;
-      }();
-  switch (GST_MESSAGE_TYPE(msg)) {
-    case GST_MESSAGE_ERROR: {
-      const std::string text = message_text(msg);
-      if (from_current) {
-        lost(text);
-      } else if (!from_old_source) {
-        gchar *debug = nullptr;
-        gst_message_parse_error(msg, nullptr, &debug);
-        say("error from %s: %s (%s)", GST_OBJECT_NAME(src), text.c_str(), debug ? debug : "");
-        g_free(debug);
-        finish(true, text);
-      }
-      break;
-    }
-    case GST_MESSAGE_WARNING:
-      if (from_current) last_warning_ = message_text(msg);
-      if (settings_.verbose && !from_old_source)
-        say("warning from %s: %s", GST_OBJECT_NAME(src), message_text(msg).c_str());
-      break;
-    case GST_MESSAGE_APPLICATION: {
-      if (!from_current) break;
-      const GstStructure *s = gst_message_get_structure(msg);
-      if (gst_structure_has_name(s, kDropped)) {
-        lost(last_warning_.empty() ? "the stream ended after an error" : last_warning_);
-      } else if (gst_structure_has_name(s, kConnected)) {
-        if (attempts_ > 0 && ever_connected_)
-          say("reconnected to %s after %d attempt%s", shown_.c_str(), attempts_,
-              attempts_ > 1 ? "s" : "");
-        else
-          say("streaming from %s", shown_.c_str());
-        ever_connected_ = true;
-        attempts_ = 0;
-        last_warning_.clear();
-      }
-      break;
-    }
-    case GST_MESSAGE_ELEMENT: {
-      const GstStructure *s = gst_message_get_structure(msg);
-      if (gst_structure_has_name(s, "emo-faces")) {
-        ++frames_;
-        auto [n, label] = faces_of(s);
-        faces_ = n;
-        if (n > 0) emotion_ = label;
-      } else if (gst_structure_has_name(s, "emo-session-window")) {
-        ++windows_;
-        guint64 index = 0, start = 0, end = 0;
-        gst_structure_get_uint64(s, "index", &index);
-        gst_structure_get_uint64(s, "start", &start);
-        gst_structure_get_uint64(s, "end", &end);
-        const gchar *dominant = gst_structure_get_string(s, "dominant");
-        const gchar *closed = gst_structure_get_string(s, "closed-by");
-        say("window %" G_GUINT64_FORMAT ": %.1f-%.1f s, dominant %s, closed by %s", index,
-            start / 1e9, end / 1e9, dominant ? dominant : "?", closed ? closed : "?");
-      } else if (gst_structure_has_name(s, "emo-session-analysis")) {
-        guint64 index = 0;
-        gst_structure_get_uint64(s, "index", &index);
-        const gchar *state = gst_structure_get_string(s, "state");
-        const gchar *detail = gst_structure_get_string(s, "detail");
-        if (!state) state = "?";
-        if (!detail) detail = "";
-        if (!*detail || g_str_has_prefix(detail, state))  // the detail often repeats the state
-          say("analysis %" G_GUINT64_FORMAT ": %s", index, *detail ? detail : state);
-        else
-          say("analysis %" G_GUINT64_FORMAT ": %s: %s", index, state, detail);
-      }
-      break;
-    }
-    case GST_MESSAGE_EOS:
-      finish(false, "");
-      break;
-    default:
-      break;
-  }
 }
 
 }  // namespace emo_analyze

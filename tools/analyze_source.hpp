@@ -42,7 +42,24 @@ struct Settings {
 
 enum class Kind { File, Rtsp, V4l2 };
 
-struct Link;  // one attempt of the source part (defined in the .cpp)
+class Source;
+
+// One attempt of the source part. Owned by the Source; lives until its bin is in NULL and out
+// of the pipeline, so the probe and the sync handler may use it from streaming threads.
+struct Link {
+  Source *source = nullptr;
+  int generation = 0;               // 1, 2, ... (bin "source-<generation>")
+  GstElement *bin = nullptr;        // owned by the pipeline
+  std::atomic<bool> failed{false};  // an error or warning came from inside the bin
+  std::atomic<bool> got_data{false};
+  std::atomic<gint64> last_data_us{0};
+  gint64 started_us = 0;
+};
+
+constexpr const char *kLinkKey = "emo-analyze-link";         // GObject data: bin -> Link
+constexpr const char *kConnected = "emo-analyze-connected";  // application message: 1st frame
+constexpr const char *kDropped = "emo-analyze-dropped";      // application message: EOS after
+                                                             // an error (a drop)
 
 class Source {
  public:
