@@ -39,7 +39,6 @@
  */
 #include "gstemosession.h"
 
-#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -141,28 +140,9 @@ static gboolean gst_emo_session_start(GstBaseSink *sink) {
         (nullptr));
     return FALSE;
   }
-  const bool model_ok = !s.gemini.model.empty() &&
-                        std::all_of(s.gemini.model.begin(), s.gemini.model.end(), [](char c) {
-                          return g_ascii_isalnum(c) || c == '-' || c == '.' || c == '_';
-                        });
-  if (!model_ok) {
-    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
-                      ("Invalid model name \"%s\" (letters, digits, '-', '.' and '_' only, e.g. "
-                       "\"" DEFAULT_MODEL "\").",
-                       s.gemini.model.c_str()),
-                      (nullptr));
-    return FALSE;
-  }
-  GUri *uri = g_uri_parse(s.gemini.endpoint.c_str(), G_URI_FLAGS_NONE, nullptr);
-  const bool endpoint_ok = uri && g_uri_get_host(uri) && *g_uri_get_host(uri) &&
-                           (g_strcmp0(g_uri_get_scheme(uri), "https") == 0 ||
-                            g_strcmp0(g_uri_get_scheme(uri), "http") == 0);
-  if (uri) g_uri_unref(uri);
-  if (!endpoint_ok) {
-    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS,
-                      ("Invalid endpoint \"%s\": expected http(s)://host[:port], e.g. "
-                       "\"" DEFAULT_ENDPOINT "\".",
-                       s.gemini.endpoint.c_str()),
+  const std::string config_error = emo::check_config(s.gemini);
+  if (!config_error.empty()) {
+    GST_ELEMENT_ERROR(self, RESOURCE, SETTINGS, ("Invalid setting: %s.", config_error.c_str()),
                       (nullptr));
     return FALSE;
   }

@@ -353,9 +353,9 @@ TEST(Session, InvalidSettingsGiveClearErrors) {
             std::string::npos);
   EXPECT_NE(start_error({{"window", "5"}, {"sample-interval", "6"}}).find("sample-interval"),
             std::string::npos);
-  EXPECT_NE(start_error({{"endpoint", "ftp://example.org"}}).find("Invalid endpoint"),
+  EXPECT_NE(start_error({{"endpoint", "ftp://example.org"}}).find("invalid endpoint"),
             std::string::npos);
-  EXPECT_NE(start_error({{"model", "models/../x"}}).find("Invalid model"), std::string::npos);
+  EXPECT_NE(start_error({{"model", "models/../x"}}).find("invalid model"), std::string::npos);
   const std::string dir_path = "/nonexistent-dir/out.jsonl";
   EXPECT_NE(start_error({{"location", dir_path}}).find(dir_path), std::string::npos);
   const std::string tmpl = temp_dir() + "/bad-template.txt";

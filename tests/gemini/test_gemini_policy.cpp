@@ -10,6 +10,33 @@ namespace {
 
 using namespace std::chrono_literals;
 
+TEST(GeminiPolicy, ChecksModelEndpointTimeoutAndRetries) {
+  GeminiConfig good;
+  good.api_key = "secret-key-123";
+  EXPECT_EQ(check_config(good), "");
+  good.endpoint = "http://127.0.0.1:8080";
+  EXPECT_EQ(check_config(good), "");
+
+  GeminiConfig c = good;
+  c.model = "gemini 2.5/../x";
+  EXPECT_NE(check_config(c).find("model"), std::string::npos);
+  c = good;
+  c.model.clear();
+  EXPECT_NE(check_config(c).find("model"), std::string::npos);
+  for (const char *bad : {"", "ftp://host", "http://", "generativelanguage.googleapis.com"}) {
+    c = good;
+    c.endpoint = bad;
+    EXPECT_NE(check_config(c).find("endpoint"), std::string::npos) << bad;
+  }
+  c = good;
+  c.timeout = 0ms;
+  EXPECT_NE(check_config(c).find("timeout"), std::string::npos);
+  c = good;
+  c.max_retries = -1;
+  EXPECT_NE(check_config(c).find("max-retries"), std::string::npos);
+  EXPECT_EQ(check_config(c).find(good.api_key), std::string::npos);
+}
+
 TEST(GeminiPolicy, ReadsProtobufDurations) {
   using gemini_json::parse_duration;
   EXPECT_EQ(parse_duration("1.5s"), 1500ms);

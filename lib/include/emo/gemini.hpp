@@ -79,6 +79,12 @@ enum class GeminiState {
 };
 const char *to_string(GeminiState state);  ///< "ok", "skipped", "blocked", ...
 
+/// Checks settings before a client is built: an empty string when they are usable, else one
+/// sentence naming the bad setting and what it takes. model: letters, digits, '-', '.' and
+/// '_'; endpoint: http(s)://host[:port]; timeout > 0; max_retries >= 0. The key is not checked
+/// (empty means offline) and never appears in the message.
+std::string check_config(const GeminiConfig &config);
+
 struct GeminiResult {
   GeminiState state = GeminiState::Failed;
   std::string text;           ///< reply text (Ok), else empty

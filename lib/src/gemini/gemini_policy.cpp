@@ -2,10 +2,34 @@
 // gst-emo: the Gemini client's retry policy and key redaction.
 #include "gemini_policy.hpp"
 
+#include <glib.h>
+
 #include <algorithm>
 #include <cmath>
 
 namespace emo {
+
+std::string check_config(const GeminiConfig &config) {
+  const bool model_ok =
+      !config.model.empty() && std::all_of(config.model.begin(), config.model.end(), [](char c) {
+        return g_ascii_isalnum(c) || c == '-' || c == '.' || c == '_';
+      });
+  if (!model_ok)
+    return "invalid model name \"" + config.model +
+           "\" (letters, digits, '-', '.' and '_' only, e.g. \"gemini-2.5-flash\")";
+  GUri *uri = g_uri_parse(config.endpoint.c_str(), G_URI_FLAGS_NONE, nullptr);
+  const bool endpoint_ok = uri != nullptr && g_uri_get_host(uri) != nullptr &&
+                           *g_uri_get_host(uri) != '\0' &&
+                           (g_strcmp0(g_uri_get_scheme(uri), "https") == 0 ||
+                            g_strcmp0(g_uri_get_scheme(uri), "http") == 0);
+  if (uri != nullptr) g_uri_unref(uri);
+  if (!endpoint_ok)
+    return "invalid endpoint \"" + config.endpoint +
+           "\": expected http(s)://host[:port], e.g. \"https://generativelanguage.googleapis.com\"";
+  if (config.timeout.count() <= 0) return "the timeout must be more than 0 ms";
+  if (config.max_retries < 0) return "max-retries must not be negative";
+  return {};
+}
 
 const char *to_string(GeminiState state) {
   switch (state) {
