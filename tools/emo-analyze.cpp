@@ -114,7 +114,7 @@ int main(int argc, char **argv) {
       {}};
   GError *err = nullptr;
   GOptionContext *ctx = g_option_context_new(
-      "SOURCE... - analyse files, rtsp:// cameras and v4l2:///dev/videoN devices");
+      "- analyse files, rtsp:// cameras and v4l2:///dev/videoN devices");
   g_option_context_add_main_entries(ctx, entries, nullptr);
   g_option_context_add_group(ctx, gst_init_get_option_group());
   const bool parsed = g_option_context_parse(ctx, &argc, &argv, &err);
