@@ -480,7 +480,10 @@ static void gst_emo_session_class_init(GstEmoSessionClass *klass) {
                                                    GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property(
       gobject_class, PROP_MODEL,
-      g_param_spec_string("model", "Model", "Gemini model", DEFAULT_MODEL, ready));
+      g_param_spec_string("model", "Model",
+                          "Gemini model that writes the analyses, as in its REST path "
+                          "(letters, digits, '-', '.', '_'), e.g. gemini-2.5-pro",
+                          DEFAULT_MODEL, ready));
   g_object_class_install_property(
       gobject_class, PROP_ENDPOINT,
       g_param_spec_string("endpoint", "Endpoint",
