@@ -264,23 +264,26 @@ FollowResult FaceTracker::follow_landmarks(std::uint64_t track_id, const Box &ex
   Track &t = *it;
   if (extent.width <= 0 || extent.height <= 0) return result(FollowResult::kRejected);
   const double ecx = extent.x + extent.width / 2.0, ecy = extent.y + extent.height / 2.0;
+  // One size for both sides (mean of width and height), so that the box keeps the
+  // detection's aspect ratio: a fit that stretches one way must not stretch the box.
+  const double esize = (extent.width + extent.height) / 2.0;
   const Box &box = t.face.box;
   if (t.face.detected) {
     const Box frame_box(0, 0, frame_size_.width, frame_size_.height);
     const bool clipped = box.x <= 0 || box.y <= 0 || box.br().x >= frame_box.br().x ||
                          box.br().y >= frame_box.br().y;
     if (!clipped) {
-      t.off_x = (box.x + box.width / 2.0 - ecx) / extent.width;
-      t.off_y = (box.y + box.height / 2.0 - ecy) / extent.height;
-      t.scale_w = static_cast<double>(box.width) / extent.width;
-      t.scale_h = static_cast<double>(box.height) / extent.height;
+      t.off_x = (box.x + box.width / 2.0 - ecx) / esize;
+      t.off_y = (box.y + box.height / 2.0 - ecy) / esize;
+      t.scale_w = box.width / esize;
+      t.scale_h = box.height / esize;
       t.calibrated = true;
     }
     return result(FollowResult::kCalibrated);
   }
   if (!t.calibrated) return result(FollowResult::kNotCalibrated);
-  const double w = t.scale_w * extent.width, h = t.scale_h * extent.height;
-  const double cx = ecx + t.off_x * extent.width, cy = ecy + t.off_y * extent.height;
+  const double w = t.scale_w * esize, h = t.scale_h * esize;
+  const double cx = ecx + t.off_x * esize, cy = ecy + t.off_y * esize;
   const Box target(static_cast<int>(std::lround(cx - w / 2)),
                    static_cast<int>(std::lround(cy - h / 2)), static_cast<int>(std::lround(w)),
                    static_cast<int>(std::lround(h)));

@@ -103,12 +103,18 @@ class FaceTracker {
   /// corrections apply (older ones return kStale and change nothing).
   ///
   /// On a frame where a detection confirmed the track (TrackedFace::detected), the track
-  /// learns its framing: the detection box relative to the extent (centre offset in extent
-  /// widths and heights, width and height ratios). On later frames the box becomes that
+  /// learns its framing: the detection box relative to the extent (centre offset, width and
+  /// height, in units of the extent's mean side (width + height) / 2, so that the box keeps
+  /// the detection's aspect ratio). On later frames the box becomes that
   /// framing applied to the new extent, so the box keeps the detector's framing but follows
   /// the landmarks; the next advance() starts optical flow from it. A derived box whose IoU
   /// with the current box is below `min_follow_iou` is rejected (a bad fit must not drag the
   /// box away). A box clipped by the frame edge teaches no framing (the previous one stays).
+  ///
+  /// Caveat (measured on the dinner clip, see README "Speed"): where the fit depends on the
+  /// box it was started from more than on the picture (faces turned away, blur), box and fit
+  /// drift together from frame to frame, nothing pulls them back until the next detection,
+  /// and tracks get lost; optical flow alone followed the faces better there.
   FollowResult follow_landmarks(std::uint64_t track_id, const Box &extent, std::uint64_t frame);
 
   /// Counters since construction.
@@ -129,8 +135,8 @@ class FaceTracker {
     TrackedFace face;
     std::array<std::pair<std::uint64_t, Box>, kHistory> history{};  // ring, by frame % kHistory
     std::uint64_t born = 0;
-    // framing learnt by follow_landmarks(): box centre offset in extent widths and heights,
-    // box size in extent sizes
+    // framing learnt by follow_landmarks(): box centre offset and box size, in units of the
+    // extent's mean side
     bool calibrated = false;
     double off_x = 0, off_y = 0, scale_w = 1, scale_h = 1;
     int missed = 0;
