@@ -24,11 +24,12 @@
  * faces unclassified). Fitting reuses its point buffer across faces; dlib allocates its own
  * result per face, and the metadata of each face is allocated per frame.
  *
- * Boxes follow the landmarks: after fitting the faces of a frame, the element sends one
+ * Boxes can follow the landmarks: after fitting the faces of a frame, the element sends one
  * custom upstream event "emo-landmark-boxes" (see emo/gst/landmark_event.hpp: the buffer's
- * PTS and, per face with a "tracking" track-id, the bounding box of its landmarks). An
- * emofacedetect upstream moves its tracked boxes to follow them (its
- * #GstEmoFaceDetect:follow-landmarks property); other elements pass the event on.
+ * PTS and, per face with a "tracking" track-id, the bounding box of its landmarks without the
+ * jaw line). An emofacedetect upstream with #GstEmoFaceDetect:follow-landmarks moves its
+ * tracked boxes to follow them, and consumes the event either way; without one the event goes
+ * on upstream, where the source drops it.
  *
  * ## Example launch line
  * |[
