@@ -18,6 +18,17 @@
  * #GstEmoFaceDetect:async-detection that detection ran on a frame a few frames earlier, and
  * its box was carried forward by the face's motion since then).
  *
+ * With #GstEmoFaceDetect:follow-landmarks, an emolandmarks downstream reports after each frame
+ * where the landmarks of each tracked face lie (a custom upstream event "emo-landmark-boxes",
+ * see emo/gst/landmark_event.hpp; consumed here). On a detection's frame each track learns the
+ * detection box relative to its landmarks; on later frames its box is set to that framing
+ * around the new landmarks, and optical flow goes on from there (emo::FaceTracker::
+ * follow_landmarks). Only the report for the frame analysed last applies: with a queue
+ * between the two elements reports arrive late and are ignored, and reports far from the
+ * tracked box (intersection over union below 0.3) are taken for bad fits. It is off by
+ * default: on the dinner clip it lost more tracks than optical flow alone, because a fit that
+ * depends on its start box drifts with it (README "Speed").
+ *
  * With #GstEmoFaceDetect:async-detection (the default) the detection runs on a worker thread of
  * the element, so that no frame waits for a whole detection: each frame only pays for the
  * optical flow (about a millisecond) and the result is associated with the tracks when it
@@ -45,12 +56,14 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "emo/detection_worker.hpp"
 #include "emo/detector.hpp"
 #include "emo/tracker.hpp"
 #include "emo/gst/face_meta.hpp"
+#include "emo/gst/landmark_event.hpp"
 #include "gstemocommon.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_emo_face_detect_debug);
@@ -66,6 +79,7 @@ enum {
   PROP_MAX_FACES,
   PROP_DETECTION_INTERVAL,
   PROP_ASYNC_DETECTION,
+  PROP_FOLLOW_LANDMARKS,
 };
 
 #define DEFAULT_MODEL emo::FaceDetector::kDefaultModel
@@ -81,6 +95,9 @@ enum {
  * found are followed by the tracker on every frame. */
 #define DEFAULT_DETECTION_INTERVAL 24
 #define DEFAULT_ASYNC_DETECTION TRUE
+/* FALSE: on the dinner clip following the landmarks lost more tracks than optical flow alone
+ * (bench/follow-landmarks-bench.sh, README "Speed"). */
+#define DEFAULT_FOLLOW_LANDMARKS FALSE
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -99,10 +116,28 @@ struct GstEmoFaceDetectState {
   std::vector<emo::Box> detections;
   std::vector<emo::TrackedFace> faces;
   std::uint64_t last_detection = 0;
+  std::uint64_t frame = 0;                       // tracker's number of the last analysed frame
+  GstClockTime frame_pts = GST_CLOCK_TIME_NONE;  // its PTS
+  std::vector<emo::gst::LandmarkBox> follow;     // landmark boxes taken from the mailbox
+  guint64 stale_landmark_events = 0;             // for another frame than the last analysed
   bool detected_once = false;
   int next_id = 0;
   guint64 skipped = 0;  // late frames passed without analysis
   guint64 waited = 0;   // frames that waited for a detection two intervals overdue
+};
+
+/* Landmark boxes from downstream ("emo-landmark-boxes" events, any thread), applied to the
+ * tracker by the streaming thread when the next frame arrives: the event thread never waits
+ * for an analysis and never touches the streaming state. Only the latest event is kept. */
+struct GstEmoFaceDetectMailbox {
+  std::mutex lock;
+  bool pending = false;
+  GstClockTime pts = GST_CLOCK_TIME_NONE;
+  std::vector<emo::gst::LandmarkBox> faces;  // capacity kept: swapped with state.follow
+  void clear() {
+    std::lock_guard<std::mutex> guard(lock);
+    pending = false;
+  }
 };
 
 struct _GstEmoFaceDetect {
@@ -113,9 +148,11 @@ struct _GstEmoFaceDetect {
   emo::DetectorParams params;
   gint detection_interval;
   gboolean async_detection;
+  gboolean follow_landmarks;
 
   /* state */
   GstEmoQos qos;
+  GstEmoFaceDetectMailbox mailbox;
   std::unique_ptr<GstEmoFaceDetectState> state;
 };
 
@@ -146,6 +183,7 @@ static gboolean gst_emo_face_detect_start(GstBaseTransform *trans) {
     self->state->detector.reset();
   }
   self->qos.reset();
+  self->mailbox.clear();
   GST_INFO_OBJECT(self, "loaded cascade %s (%s detection)", model.c_str(),
                   async ? "asynchronous" : "synchronous");
   return TRUE;
@@ -159,6 +197,22 @@ static gboolean gst_emo_face_detect_stop(GstBaseTransform *trans) {
   if (self->state && self->state->waited)
     GST_INFO_OBJECT(self, "%" G_GUINT64_FORMAT " frames waited for an overdue detection",
                     self->state->waited);
+  if (self->state) {
+    /* Tracking quality (bench/README): how well tracked boxes matched the next detection. */
+    const emo::TrackerStats &st = self->state->tracker.stats();
+    const auto n = [&st](emo::FollowResult r) { return st.follow[static_cast<size_t>(r)]; };
+    GST_INFO_OBJECT(self,
+                    "tracking: %" G_GUINT64_FORMAT
+                    " detections matched a track, mean IoU "
+                    "%.4f; %" G_GUINT64_FORMAT " new tracks; landmark boxes: %" G_GUINT64_FORMAT
+                    " calibrated, %" G_GUINT64_FORMAT " followed, %" G_GUINT64_FORMAT
+                    " rejected, %" G_GUINT64_FORMAT " uncalibrated, %" G_GUINT64_FORMAT
+                    " unknown track, %" G_GUINT64_FORMAT " late events",
+                    st.matched, st.mean_matched_iou(), st.new_tracks,
+                    n(emo::FollowResult::kCalibrated), n(emo::FollowResult::kFollowed),
+                    n(emo::FollowResult::kRejected), n(emo::FollowResult::kNotCalibrated),
+                    n(emo::FollowResult::kUnknownTrack), self->state->stale_landmark_events);
+  }
   self->state.reset(); /* joins the detection thread */
   return TRUE;
 }
@@ -170,6 +224,7 @@ static gboolean gst_emo_face_detect_sink_event(GstBaseTransform *trans, GstEvent
     case GST_EVENT_FLUSH_STOP:
     case GST_EVENT_STREAM_START:
       self->qos.reset();
+      self->mailbox.clear();
       if (self->state) {
         if (self->state->worker) self->state->worker->discard();
         self->state->tracker.reset();
@@ -182,15 +237,57 @@ static gboolean gst_emo_face_detect_sink_event(GstBaseTransform *trans, GstEvent
   return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
 }
 
+/* QoS, and the landmark boxes of emolandmarks (any thread; consumed here, not forwarded). */
 static gboolean gst_emo_face_detect_src_event(GstBaseTransform *trans, GstEvent *event) {
-  GST_EMO_FACE_DETECT(trans)->qos.update(event);
+  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
+  if (emo::gst::is_landmark_boxes_event(event)) {
+    gboolean follow;
+    {
+      GstEmoObjectLock lock(self);
+      follow = self->follow_landmarks;
+    }
+    if (follow) {
+      GstEmoFaceDetectMailbox &box = self->mailbox;
+      std::lock_guard<std::mutex> guard(box.lock);
+      try {
+        box.pending = emo::gst::parse_landmark_boxes_event(event, box.pts, box.faces);
+      } catch (const std::exception &e) { /* std::bad_alloc */
+        box.pending = false;
+      }
+      if (!box.pending) GST_DEBUG_OBJECT(self, "malformed landmark boxes event ignored");
+    }
+    gst_event_unref(event);
+    return TRUE;
+  }
+  self->qos.update(event);
   return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
+}
+
+/* Moves the tracked boxes to the landmarks emolandmarks reported for the last analysed frame
+ * (before the tracker advances to the next one). Boxes reported for an older frame (a queue
+ * between the elements delays them) are ignored. */
+static void gst_emo_face_detect_follow(GstEmoFaceDetect *self, GstEmoFaceDetectState &state) {
+  GstClockTime pts;
+  {
+    std::lock_guard<std::mutex> guard(self->mailbox.lock);
+    if (!self->mailbox.pending) return;
+    self->mailbox.pending = false;
+    pts = self->mailbox.pts;
+    std::swap(state.follow, self->mailbox.faces);
+  }
+  if (pts != state.frame_pts || !GST_CLOCK_TIME_IS_VALID(pts)) {
+    ++state.stale_landmark_events;
+    return;
+  }
+  for (const emo::gst::LandmarkBox &f : state.follow)
+    state.tracker.follow_landmarks(f.track_id, f.extent, state.frame);
 }
 
 /* Runs tracking and, when due, detection on one frame's luma; fills state.faces. */
 static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state, const cv::Mat &luma,
                                         const emo::DetectorParams &params, int interval) {
   const std::uint64_t frame = state.tracker.advance(luma);
+  state.frame = frame;
   const bool due = !state.detected_once || frame - state.last_detection >= (std::uint64_t)interval;
   if (state.worker) {
     std::uint64_t detected_on = 0;
@@ -249,12 +346,15 @@ static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, G
   }
   emo::DetectorParams params;
   int interval;
+  gboolean follow;
   {
     GstEmoObjectLock lock(self);
     params = self->params;
     interval = self->detection_interval;
+    follow = self->follow_landmarks;
   }
   try {
+    if (follow) gst_emo_face_detect_follow(self, state);
     {
       GstEmoFrameMap map(&filter->in_info, buf, GST_MAP_READ);
       if (!map.ok()) {
@@ -263,6 +363,7 @@ static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, G
       }
       cv::Mat luma = gst_emo_frame_luma(map.frame(), state.luma);
       gst_emo_face_detect_analyse(state, luma, params, interval);
+      state.frame_pts = GST_BUFFER_PTS(buf);
     }
     for (const emo::TrackedFace &face : state.faces) {
       GstVideoRegionOfInterestMeta *meta = emo::gst::add_face(buf, face.box, state.next_id++);
@@ -308,6 +409,9 @@ static void gst_emo_face_detect_set_property(GObject *object, guint prop_id, con
     case PROP_ASYNC_DETECTION:
       self->async_detection = g_value_get_boolean(value);
       break;
+    case PROP_FOLLOW_LANDMARKS:
+      self->follow_landmarks = g_value_get_boolean(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -343,6 +447,9 @@ static void gst_emo_face_detect_get_property(GObject *object, guint prop_id, GVa
     case PROP_ASYNC_DETECTION:
       g_value_set_boolean(value, self->async_detection);
       break;
+    case PROP_FOLLOW_LANDMARKS:
+      g_value_set_boolean(value, self->follow_landmarks);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -354,6 +461,7 @@ static void gst_emo_face_detect_finalize(GObject *object) {
   g_free(self->model);
   self->state.~unique_ptr();
   self->qos.~GstEmoQos();
+  self->mailbox.~GstEmoFaceDetectMailbox();
   self->params.~DetectorParams();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
@@ -363,6 +471,7 @@ static void gst_emo_face_detect_init(GstEmoFaceDetect *self) {
   new (&self->params) emo::DetectorParams();
   new (&self->state) std::unique_ptr<GstEmoFaceDetectState>();
   new (&self->qos) GstEmoQos();
+  new (&self->mailbox) GstEmoFaceDetectMailbox();
   self->model = g_strdup(DEFAULT_MODEL);
   self->params.scale_factor = DEFAULT_SCALE_FACTOR;
   self->params.min_neighbors = DEFAULT_MIN_NEIGHBORS;
@@ -371,6 +480,7 @@ static void gst_emo_face_detect_init(GstEmoFaceDetect *self) {
   self->params.max_faces = DEFAULT_MAX_FACES;
   self->detection_interval = DEFAULT_DETECTION_INTERVAL;
   self->async_detection = DEFAULT_ASYNC_DETECTION;
+  self->follow_landmarks = DEFAULT_FOLLOW_LANDMARKS;
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
   /* Late frames are passed on without analysis (GstEmoQos), not dropped by the base class. */
   gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), FALSE);
@@ -441,6 +551,14 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
                            DEFAULT_ASYNC_DETECTION,
                            static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                     GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_FOLLOW_LANDMARKS,
+      g_param_spec_boolean("follow-landmarks", "Follow landmarks",
+                           "Between detections, move each tracked box to follow the landmarks "
+                           "that an emolandmarks downstream fitted in it on the previous frame "
+                           "(keeping the framing of the last detection); FALSE: optical flow "
+                           "alone",
+                           DEFAULT_FOLLOW_LANDMARKS, mutable_playing));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);

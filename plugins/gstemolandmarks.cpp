@@ -24,6 +24,13 @@
  * faces unclassified). Fitting reuses its point buffer across faces; dlib allocates its own
  * result per face, and the metadata of each face is allocated per frame.
  *
+ * Boxes can follow the landmarks: after fitting the faces of a frame, the element sends one
+ * custom upstream event "emo-landmark-boxes" (see emo/gst/landmark_event.hpp: the buffer's
+ * PTS and, per face with a "tracking" track-id, the bounding box of its landmarks without the
+ * jaw line). An emofacedetect upstream with #GstEmoFaceDetect:follow-landmarks moves its
+ * tracked boxes to follow them, and consumes the event either way; without one the event goes
+ * on upstream, where the source drops it.
+ *
  * ## Example launch line
  * |[
  * gst-launch-1.0 v4l2src ! videoconvert ! emofacedetect ! emolandmarks ! emooverlay ! \
@@ -33,9 +40,11 @@
 #include "gstemolandmarks.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 
 #include "emo/gst/face_meta.hpp"
+#include "emo/gst/landmark_event.hpp"
 #include "emo/landmarker.hpp"
 #include "emo/model_cache.hpp"
 #include "gstemocommon.h"
@@ -66,7 +75,8 @@ struct GstEmoLandmarksState {
   std::shared_ptr<const emo::Landmarker> landmarker;
   cv::Mat luma;                    // converted luma for packed formats, reused across frames
   std::vector<emo::Point> points;  // reused across faces
-  guint64 skipped = 0;             // late frames passed without analysis
+  std::vector<emo::gst::LandmarkBox> boxes;  // landmark extents of tracked faces, reused
+  guint64 skipped = 0;                       // late frames passed without analysis
 };
 
 struct _GstEmoLandmarks {
@@ -140,6 +150,8 @@ static GstFlowReturn gst_emo_landmarks_transform_ip(GstBaseTransform *trans, Gst
     const emo::Box frame_box(0, 0, luma.cols, luma.rows);
     const bool lbf = landmarker.backend() == std::string("opencv-lbf");
     int fitted = 0;
+    std::vector<emo::gst::LandmarkBox> &boxes = self->state->boxes;
+    boxes.clear();
     for (const emo::gst::Face &face : faces) {
       /* dlib samples safely outside the image, LBF crops: give it a box inside the frame. */
       const emo::Box box = lbf ? (face.box & frame_box) : face.box;
@@ -157,9 +169,17 @@ static GstFlowReturn gst_emo_landmarks_transform_ip(GstBaseTransform *trans, Gst
       }
       emo::gst::set_landmarks(face.meta, points, landmarker.backend());
       ++fitted;
+      if (face.track_id >= 0)
+        boxes.push_back(
+            {static_cast<std::uint64_t>(face.track_id), emo::gst::landmark_extent(points)});
     }
     GST_LOG_OBJECT(self, "landmarks on %d of %zu faces at %" GST_TIME_FORMAT, fitted, faces.size(),
                    GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
+    /* Tell the tracker upstream (emofacedetect) where the landmarks are, so that its boxes
+     * follow them; other elements pass the event on to the source, which drops it. */
+    if (!boxes.empty() && GST_BUFFER_PTS_IS_VALID(buf))
+      gst_pad_push_event(GST_BASE_TRANSFORM_SINK_PAD(trans),
+                         emo::gst::make_landmark_boxes_event(GST_BUFFER_PTS(buf), boxes));
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Landmark fitting failed"), ("%s", e.what()));
     return GST_FLOW_ERROR;

@@ -195,6 +195,8 @@ void FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame
     if (track_of_det_[d] >= 0 || track_used_[t]) continue;
     track_of_det_[d] = static_cast<int>(t);
     track_used_[t] = true;
+    ++stats_.matched;
+    stats_.matched_iou_sum += overlap;
   }
 
   const Box frame_box(0, 0, frame_size_.width, frame_size_.height);
@@ -225,6 +227,7 @@ void FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame
       duplicate = !track_used_[k] && iou(box, tracks_[k].face.box) >= kMaxDuplicateIou;
     if (duplicate) continue;
     Track track;
+    ++stats_.new_tracks;
     track.face.track_id = next_id_++;
     track.face.box = box;
     track.face.detected = true;
@@ -246,6 +249,49 @@ void FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame
         ++b;
       }
   publish();
+}
+
+FollowResult FaceTracker::follow_landmarks(std::uint64_t track_id, const Box &extent,
+                                           std::uint64_t frame) {
+  const auto result = [this](FollowResult r) {
+    ++stats_.follow[static_cast<size_t>(r)];
+    return r;
+  };
+  if (frame_ == 0 || frame != frame_ - 1) return result(FollowResult::kStale);
+  const auto it = std::find_if(tracks_.begin(), tracks_.end(),
+                               [&](const Track &t) { return t.face.track_id == track_id; });
+  if (it == tracks_.end()) return result(FollowResult::kUnknownTrack);
+  Track &t = *it;
+  if (extent.width <= 0 || extent.height <= 0) return result(FollowResult::kRejected);
+  const double ecx = extent.x + extent.width / 2.0, ecy = extent.y + extent.height / 2.0;
+  // One size for both sides (mean of width and height), so that the box keeps the
+  // detection's aspect ratio: a fit that stretches one way must not stretch the box.
+  const double esize = (extent.width + extent.height) / 2.0;
+  const Box &box = t.face.box;
+  if (t.face.detected) {
+    const Box frame_box(0, 0, frame_size_.width, frame_size_.height);
+    const bool clipped = box.x <= 0 || box.y <= 0 || box.br().x >= frame_box.br().x ||
+                         box.br().y >= frame_box.br().y;
+    if (!clipped) {
+      t.off_x = (box.x + box.width / 2.0 - ecx) / esize;
+      t.off_y = (box.y + box.height / 2.0 - ecy) / esize;
+      t.scale_w = box.width / esize;
+      t.scale_h = box.height / esize;
+      t.calibrated = true;
+    }
+    return result(FollowResult::kCalibrated);
+  }
+  if (!t.calibrated) return result(FollowResult::kNotCalibrated);
+  const double w = t.scale_w * esize, h = t.scale_h * esize;
+  const double cx = ecx + t.off_x * esize, cy = ecy + t.off_y * esize;
+  const Box target(static_cast<int>(std::lround(cx - w / 2)),
+                   static_cast<int>(std::lround(cy - h / 2)), static_cast<int>(std::lround(w)),
+                   static_cast<int>(std::lround(h)));
+  if (iou(target, box) < params_.min_follow_iou) return result(FollowResult::kRejected);
+  t.face.box = target & Box(0, 0, frame_size_.width, frame_size_.height);
+  t.remember(frame, t.face.box);
+  publish();
+  return result(FollowResult::kFollowed);
 }
 
 void FaceTracker::publish() {

@@ -116,6 +116,76 @@ TEST_F(TrackerTest, AFaceThatLeavesTheFrameIsDropped) {
   EXPECT_TRUE(tracker.faces().empty());
 }
 
+// The landmarks' extent of the astronaut's face (a box inside kFace, as dlib fits them).
+const emo::Box kExtent(180, 75, 72, 76);
+
+TEST_F(TrackerTest, LearnsTheFramingAtADetectionAndFollowsTheLandmarks) {
+  emo::FaceTracker tracker;
+  const std::uint64_t f0 = tracker.advance(frame_at(0, 0));
+  tracker.update({kFace}, f0);
+  const std::uint64_t id = tracker.faces().at(0).track_id;
+  // On the detection's frame the framing is learnt; the box stays the detection's.
+  EXPECT_EQ(tracker.follow_landmarks(id, kExtent, f0), emo::FollowResult::kCalibrated);
+  EXPECT_EQ(tracker.faces().at(0).box, kFace);
+  // Next frame: the landmarks moved 10 px right and 6 px down and grew by 25 % around their
+  // centre; the box takes the same framing around the new extent.
+  const std::uint64_t f1 = tracker.advance(frame_at(0, 0));
+  EXPECT_FALSE(tracker.faces().at(0).detected);
+  const emo::Box extent1(180 + 10 - 9, 75 + 6 - 9, 90, 95);
+  EXPECT_EQ(tracker.follow_landmarks(id, extent1, f1), emo::FollowResult::kFollowed);
+  const emo::Box followed = tracker.faces().at(0).box;
+  const double cx = extent1.x + extent1.width / 2.0 +
+                    (kFace.x + kFace.width / 2.0 - (kExtent.x + kExtent.width / 2.0)) * 1.25;
+  EXPECT_NEAR(followed.x + followed.width / 2.0, cx, 1.0) << followed;
+  EXPECT_NEAR(followed.width, kFace.width * 1.25, 1.0) << followed;
+  EXPECT_NEAR(followed.height, kFace.height * 1.25, 1.0) << followed;
+  // Optical flow starts from the followed box (the picture does not move: it stays).
+  tracker.advance(frame_at(0, 0));
+  EXPECT_GT(emo::iou(tracker.faces().at(0).box, followed), 0.9) << tracker.faces().at(0).box;
+  EXPECT_EQ(tracker.stats().follow[static_cast<size_t>(emo::FollowResult::kFollowed)], 1u);
+}
+
+TEST_F(TrackerTest, RejectsImplausibleAndStaleLandmarkBoxes) {
+  emo::FaceTracker tracker;
+  const std::uint64_t f0 = tracker.advance(frame_at(0, 0));
+  tracker.update({kFace}, f0);
+  const std::uint64_t id = tracker.faces().at(0).track_id;
+  const std::uint64_t f1 = tracker.advance(frame_at(0, 0));
+  // No detection has taught the framing yet.
+  EXPECT_EQ(tracker.follow_landmarks(id, kExtent, f1), emo::FollowResult::kNotCalibrated);
+  tracker.update({kFace}, tracker.advance(frame_at(0, 0)));
+  const std::uint64_t f2 = f1 + 1;
+  ASSERT_EQ(tracker.follow_landmarks(id, kExtent, f2), emo::FollowResult::kCalibrated);
+  const std::uint64_t f3 = tracker.advance(frame_at(0, 0));
+  const emo::Box before = tracker.faces().at(0).box;
+  // A fit far from the box (a bad fit) must not drag it away.
+  EXPECT_EQ(tracker.follow_landmarks(id, kExtent + cv::Point(300, 200), f3),
+            emo::FollowResult::kRejected);
+  EXPECT_EQ(tracker.faces().at(0).box, before);
+  // A correction for an earlier frame (arrived late) is ignored.
+  EXPECT_EQ(tracker.follow_landmarks(id, kExtent + cv::Point(8, 0), f2), emo::FollowResult::kStale);
+  EXPECT_EQ(tracker.faces().at(0).box, before);
+  EXPECT_EQ(tracker.follow_landmarks(id + 100, kExtent, f3), emo::FollowResult::kUnknownTrack);
+  // A plausible one for the current frame applies.
+  EXPECT_EQ(tracker.follow_landmarks(id, kExtent + cv::Point(8, 0), f3),
+            emo::FollowResult::kFollowed);
+  EXPECT_EQ(tracker.faces().at(0).box, kFace + cv::Point(8, 0));
+}
+
+TEST_F(TrackerTest, CountsHowWellDetectionsMatchTheTrackedBoxes) {
+  emo::FaceTracker tracker;
+  tracker.update({kFace}, tracker.advance(frame_at(0, 0)));
+  EXPECT_EQ(tracker.stats().new_tracks, 1u);
+  EXPECT_EQ(tracker.stats().matched, 0u);
+  tracker.advance(frame_at(0, 0));
+  const emo::Box shifted = kFace + cv::Point(9, 0);
+  const double want = emo::iou(shifted, tracker.faces().at(0).box);
+  tracker.update({shifted}, 1);
+  EXPECT_EQ(tracker.stats().matched, 1u);
+  EXPECT_NEAR(tracker.stats().mean_matched_iou(), want, 1e-9);
+  EXPECT_LT(want, 0.9);
+}
+
 TEST_F(TrackerTest, RejectsNonLumaImages) {
   emo::FaceTracker tracker;
   EXPECT_THROW(tracker.advance(cv::Mat(10, 10, CV_8UC3)), std::invalid_argument);
