@@ -15,6 +15,8 @@ namespace {
 const cv::Size kWindow(15, 15);
 constexpr int kLevels = 3;
 constexpr float kMaxForwardBackward = 1.0f;  // tracking pixels
+// Largest ratio between a tracked box's mean side and its mean side at the last detection.
+constexpr double kMaxSizeDrift = 1.3;
 constexpr double kMaxDuplicateIou = 0.5;
 
 // Median of v (reorders v); v not empty.
@@ -164,7 +166,17 @@ void FaceTracker::track_flow() {
     Box &b = t.face.box;
     const double cx = b.x + b.width / 2.0 + shift_x;
     const double cy = b.y + b.height / 2.0 + shift_y;
-    const double w = b.width * s, h = b.height * s;
+    double w = b.width * s, h = b.height * s;
+    // Flow cannot grow or shrink a face without bound: between detections the box stays within
+    // kMaxSizeDrift of its size at the last detection (faces do not change size that fast; a
+    // runaway scale estimate made 400 px boxes out of 150 px faces on the dinner clip).
+    const double side = (w + h) / 2.0;
+    if (t.detected_side > 0 && side > 0) {
+      const double k =
+          std::clamp(side, t.detected_side / kMaxSizeDrift, t.detected_side * kMaxSizeDrift) / side;
+      w *= k;
+      h *= k;
+    }
     b = Box(static_cast<int>(std::lround(cx - w / 2)), static_cast<int>(std::lround(cy - h / 2)),
             static_cast<int>(std::lround(w)), static_cast<int>(std::lround(h)));
   }
@@ -213,6 +225,7 @@ void FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame
       if (!track.box_at(frame, then)) then = track.face.box;
       track.face.box = carry(detections[d], then, track.face.box) & frame_box;
       track.face.detected = true;
+      track.detected_side = (track.face.box.width + track.face.box.height) / 2.0;
       track.missed = 0;
       track.lost_frames = 0;
       track.remember(current, track.face.box);
@@ -231,6 +244,7 @@ void FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame
     track.face.track_id = next_id_++;
     track.face.box = box;
     track.face.detected = true;
+    track.detected_side = (box.width + box.height) / 2.0;
     track.born = frame;
     track.remember(frame, box);
     track.remember(current, box);

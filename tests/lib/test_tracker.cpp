@@ -2,6 +2,9 @@
 // Tests of emo::FaceTracker and emo::DetectionWorker on the astronaut moving across frames.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -54,6 +57,35 @@ TEST_F(TrackerTest, FollowsAMovingFaceWithOneId) {
     EXPECT_NEAR(face.box.y, want.y, 4) << "frame " << i;
     EXPECT_NEAR(face.box.width, want.width, 6) << "frame " << i;
   }
+}
+
+TEST_F(TrackerTest, BetweenDetectionsABoxGrowsAtMostAThirdBeyondItsDetectedSize) {
+  // The astronaut zooms in by 6 % a frame, about the image centre, to twice its size: flow
+  // follows the growth, but without a detection the box stops at 1.3x its detected size.
+  auto zoomed = [](double z) {
+    cv::Mat frame(640, 960, CV_8UC1, cv::Scalar(90)), big;
+    cv::resize(astronaut_luma(), big, cv::Size(), z, z, cv::INTER_LINEAR);
+    const cv::Rect src((big.cols - std::min(big.cols, 960)) / 2,
+                       (big.rows - std::min(big.rows, 640)) / 2, std::min(big.cols, 960),
+                       std::min(big.rows, 640));
+    big(src).copyTo(
+        frame(cv::Rect((960 - src.width) / 2, (640 - src.height) / 2, src.width, src.height)));
+    return frame;
+  };
+  emo::FaceTracker tracker;
+  const emo::Box face0(kFace.x + 224, kFace.y + 64, kFace.width, kFace.height);  // centred
+  tracker.update({face0}, tracker.advance(zoomed(1.0)));
+  ASSERT_EQ(tracker.faces().size(), 1u);
+  const double side0 = (face0.width + face0.height) / 2.0;
+  double largest = 0;
+  for (int i = 1; i <= 12; ++i) {
+    tracker.advance(zoomed(std::pow(1.06, i)));
+    if (tracker.faces().empty()) break;
+    const emo::Box &b = tracker.faces()[0].box;
+    largest = std::max(largest, (b.width + b.height) / 2.0);
+    EXPECT_LE((b.width + b.height) / 2.0, side0 * 1.3 + 1) << "frame " << i;
+  }
+  EXPECT_GT(largest, side0 * 1.2) << "flow should follow the zoom up to the limit";
 }
 
 TEST_F(TrackerTest, DetectionsKeepTheIdAndNewFacesGetNewIds) {

@@ -73,6 +73,8 @@ struct TrackedFace {
 /// downscaled to `tracking_width`: the box moves by the median point shift and scales by the
 /// median ratio of point distances to their centroid. Points that fail a forward-backward
 /// check (Kalal et al. 2010) are ignored. Boxes are re-seeded with fresh points every frame.
+/// Between detections a box's mean side stays within 1.3x (either way) of its mean side at the
+/// track's last detection, so that a runaway scale estimate cannot blow a box up.
 ///
 /// update() associates detections with tracks by greedy highest-IoU-first matching against
 /// each track's box *on the frame the detection ran on* (detections may arrive a few frames
@@ -141,6 +143,7 @@ class FaceTracker {
     double off_x = 0, off_y = 0, scale_w = 1, scale_h = 1;
     int missed = 0;
     int lost_frames = 0;
+    double detected_side = 0;  // mean side of the box at the last detection, pixels
     void remember(std::uint64_t frame, const Box &box);
     bool box_at(std::uint64_t frame, Box &box) const;
   };
