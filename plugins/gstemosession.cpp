@@ -27,8 +27,11 @@
  * one write and one fsync per line, so a killed process leaves only whole lines. On EOS the
  * element waits up to #GstEmoSession:eos-timeout for the replies still due, writes the windows
  * still without one with the state "pending" and only then lets EOS go on (the same happens
- * when the element stops early). A window whose reply is still due when the process is killed
- * is not in the file. `emo-session-resend` sends the windows without analysis again.
+ * when the element stops early). Until then a window waits in a journal beside the file
+ * (location + ".pending", locked while the element runs, removed when it stops): when the
+ * process is killed, the next emosession on the same file (in start()) or `emo-session-resend`
+ * moves those windows into the file as "pending". `emo-session-resend` sends the windows
+ * without analysis again.
  *
  * ## Example launch line
  * |[
@@ -505,7 +508,8 @@ static void gst_emo_session_class_init(GstEmoSessionClass *klass) {
       gobject_class, PROP_LOCATION,
       g_param_spec_string("location", "Location",
                           "JSON Lines file the windows are appended to (one line per window, "
-                          "written when its analysis is final; fsynced); unset: no file",
+                          "written when its analysis is final; fsynced; windows waiting for "
+                          "theirs are journalled in location.pending); unset: no file",
                           nullptr, ready));
   g_object_class_install_property(
       gobject_class, PROP_EOS_TIMEOUT,

@@ -71,14 +71,33 @@ GstEmoSessionRun::GstEmoSessionRun(GstElement *element, GstEmoSessionSettings se
       settings_(std::move(settings)),
       session_(random_session_id()),
       aggregator_(settings_.window) {
-  if (!settings_.location.empty())
+  if (!settings_.location.empty()) {
+    const std::vector<emo::WindowRecord> recovered =
+        emo::recover_pending_journal(settings_.location);
+    if (!recovered.empty())
+      GST_WARNING_OBJECT(element_,
+                         "%zu window(s) of a run that ended before their analysis were moved "
+                         "from %s into %s as pending (emo-session-resend sends them again)",
+                         recovered.size(),
+                         emo::PendingJournal::path_for(settings_.location).c_str(),
+                         settings_.location.c_str());
     writer_ = std::make_unique<emo::JsonLinesWriter>(settings_.location);
+    if (!settings_.gemini.api_key.empty())
+      journal_ = std::make_unique<emo::PendingJournal>(settings_.location);
+  }
   client_ = std::make_unique<emo::GeminiClient>(settings_.gemini);
 }
 
 GstEmoSessionRun::~GstEmoSessionRun() {
   write_pending("stopped before the reply arrived");
   client_.reset();  // joins the client's thread: no callback runs after this
+  if (journal_ && !store_failed_) {
+    try {
+      journal_->discard();  // every window it holds is in the file now
+    } catch (const std::exception &e) {
+      GST_WARNING_OBJECT(element_, "%s", e.what());
+    }
+  }
 }
 
 void GstEmoSessionRun::add_frame(std::int64_t running_time, std::int64_t duration,
@@ -122,11 +141,26 @@ void GstEmoSessionRun::emit(emo::EmotionWindow window, const std::string &contex
     std::lock_guard<std::mutex> lock(mutex_);
     pending_.push_back(pending);
   }
-  /* Never blocks on the network: the request runs on the client's own thread. */
-  client_->submit({r.prompt.system_instruction, r.prompt.user_text},
-                  [this, pending](std::uint64_t, const emo::GeminiResult &result) {
-                    on_result(pending, result);
-                  });
+  /* Never blocks on the network or the disk: the request and the journal line are for the
+   * client's own thread. */
+  emo::GeminiClient::Started journal_line;
+  if (journal_)
+    journal_line = [this, record = r](std::uint64_t) {
+      try {
+        journal_->add(record);
+      } catch (const std::exception &e) {
+        GST_ELEMENT_WARNING(
+            element_, RESOURCE, WRITE,
+            ("Could not journal session window %" G_GUINT64_FORMAT ".", record.window.index),
+            ("%s", e.what()));
+      }
+    };
+  client_->submit(
+      {r.prompt.system_instruction, r.prompt.user_text},
+      [this, pending](std::uint64_t, const emo::GeminiResult &result) {
+        on_result(pending, result);
+      },
+      std::move(journal_line));
 }
 
 void GstEmoSessionRun::on_result(const std::shared_ptr<Pending> &pending,
@@ -154,6 +188,7 @@ void GstEmoSessionRun::store(const emo::WindowRecord &record) {
     try {
       writer_->write_line(line);
     } catch (const std::exception &e) {
+      store_failed_ = true;
       /* The line goes into the error's debug text so that the window is not lost. */
       GST_ELEMENT_ERROR(element_, RESOURCE, WRITE,
                         ("Could not write session window %" G_GUINT64_FORMAT " to %s.",

@@ -5,6 +5,7 @@
 
 #include <gst/gst.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -30,10 +31,13 @@ struct GstEmoSessionSettings {
 /// time); Gemini replies arrive on the client's thread; wait_pending()/interrupt() may come
 /// from any thread. Each window is posted as "emo-session-window" when it closes, and written
 /// to the JSON Lines file once, when its analysis is final (then "emo-session-analysis" is
-/// posted); write_pending() writes the windows still waiting with the state "pending".
+/// posted); write_pending() writes the windows still waiting with the state "pending". Until
+/// then a window waits in the journal beside the file (emo::PendingJournal), which the next
+/// run on the same file recovers should this process be killed.
 class GstEmoSessionRun {
  public:
-  /// Throws std::invalid_argument (window settings) or std::runtime_error (file, template).
+  /// Recovers the journal of a killed run on the same file first. Throws std::invalid_argument
+  /// (window settings) or std::runtime_error (file, journal, template).
   GstEmoSessionRun(GstElement *element, GstEmoSessionSettings settings);
   /// Writes what is still pending (state "pending"), then stops the client.
   ~GstEmoSessionRun();
@@ -72,6 +76,8 @@ class GstEmoSessionRun {
   std::string session_;
   emo::WindowAggregator aggregator_;
   std::unique_ptr<emo::JsonLinesWriter> writer_;
+  std::unique_ptr<emo::PendingJournal> journal_;  // with a file and an API key
+  std::atomic<bool> store_failed_{false};         // then the journal is kept
   std::mutex mutex_;
   std::condition_variable changed_;
   std::list<std::shared_ptr<Pending>> pending_;  // under mutex_

@@ -8,6 +8,11 @@
 // emosession still appends to it); with --output the result goes to a new file instead and the
 // input is left alone. Every line is kept in its place; only the "analysis" member of the
 // re-sent lines changes. Lines that are not emosession records are kept as they are.
+//
+// Windows of an emosession killed before their analysis arrived wait in the journal beside the
+// file (`FILE.pending`, emo::PendingJournal): they are re-sent too, and appended to the output;
+// once the input is replaced, the journal is removed. A journal that a running emosession still
+// holds is left alone.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -136,6 +141,16 @@ int run(int argc, char **argv) {
   const std::string path = o.files[0];
   off_t size_before = 0;
   std::vector<Line> lines = read_lines(path, &size_before);
+  const std::vector<emo::WindowRecord> killed = emo::recover_pending_journal(path, false);
+  for (const emo::WindowRecord &r : killed) {
+    lines.emplace_back();
+    lines.back().text = emo::record_to_json(r);
+  }
+  if (!killed.empty())
+    g_printerr(
+        "emo-session-resend: %zu window(s) of a run that ended before their analysis "
+        "found in %s\n",
+        killed.size(), emo::PendingJournal::path_for(path).c_str());
   size_t selected = 0;
   for (size_t i = 0; i < lines.size(); ++i) {
     std::string error;
@@ -227,6 +242,9 @@ int run(int argc, char **argv) {
                                " changed while the windows were re-sent (is an emosession "
                                "still writing it?); nothing replaced, use --output");
     write_atomically(path, out);
+    if (!killed.empty() && ::unlink(emo::PendingJournal::path_for(path).c_str()) != 0)
+      g_printerr("emo-session-resend: cannot remove %s: %s\n",
+                 emo::PendingJournal::path_for(path).c_str(), std::strerror(errno));
   }
   return status;
 }

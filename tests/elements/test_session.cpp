@@ -299,6 +299,63 @@ TEST(Session, StoppingBeforeTheReplyWritesThePendingWindow) {
   EXPECT_NE(records[0].analysis.detail.find("stopped"), std::string::npos);
 }
 
+/* Polls until `path` has `n` lines or 10 s have passed; returns the lines it has. */
+std::size_t wait_lines(const std::string &path, std::size_t n) {
+  std::size_t lines = 0;
+  for (int i = 0; i < 200 && lines < n; ++i) {
+    if (i) g_usleep(50000);
+    std::ifstream in(path);
+    lines = 0;
+    for (std::string line; std::getline(in, line);) ++lines;
+  }
+  return lines;
+}
+
+TEST(Session, AWindowAwaitingItsReplyWaitsInTheJournalUntilItIsWritten) {
+  SilentServer server;
+  const std::string path = fresh_path("journal.jsonl");
+  const std::string journal = emo::PendingJournal::path_for(path);
+  {
+    SessionHarness s({{"window", "2"},
+                      {"min-window", "1"},
+                      {"api-key", "k"},
+                      {"endpoint", server.endpoint()},
+                      {"location", path}});
+    s.push(0, 2 * GST_SECOND + kFrame, {{"sadness", 50}});
+    s.messages_until(GST_MESSAGE_ELEMENT);  // the window message
+    ASSERT_EQ(wait_lines(journal, 1), 1u) << "the window is not journalled";
+    EXPECT_EQ(wait_lines(path, 0), 0u);
+    EXPECT_THROW(emo::PendingJournal(path).add({}), std::runtime_error) << "journal not locked";
+    /* What a killed run leaves: the next run or emo-session-resend finds the window. */
+    EXPECT_TRUE(emo::recover_pending_journal(path, false).empty()) << "a live journal was read";
+  }
+  EXPECT_FALSE(g_file_test(journal.c_str(), G_FILE_TEST_EXISTS)) << "journal left after a stop";
+  ASSERT_EQ(read_records(path).size(), 1u);
+}
+
+TEST(Session, TheJournalOfAKilledRunIsMovedIntoTheFileAtStart) {
+  g_unsetenv("GEMINI_API_KEY");
+  const std::string path = fresh_path("recovered.jsonl");
+  emo::WindowRecord killed;
+  killed.session = "killed-run";
+  killed.window.index = 4;
+  killed.window.sample_interval = GST_SECOND;
+  killed.window.timeline = {"happiness"};
+  killed.prompt = {"system", "user"};
+  { emo::PendingJournal(path).add(killed); }  // no discard(): as after SIGKILL
+  SessionHarness s({{"window", "2"}, {"min-window", "1"}, {"location", path}});
+  s.push(0, 2 * GST_SECOND + kFrame, {{"happiness", 50}});
+  s.finish();
+  s.stop();
+  const std::vector<emo::WindowRecord> records = read_records(path);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].session, "killed-run");
+  EXPECT_EQ(records[0].window.index, 4u);
+  EXPECT_EQ(records[0].analysis.state, "pending");
+  EXPECT_EQ(records[1].analysis.state, "skipped");  // this run is offline: no journal
+  EXPECT_FALSE(g_file_test(emo::PendingJournal::path_for(path).c_str(), G_FILE_TEST_EXISTS));
+}
+
 TEST(Session, RefusedConnectionIsARetryableFailure) {
   const std::string path = fresh_path("refused.jsonl");
   std::string endpoint;

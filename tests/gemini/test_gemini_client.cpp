@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <set>
+#include <stdexcept>
 
 #include "gemini_test_util.hpp"
 
@@ -201,6 +202,37 @@ TEST(GeminiClient, WaitIdleInsideACallbackRunsTheClient) {
   EXPECT_TRUE(inner_done);
   EXPECT_TRUE(client.wait_idle(20s));
   EXPECT_EQ(server.request_count(), 2u);
+}
+
+TEST(GeminiClient, StartedRunsOnTheClientThreadBeforeTheRequestIsSent) {
+  GeminiTestServer server;
+  Collector got;
+  std::mutex mutex;
+  std::vector<std::uint64_t> started;
+  std::vector<std::size_t> requests_seen;  // by the server when each hook ran
+  std::thread::id hook_thread;
+  {
+    GeminiClient client(test_config(server));
+    std::vector<std::uint64_t> ids;
+    for (int i = 0; i < 3; ++i)
+      ids.push_back(client.submit({kSystem, kUser}, got.callback(), [&](std::uint64_t id) {
+        std::lock_guard<std::mutex> lock(mutex);
+        started.push_back(id);
+        requests_seen.push_back(server.request_count());
+        hook_thread = std::this_thread::get_id();
+        if (id == 2) throw std::runtime_error("a failing hook does not stop the request");
+      }));
+    ASSERT_TRUE(client.wait_idle(30s));
+    std::lock_guard<std::mutex> lock(mutex);
+    EXPECT_EQ(started, ids);
+  }
+  ASSERT_EQ(got.outcomes().size(), 3u);
+  for (const auto &o : got.outcomes())
+    EXPECT_EQ(o.result.state, GeminiState::Ok) << o.result.detail;
+  EXPECT_EQ(server.request_count(), 3u);
+  EXPECT_NE(hook_thread, std::this_thread::get_id());
+  EXPECT_EQ(hook_thread, got.outcomes()[0].thread);
+  for (std::size_t i = 0; i < requests_seen.size(); ++i) EXPECT_LE(requests_seen[i], i);
 }
 
 }  // namespace

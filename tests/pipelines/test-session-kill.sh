@@ -2,7 +2,9 @@
 # SIGKILL in the middle of a session run: the JSON Lines file holds only whole, parseable lines.
 # Two runs against a fast test server: the dinner clip through the full chain with 2 s windows
 # (killed once 3 lines are written), and a stress run of 0.2 s windows over a fast test source
-# (a line about every few milliseconds; killed after 2 s).
+# (a line about every few milliseconds; killed after 2 s). Then the windows still waiting for
+# their reply when the process dies: a server that answers too late, a kill once 3 windows wait
+# in the journal (FILE.pending), and emo-session-resend, which sends them again.
 set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -52,4 +54,28 @@ kill_when "$tmp/stress.jsonl" 1000000 2 gst-launch-1.0 videotestsrc is-live=fals
   emosession window=0.2 sample-interval=0.05 min-window=0.1 endpoint="$gemini_endpoint" \
   location="$tmp/stress.jsonl" sync=false
 check_whole "$tmp/stress.jsonl" 10
+
+kill "$gemini_server_pid"
+start_gemini_server --reply "late" --delay-ms 600000
+kill_when "$tmp/slow.jsonl.pending" 3 100 gst-launch-1.0 filesrc location="$clip" ! decodebin ! \
+  videoconvert ! emofacedetect ! emolandmarks ! emoclassify ! \
+  emosession window=2 min-window=1 endpoint="$gemini_endpoint" location="$tmp/slow.jsonl" \
+  sync=false
+[ "$(wc -l <"$tmp/slow.jsonl")" -eq 0 ] || fail "a window without its reply reached the file"
+kill "$gemini_server_pid"
+start_gemini_server --reply "Recovered."
+resend="${EMO_TOOLS_DIR:-$EMO_BUILD_DIR/tools}/emo-session-resend"
+"$resend" -k test-key-kill -e "$gemini_endpoint" "$tmp/slow.jsonl" >"$tmp/resend.txt" \
+  2>"$tmp/resend.err" || fail "emo-session-resend exited $?: $(cat "$tmp/resend.err")"
+grep -q "ended before their analysis" "$tmp/resend.err" || fail "$(cat "$tmp/resend.err")"
+[ ! -e "$tmp/slow.jsonl.pending" ] || fail "the journal is still there after the re-send"
+check_whole "$tmp/slow.jsonl" 3
+python3 - "$tmp/slow.jsonl" <<'PY' || fail "recovered windows wrong"
+import json, sys
+records = [json.loads(l) for l in open(sys.argv[1])]
+indexes = [r['index'] for r in records]
+assert indexes == list(range(len(indexes))), indexes
+assert all(r['analysis']['text'] == 'Recovered.' for r in records)
+assert len({r['session'] for r in records}) == 1
+PY
 note "ok"

@@ -100,6 +100,7 @@ struct GeminiResult {
 class GeminiClient {
  public:
   using Callback = std::function<void(std::uint64_t request_id, const GeminiResult &)>;
+  using Started = std::function<void(std::uint64_t request_id)>;
 
   explicit GeminiClient(GeminiConfig config);
   /// Cancels what is pending (callbacks get Cancelled) and joins the thread. Must not be
@@ -108,8 +109,11 @@ class GeminiClient {
   GeminiClient(const GeminiClient &) = delete;
   GeminiClient &operator=(const GeminiClient &) = delete;
 
-  /// Queues a request; `done` is called exactly once, on the client's thread.
-  std::uint64_t submit(GeminiRequest request, Callback done);
+  /// Queues a request; `done` is called exactly once, on the client's thread. `started`, when
+  /// given, is called before it on the client's thread when the request is taken up, before
+  /// its first attempt (work that must not run on the caller's thread, e.g. a journal write);
+  /// an exception from it is logged (g_warning) and the request goes on.
+  std::uint64_t submit(GeminiRequest request, Callback done, Started started = nullptr);
   /// Waits until no request is pending or `timeout` has passed; true when idle, i.e. every
   /// callback has returned. From any thread; on the client's own thread (inside a callback) it
   /// runs the client's main context meanwhile and does not count the request whose callback

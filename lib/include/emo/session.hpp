@@ -6,7 +6,8 @@
 //   - WindowAggregator: frames in running time -> EmotionWindow (the window logic),
 //   - build_prompt(): systemInstruction + user text of one window, per language or template,
 //   - window_to_json() and friends: one JSON object per window (json-glib),
-//   - JsonLinesWriter: append-only, one whole line per write, fsynced per record.
+//   - JsonLinesWriter: append-only, one whole line per write, fsynced per record,
+//   - PendingJournal: the windows still waiting for Gemini, so that a killed process loses none.
 //
 // All times are nanoseconds. Running time is the buffer's GStreamer running time (never the
 // wall clock, so a file analysed at 10x speed gives the same windows as a live run); stream
@@ -272,5 +273,49 @@ class JsonLinesWriter {
   int fd_ = -1;
   std::mutex mutex_;
 };
+
+/// Journal of the windows whose analysis is still awaited, kept beside a session's JSON Lines
+/// file as `<location>.pending` (JSON Lines, one record_to_json() line per window, fsynced).
+/// A window's line reaches `location` only when its analysis is final; until then it lives
+/// here, so a process killed with SIGKILL loses no window: recover_pending_journal() (called
+/// by the next emosession on the same file and by emo-session-resend) moves the missing ones
+/// into `location` with the state "pending". The journal is locked (flock(2), released by the
+/// kernel when the process dies) for as long as the object lives. Thread-safe.
+class PendingJournal {
+ public:
+  /// Creates or opens `<location>.pending` and locks it. Throws std::runtime_error naming the
+  /// path when another PendingJournal, in this process or another, holds it (another emosession
+  /// writes the same file), or on a system error.
+  explicit PendingJournal(const std::string &location);
+  /// Unlocks; the journal stays on disk unless discard() was called.
+  ~PendingJournal();
+  PendingJournal(const PendingJournal &) = delete;
+  PendingJournal &operator=(const PendingJournal &) = delete;
+
+  /// Appends the record's line (before its request goes out). Throws std::runtime_error.
+  void add(const WindowRecord &record);
+  /// Removes the journal file: call it once every window it holds is in `location`.
+  void discard();
+  const std::string &path() const { return writer_.path(); }
+
+  static std::string path_for(const std::string &location) { return location + ".pending"; }
+
+ private:
+  struct Lock {  // the open, flock()ed journal; closing it unlocks
+    explicit Lock(const std::string &path);
+    ~Lock();
+    int fd = -1;
+  };
+  Lock lock_;  // first: taken before the writer opens the file
+  JsonLinesWriter writer_;
+};
+
+/// The windows of a killed run: the records of `<location>.pending` whose (session, index) is
+/// not in `location`, with their analysis reset to the state "pending" and a detail saying so.
+/// With `apply`, appends them to `location` (JsonLinesWriter) and removes the journal. Returns
+/// nothing when there is no journal, or when a live PendingJournal holds it (its run is still
+/// going). Lines that do not parse (a line cut by the kill) are skipped. Throws
+/// std::runtime_error on a read or write error; the journal is then kept.
+std::vector<WindowRecord> recover_pending_journal(const std::string &location, bool apply = true);
 
 }  // namespace emo

@@ -28,6 +28,7 @@ struct GeminiClient::Impl {
     std::uint64_t id = 0;
     GeminiRequest request;
     Callback done;
+    Started started;
     GBytes *body = nullptr;
     SoupMessage *message = nullptr;
     GCancellable *cancellable = nullptr;
@@ -128,6 +129,13 @@ struct GeminiClient::Impl {
     for (auto &job : fresh) {
       Job *j = job.get();
       jobs.emplace(j->id, std::move(job));
+      if (j->started) {
+        try {
+          j->started(j->id);
+        } catch (const std::exception &e) {
+          g_warning("gemini request %" G_GUINT64_FORMAT ": start hook failed: %s", j->id, e.what());
+        }
+      }
       if (j->id < cancel_mark)
         finish_cancelled(j);
       else
@@ -363,11 +371,12 @@ GeminiClient::GeminiClient(GeminiConfig config)
 
 GeminiClient::~GeminiClient() { impl_->shutdown(); }
 
-std::uint64_t GeminiClient::submit(GeminiRequest request, Callback done) {
+std::uint64_t GeminiClient::submit(GeminiRequest request, Callback done, Started started) {
   auto job = std::make_unique<Impl::Job>();
   job->impl = impl_.get();
   job->request = std::move(request);
   job->done = std::move(done);
+  job->started = std::move(started);
   std::uint64_t id;
   {
     std::lock_guard<std::mutex> lock(impl_->mutex);
