@@ -281,24 +281,6 @@ TEST(Session, WindowsWithoutAReplyByTheEosTimeoutAreWrittenAsPending) {
   EXPECT_EQ(content.find(key), std::string::npos);
 }
 
-TEST(Session, StoppingBeforeTheReplyWritesThePendingWindow) {
-  SilentServer server;
-  const std::string path = fresh_path("stopped.jsonl");
-  {
-    SessionHarness s({{"window", "2"},
-                      {"min-window", "1"},
-                      {"api-key", "k"},
-                      {"endpoint", server.endpoint()},
-                      {"location", path}});
-    s.push(0, 2 * GST_SECOND + kFrame, {{"sadness", 50}});
-    s.messages_until(GST_MESSAGE_ELEMENT);  // the window message
-  }
-  const std::vector<emo::WindowRecord> records = read_records(path);
-  ASSERT_EQ(records.size(), 1u);
-  EXPECT_EQ(records[0].analysis.state, "pending");
-  EXPECT_NE(records[0].analysis.detail.find("stopped"), std::string::npos);
-}
-
 /* Polls until `path` has `n` lines or 10 s have passed; returns the lines it has. */
 std::size_t wait_lines(const std::string &path, std::size_t n) {
   std::size_t lines = 0;
@@ -311,9 +293,11 @@ std::size_t wait_lines(const std::string &path, std::size_t n) {
   return lines;
 }
 
-TEST(Session, AWindowAwaitingItsReplyWaitsInTheJournalUntilItIsWritten) {
+/* Until its reply comes, the window waits in the journal (what a SIGKILL would leave); a stop
+ * writes it as pending and removes the journal. */
+TEST(Session, StoppingBeforeTheReplyWritesThePendingWindowAndDropsTheJournal) {
   SilentServer server;
-  const std::string path = fresh_path("journal.jsonl");
+  const std::string path = fresh_path("stopped.jsonl");
   const std::string journal = emo::PendingJournal::path_for(path);
   {
     SessionHarness s({{"window", "2"},
@@ -326,11 +310,13 @@ TEST(Session, AWindowAwaitingItsReplyWaitsInTheJournalUntilItIsWritten) {
     ASSERT_EQ(wait_lines(journal, 1), 1u) << "the window is not journalled";
     EXPECT_EQ(wait_lines(path, 0), 0u);
     EXPECT_THROW(emo::PendingJournal(path).add({}), std::runtime_error) << "journal not locked";
-    /* What a killed run leaves: the next run or emo-session-resend finds the window. */
     EXPECT_TRUE(emo::recover_pending_journal(path, false).empty()) << "a live journal was read";
   }
   EXPECT_FALSE(g_file_test(journal.c_str(), G_FILE_TEST_EXISTS)) << "journal left after a stop";
-  ASSERT_EQ(read_records(path).size(), 1u);
+  const std::vector<emo::WindowRecord> records = read_records(path);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].analysis.state, "pending");
+  EXPECT_NE(records[0].analysis.detail.find("stopped"), std::string::npos);
 }
 
 TEST(Session, TheJournalOfAKilledRunIsMovedIntoTheFileAtStart) {
