@@ -206,7 +206,19 @@ bool Source::start() {
   // the running pipeline. So no asynchronous state change of a source (rtspsrc connecting, a
   // bin torn down halfway) can ever leave the pipeline pending, which would hold back its EOS.
   if (gst_element_set_state(pipeline_, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
-    say("error: cannot start the analysis pipeline");
+    /* The element's own error (a missing model names its path) says why; it waits on the bus. */
+    GstBus *errors = gst_element_get_bus(pipeline_);
+    GstMessage *msg = gst_bus_pop_filtered(errors, GST_MESSAGE_ERROR);
+    gst_object_unref(errors);
+    std::string why = "cannot start the analysis pipeline";
+    if (msg) {
+      GError *error = nullptr;
+      gst_message_parse_error(msg, &error, nullptr);
+      why += std::string(": ") + GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)) + ": " + error->message;
+      g_error_free(error);
+      gst_message_unref(msg);
+    }
+    say("error: %s", why.c_str());
     finish(true, "cannot start");
     return false;
   }
