@@ -67,6 +67,38 @@ TEST_F(LandmarksTest, FaceOutsideTheFrameIsSkipped) {
   EXPECT_EQ(faces[2].landmarks.size(), 68u);
 }
 
+/* Several faces (the astronaut's box, shifted copies, one outside the frame): the helper
+ * thread of parallel=true changes nothing in the result, over many frames. */
+TEST_F(LandmarksTest, ParallelFitsMatchSerialFits) {
+  const std::vector<emo::Box> boxes = {{170, 60, 90, 90},  {150, 50, 110, 110}, {600, 600, 50, 50},
+                                       {180, 70, 80, 80},  {20, 300, 120, 120}, {300, 200, 60, 60},
+                                       {160, 40, 120, 120}};
+  std::vector<std::vector<emo::gst::Face>> results[2];
+  for (int parallel = 0; parallel < 2; ++parallel) {
+    HarnessPtr h = make_harness(
+        parallel ? "emolandmarks parallel=true" : "emolandmarks parallel=false", "GRAY8");
+    for (int frame = 0; frame < 20; ++frame) {
+      BufferPtr in = make_frame(astronaut(), "GRAY8", frame * GST_SECOND / 30);
+      for (std::size_t i = 0; i < boxes.size(); ++i)
+        emo::gst::add_face(in.get(), boxes[i], static_cast<int>(i));
+      ASSERT_EQ(gst_harness_push(h.get(), in.release()), GST_FLOW_OK);
+      BufferPtr out(gst_harness_pull(h.get()));
+      ASSERT_TRUE(out);
+      results[parallel].push_back(emo::gst::read_faces(out.get()));
+    }
+  }
+  for (std::size_t frame = 0; frame < results[0].size(); ++frame) {
+    const auto &serial = results[0][frame];
+    const auto &parallel = results[1][frame];
+    ASSERT_EQ(serial.size(), boxes.size());
+    ASSERT_EQ(parallel.size(), boxes.size());
+    for (std::size_t i = 0; i < boxes.size(); ++i) {
+      EXPECT_EQ(serial[i].landmarks.size(), i == 2 ? 0u : 68u) << "face " << i;
+      EXPECT_EQ(parallel[i].landmarks, serial[i].landmarks) << "frame " << frame << " face " << i;
+    }
+  }
+}
+
 TEST_F(LandmarksTest, NonVideoCapsDoNotNegotiate) {
   HarnessPtr h(gst_harness_new("emolandmarks"));
   gst_harness_set_src_caps_str(h.get(),
