@@ -3,6 +3,8 @@
 //   BM_Detect/W/H/D          FaceDetector::detect on one WxH luma frame, detection width D
 //                            (0 = full resolution); items = frames
 //   BM_Landmarks             Landmarker::fit (dlib ERT, 68 points) on one face; items = faces
+//   BM_LandmarksDlib         the baseline: dlib::shape_predictor itself on the same faces (same
+//                            points; Landmarker evaluates a compact copy of its trees)
 //   BM_FeaturesClassify      compute_features + EmotionClassifier::predict on one face (the
 //                            default model); items = faces
 //   BM_Overlay/FORMAT        one 1280x720 frame with the faces of that frame drawn by the
@@ -20,6 +22,9 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <dlib/image_processing/shape_predictor.h>
+#include <dlib/opencv/cv_image.h>
 
 #include "emo/classifier.hpp"
 #include "emo/detector.hpp"
@@ -93,6 +98,30 @@ void BM_Landmarks(benchmark::State &state) {
   for (auto _ : state) {
     const FaceSample &face = samples[i];
     benchmark::DoNotOptimize(landmarker().fit(frames[face.frame], face.box));
+    i = (i + 1) % samples.size();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_LandmarksDlib(benchmark::State &state) {
+  static const dlib::shape_predictor predictor = [] {
+    dlib::shape_predictor p;
+    dlib::deserialize(emo::Landmarker::kDefaultModel) >> p;
+    return p;
+  }();
+  const std::vector<FaceSample> &samples = faces();
+  const std::vector<cv::Mat> &frames = luma(1280, 720);
+  if (samples.empty()) {
+    state.SkipWithError("no face found in the benchmark frames");
+    return;
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    const FaceSample &face = samples[i];
+    const dlib::cv_image<unsigned char> img(frames[face.frame]);
+    const emo::Box &b = face.box;
+    benchmark::DoNotOptimize(
+        predictor(img, dlib::rectangle(b.x, b.y, b.x + b.width - 1, b.y + b.height - 1)));
     i = (i + 1) % samples.size();
   }
   state.SetItemsProcessed(state.iterations());
@@ -205,6 +234,7 @@ BENCHMARK(BM_Detect)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK(BM_Landmarks)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_LandmarksDlib)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_FeaturesClassify)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Overlay, I420, "I420")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Overlay, BGRx, "BGRx")->Unit(benchmark::kMillisecond)->UseRealTime();

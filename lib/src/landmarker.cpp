@@ -15,6 +15,7 @@
 #include <opencv2/face/facemarkLBF.hpp>
 
 #include "emo/error.hpp"
+#include "ert_model.hpp"
 
 namespace emo {
 namespace {
@@ -46,18 +47,14 @@ void check_luma(const cv::Mat &luma) {
 struct Landmarker::Impl {
   bool lbf = false;
   int num_points = 0;
-  dlib::shape_predictor predictor;          // dlib back-end: const, thread-safe operator()
+  std::unique_ptr<detail::ErtModel> ert;    // dlib back-end: const, thread-safe fit()
   cv::Ptr<cv::face::FacemarkLBF> facemark;  // LBF back-end: fit() is not const
   std::mutex lbf_mutex;
 
   void fit_dlib(const cv::Mat &luma, const Box &face, std::vector<Point> &points) const {
     const dlib::cv_image<unsigned char> img(luma);
     const dlib::rectangle rect(face.x, face.y, face.x + face.width - 1, face.y + face.height - 1);
-    const dlib::full_object_detection shape = predictor(img, rect);
-    points.resize(shape.num_parts());
-    for (unsigned long i = 0; i < shape.num_parts(); ++i)
-      points[i] =
-          Point(static_cast<float>(shape.part(i).x()), static_cast<float>(shape.part(i).y()));
+    ert->fit(img, rect, points);
   }
 
   void fit_lbf(const cv::Mat &luma, const Box &face, std::vector<Point> &points) {
@@ -122,7 +119,7 @@ Landmarker::Landmarker(const std::string &model_path) : impl_(std::make_unique<I
   }
 
   try {
-    dlib::deserialize(model_path) >> impl_->predictor;
+    impl_->ert = std::make_unique<detail::ErtModel>(model_path);
   } catch (const dlib::serialization_error &e) {
     throw ModelError(model_path, package,
                      std::string("not a valid dlib shape_predictor file (") + e.what() + ")");
@@ -130,7 +127,7 @@ Landmarker::Landmarker(const std::string &model_path) : impl_(std::make_unique<I
     throw ModelError(model_path, package,
                      std::string("cannot read the dlib shape_predictor (") + e.what() + ")");
   }
-  impl_->num_points = static_cast<int>(impl_->predictor.num_parts());
+  impl_->num_points = static_cast<int>(impl_->ert->num_parts());
   if (impl_->num_points <= 0)
     throw ModelError(model_path, package, "the shape_predictor holds no landmarks");
 }

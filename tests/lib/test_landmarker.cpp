@@ -5,7 +5,10 @@
 #include <fstream>
 #include <memory>
 
+#include <dlib/image_processing/shape_predictor.h>
+#include <dlib/opencv/cv_image.h>
 #include <gtest/gtest.h>
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
 #include "emo/detector.hpp"
@@ -91,6 +94,46 @@ TEST_F(LandmarkerTest, DlibAcceptsAnyRowStride) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_LT(cv::norm(a[i] - b[i]), 1e-3) << i;
 }
 
+/* Landmarker evaluates dlib's trees from its own compact copy (lib/src/ert_model.hpp): the
+ * points must be dlib::shape_predictor's own, to the pixel, on real faces of every kind of
+ * box: detected, shifted, scaled, partly outside the image, tiny and huge. */
+TEST_F(LandmarkerTest, DlibPointsAreDlibShapePredictorsOwn) {
+  dlib::shape_predictor reference;
+  dlib::deserialize(emo::Landmarker::kDefaultModel) >> reference;
+  std::vector<cv::Mat> images{image_};
+  for (const char *name : {"happiness", "sadness", "surprise"}) {
+    const std::filesystem::path dir = emo::test::shared_data() + "/faces-wild/" + name;
+    int taken = 0;
+    for (const auto &entry : std::filesystem::directory_iterator(dir)) {
+      cv::Mat m = cv::imread(entry.path().string(), cv::IMREAD_GRAYSCALE);
+      if (!m.empty() && taken++ < 4) images.push_back(m);
+    }
+  }
+  ASSERT_GE(images.size(), 5u) << "faces-wild images missing under " << emo::test::shared_data();
+  cv::RNG rng(7);
+  int compared = 0;
+  for (const cv::Mat &img : images) {
+    const dlib::cv_image<unsigned char> dimg(img);
+    for (int k = 0; k < 12; ++k) {
+      const int side = k == 0 ? 8 : rng.uniform(20, std::max(21, img.cols * 3 / 2));
+      const emo::Box box(rng.uniform(-side / 2, img.cols), rng.uniform(-side / 2, img.rows), side,
+                         side);
+      const dlib::full_object_detection want = reference(
+          dimg, dlib::rectangle(box.x, box.y, box.x + box.width - 1, box.y + box.height - 1));
+      const std::vector<emo::Point> got = dlib_->fit(img, box);
+      ASSERT_EQ(got.size(), want.num_parts());
+      for (unsigned long i = 0; i < want.num_parts(); ++i) {
+        ASSERT_EQ(got[i].x, static_cast<float>(want.part(i).x()))
+            << "box " << box << " point " << i;
+        ASSERT_EQ(got[i].y, static_cast<float>(want.part(i).y()))
+            << "box " << box << " point " << i;
+      }
+      ++compared;
+    }
+  }
+  EXPECT_GE(compared, 60);
+}
+
 TEST_F(LandmarkerTest, LbfFivePointsNearTheFace) {
   const std::string path = emo::test::shared_data() + "/models/lbf-5pt.yaml";
   emo::Landmarker lbf(path);
@@ -127,6 +170,26 @@ TEST(Landmarker, MissingDlibModelNamesPackage) {
     EXPECT_NE(what.find("libdlib-data"), std::string::npos) << what;
     EXPECT_EQ(e.package(), "libdlib-data");
   }
+}
+
+TEST(Landmarker, TruncatedOrForeignDlibModelIsAModelError) {
+  const std::filesystem::path dir = emo::test::temp_dir("landmarker");
+  std::ifstream model(emo::Landmarker::kDefaultModel, std::ios::binary);
+  std::string head(1 << 20, '\0');
+  model.read(head.data(), static_cast<std::streamsize>(head.size()));
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"truncated.dat", head}, {"empty.dat", ""}, {"text.dat", "not a dlib model at all\n"}};
+  for (const auto &[name, content] : files) {
+    const std::string path = (dir / name).string();
+    std::ofstream(path, std::ios::binary) << content;
+    try {
+      emo::Landmarker lm(path);
+      ADD_FAILURE() << name << ": no exception";
+    } catch (const emo::ModelError &e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Landmarker, MissingOrBadLbfModelIsAModelError) {

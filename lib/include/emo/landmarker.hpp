@@ -19,7 +19,11 @@ namespace emo {
 ///   (local binary features, Ren et al. 2014); the point count is whatever the model holds.
 /// - anything else: dlib's `shape_predictor`, an ensemble of regression trees (Kazemi and
 ///   Sullivan 2014). Default `kDefaultModel`, 68 points in the iBUG 300-W layout, shipped by
-///   the Debian package `libdlib-data`.
+///   the Debian package `libdlib-data`. The file is read with dlib's serialization; its trees
+///   are then evaluated from a compact copy (one array, transparent huge pages) that gives
+///   dlib::shape_predictor's own points, to the pixel, about twice as fast on this project's
+///   machine (bench_stages BM_Landmarks against BM_LandmarksDlib). Points are whole pixels, as
+///   dlib gives them.
 ///
 /// `fit()` is const and thread-safe for the dlib back-end; the LBF back-end serialises calls.
 class Landmarker {
