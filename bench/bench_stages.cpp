@@ -87,7 +87,9 @@ void BM_Detect(benchmark::State &state) {
       static_cast<double>(found) / static_cast<double>(state.iterations());
 }
 
-void BM_Landmarks(benchmark::State &state) {
+/* Fits the faces of the benchmark frames in turn with fit(luma, box); items = faces. */
+template <class Fit>
+void run_landmarks(benchmark::State &state, const Fit &fit) {
   const std::vector<FaceSample> &samples = faces();
   const std::vector<cv::Mat> &frames = luma(1280, 720);
   if (samples.empty()) {
@@ -97,10 +99,16 @@ void BM_Landmarks(benchmark::State &state) {
   size_t i = 0;
   for (auto _ : state) {
     const FaceSample &face = samples[i];
-    benchmark::DoNotOptimize(landmarker().fit(frames[face.frame], face.box));
+    fit(frames[face.frame], face.box);
     i = (i + 1) % samples.size();
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+void BM_Landmarks(benchmark::State &state) {
+  run_landmarks(state, [](const cv::Mat &luma, const emo::Box &box) {
+    benchmark::DoNotOptimize(landmarker().fit(luma, box));
+  });
 }
 
 void BM_LandmarksDlib(benchmark::State &state) {
@@ -109,22 +117,11 @@ void BM_LandmarksDlib(benchmark::State &state) {
     dlib::deserialize(emo::Landmarker::kDefaultModel) >> p;
     return p;
   }();
-  const std::vector<FaceSample> &samples = faces();
-  const std::vector<cv::Mat> &frames = luma(1280, 720);
-  if (samples.empty()) {
-    state.SkipWithError("no face found in the benchmark frames");
-    return;
-  }
-  size_t i = 0;
-  for (auto _ : state) {
-    const FaceSample &face = samples[i];
-    const dlib::cv_image<unsigned char> img(frames[face.frame]);
-    const emo::Box &b = face.box;
+  run_landmarks(state, [](const cv::Mat &luma, const emo::Box &b) {
+    const dlib::cv_image<unsigned char> img(luma);
     benchmark::DoNotOptimize(
         predictor(img, dlib::rectangle(b.x, b.y, b.x + b.width - 1, b.y + b.height - 1)));
-    i = (i + 1) % samples.size();
-  }
-  state.SetItemsProcessed(state.iterations());
+  });
 }
 
 void BM_FeaturesClassify(benchmark::State &state) {
