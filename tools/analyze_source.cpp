@@ -34,6 +34,19 @@ Kind kind_of(const std::string &spec) {
   return Kind::File;
 }
 
+// A launch description with the value of every api-key property hidden, for messages.
+std::string without_api_key(const std::string &launch) {
+  GRegex *re = g_regex_new("api-key=(\"[^\"]*\"|'[^']*'|[^ ]*)", GRegexCompileFlags(0),
+                           GRegexMatchFlags(0), nullptr);
+  gchar *out = re ? g_regex_replace(re, launch.c_str(), -1, 0, "api-key=<hidden>",
+                                    GRegexMatchFlags(0), nullptr)
+                  : nullptr;
+  if (re) g_regex_unref(re);
+  std::string result = out ? out : "<launch description hidden>";
+  g_free(out);
+  return result;
+}
+
 // The URL without user and password, for messages.
 std::string without_credentials(const std::string &url) {
   GstUri *uri = gst_uri_from_string(url.c_str());
@@ -173,7 +186,7 @@ bool Source::start() {
   GError *err = nullptr;
   GstElement *pipeline = gst_parse_launch(launch.c_str(), &err);
   if (!pipeline || err) {
-    say("error: cannot build the analysis pipeline \"%s\": %s", launch.c_str(),
+    say("error: cannot build the analysis pipeline \"%s\": %s", without_api_key(launch).c_str(),
         err ? err->message : "unknown error");
     if (err) g_error_free(err);
     if (pipeline) gst_object_unref(pipeline);
@@ -295,6 +308,8 @@ void Source::teardown() {
 void Source::send_eos() {
   if (eos_sent_ || !entry_) return;
   eos_sent_ = true;
+  // A file that has ended already sent its own EOS: the sessions are finishing, leave them be.
+  if (GST_PAD_IS_EOS(entry_)) return;
   // Refused when the analysis part has already stopped on a flow error: nothing will finish it.
   if (!gst_pad_send_event(entry_, gst_event_new_eos()))
     finish(true, "the analysis did not accept the end of stream");
