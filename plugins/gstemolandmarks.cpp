@@ -13,11 +13,11 @@
  * FacemarkLBF instead, with however many points that model holds. emoclassify needs the 68
  * points of the default layout. Fitting runs on 8-bit luma, like emofacedetect.
  *
- * The model (about 100 MB for the default) is loaded when the element starts, so going from
- * READY to PAUSED takes about a second. The element works in place and never changes the
- * video; frames without faces pass through untouched and are not even mapped. One loaded model
- * is shared by every emolandmarks of the process that uses the same file (with 4 streams the
- * model's ~100 MB are loaded once).
+ * The model (a 100 MB file for the default, about 65 MB once loaded) is loaded when the
+ * element starts, so going from READY to PAUSED takes about a second. The element works in
+ * place and never changes the video; frames without faces pass through untouched and are not
+ * even mapped. One loaded model is shared by every emolandmarks of the process that uses the
+ * same file (with 4 streams the model is loaded once).
  *
  * With #GstEmoLandmarks:parallel (the default) the faces of a frame are fitted on the
  * streaming thread and one helper thread of the element: on two cores a frame with several
@@ -26,8 +26,8 @@
  *
  * Quality of service: a frame that is already late downstream (from the QOS events of the
  * sink) passes on at once without landmarks; it is not dropped (emoclassify then leaves its
- * faces unclassified). Fitting reuses its point buffers across frames; dlib allocates its own
- * result per face, and the metadata of each face is allocated per frame.
+ * faces unclassified). Fitting reuses its point buffers across frames (the dlib back-end
+ * allocates nothing per face); the metadata of each face is allocated per frame.
  *
  * Boxes can follow the landmarks: after fitting the faces of a frame, the element sends one
  * custom upstream event "emo-landmark-boxes" (see emo/gst/landmark_event.hpp: the buffer's
