@@ -19,6 +19,7 @@ packages=(
   libsoup-3.0-dev libjson-glib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-skimage
+  npm openssl
 )
 
 missing=()
@@ -32,6 +33,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
+
+"$here/tools/fetch-models.sh"
 
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j "${EMO_JOBS:-2}"

