@@ -41,6 +41,27 @@ bool DetectionWorker::submit(const cv::Mat &luma, const DetectorParams &params,
   return true;
 }
 
+void DetectionWorker::replace(const cv::Mat &luma, const DetectorParams &params,
+                              std::uint64_t frame) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ready_ = false;  // a finished result of the old shot is never taken
+    error_ = nullptr;
+    if (pending_) {
+      luma.copyTo(next_luma_);
+      next_params_ = params;
+      next_frame_ = frame;
+      next_ = true;
+      return;
+    }
+    luma.copyTo(luma_);
+    params_ = params;
+    frame_ = frame;
+    pending_ = true;
+  }
+  cond_.notify_all();
+}
+
 bool DetectionWorker::take(std::vector<Box> &faces, std::uint64_t &frame) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!ready_) return false;
@@ -58,6 +79,7 @@ void DetectionWorker::wait() {
 
 void DetectionWorker::discard() {
   std::unique_lock<std::mutex> lock(mutex_);
+  next_ = false;
   cond_.wait(lock, [this] { return !pending_; });
   ready_ = false;
   error_ = nullptr;
@@ -80,6 +102,13 @@ void DetectionWorker::run() {
       error = std::current_exception();
     }
     lock.lock();
+    if (next_) {  // replaced meanwhile: this result is dropped, the queued frame runs next
+      std::swap(luma_, next_luma_);
+      params_ = next_params_;
+      frame_ = next_frame_;
+      next_ = false;
+      continue;
+    }
     faces_.swap(faces);
     error_ = error;
     pending_ = false;

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include <dlib/matrix.h>
+#include <dlib/optimization/max_cost_assignment.h>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/video/tracking.hpp>
 
@@ -18,6 +20,8 @@ constexpr float kMaxForwardBackward = 1.0f;  // tracking pixels
 // Largest ratio between a tracked box's mean side and its mean side at the last detection.
 constexpr double kMaxSizeDrift = 1.3;
 constexpr double kMaxDuplicateIou = 0.5;
+// dlib::max_cost_assignment needs integer costs: IoU in millionths.
+constexpr double kIouScale = 1e6;
 
 // Median of v (reorders v); v not empty.
 float median(std::vector<float> &v) {
@@ -54,24 +58,35 @@ bool FaceTracker::Track::box_at(std::uint64_t frame, Box &box) const {
   return true;
 }
 
-FaceTracker::FaceTracker(const TrackerParams &params) : params_(params) {
+FaceTracker::FaceTracker(const TrackerParams &params) : params_(params), cuts_(params.shot_cut) {
   params_.grid = std::max(2, params_.grid);
-  params_.max_missed = std::max(0, params_.max_missed);
+  params_.max_unconfirmed_frames = std::max(0, params_.max_unconfirmed_frames);
+  params_.max_lost_frames = std::max(0, params_.max_lost_frames);
 }
 
 void FaceTracker::reset() {
   tracks_.clear();
   faces_.clear();
   have_prev_ = false;
+  cuts_.reset();
+  cut_ = false;
+  shot_start_ = frame_;  // detections of earlier frames are ignored
 }
 
-std::uint64_t FaceTracker::advance(const cv::Mat &luma) {
+std::int64_t FaceTracker::time_of(std::uint64_t frame) const {
+  const auto &entry = times_[frame % kHistory];
+  return entry.first == frame + 1 ? entry.second : kNoTime;
+}
+
+std::uint64_t FaceTracker::advance(const cv::Mat &luma, std::int64_t time_ns) {
   if (luma.type() != CV_8UC1 || luma.empty())
     throw std::invalid_argument("FaceTracker::advance: expected a non-empty 8-bit luma image");
   const std::uint64_t frame = frame_++;
+  times_[frame % kHistory] = {frame + 1, time_ns};
   if (luma.size() != frame_size_) {
     frame_size_ = luma.size();
     have_prev_ = false;
+    cuts_.reset();
   }
   const cv::Mat *input = &luma;
   scale_ = 1.0;
@@ -82,6 +97,14 @@ std::uint64_t FaceTracker::advance(const cv::Mat &luma) {
     cv::resize(luma, small_, cv::Size(w, h), 0, 0, cv::INTER_AREA);
     input = &small_;
     scale_ = static_cast<double>(luma.cols) / w;
+  }
+  // A shot cut: the previous shot's faces are gone, and flow across the cut means nothing.
+  cut_ = cuts_.next(*input);
+  if (cut_) {
+    ++stats_.shot_cuts;
+    shot_start_ = frame;
+    tracks_.clear();
+    have_prev_ = false;
   }
   // Only pay for a pyramid when there is something to follow on the next frame.
   if (!tracks_.empty() || have_prev_) {
@@ -102,8 +125,19 @@ std::uint64_t FaceTracker::advance(const cv::Mat &luma) {
   }
   tracks_.erase(std::remove_if(tracks_.begin(), tracks_.end(),
                                [&](const Track &t) {
-                                 return t.face.box.width < 8 || t.face.box.height < 8 ||
-                                        t.lost_frames > params_.max_lost_frames;
+                                 if (t.face.box.width < 8 || t.face.box.height < 8 ||
+                                     t.lost_frames > params_.max_lost_frames) {
+                                   ++stats_.lost;
+                                   return true;
+                                 }
+                                 const bool expired =
+                                     frame - t.confirmed > static_cast<std::uint64_t>(
+                                                               params_.max_unconfirmed_frames) ||
+                                     (params_.max_unconfirmed_ns > 0 && time_ns != kNoTime &&
+                                      t.confirmed_ns != kNoTime &&
+                                      time_ns - t.confirmed_ns > params_.max_unconfirmed_ns);
+                                 if (expired) ++stats_.expired;
+                                 return expired;
                                }),
                 tracks_.end());
   publish();
@@ -182,42 +216,59 @@ void FaceTracker::track_flow() {
   }
 }
 
-void FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame) {
-  if (frame_ == 0) return;
-  const std::uint64_t current = frame_ - 1;
-  if (frame > current) frame = current;
-  const bool late = frame != current;
-
-  // Every (detection, track) pair with enough overlap on the detection's frame, best first.
-  pairs_.clear();
+// Optimal assignment of detections to tracks: fills track_of_det_, track_used_, overlap_.
+void FaceTracker::assign(const std::vector<Box> &detections, std::uint64_t frame, bool late) {
+  const size_t nd = detections.size(), nt = tracks_.size();
+  track_of_det_.assign(nd, -1);
+  track_used_.assign(nt, false);
+  overlap_.assign(nd, 0.0);
+  if (nd == 0 || nt == 0) return;
+  // Square matrix (dlib's requirement) of scaled IoU on the detection's frame, rows =
+  // detections, columns = tracks; 0 = cannot match (padding, IoU below min_iou, a track born
+  // after the detection's frame).
+  const long n = static_cast<long>(std::max(nd, nt));
+  dlib::matrix<long> cost(n, n);
+  cost = 0;
   Box then;
-  for (size_t t = 0; t < tracks_.size(); ++t) {
+  for (size_t t = 0; t < nt; ++t) {
     if (tracks_[t].born > frame && late) continue;  // did not exist yet
     if (!tracks_[t].box_at(frame, then)) then = tracks_[t].face.box;
-    for (size_t d = 0; d < detections.size(); ++d) {
+    for (size_t d = 0; d < nd; ++d) {
       const double overlap = iou(detections[d], then);
-      if (overlap >= params_.min_iou) pairs_.emplace_back(overlap, d, t);
+      if (overlap >= params_.min_iou)
+        cost(static_cast<long>(d), static_cast<long>(t)) =
+            std::max(1L, std::lround(overlap * kIouScale));
     }
   }
-  std::stable_sort(pairs_.begin(), pairs_.end(),
-                   [](const auto &a, const auto &b) { return std::get<0>(a) > std::get<0>(b); });
-  track_of_det_.assign(detections.size(), -1);
-  track_used_.assign(tracks_.size(), false);
-  for (const auto &[overlap, d, t] : pairs_) {
-    if (track_of_det_[d] >= 0 || track_used_[t]) continue;
+  const std::vector<long> match = dlib::max_cost_assignment(cost);
+  for (size_t d = 0; d < nd; ++d) {
+    const long t = match[d];
+    if (t >= static_cast<long>(nt) || cost(static_cast<long>(d), t) == 0) continue;
     track_of_det_[d] = static_cast<int>(t);
-    track_used_[t] = true;
+    track_used_[static_cast<size_t>(t)] = true;
+    const Track &track = tracks_[static_cast<size_t>(t)];
+    if (!track.box_at(frame, then)) then = track.face.box;
+    overlap_[d] = iou(detections[d], then);
     ++stats_.matched;
-    stats_.matched_iou_sum += overlap;
+    stats_.matched_iou_sum += overlap_[d];
   }
+}
+
+bool FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame) {
+  if (frame_ == 0) return false;
+  const std::uint64_t current = frame_ - 1;
+  if (frame > current) frame = current;
+  if (frame < shot_start_) {  // made on a frame of another shot
+    ++stats_.stale_detections;
+    return false;
+  }
+  const bool late = frame != current;
+  const std::int64_t frame_ns = time_of(frame);
+  assign(detections, frame, late);
 
   const Box frame_box(0, 0, frame_size_.width, frame_size_.height);
   const size_t old_count = tracks_.size();
-  for (size_t t = 0; t < old_count; ++t) {
-    Track &track = tracks_[t];
-    if (track_used_[t] || (track.born > frame && late)) continue;
-    ++track.missed;
-  }
+  Box then;
   for (size_t d = 0; d < detections.size(); ++d) {
     const int t = track_of_det_[d];
     if (t >= 0) {
@@ -226,7 +277,10 @@ void FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame
       track.face.box = carry(detections[d], then, track.face.box) & frame_box;
       track.face.detected = true;
       track.detected_side = (track.face.box.width + track.face.box.height) / 2.0;
-      track.missed = 0;
+      if (frame >= track.confirmed) {
+        track.confirmed = frame;
+        track.confirmed_ns = frame_ns;
+      }
       track.lost_frames = 0;
       track.remember(current, track.face.box);
       continue;
@@ -246,23 +300,27 @@ void FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame
     track.face.detected = true;
     track.detected_side = (box.width + box.height) / 2.0;
     track.born = frame;
+    track.confirmed = frame;
+    track.confirmed_ns = frame_ns;
     track.remember(frame, box);
     track.remember(current, box);
     tracks_.push_back(track);
   }
-  tracks_.erase(std::remove_if(tracks_.begin(), tracks_.end(),
-                               [&](const Track &t) { return t.missed > params_.max_missed; }),
-                tracks_.end());
   // Two tracks on one face (boxes that came to overlap): keep the older one.
   for (size_t a = 0; a < tracks_.size(); ++a)
     for (size_t b = a + 1; b < tracks_.size();)
       if (iou(tracks_[a].face.box, tracks_[b].face.box) >= kMaxDuplicateIou) {
         if (tracks_[b].face.detected) tracks_[a].face.detected = true;
+        if (tracks_[b].confirmed > tracks_[a].confirmed) {
+          tracks_[a].confirmed = tracks_[b].confirmed;
+          tracks_[a].confirmed_ns = tracks_[b].confirmed_ns;
+        }
         tracks_.erase(tracks_.begin() + static_cast<std::ptrdiff_t>(b));
       } else {
         ++b;
       }
   publish();
+  return true;
 }
 
 FollowResult FaceTracker::follow_landmarks(std::uint64_t track_id, const Box &extent,

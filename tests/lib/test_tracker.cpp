@@ -1,14 +1,21 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// Tests of emo::FaceTracker and emo::DetectionWorker on the astronaut moving across frames.
+// Tests of emo::FaceTracker, emo::ShotCutDetector and emo::DetectionWorker on the astronaut
+// moving across frames and on frames of the dinner clip (real shot cuts and camera pans).
+#include <gst/gst.h>
+#include <gst/video/video.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <map>
+#include <set>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "emo/detection_worker.hpp"
+#include "emo/track/shot_cut.hpp"
 #include "emo/tracker.hpp"
 #include "test_data.hpp"
 
@@ -31,6 +38,81 @@ cv::Mat frame_at(int dx, int dy) {
 
 emo::Box moved(const emo::Box &b, int dx, int dy) { return b + cv::Point(dx, dy); }
 
+// Luma (GRAY8) of the dinner clip's frames numbered `wanted` (0 = first), decoded by
+// GStreamer; frames it could not get are missing from the map.
+struct Handoff {
+  std::set<int> wanted;
+  std::map<int, cv::Mat> frames;
+  int next = 0;
+};
+
+void on_handoff(GstElement *, GstBuffer *buf, GstPad *pad, gpointer data) {
+  auto &h = *static_cast<Handoff *>(data);
+  const int n = h.next++;
+  if (!h.wanted.count(n)) return;
+  GstCaps *caps = gst_pad_get_current_caps(pad);
+  GstVideoInfo info;
+  const bool ok = caps && gst_video_info_from_caps(&info, caps);
+  if (caps) gst_caps_unref(caps);
+  GstMapInfo map;
+  if (!ok || !gst_buffer_map(buf, &map, GST_MAP_READ)) return;
+  const cv::Mat view(GST_VIDEO_INFO_HEIGHT(&info), GST_VIDEO_INFO_WIDTH(&info), CV_8UC1, map.data,
+                     static_cast<size_t>(GST_VIDEO_INFO_PLANE_STRIDE(&info, 0)));
+  h.frames[n] = view.clone();
+  gst_buffer_unmap(buf, &map);
+}
+
+std::map<int, cv::Mat> dinner_frames(const std::set<int> &wanted) {
+  gst_init(nullptr, nullptr);
+  const std::string clip = emo::test::shared_data() + "/video/dinner-720p.mp4";
+  Handoff h;
+  h.wanted = wanted;
+  GError *error = nullptr;
+  // Stop decoding after the last wanted frame: identity eos-after counts buffers.
+  const std::string launch = "filesrc location=\"" + clip +
+                             "\" ! decodebin ! videoconvert ! video/x-raw,format=GRAY8 ! "
+                             "identity eos-after=" +
+                             std::to_string(*wanted.rbegin() + 1) +
+                             " ! fakesink name=sink signal-handoffs=true sync=false";
+  GstElement *pipeline = gst_parse_launch(launch.c_str(), &error);
+  if (error) {
+    ADD_FAILURE() << launch << ": " << error->message;
+    g_error_free(error);
+    if (pipeline) gst_object_unref(pipeline);
+    return {};
+  }
+  GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "sink");
+  g_signal_connect(sink, "handoff", G_CALLBACK(on_handoff), &h);
+  gst_object_unref(sink);
+  gst_element_set_state(pipeline, GST_STATE_PLAYING);
+  GstBus *bus = gst_element_get_bus(pipeline);
+  GstMessage *msg = gst_bus_timed_pop_filtered(
+      bus, 60 * GST_SECOND, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+  if (msg && GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
+    GError *err = nullptr;
+    gst_message_parse_error(msg, &err, nullptr);
+    ADD_FAILURE() << clip << ": " << (err ? err->message : "error");
+    if (err) g_error_free(err);
+  }
+  if (msg) gst_message_unref(msg);
+  gst_object_unref(bus);
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  return h.frames;
+}
+
+// Frames of the dinner clip used below, decoded once: shot cuts at 118 and 249 (checked by
+// eye: another person, another camera angle) and a camera move over 256-276 (checked by eye:
+// the boy's face moves about 250 px left, the woman in front of him about 600 px right).
+const std::map<int, cv::Mat> &dinner() {
+  static const std::map<int, cv::Mat> frames = [] {
+    std::set<int> wanted = {116, 117, 118, 119, 247, 248, 249};
+    for (int i = 256; i <= 276; ++i) wanted.insert(i);
+    return dinner_frames(wanted);
+  }();
+  return frames;
+}
+
 class TrackerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -39,7 +121,9 @@ class TrackerTest : public ::testing::Test {
 };
 
 TEST_F(TrackerTest, FollowsAMovingFaceWithOneId) {
-  emo::FaceTracker tracker;
+  emo::TrackerParams params;
+  params.max_unconfirmed_frames = 30;  // optical flow alone for 20 frames
+  emo::FaceTracker tracker(params);
   const std::uint64_t f0 = tracker.advance(frame_at(0, 0));
   EXPECT_EQ(f0, 0u);
   tracker.update({kFace}, f0);
@@ -129,15 +213,95 @@ TEST_F(TrackerTest, ALateDetectionIsMatchedOnItsOwnFrameAndCarriedForward) {
   EXPECT_NEAR(face.box.y, kFace.y + 4, 4);
 }
 
-TEST_F(TrackerTest, ATrackMissedByDetectionsIsDropped) {
+TEST_F(TrackerTest, AnUnconfirmedTrackDiesWithinTheBoundInFrames) {
+  // The astronaut does not move: optical flow would keep the box for ever.
   emo::TrackerParams params;
-  params.max_missed = 2;
+  params.max_unconfirmed_frames = 5;
   emo::FaceTracker tracker(params);
   tracker.update({kFace}, tracker.advance(frame_at(0, 0)));
-  for (int miss = 1; miss <= 3; ++miss) {
-    tracker.update({}, tracker.advance(frame_at(0, 0)));
-    EXPECT_EQ(tracker.faces().size(), miss <= 2 ? 1u : 0u) << "miss " << miss;
+  for (int i = 1; i <= 8; ++i) {
+    // Detections that find nothing (or nothing here) do not confirm the track.
+    tracker.update({emo::Box(700, 400, 80, 80)}, tracker.advance(frame_at(0, 0)));
+    const bool alive = std::any_of(tracker.faces().begin(), tracker.faces().end(),
+                                   [](const emo::TrackedFace &f) { return f.track_id == 1; });
+    EXPECT_EQ(alive, i <= 5) << "frame " << i;
   }
+  EXPECT_EQ(tracker.stats().expired, 1u);
+}
+
+TEST_F(TrackerTest, AnUnconfirmedTrackDiesWithinTheBoundInRunningTime) {
+  emo::TrackerParams params;
+  params.max_unconfirmed_frames = 100;
+  params.max_unconfirmed_ns = 100'000'000;  // 100 ms; frames every 40 ms
+  emo::FaceTracker tracker(params);
+  const std::int64_t ms = 1'000'000;
+  tracker.update({kFace}, tracker.advance(frame_at(0, 0), 1000 * ms));
+  for (int i = 1; i <= 4; ++i) {
+    tracker.advance(frame_at(0, 0), (1000 + 40 * i) * ms);
+    EXPECT_EQ(tracker.faces().size(), i <= 2 ? 1u : 0u) << "at +" << 40 * i << " ms";
+  }
+}
+
+TEST_F(TrackerTest, AFaceConfirmedWithinTheBoundKeepsItsIdWhileItStays) {
+  emo::TrackerParams params;
+  params.max_unconfirmed_frames = 6;
+  emo::FaceTracker tracker(params);
+  tracker.update({kFace}, tracker.advance(frame_at(0, 0)));
+  const std::uint64_t id = tracker.faces().at(0).track_id;
+  std::uint64_t pending = 0;
+  for (int i = 1; i <= 60; ++i) {  // 3 px right a frame; a detection every 4 frames, 2 late
+    const std::uint64_t f = tracker.advance(frame_at(3 * i, 0));
+    if (i % 4 == 0) pending = f;
+    if (i % 4 == 2 && i > 2)
+      tracker.update({moved(kFace, 3 * static_cast<int>(pending), 0)}, pending);
+    ASSERT_EQ(tracker.faces().size(), 1u) << "frame " << i;
+    EXPECT_EQ(tracker.faces()[0].track_id, id) << "frame " << i;
+  }
+  EXPECT_EQ(tracker.stats().new_tracks, 1u);
+}
+
+TEST_F(TrackerTest, TheAssignmentIsOptimalWhereGreedyIsNot) {
+  // Two tracks A and B side by side; detection d1 overlaps A most, but d2 overlaps only A.
+  // Greedy highest-IoU-first gives d1 to A and leaves B and d2 unmatched (total 0.74); the
+  // optimal assignment gives d1 to B and d2 to A (total 1.14).
+  const emo::Box a(300, 200, 100, 100), b(340, 200, 100, 100);
+  const emo::Box d1(315, 200, 100, 100), d2(270, 200, 100, 100);
+  ASSERT_LT(emo::iou(a, b), 0.5);
+  ASSERT_GT(emo::iou(d1, a), emo::iou(d1, b));
+  ASSERT_GT(emo::iou(d1, a), emo::iou(d2, a));
+  ASSERT_LT(emo::iou(d2, b), 0.3);  // below min_iou: d2 cannot go to B
+  ASSERT_LT(emo::iou(d1, a), emo::iou(d1, b) + emo::iou(d2, a));
+  emo::FaceTracker tracker;
+  tracker.update({a, b}, tracker.advance(frame_at(0, 0)));
+  ASSERT_EQ(tracker.faces().size(), 2u);
+  const std::uint64_t id_a = tracker.faces()[0].track_id, id_b = tracker.faces()[1].track_id;
+  ASSERT_EQ(tracker.faces()[0].box, a);
+  tracker.update({d1, d2}, tracker.advance(frame_at(0, 0)));
+  ASSERT_EQ(tracker.faces().size(), 2u);
+  EXPECT_EQ(tracker.stats().new_tracks, 2u);  // no new track: both detections matched
+  EXPECT_EQ(tracker.stats().matched, 2u);
+  for (const emo::TrackedFace &f : tracker.faces()) {
+    EXPECT_TRUE(f.detected);
+    if (f.track_id == id_a) {
+      EXPECT_EQ(f.box, d2);
+    } else {
+      EXPECT_EQ(f.track_id, id_b);
+      EXPECT_EQ(f.box, d1);
+    }
+  }
+  EXPECT_NEAR(tracker.stats().mean_matched_iou(), (emo::iou(d1, b) + emo::iou(d2, a)) / 2, 1e-5);
+}
+
+TEST_F(TrackerTest, PairsBelowMinIouStayUnassigned) {
+  emo::FaceTracker tracker;
+  tracker.update({kFace}, tracker.advance(frame_at(0, 0)));
+  tracker.advance(frame_at(0, 0));
+  const emo::Box far = kFace + cv::Point(70, 0);  // IoU about 0.13
+  ASSERT_LT(emo::iou(far, kFace), 0.3);
+  tracker.update({far}, 1);
+  EXPECT_EQ(tracker.stats().matched, 0u);
+  EXPECT_EQ(tracker.stats().new_tracks, 2u);
+  EXPECT_EQ(tracker.faces().size(), 2u);
 }
 
 TEST_F(TrackerTest, AFaceThatLeavesTheFrameIsDropped) {
@@ -218,6 +382,100 @@ TEST_F(TrackerTest, CountsHowWellDetectionsMatchTheTrackedBoxes) {
   EXPECT_LT(want, 0.9);
 }
 
+TEST_F(TrackerTest, ShotCutDetectorFindsTheDinnerClipsCutsAndNotItsPan) {
+  const auto &f = dinner();
+  ASSERT_EQ(f.size(), 28u) << "frames of " << emo::test::shared_data()
+                           << "/video/dinner-720p.mp4 are missing";
+  emo::ShotCutDetector cuts;
+  EXPECT_FALSE(cuts.next(f.at(116)));  // the first frame is never a cut
+  EXPECT_FALSE(cuts.next(f.at(117)));
+  EXPECT_TRUE(cuts.next(f.at(118))) << cuts.last_difference() << " " << cuts.last_correlation();
+  EXPECT_GT(cuts.last_difference(), 24.0);
+  EXPECT_FALSE(cuts.next(f.at(119)));
+  cuts.reset();
+  EXPECT_FALSE(cuts.next(f.at(248)));
+  EXPECT_TRUE(cuts.next(f.at(249)));
+  // The pan: big pixel differences (more than half the threshold) but the same histogram.
+  double largest = 0;
+  for (int i = 256; i <= 276; ++i) {
+    EXPECT_FALSE(cuts.next(f.at(i)))
+        << "frame " << i << ": " << cuts.last_difference() << " " << cuts.last_correlation();
+    if (i > 256) largest = std::max(largest, cuts.last_difference());
+  }
+  EXPECT_GT(largest, 10.0) << "the pan should move the picture";
+  // A threshold of 0 turns cut detection off.
+  emo::ShotCutParams off;
+  off.threshold = 0;
+  emo::ShotCutDetector none(off);
+  none.next(f.at(117));
+  EXPECT_FALSE(none.next(f.at(118)));
+}
+
+TEST_F(TrackerTest, AShotCutDropsEveryTrackAndAPanDoesNot) {
+  const auto &f = dinner();
+  ASSERT_EQ(f.size(), 28u);
+  emo::TrackerParams params;
+  params.max_unconfirmed_frames = 100;  // only the cut may end the tracks
+  emo::FaceTracker tracker(params);
+  // Two boxes on textured parts of frame 116 (the people at the table).
+  tracker.update({emo::Box(560, 120, 160, 160), emo::Box(200, 200, 200, 200)},
+                 tracker.advance(f.at(116)));
+  ASSERT_EQ(tracker.faces().size(), 2u);
+  tracker.advance(f.at(117));
+  EXPECT_FALSE(tracker.shot_cut());
+  EXPECT_EQ(tracker.faces().size(), 2u);
+  const std::uint64_t cut = tracker.advance(f.at(118));
+  EXPECT_TRUE(tracker.shot_cut());
+  EXPECT_TRUE(tracker.faces().empty());
+  EXPECT_EQ(tracker.shot_start(), cut);
+  EXPECT_EQ(tracker.stats().shot_cuts, 1u);
+
+  // Through the camera move, a box on the boy's face follows it and is never dropped.
+  tracker.update({emo::Box(1020, 50, 170, 180)}, tracker.advance(f.at(256)));
+  ASSERT_EQ(tracker.faces().size(), 1u);
+  const std::uint64_t id = tracker.faces()[0].track_id;
+  const std::uint64_t cuts = tracker.stats().shot_cuts;
+  for (int i = 257; i <= 276; ++i) {
+    tracker.advance(f.at(i));
+    EXPECT_FALSE(tracker.shot_cut()) << "frame " << i;
+    ASSERT_EQ(tracker.faces().size(), 1u) << "frame " << i;
+    EXPECT_EQ(tracker.faces()[0].track_id, id);
+  }
+  // The box is still on the boy's face (about x 760-960, y 40-240 on frame 276).
+  const emo::Box &end = tracker.faces().at(0).box;
+  EXPECT_TRUE(
+      cv::Rect(700, 0, 320, 300).contains(cv::Point(end.x + end.width / 2, end.y + end.height / 2)))
+      << end;
+  EXPECT_EQ(tracker.stats().shot_cuts, cuts);
+}
+
+TEST_F(TrackerTest, ADetectionFromBeforeACutIsNotApplied) {
+  const auto &f = dinner();
+  ASSERT_EQ(f.size(), 28u);
+  emo::FaceTracker tracker;
+  tracker.advance(f.at(116));
+  const std::uint64_t before = tracker.advance(f.at(117));
+  const std::uint64_t cut = tracker.advance(f.at(118));
+  ASSERT_TRUE(tracker.shot_cut());
+  const std::uint64_t after = tracker.advance(f.at(119));
+  // The (asynchronous) detection made on frame 117 arrives now: it shows the old shot.
+  const std::vector<emo::Box> old_faces = {emo::Box(560, 120, 160, 160)};
+  EXPECT_FALSE(tracker.update(old_faces, before));
+  EXPECT_TRUE(tracker.faces().empty());
+  EXPECT_EQ(tracker.stats().stale_detections, 1u);
+  EXPECT_EQ(tracker.stats().new_tracks, 0u);
+  // One made on the cut frame itself is of the new shot.
+  EXPECT_TRUE(tracker.update({emo::Box(500, 100, 180, 180)}, cut));
+  EXPECT_EQ(tracker.faces().size(), 1u);
+  EXPECT_GE(after, cut);
+  // After a reset (flush, seek) detections made before are ignored too.
+  const std::uint64_t last = tracker.advance(f.at(119));
+  tracker.reset();
+  tracker.advance(f.at(119));
+  EXPECT_FALSE(tracker.update(old_faces, last));
+  EXPECT_TRUE(tracker.faces().empty());
+}
+
 TEST_F(TrackerTest, RejectsNonLumaImages) {
   emo::FaceTracker tracker;
   EXPECT_THROW(tracker.advance(cv::Mat(10, 10, CV_8UC3)), std::invalid_argument);
@@ -243,6 +501,29 @@ TEST_F(TrackerTest, DetectionWorkerRunsOneDetectionAtATime) {
   ASSERT_TRUE(worker.submit(frame_at(0, 0), emo::DetectorParams(), 9));
   worker.discard();
   EXPECT_FALSE(worker.take(faces, frame));
+  EXPECT_FALSE(worker.busy());
+}
+
+TEST_F(TrackerTest, DetectionWorkerReplacesTheDetectionInFlight) {
+  emo::DetectionWorker worker{emo::FaceDetector()};
+  std::vector<emo::Box> faces;
+  std::uint64_t frame = 0;
+  // A shot cut while frame 7 is being detected: frame 8 is detected next, 7's result dropped.
+  ASSERT_TRUE(worker.submit(frame_at(0, 0), emo::DetectorParams(), 7));
+  worker.replace(frame_at(100, 50), emo::DetectorParams(), 8);
+  worker.wait();
+  ASSERT_TRUE(worker.take(faces, frame));
+  EXPECT_EQ(frame, 8u);
+  ASSERT_EQ(faces.size(), 1u);
+  EXPECT_GT(emo::iou(faces[0], moved(kFace, 100, 50)), 0.6) << faces[0];
+  EXPECT_FALSE(worker.take(faces, frame));  // nothing else: 7 never comes
+  // A finished result not taken yet is dropped too; when idle, replace() runs at once.
+  ASSERT_TRUE(worker.submit(frame_at(0, 0), emo::DetectorParams(), 9));
+  worker.wait();
+  worker.replace(frame_at(100, 50), emo::DetectorParams(), 10);
+  worker.wait();
+  ASSERT_TRUE(worker.take(faces, frame));
+  EXPECT_EQ(frame, 10u);
   EXPECT_FALSE(worker.busy());
 }
 

@@ -43,14 +43,23 @@ class DetectionWorker {
   /// while busy().
   bool submit(const cv::Mat &luma, const DetectorParams &params, std::uint64_t frame);
 
+  /// Makes `luma` (CV_8UC1, copied) the next detection, whatever is going on: when idle, like
+  /// submit(); when a detection runs, its result will be dropped and this frame detected right
+  /// after it; a finished result not taken yet is dropped. For a shot cut: the detection in
+  /// flight shows the previous shot, the next one must be of the new shot. No allocation in
+  /// the steady state (a second buffer is kept).
+  void replace(const cv::Mat &luma, const DetectorParams &params, std::uint64_t frame);
+
   /// Moves a finished result into `faces` and `frame` and returns true; false when none is
   /// ready. Rethrows an exception the detection threw.
   bool take(std::vector<Box> &faces, std::uint64_t &frame);
 
-  /// Waits until the detection in flight, if any, has finished (its result stays to take()).
+  /// Waits until the detection in flight, and one queued by replace(), if any, have finished
+  /// (the result stays to take()).
   void wait();
 
-  /// Waits for the detection in flight and drops its result (flush, seek, new stream).
+  /// Waits for the detection in flight and drops its result, and any detection queued by
+  /// replace() (flush, seek, new stream).
   void discard();
 
  private:
@@ -63,6 +72,11 @@ class DetectionWorker {
   DetectorParams params_;
   std::uint64_t frame_ = 0;
   std::vector<Box> faces_;
+  // the detection queued by replace() while one ran
+  cv::Mat next_luma_;
+  DetectorParams next_params_;
+  std::uint64_t next_frame_ = 0;
+  bool next_ = false;
   std::exception_ptr error_;
   bool pending_ = false;  // submitted, not finished
   bool ready_ = false;    // finished, not taken

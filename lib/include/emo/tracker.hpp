@@ -3,14 +3,15 @@
 #pragma once
 
 #include <array>
+#include <climits>
 #include <cstdint>
-#include <tuple>
 #include <utility>
 #include <vector>
 
 #include <opencv2/core/mat.hpp>
 
 #include "emo/geometry.hpp"
+#include "emo/track/shot_cut.hpp"
 
 namespace emo {
 
@@ -25,11 +26,26 @@ struct TrackerParams {
   /// Smallest intersection over union between a detection and a track's box (on the frame the
   /// detection ran on) for the detection to belong to that track, in (0, 1].
   double min_iou = 0.3;
-  /// A track that this many detections in a row did not confirm is dropped (>= 0; 0 drops a
-  /// track on its first miss).
-  int max_missed = 2;
-  /// A track whose points could not be followed on this many frames in a row is dropped.
-  int max_lost_frames = 5;
+  /// The bound on unconfirmed tracks, in frames: a track is dropped by the first advance()
+  /// whose frame is more than this many frames after the frame of the last detection that
+  /// confirmed (or started) it (>= 0). So a box is never shown more than this many frames
+  /// after a detection last saw its face, however seldom detections run. 12 frames is 0.5 s
+  /// at 24 fps. Whoever runs the detections must run them often enough (and wait for late
+  /// ones) for a face that stays in the picture to be confirmed in time, or its track ends
+  /// and the next detection starts a new one (emofacedetect does, see its
+  /// max-unconfirmed property).
+  int max_unconfirmed_frames = 12;
+  /// The same bound in running time (nanoseconds), for frames given a time in advance():
+  /// a track is dropped on the first frame more than this after the frame of its last
+  /// confirmation; <= 0: no time bound. Whichever bound is reached first drops the track.
+  /// The time bound holds when frames are skipped (QoS) or the frame rate is low.
+  std::int64_t max_unconfirmed_ns = 500'000'000;
+  /// A track whose optical-flow points mostly fail (fewer than a third of them pass the
+  /// forward-backward check: the face left, was covered or blurred) on more than this many
+  /// frames in a row is dropped; its box does not move on those frames (>= 0).
+  int max_lost_frames = 3;
+  /// Shot cuts (see ShotCutDetector): a cut drops every track.
+  ShotCutParams shot_cut;
   /// follow_landmarks(): smallest intersection over union between the box derived from the
   /// landmarks and the track's current box for the correction to apply, in [0, 1]. Below it
   /// the landmarks are taken for a bad fit and the box stays where optical flow put it.
@@ -54,6 +70,11 @@ struct TrackerStats {
   std::uint64_t matched = 0;
   double matched_iou_sum = 0.0;
   std::uint64_t new_tracks = 0;  ///< detections that started a track
+  std::uint64_t shot_cuts = 0;   ///< frames found to start a new shot
+  /// update() calls ignored because their frame lies before the last shot cut.
+  std::uint64_t stale_detections = 0;
+  std::uint64_t expired = 0;  ///< tracks dropped as unconfirmed for too long
+  std::uint64_t lost = 0;     ///< tracks dropped because optical flow failed
   /// follow_landmarks() outcomes, indexed by FollowResult.
   std::array<std::uint64_t, 6> follow{};
   double mean_matched_iou() const { return matched ? matched_iou_sum / matched : 0.0; }
@@ -68,36 +89,59 @@ struct TrackedFace {
 
 /// Tracks faces between detections (no GStreamer types; not thread-safe: one per stream).
 ///
-/// Per frame, advance() moves every box with pyramidal Lucas-Kanade optical flow (OpenCV
+/// Per frame, advance() first looks for a shot cut (ShotCutDetector on the luma: a hard
+/// change of picture): on a cut every track is dropped and no optical flow runs across the
+/// cut. Otherwise it moves every box with pyramidal Lucas-Kanade optical flow (OpenCV
 /// calcOpticalFlowPyrLK; Bouguet 2000) of a grid of points inside the box, on the luma
 /// downscaled to `tracking_width`: the box moves by the median point shift and scales by the
 /// median ratio of point distances to their centroid. Points that fail a forward-backward
-/// check (Kalal et al. 2010) are ignored. Boxes are re-seeded with fresh points every frame.
+/// check (Kalal et al. 2010) are ignored; a track whose points mostly fail for more than
+/// `max_lost_frames` frames is dropped. Boxes are re-seeded with fresh points every frame.
 /// Between detections a box's mean side stays within 1.3x (either way) of its mean side at the
-/// track's last detection, so that a runaway scale estimate cannot blow a box up.
+/// track's last detection, so that a runaway scale estimate cannot blow a box up. Then every
+/// track that no detection confirmed within `max_unconfirmed_frames` frames (or
+/// `max_unconfirmed_ns`) is dropped.
 ///
-/// update() associates detections with tracks by greedy highest-IoU-first matching against
-/// each track's box *on the frame the detection ran on* (detections may arrive a few frames
-/// late when they run on a worker thread): a matched box is replaced by the detection moved
-/// by the track's motion since that frame; an unmatched detection starts a new track with a
-/// new id. Track ids count up from 1 and are never reused, also across reset().
+/// update() associates detections with tracks by intersection over union against each
+/// track's box *on the frame the detection ran on* (detections may arrive a few frames late
+/// when they run on a worker thread), with an optimal assignment: the one that maximises the
+/// sum of IoU over the matched pairs (Hungarian method, dlib::max_cost_assignment on IoU
+/// scaled to integers), where pairs below `min_iou` cannot match. A matched box is replaced
+/// by the detection moved by the track's motion since that frame; an unmatched detection
+/// starts a new track with a new id. Detections made on a frame before the last shot cut
+/// belong to another shot and are ignored. Track ids count up from 1 and are never reused,
+/// also across reset().
 ///
-/// No allocation per frame in the steady state (buffers are reused), apart from a new track.
+/// No allocation per frame in the steady state (buffers are reused), apart from a new track
+/// and the assignment's cost matrix in update().
 class FaceTracker {
  public:
   explicit FaceTracker(const TrackerParams &params = {});
 
+  /// No time given to advance().
+  static constexpr std::int64_t kNoTime = INT64_MIN;
+
   /// Starts a new frame: `luma` is 8-bit single-channel (CV_8UC1, any stride) at full frame
-  /// resolution. Moves every track by optical flow from the previous frame (none on the first
-  /// frame or after a frame size change). Returns the frame's number (0, 1, 2, ...), to pass
-  /// to update() with the detections made on this frame. Throws std::invalid_argument on
-  /// another pixel type.
-  std::uint64_t advance(const cv::Mat &luma);
+  /// resolution; `time_ns` its running time in nanoseconds (kNoTime: only the bound in
+  /// frames applies). Drops every track on a shot cut (shot_cut() is then true until the
+  /// next advance()), else moves every track by optical flow from the previous frame (none on
+  /// the first frame or after a frame size change); then drops the tracks unconfirmed for too
+  /// long. Returns the frame's number (0, 1, 2, ...), to pass to update() with the detections
+  /// made on this frame. Throws std::invalid_argument on another pixel type.
+  std::uint64_t advance(const cv::Mat &luma, std::int64_t time_ns = kNoTime);
 
   /// Associates `detections` (frame pixels) made on frame `frame` (a number returned by
   /// advance(), at most kHistory frames old; older detections are matched against the
-  /// current boxes). Call after advance() of the current frame.
-  void update(const std::vector<Box> &detections, std::uint64_t frame);
+  /// current boxes). Call after advance() of the current frame. Returns false, and changes
+  /// nothing, when `frame` lies before the last shot cut (the detections show another shot).
+  bool update(const std::vector<Box> &detections, std::uint64_t frame);
+
+  /// True when the current frame (of the last advance()) starts a new shot: every track was
+  /// dropped, and detections made on earlier frames will be ignored.
+  bool shot_cut() const { return cut_; }
+
+  /// Number of the first frame of the current shot (0 before any cut).
+  std::uint64_t shot_start() const { return shot_start_; }
 
   /// Moves a track's box to follow its facial landmarks on the current frame. `extent` is the
   /// bounding box of the landmarks fitted inside the track's box (frame pixels), `frame` the
@@ -125,8 +169,8 @@ class FaceTracker {
   /// The faces on the current frame, in track creation order.
   const std::vector<TrackedFace> &faces() const { return faces_; }
 
-  /// Forgets every track and the previous frame (on a seek, flush or new stream). Ids keep
-  /// counting up.
+  /// Forgets every track and the previous frame (on a seek, flush or new stream); detections
+  /// made before are ignored, like after a shot cut. Ids keep counting up.
   void reset();
 
   /// Frames of box history kept per track for late detections.
@@ -141,7 +185,8 @@ class FaceTracker {
     // extent's mean side
     bool calibrated = false;
     double off_x = 0, off_y = 0, scale_w = 1, scale_h = 1;
-    int missed = 0;
+    std::uint64_t confirmed = 0;          // frame of the last detection that confirmed the track
+    std::int64_t confirmed_ns = kNoTime;  // its running time
     int lost_frames = 0;
     double detected_side = 0;  // mean side of the box at the last detection, pixels
     void remember(std::uint64_t frame, const Box &box);
@@ -149,7 +194,9 @@ class FaceTracker {
   };
 
   void track_flow();
+  void assign(const std::vector<Box> &detections, std::uint64_t frame, bool late);
   void publish();
+  std::int64_t time_of(std::uint64_t frame) const;
 
   TrackerParams params_;
   TrackerStats stats_;
@@ -157,6 +204,10 @@ class FaceTracker {
   std::vector<TrackedFace> faces_;
   std::uint64_t frame_ = 0;  // number of the current frame + 1 (0 before the first)
   std::uint64_t next_id_ = 1;
+  std::uint64_t shot_start_ = 0;
+  bool cut_ = false;
+  ShotCutDetector cuts_;
+  std::array<std::pair<std::uint64_t, std::int64_t>, kHistory> times_{};  // frame + 1, time
   cv::Size frame_size_;
   double scale_ = 1.0;  // frame pixels per tracking pixel
   cv::Mat small_;
@@ -166,7 +217,7 @@ class FaceTracker {
   std::vector<cv::Point2f> prev_pts_, cur_pts_, back_pts_;
   std::vector<unsigned char> status_, back_status_;
   std::vector<float> err_, dx_, dy_, ratio_;
-  std::vector<std::tuple<double, size_t, size_t>> pairs_;
+  std::vector<double> overlap_;  // IoU of each detection with its track
   std::vector<int> track_of_det_;
   std::vector<bool> track_used_;
 };
