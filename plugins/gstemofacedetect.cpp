@@ -18,6 +18,23 @@
  * #GstEmoFaceDetect:async-detection that detection ran on a frame a few frames earlier, and
  * its box was carried forward by the face's motion since then).
  *
+ * Tracks never outlive their face for long: a track that no detection confirms within
+ * #GstEmoFaceDetect:max-unconfirmed frames or #GstEmoFaceDetect:max-unconfirmed-time of
+ * running time (whichever comes first; 12 frames, 0.5 s by default) is dropped, so a box
+ * stays at most that long after a detection last saw its face. To keep the faces that stay
+ * in the picture (also when one detection misses them), detection runs at least every third
+ * of that bound (in frames at the stream's frame rate), whatever
+ * #GstEmoFaceDetect:detection-interval says, and a detection still running a third of the
+ * bound after its frame is waited for. Detections are associated with
+ * tracks by an optimal assignment on intersection over union (emo::FaceTracker::update).
+ *
+ * A shot cut (a hard change of picture, found from the luma of consecutive frames, see
+ * emo::ShotCutDetector and #GstEmoFaceDetect:shot-cut-threshold) drops every track and starts
+ * a detection on the cut frame: synchronously, or with #GstEmoFaceDetect:async-detection as
+ * the next detection of the worker (one of the previous shot still running is dropped), so
+ * that the new shot's faces appear a detection's time after the cut. Results of detections
+ * made on frames before the cut are never applied.
+ *
  * With #GstEmoFaceDetect:follow-landmarks, an emolandmarks downstream reports after each frame
  * where the landmarks of each tracked face lie (a custom upstream event "emo-landmark-boxes",
  * see emo/gst/landmark_event.hpp; consumed here). On a detection's frame each track learns the
@@ -80,6 +97,9 @@ enum {
   PROP_DETECTION_INTERVAL,
   PROP_ASYNC_DETECTION,
   PROP_FOLLOW_LANDMARKS,
+  PROP_MAX_UNCONFIRMED,
+  PROP_MAX_UNCONFIRMED_TIME,
+  PROP_SHOT_CUT_THRESHOLD,
 };
 
 #define DEFAULT_MODEL emo::FaceDetector::kDefaultModel
@@ -91,13 +111,19 @@ enum {
  * for a few percent more speed, since the detection runs once per detection-interval. */
 #define DEFAULT_DETECTION_WIDTH 640
 #define DEFAULT_MAX_FACES 0
-/* One second at 24 fps: a face that enters is found within about a second; faces already
- * found are followed by the tracker on every frame. */
-#define DEFAULT_DETECTION_INTERVAL 24
+/* A sixth of a second at 24 fps: a face that enters is found within about 0.17 s, and a
+ * track is confirmed three times within its max-unconfirmed bound (one miss does not end it);
+ * faces already found are followed by the tracker on every frame. */
+#define DEFAULT_DETECTION_INTERVAL 4
 #define DEFAULT_ASYNC_DETECTION TRUE
 /* FALSE: on the dinner clip following the landmarks lost more tracks than optical flow alone
  * (bench/follow-landmarks-bench.sh, README "Speed"). */
 #define DEFAULT_FOLLOW_LANDMARKS FALSE
+/* Half a second at 24 fps (emo::TrackerParams). */
+#define DEFAULT_MAX_UNCONFIRMED 12
+#define DEFAULT_MAX_UNCONFIRMED_TIME (500 * GST_MSECOND)
+/* emo::ShotCutParams: on the dinner clip cuts scored >= 24.8, pans and passers-by <= 17.5. */
+#define DEFAULT_SHOT_CUT_THRESHOLD 20.0
 
 static GstStaticPadTemplate sink_template =
     GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
@@ -123,7 +149,7 @@ struct GstEmoFaceDetectState {
   bool detected_once = false;
   int next_id = 0;
   guint64 skipped = 0;  // late frames passed without analysis
-  guint64 waited = 0;   // frames that waited for a detection two intervals overdue
+  guint64 waited = 0;   // frames that waited for an overdue detection
 };
 
 /* Landmark boxes from downstream ("emo-landmark-boxes" events, any thread), applied to the
@@ -149,6 +175,9 @@ struct _GstEmoFaceDetect {
   gint detection_interval;
   gboolean async_detection;
   gboolean follow_landmarks;
+  gint max_unconfirmed;
+  guint64 max_unconfirmed_time;
+  gdouble shot_cut_threshold;
 
   /* state */
   GstEmoQos qos;
@@ -166,10 +195,16 @@ static gboolean gst_emo_face_detect_start(GstBaseTransform *trans) {
   std::string model;
   if (!gst_emo_load_state(GST_ELEMENT(self), self->model, self->state, model)) return FALSE;
   gboolean async;
+  emo::TrackerParams tracking;
   {
     GstEmoObjectLock lock(self);
     async = self->async_detection;
+    tracking.max_unconfirmed_frames = self->max_unconfirmed;
+    tracking.max_unconfirmed_ns =
+        static_cast<std::int64_t>(std::min<guint64>(self->max_unconfirmed_time, G_MAXINT64));
+    tracking.shot_cut.threshold = self->shot_cut_threshold;
   }
+  self->state->tracker = emo::FaceTracker(tracking);
   if (async) {
     try {
       self->state->worker =
@@ -212,6 +247,12 @@ static gboolean gst_emo_face_detect_stop(GstBaseTransform *trans) {
                     n(emo::FollowResult::kCalibrated), n(emo::FollowResult::kFollowed),
                     n(emo::FollowResult::kRejected), n(emo::FollowResult::kNotCalibrated),
                     n(emo::FollowResult::kUnknownTrack), self->state->stale_landmark_events);
+    GST_INFO_OBJECT(self,
+                    "tracks: %" G_GUINT64_FORMAT " shot cuts, %" G_GUINT64_FORMAT
+                    " tracks dropped unconfirmed, %" G_GUINT64_FORMAT
+                    " lost by optical flow, %" G_GUINT64_FORMAT
+                    " detections of an earlier shot ignored",
+                    st.shot_cuts, st.expired, st.lost, st.stale_detections);
   }
   self->state.reset(); /* joins the detection thread */
   return TRUE;
@@ -283,28 +324,63 @@ static void gst_emo_face_detect_follow(GstEmoFaceDetect *self, GstEmoFaceDetectS
     state.tracker.follow_landmarks(f.track_id, f.extent, state.frame);
 }
 
+/* How often detection must run for tracks to be confirmed within their bound. */
+struct GstEmoFaceDetectSchedule {
+  int interval;  // frames from one detection to the next
+  int wait;      // a detection still running this many frames after it started is waited for
+};
+
+/* The detection interval, shortened so that a face that stays in the picture is confirmed
+ * before its track expires (`bound` frames: max-unconfirmed, and max-unconfirmed-time at the
+ * stream's frame rate when it is known), even when one detection in a row misses it.
+ * Detections start at most `bound / 3` frames apart and a result is waited for when it is
+ * `bound / 3` frames old, so that the next but one confirmation arrives at most `bound`
+ * frames after the last one. */
+static GstEmoFaceDetectSchedule gst_emo_face_detect_schedule(int interval, int max_unconfirmed,
+                                                             guint64 max_time,
+                                                             const GstVideoInfo &info) {
+  int bound = max_unconfirmed;
+  if (max_time > 0 && GST_VIDEO_INFO_FPS_N(&info) > 0 && GST_VIDEO_INFO_FPS_D(&info) > 0) {
+    const guint64 frames = gst_util_uint64_scale(max_time, GST_VIDEO_INFO_FPS_N(&info),
+                                                 GST_SECOND * GST_VIDEO_INFO_FPS_D(&info));
+    bound = static_cast<int>(std::min<guint64>(static_cast<guint64>(bound), frames));
+  }
+  GstEmoFaceDetectSchedule s;
+  s.wait = std::max(1, bound / 3);
+  s.interval = std::clamp(interval, 1, s.wait);
+  return s;
+}
+
 /* Runs tracking and, when due, detection on one frame's luma; fills state.faces. */
 static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state, const cv::Mat &luma,
-                                        const emo::DetectorParams &params, int interval) {
-  const std::uint64_t frame = state.tracker.advance(luma);
+                                        std::int64_t time_ns, const emo::DetectorParams &params,
+                                        const GstEmoFaceDetectSchedule &schedule) {
+  const std::uint64_t frame = state.tracker.advance(luma, time_ns);
   state.frame = frame;
-  const bool due = !state.detected_once || frame - state.last_detection >= (std::uint64_t)interval;
+  const bool cut = state.tracker.shot_cut();
+  const auto interval = static_cast<std::uint64_t>(schedule.interval);
+  const bool due = !state.detected_once || cut || frame - state.last_detection >= interval;
   if (state.worker) {
     std::uint64_t detected_on = 0;
-    /* Bounded staleness: when the worker is still on a detection submitted two intervals ago
+    /* Bounded staleness: when the worker is still on a detection submitted `wait` frames ago
      * (its low-priority thread starved on a loaded machine), this frame waits for it rather
-     * than tracking on for ever on boxes no detection confirms. */
-    if (due && state.detected_once && state.worker->busy() &&
-        frame - state.last_detection >= 2 * static_cast<std::uint64_t>(interval)) {
+     * than letting the tracks it would confirm expire. */
+    if (due && !cut && state.detected_once && state.worker->busy() &&
+        frame - state.last_detection >= static_cast<std::uint64_t>(schedule.wait)) {
       state.worker->wait();
       ++state.waited;
     }
+    /* A result for a frame of the previous shot is ignored by the tracker. */
     if (state.worker->take(state.detections, detected_on))
       state.tracker.update(state.detections, detected_on);
     /* The first detection of a stream is waited for, so that faces show from the first frame;
-     * every later one runs while frames go on. */
+     * every later one runs while frames go on. On a cut, the cut frame is the worker's next
+     * detection, whatever it is doing. */
     const bool first = !state.detected_once;
-    if (due && state.worker->submit(luma, params, frame)) {
+    if (cut && !first) {
+      state.worker->replace(luma, params, frame);
+      state.last_detection = frame;
+    } else if (due && state.worker->submit(luma, params, frame)) {
       state.last_detection = frame;
       state.detected_once = true;
       if (first) {
@@ -345,14 +421,23 @@ static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, G
     return GST_FLOW_OK;
   }
   emo::DetectorParams params;
-  int interval;
+  int interval, max_unconfirmed;
+  guint64 max_time;
   gboolean follow;
   {
     GstEmoObjectLock lock(self);
     params = self->params;
     interval = self->detection_interval;
+    max_unconfirmed = self->max_unconfirmed;
+    max_time = self->max_unconfirmed_time;
     follow = self->follow_landmarks;
   }
+  const GstEmoFaceDetectSchedule schedule =
+      gst_emo_face_detect_schedule(interval, max_unconfirmed, max_time, filter->in_info);
+  const GstClockTime running =
+      gst_segment_to_running_time(&trans->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
+  const std::int64_t time_ns = GST_CLOCK_TIME_IS_VALID(running) ? static_cast<std::int64_t>(running)
+                                                                : emo::FaceTracker::kNoTime;
   try {
     if (follow) gst_emo_face_detect_follow(self, state);
     {
@@ -362,13 +447,16 @@ static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, G
         return GST_FLOW_OK;
       }
       cv::Mat luma = gst_emo_frame_luma(map.frame(), state.luma);
-      gst_emo_face_detect_analyse(state, luma, params, interval);
+      gst_emo_face_detect_analyse(state, luma, time_ns, params, schedule);
       state.frame_pts = GST_BUFFER_PTS(buf);
     }
     for (const emo::TrackedFace &face : state.faces) {
       GstVideoRegionOfInterestMeta *meta = emo::gst::add_face(buf, face.box, state.next_id++);
       emo::gst::set_tracking(meta, face.track_id, face.detected);
     }
+    if (state.tracker.shot_cut())
+      GST_DEBUG_OBJECT(self, "shot cut at %" GST_TIME_FORMAT " (frame %" G_GUINT64_FORMAT ")",
+                       GST_TIME_ARGS(GST_BUFFER_PTS(buf)), state.frame);
     GST_LOG_OBJECT(self, "%zu faces at %" GST_TIME_FORMAT, state.faces.size(),
                    GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
   } catch (const std::exception &e) {
@@ -412,6 +500,15 @@ static void gst_emo_face_detect_set_property(GObject *object, guint prop_id, con
     case PROP_FOLLOW_LANDMARKS:
       self->follow_landmarks = g_value_get_boolean(value);
       break;
+    case PROP_MAX_UNCONFIRMED:
+      self->max_unconfirmed = g_value_get_int(value);
+      break;
+    case PROP_MAX_UNCONFIRMED_TIME:
+      self->max_unconfirmed_time = g_value_get_uint64(value);
+      break;
+    case PROP_SHOT_CUT_THRESHOLD:
+      self->shot_cut_threshold = g_value_get_double(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -450,6 +547,15 @@ static void gst_emo_face_detect_get_property(GObject *object, guint prop_id, GVa
     case PROP_FOLLOW_LANDMARKS:
       g_value_set_boolean(value, self->follow_landmarks);
       break;
+    case PROP_MAX_UNCONFIRMED:
+      g_value_set_int(value, self->max_unconfirmed);
+      break;
+    case PROP_MAX_UNCONFIRMED_TIME:
+      g_value_set_uint64(value, self->max_unconfirmed_time);
+      break;
+    case PROP_SHOT_CUT_THRESHOLD:
+      g_value_set_double(value, self->shot_cut_threshold);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -481,6 +587,9 @@ static void gst_emo_face_detect_init(GstEmoFaceDetect *self) {
   self->detection_interval = DEFAULT_DETECTION_INTERVAL;
   self->async_detection = DEFAULT_ASYNC_DETECTION;
   self->follow_landmarks = DEFAULT_FOLLOW_LANDMARKS;
+  self->max_unconfirmed = DEFAULT_MAX_UNCONFIRMED;
+  self->max_unconfirmed_time = DEFAULT_MAX_UNCONFIRMED_TIME;
+  self->shot_cut_threshold = DEFAULT_SHOT_CUT_THRESHOLD;
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
   /* Late frames are passed on without analysis (GstEmoQos), not dropped by the base class. */
   gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), FALSE);
@@ -539,8 +648,9 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
   g_object_class_install_property(
       gobject_class, PROP_DETECTION_INTERVAL,
       g_param_spec_int("detection-interval", "Detection interval",
-                       "Frames from one full detection to the next (1 = every frame); faces "
-                       "are followed by optical flow in between and keep their track id",
+                       "Frames from one full detection to the next (1 = every frame); at most a "
+                       "third of the max-unconfirmed bound is used; faces are followed by "
+                       "optical flow in between and keep their track id",
                        1, G_MAXINT, DEFAULT_DETECTION_INTERVAL, mutable_playing));
   g_object_class_install_property(
       gobject_class, PROP_ASYNC_DETECTION,
@@ -559,6 +669,33 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
                            "(keeping the framing of the last detection); FALSE: optical flow "
                            "alone",
                            DEFAULT_FOLLOW_LANDMARKS, mutable_playing));
+  const auto mutable_ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                      GST_PARAM_MUTABLE_READY);
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_UNCONFIRMED,
+      g_param_spec_int("max-unconfirmed", "Maximum unconfirmed frames",
+                       "A track that no detection confirmed for more than this many frames "
+                       "(counted from the frame the last confirming detection ran on) is "
+                       "dropped: no box outlives its face by more (12 = 0.5 s at 24 fps); "
+                       "detection runs at least every third of it. 0 = only frames of a "
+                       "confirming detection",
+                       0, G_MAXINT, DEFAULT_MAX_UNCONFIRMED, mutable_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_UNCONFIRMED_TIME,
+      g_param_spec_uint64("max-unconfirmed-time", "Maximum unconfirmed time",
+                          "The same bound in running time, nanoseconds (0 = none): a track "
+                          "unconfirmed for longer is dropped, also when frames are skipped or "
+                          "slow; whichever bound comes first applies",
+                          0, G_MAXUINT64, DEFAULT_MAX_UNCONFIRMED_TIME, mutable_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_SHOT_CUT_THRESHOLD,
+      g_param_spec_double("shot-cut-threshold", "Shot cut threshold",
+                          "Mean absolute difference of the luma downscaled to 64 px wide "
+                          "between consecutive frames, in grey levels (0-255), from which a "
+                          "frame is a shot cut (when its luma histogram also changed: "
+                          "correlation <= 0.95); a cut drops every track and runs a detection. "
+                          "0 = no cut detection",
+                          0.0, 255.0, DEFAULT_SHOT_CUT_THRESHOLD, mutable_ready));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);

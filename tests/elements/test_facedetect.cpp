@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// emofacedetect through GstHarness: caps, face regions, passthrough, model errors, properties.
+// emofacedetect through GstHarness: caps, face regions, passthrough, model errors, properties,
+// shot cuts.
 #include <gtest/gtest.h>
+
+#include <set>
+
+#include <opencv2/imgproc.hpp>
 
 #include "element_test_util.hpp"
 #include "emo/gst/face_meta.hpp"
@@ -63,6 +68,95 @@ TEST_F(FaceDetectTest, IdsAreUniqueInTheStream) {
     EXPECT_GT(faces[0].id, last_id);
     last_id = faces[0].id;
   }
+}
+
+// The second shot of the cut tests: another picture (a light wall) with the astronaut smaller,
+// lower right; its face is around (248, 162, 76, 76), away from the first shot's.
+cv::Mat second_shot() {
+  cv::Mat frame(512, 512, CV_8UC3, cv::Scalar(200, 215, 230)), small;
+  cv::resize(astronaut(), small, cv::Size(400, 400), 0, 0, cv::INTER_AREA);
+  small.copyTo(frame(cv::Rect(112, 112, 400, 400)));
+  return frame;
+}
+
+// Runs shot A (the astronaut, 8 frames) then shot B (second_shot()) through emofacedetect and
+// checks that no face of shot A shows on shot B: no box where A's face was, no track id of A.
+void expect_cut_leaves_nothing_of_the_first_shot(const std::string &launch, bool async) {
+  HarnessPtr h = make_harness(launch, "I420");
+  const GstClockTime frame = GST_SECOND / 24;
+  std::set<std::int64_t> ids_a;
+  emo::Box box_a;
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_EQ(gst_harness_push(h.get(), make_frame(astronaut(), "I420", i * frame).release()),
+              GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h.get()));
+    const auto faces = emo::gst::read_faces(out.get());
+    ASSERT_EQ(faces.size(), 1u) << "shot A, frame " << i;
+    ids_a.insert(faces[0].track_id);
+    box_a = faces[0].box;
+  }
+  const cv::Mat b = second_shot();
+  const emo::Box face_b(248, 162, 76, 76);
+  int found_on = -1;
+  for (int i = 0; i < 40 && found_on < 0; ++i) {
+    SCOPED_TRACE("shot B, frame " + std::to_string(i));
+    ASSERT_EQ(gst_harness_push(h.get(), make_frame(b, "I420", (8 + i) * frame).release()),
+              GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h.get()));
+    for (const emo::gst::Face &f : emo::gst::read_faces(out.get())) {
+      EXPECT_EQ(ids_a.count(f.track_id), 0u) << "a track of shot A survived the cut";
+      EXPECT_LT(emo::iou(f.box, box_a), 0.1) << f.box << " is where shot A's face was";
+      EXPECT_GT(emo::iou(f.box, face_b), 0.4) << f.box;
+      found_on = i;
+    }
+    if (async) g_usleep(20000);  // let the detection thread run
+  }
+  // Synchronous detection runs on the cut frame itself; asynchronous on the worker's next
+  // detection, which shows within a few frames.
+  if (!async)
+    EXPECT_EQ(found_on, 0) << "the cut frame should be detected at once";
+  else
+    EXPECT_GE(found_on, 0) << "shot B's face never showed";
+}
+
+TEST_F(FaceDetectTest, ShotCutLeavesNoBoxOfTheFirstShotSynchronous) {
+  // A detection interval far beyond the shot: only the cut can bring B's face in.
+  expect_cut_leaves_nothing_of_the_first_shot(
+      "emofacedetect async-detection=false detection-interval=1000 max-unconfirmed=100000 "
+      "max-unconfirmed-time=0",
+      false);
+}
+
+TEST_F(FaceDetectTest, ShotCutLeavesNoBoxOfTheFirstShotAsynchronous) {
+  expect_cut_leaves_nothing_of_the_first_shot("emofacedetect async-detection=true", true);
+}
+
+TEST_F(FaceDetectTest, WithoutCutDetectionTheFirstShotsTrackEndsWhenUnconfirmed) {
+  // The same cut with shot-cut-threshold=0: the old track (optical flow on the new picture)
+  // may stay, but never beyond max-unconfirmed frames after the last detection that saw it
+  // (detection then runs on every frame: at least every max-unconfirmed / 2 frames).
+  HarnessPtr h = make_harness(
+      "emofacedetect async-detection=false detection-interval=1000 shot-cut-threshold=0 "
+      "max-unconfirmed=3 max-unconfirmed-time=0",
+      "I420");
+  const GstClockTime frame = GST_SECOND / 24;
+  ASSERT_EQ(gst_harness_push(h.get(), make_frame(astronaut(), "I420", 0).release()), GST_FLOW_OK);
+  BufferPtr first(gst_harness_pull(h.get()));
+  const auto faces_a = emo::gst::read_faces(first.get());
+  ASSERT_EQ(faces_a.size(), 1u);
+  const cv::Mat b = second_shot();
+  bool found_b = false;
+  for (int i = 1; i <= 6; ++i) {
+    ASSERT_EQ(gst_harness_push(h.get(), make_frame(b, "I420", i * frame).release()), GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h.get()));
+    for (const emo::gst::Face &f : emo::gst::read_faces(out.get())) {
+      if (f.track_id != faces_a[0].track_id) found_b = true;
+      if (i > 3) {
+        EXPECT_NE(f.track_id, faces_a[0].track_id) << "frame " << i;
+      }
+    }
+  }
+  EXPECT_TRUE(found_b);
 }
 
 TEST_F(FaceDetectTest, NonVideoCapsDoNotNegotiate) {

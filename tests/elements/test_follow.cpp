@@ -71,7 +71,8 @@ class FollowTest : public ::testing::Test {
 
 TEST_F(FollowTest, FaceDetectMovesItsBoxesToTheReportedLandmarks) {
   HarnessPtr h(gst_harness_new_parse(
-      "emofacedetect async-detection=false detection-interval=100 detection-width=0 "
+      "emofacedetect async-detection=false detection-interval=100 max-unconfirmed=1000 "
+      "max-unconfirmed-time=0 detection-width=0 "
       "follow-landmarks=true"));
   gst_harness_set_src_caps_str(h.get(), video_caps("I420", 768, 576).c_str());
   // The picture never moves: optical flow keeps a box where it is, so every change of the box
@@ -114,7 +115,8 @@ GstPadProbeReturn count_landmark_event(GstPad *, GstPadProbeInfo *info, gpointer
 
 TEST_F(FollowTest, BoxesFollowTheLandmarksOfEmoLandmarks) {
   HarnessPtr h(gst_harness_new_parse(
-      "emofacedetect name=d async-detection=false detection-interval=100 detection-width=0 "
+      "emofacedetect name=d async-detection=false detection-interval=100 max-unconfirmed=1000 "
+      "max-unconfirmed-time=0 detection-width=0 "
       "follow-landmarks=true ! emolandmarks"));
   gst_harness_set_src_caps_str(h.get(), video_caps("I420", 768, 576).c_str());
   ElementPtr detect(gst_bin_get_by_name(GST_BIN(h->element), "d"));

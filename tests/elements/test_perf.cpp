@@ -44,8 +44,10 @@ class PerfTest : public ::testing::Test {
 };
 
 TEST_F(PerfTest, DetectionIntervalTracksAMovingFaceWithOneId) {
-  HarnessPtr h(gst_harness_new_parse(
-      "emofacedetect async-detection=false detection-interval=5 detection-width=0"));
+  // max-unconfirmed=15: detection-interval is at most a third of it.
+  HarnessPtr h(
+      gst_harness_new_parse("emofacedetect async-detection=false detection-interval=5 "
+                            "max-unconfirmed=15 detection-width=0"));
   gst_harness_set_src_caps_str(h.get(), caps_768("I420").c_str());
   guint64 first_id = 0;
   for (int i = 0; i < 15; ++i) {

@@ -4,7 +4,8 @@ set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$(dirname "$0")/lib.sh"
 declare -A props=(
-  [emofacedetect]="model scale-factor min-neighbors min-size detection-width max-faces detection-interval async-detection"
+  [emofacedetect]="model scale-factor min-neighbors min-size detection-width max-faces detection-interval async-detection
+    max-unconfirmed max-unconfirmed-time shot-cut-threshold"
   [emolandmarks]="model"
   [emoclassify]="model post-messages"
   [emooverlay]="draw-boxes draw-landmarks draw-labels line-width"
