@@ -14,9 +14,9 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "emo/detection_worker.hpp"
+#include "emo/detect/detection_worker.hpp"
 #include "emo/track/shot_cut.hpp"
-#include "emo/tracker.hpp"
+#include "emo/track/tracker.hpp"
 #include "test_data.hpp"
 
 namespace {
