@@ -35,8 +35,10 @@ struct ShotCutParams {
 /// pixels on average. Gradual transitions (fades, dissolves) are not cuts. The first frame,
 /// and a frame whose size differs from the previous one's, are never cuts.
 ///
-/// Costs about a resize of the frame to 64 px and 2300 pixel differences (tens of
-/// microseconds at 320x180); no allocation per frame in the steady state. Not thread-safe.
+/// Cost: a resize to 64 px wide, a histogram and a difference of about 2300 pixels: about
+/// 60 us per frame from 320x180 (FaceTracker passes its optical-flow image) and 0.7 ms from
+/// 1280x720, in one run on the shared 2-core machine. No allocation per frame in the steady
+/// state. Not thread-safe.
 class ShotCutDetector {
  public:
   static constexpr int kWidth = 64;  ///< width of the compared images, pixels
