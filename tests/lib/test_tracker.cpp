@@ -312,6 +312,29 @@ TEST_F(TrackerTest, AFaceThatLeavesTheFrameIsDropped) {
   EXPECT_TRUE(tracker.faces().empty());
 }
 
+TEST_F(TrackerTest, ATrackWhoseFlowPointsFailIsDroppedAfterMaxLostFrames) {
+  // Neither a cut nor the unconfirmed bound: only optical flow failing ends the track.
+  emo::TrackerParams params;
+  params.shot_cut.threshold = 0;
+  params.max_unconfirmed_frames = 100;
+  params.max_lost_frames = 3;
+  emo::FaceTracker tracker(params);
+  tracker.update({kFace}, tracker.advance(frame_at(0, 0)));
+  // The face is covered by a flat grey patch reaching 30 px beyond the box (more than the
+  // optical-flow window): no point in the box can be followed.
+  cv::Mat covered = frame_at(0, 0);
+  covered(cv::Rect(kFace.x - 30, kFace.y - 30, kFace.width + 60, kFace.height + 60))
+      .setTo(cv::Scalar(90));
+  for (int i = 1; i <= 5; ++i) {
+    tracker.advance(covered);
+    EXPECT_EQ(tracker.faces().size(), i <= 3 ? 1u : 0u) << "frame " << i;
+    if (!tracker.faces().empty()) {
+      EXPECT_EQ(tracker.faces()[0].box, kFace) << "frame " << i;  // the box does not move
+    }
+  }
+  EXPECT_EQ(tracker.stats().lost, 1u);
+}
+
 // The landmarks' extent of the astronaut's face (a box inside kFace, as dlib fits them).
 const emo::Box kExtent(180, 75, 72, 76);
 
