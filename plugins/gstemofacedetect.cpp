@@ -3,12 +3,24 @@
  * SECTION:element-emofacedetect
  * @title: emofacedetect
  *
- * Finds faces with an OpenCV cascade classifier and attaches one
- * #GstVideoRegionOfInterestMeta per face: `roi_type` "face", an `id` unique in the stream,
- * the box in frame pixels. Detection runs on 8-bit luma: the Y plane of GRAY8, I420 and NV12
- * is used in place, other formats are converted once per frame. The luma is downscaled to
- * #GstEmoFaceDetect:detection-width before detection and boxes are mapped back to frame
- * pixels.
+ * Finds faces and attaches one #GstVideoRegionOfInterestMeta per face: `roi_type` "face", an
+ * `id` unique in the stream, the box in frame pixels.
+ *
+ * The detector is chosen by #GstEmoFaceDetect:model. By default it is MediaPipe's BlazeFace
+ * CNN (full range, `blazeface/face_detection_back_256x256_barracuda.onnx` in the model
+ * directory; fetched by tools/fetch-models.sh) run by OpenCV DNN: the frame is letterboxed
+ * (scaled to fit 256 x 256 keeping its aspect ratio, padded, never stretched; YUV planes are
+ * resized before the colour conversion, so no full-frame conversion is made) and boxes and
+ * keypoints are mapped back to frame pixels (emo/detect/blazeface.hpp). Faces scoring at most
+ * #GstEmoFaceDetect:threshold are dropped. The short-range model
+ * (`face_detection_front_128x128_barracuda.onnx`) suits one person close to a webcam and is a
+ * few times faster. A `.xml` model selects an OpenCV cascade classifier instead, which runs on
+ * 8-bit luma downscaled to #GstEmoFaceDetect:detection-width (scale-factor and min-neighbors
+ * apply to it only).
+ *
+ * Every face also carries a "detection" parameter structure (confidence, the 6 BlazeFace
+ * keypoints in frame pixels, the model tag "blazeface-full", "blazeface-short" or "cascade";
+ * see emo/gst/face_meta.hpp) and DL Streamer's "object_id" structure (`id`, the track id).
  *
  * The full detection runs every #GstEmoFaceDetect:detection-interval frames; in between, and
  * while a detection runs, faces are followed by optical flow on the downscaled luma (see
@@ -59,6 +71,8 @@
 #include <mutex>
 #include <optional>
 
+#include "emo/detect/blazeface.hpp"
+#include "emo/detect/detection.hpp"
 #include "emo/detection_worker.hpp"
 #include "emo/detector.hpp"
 #include "emo/tracker.hpp"
@@ -80,9 +94,14 @@ enum {
   PROP_DETECTION_INTERVAL,
   PROP_ASYNC_DETECTION,
   PROP_FOLLOW_LANDMARKS,
+  PROP_THRESHOLD,
 };
 
-#define DEFAULT_MODEL emo::FaceDetector::kDefaultModel
+/* BlazeFace full range, from the model directory (gst_emo_default_model_path()). */
+#define DEFAULT_MODEL_NAME "blazeface/face_detection_back_256x256_barracuda.onnx"
+/* MediaPipe's min_score_thresh of the full-range graph; a short-range model with the
+ * threshold left unset uses its own, 0.5. */
+#define DEFAULT_THRESHOLD 0.52
 #define DEFAULT_SCALE_FACTOR 1.1
 #define DEFAULT_MIN_NEIGHBORS 5
 #define DEFAULT_MIN_SIZE 40
@@ -108,12 +127,21 @@ static GstStaticPadTemplate src_template =
 
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread. */
 struct GstEmoFaceDetectState {
-  explicit GstEmoFaceDetectState(const std::string &model) : detector(std::in_place, model) {}
-  std::optional<emo::FaceDetector> detector;     // synchronous detection
-  std::unique_ptr<emo::DetectionWorker> worker;  // asynchronous detection (owns a detector)
+  explicit GstEmoFaceDetectState(const std::string &model)
+      : detector(emo::detect::make_detector(model)),
+        model_name(detector->model_name()),
+        scored(dynamic_cast<emo::detect::BlazeFace *>(detector.get()) != nullptr) {}
+  std::unique_ptr<emo::detect::Detector> detector;  // synchronous detection
+  std::unique_ptr<emo::DetectionWorker> worker;     // asynchronous detection (owns the detector)
+  std::string model_name;                           // "blazeface-full", ..., "cascade"
+  bool scored;                                      // the detector gives confidences
   emo::FaceTracker tracker;
   cv::Mat luma;  // converted luma for packed formats, reused across frames
-  std::vector<emo::Box> detections;
+  std::vector<emo::detect::FaceDetection> detections;
+  std::vector<emo::Box> boxes;                                // their pixel boxes, for the tracker
+  emo::detect::DetectionMemory memory;                        // confidence, keypoints per track
+  std::vector<std::pair<std::uint64_t, emo::Box>> confirmed;  // scratch
+  std::vector<std::uint64_t> alive;                           // scratch
   std::vector<emo::TrackedFace> faces;
   std::uint64_t last_detection = 0;
   std::uint64_t frame = 0;                       // tracker's number of the last analysed frame
@@ -146,6 +174,8 @@ struct _GstEmoFaceDetect {
   /* settings, under GST_OBJECT_LOCK */
   gchar *model;
   emo::DetectorParams params;
+  gdouble threshold;
+  gboolean threshold_set; /* FALSE: the model's own threshold (MediaPipe's) */
   gint detection_interval;
   gboolean async_detection;
   gboolean follow_landmarks;
@@ -173,19 +203,18 @@ static gboolean gst_emo_face_detect_start(GstBaseTransform *trans) {
   if (async) {
     try {
       self->state->worker =
-          std::make_unique<emo::DetectionWorker>(std::move(*self->state->detector));
+          std::make_unique<emo::DetectionWorker>(std::move(self->state->detector));
     } catch (const std::exception &e) { /* std::system_error: no thread */
       GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Cannot start the detection thread"),
                         ("%s", e.what()));
       self->state.reset();
       return FALSE;
     }
-    self->state->detector.reset();
   }
   self->qos.reset();
   self->mailbox.clear();
-  GST_INFO_OBJECT(self, "loaded cascade %s (%s detection)", model.c_str(),
-                  async ? "asynchronous" : "synchronous");
+  GST_INFO_OBJECT(self, "loaded %s model %s (%s detection)", self->state->model_name.c_str(),
+                  model.c_str(), async ? "asynchronous" : "synchronous");
   return TRUE;
 }
 
@@ -228,6 +257,7 @@ static gboolean gst_emo_face_detect_sink_event(GstBaseTransform *trans, GstEvent
       if (self->state) {
         if (self->state->worker) self->state->worker->discard();
         self->state->tracker.reset();
+        self->state->memory.clear();
         self->state->detected_once = false;
       }
       break;
@@ -283,9 +313,23 @@ static void gst_emo_face_detect_follow(GstEmoFaceDetect *self, GstEmoFaceDetectS
     state.tracker.follow_landmarks(f.track_id, f.extent, state.frame);
 }
 
-/* Runs tracking and, when due, detection on one frame's luma; fills state.faces. */
-static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state, const cv::Mat &luma,
+/* Associates state.detections, made on frame `frame`, with the tracks, and remembers the
+ * confidence and keypoints of each confirmed track. */
+static void gst_emo_face_detect_apply(GstEmoFaceDetectState &state, std::uint64_t frame,
+                                      const emo::detect::FrameView &view) {
+  state.boxes = emo::detect::pixel_boxes(state.detections, view.width, view.height);
+  state.tracker.update(state.boxes, frame);
+  state.confirmed.clear();
+  for (const emo::TrackedFace &f : state.tracker.faces())
+    if (f.detected) state.confirmed.emplace_back(f.track_id, f.box);
+  state.memory.update(state.detections, state.confirmed, state.scored);
+}
+
+/* Runs tracking and, when due, detection on one frame; fills state.faces. */
+static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state,
+                                        const emo::detect::FrameView &view,
                                         const emo::DetectorParams &params, int interval) {
+  const cv::Mat &luma = view.luma;
   const std::uint64_t frame = state.tracker.advance(luma);
   state.frame = frame;
   const bool due = !state.detected_once || frame - state.last_detection >= (std::uint64_t)interval;
@@ -300,22 +344,22 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state, const cv::
       ++state.waited;
     }
     if (state.worker->take(state.detections, detected_on))
-      state.tracker.update(state.detections, detected_on);
+      gst_emo_face_detect_apply(state, detected_on, view);
     /* The first detection of a stream is waited for, so that faces show from the first frame;
      * every later one runs while frames go on. */
     const bool first = !state.detected_once;
-    if (due && state.worker->submit(luma, params, frame)) {
+    if (due && state.worker->submit(view, params, frame)) {
       state.last_detection = frame;
       state.detected_once = true;
       if (first) {
         state.worker->wait();
         if (state.worker->take(state.detections, detected_on))
-          state.tracker.update(state.detections, detected_on);
+          gst_emo_face_detect_apply(state, detected_on, view);
       }
     }
   } else if (due) {
-    state.detections = state.detector->detect(luma, params);
-    state.tracker.update(state.detections, frame);
+    state.detections = state.detector->detect(view, params);
+    gst_emo_face_detect_apply(state, frame, view);
     state.last_detection = frame;
     state.detected_once = true;
   }
@@ -332,6 +376,9 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state, const cv::
                    });
   if (params.max_faces > 0 && state.faces.size() > static_cast<size_t>(params.max_faces))
     state.faces.resize(static_cast<size_t>(params.max_faces));
+  state.alive.clear();
+  for (const emo::TrackedFace &f : state.tracker.faces()) state.alive.push_back(f.track_id);
+  state.memory.keep_only(state.alive);
 }
 
 static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, GstBuffer *buf) {
@@ -350,6 +397,7 @@ static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, G
   {
     GstEmoObjectLock lock(self);
     params = self->params;
+    params.score_threshold = self->threshold_set ? self->threshold : -1.0;
     interval = self->detection_interval;
     follow = self->follow_landmarks;
   }
@@ -361,13 +409,24 @@ static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, G
         GST_WARNING_OBJECT(self, "cannot map frame, passing it through unanalysed");
         return GST_FLOW_OK;
       }
-      cv::Mat luma = gst_emo_frame_luma(map.frame(), state.luma);
-      gst_emo_face_detect_analyse(state, luma, params, interval);
+      emo::detect::FrameView view;
+      if (!gst_emo_frame_view(map.frame(), gst_emo_frame_luma(map.frame(), state.luma), view)) {
+        GST_WARNING_OBJECT(self, "unsupported frame format, passing it through unanalysed");
+        return GST_FLOW_OK;
+      }
+      gst_emo_face_detect_analyse(state, view, params, interval);
       state.frame_pts = GST_BUFFER_PTS(buf);
     }
     for (const emo::TrackedFace &face : state.faces) {
       GstVideoRegionOfInterestMeta *meta = emo::gst::add_face(buf, face.box, state.next_id++);
       emo::gst::set_tracking(meta, face.track_id, face.detected);
+      emo::gst::set_object_id(meta, face.track_id);
+      if (const emo::detect::DetectionMemory::Entry *d = state.memory.find(face.track_id))
+        emo::gst::set_detection(meta, d->has_score ? d->score : -1.0,
+                                emo::detect::DetectionMemory::place(*d, face.box),
+                                state.model_name.c_str());
+      else
+        emo::gst::set_detection(meta, -1.0, {}, state.model_name.c_str());
     }
     GST_LOG_OBJECT(self, "%zu faces at %" GST_TIME_FORMAT, state.faces.size(),
                    GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
@@ -386,7 +445,12 @@ static void gst_emo_face_detect_set_property(GObject *object, guint prop_id, con
     case PROP_MODEL:
       g_free(self->model);
       self->model = g_value_dup_string(value);
-      if (!self->model) self->model = g_strdup(DEFAULT_MODEL);
+      if (!self->model)
+        self->model = g_strdup(gst_emo_default_model_path(DEFAULT_MODEL_NAME).c_str());
+      break;
+    case PROP_THRESHOLD:
+      self->threshold = g_value_get_double(value);
+      self->threshold_set = TRUE;
       break;
     case PROP_SCALE_FACTOR:
       self->params.scale_factor = g_value_get_double(value);
@@ -425,6 +489,9 @@ static void gst_emo_face_detect_get_property(GObject *object, guint prop_id, GVa
   switch (prop_id) {
     case PROP_MODEL:
       g_value_set_string(value, self->model);
+      break;
+    case PROP_THRESHOLD:
+      g_value_set_double(value, self->threshold);
       break;
     case PROP_SCALE_FACTOR:
       g_value_set_double(value, self->params.scale_factor);
@@ -472,7 +539,9 @@ static void gst_emo_face_detect_init(GstEmoFaceDetect *self) {
   new (&self->state) std::unique_ptr<GstEmoFaceDetectState>();
   new (&self->qos) GstEmoQos();
   new (&self->mailbox) GstEmoFaceDetectMailbox();
-  self->model = g_strdup(DEFAULT_MODEL);
+  self->model = g_strdup(gst_emo_default_model_path(DEFAULT_MODEL_NAME).c_str());
+  self->threshold = DEFAULT_THRESHOLD;
+  self->threshold_set = FALSE;
   self->params.scale_factor = DEFAULT_SCALE_FACTOR;
   self->params.min_neighbors = DEFAULT_MIN_NEIGHBORS;
   self->params.min_size = DEFAULT_MIN_SIZE;
@@ -492,7 +561,7 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
   GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
 
   GST_DEBUG_CATEGORY_INIT(gst_emo_face_detect_debug, "emofacedetect", 0,
-                          "gst-emo cascade face detector");
+                          "gst-emo face detector (BlazeFace or cascade)");
 
   gobject_class->set_property = gst_emo_face_detect_set_property;
   gobject_class->get_property = gst_emo_face_detect_get_property;
@@ -502,24 +571,32 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
                                                         GST_PARAM_MUTABLE_PLAYING);
   g_object_class_install_property(
       gobject_class, PROP_MODEL,
-      g_param_spec_string("model", "Cascade model",
-                          "Path of the OpenCV cascade XML file (Haar or LBP), loaded when the "
-                          "element starts; the default ships with the Debian package "
-                          "opencv-data",
-                          DEFAULT_MODEL,
-                          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                                   GST_PARAM_MUTABLE_READY)));
+      g_param_spec_string(
+          "model", "Detection model",
+          "Path of the face detection model, loaded when the element starts: a "
+          "MediaPipe BlazeFace .onnx network (default: full range, " EMO_MODEL_INSTALL_DIR
+          "/" DEFAULT_MODEL_NAME ", or $GST_EMO_MODEL_DIR/" DEFAULT_MODEL_NAME
+          " when GST_EMO_MODEL_DIR is set; fetched by "
+          "tools/fetch-models.sh; face_detection_front_128x128_barracuda.onnx "
+          "is the short-range model) or an OpenCV cascade .xml file (Haar or "
+          "LBP, e.g. "
+          "/usr/share/opencv4/haarcascades/"
+          "haarcascade_frontalface_default.xml from the Debian package "
+          "opencv-data)",
+          EMO_MODEL_INSTALL_DIR "/" DEFAULT_MODEL_NAME,
+          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                   GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property(
       gobject_class, PROP_SCALE_FACTOR,
       g_param_spec_double("scale-factor", "Scale factor",
-                          "Scale step between the cascade's image pyramid levels (1.1 = 10 % "
-                          "steps; smaller finds more faces, slower)",
+                          "Cascade only: scale step between the image pyramid levels (1.1 = "
+                          "10 % steps; smaller finds more faces, slower)",
                           1.01, 2.0, DEFAULT_SCALE_FACTOR, mutable_playing));
   g_object_class_install_property(
       gobject_class, PROP_MIN_NEIGHBORS,
       g_param_spec_int("min-neighbors", "Minimum neighbours",
-                       "Overlapping raw detections needed to accept a face (higher = fewer "
-                       "false faces)",
+                       "Cascade only: overlapping raw detections needed to accept a face "
+                       "(higher = fewer false faces)",
                        0, 100, DEFAULT_MIN_NEIGHBORS, mutable_playing));
   g_object_class_install_property(gobject_class, PROP_MIN_SIZE,
                                   g_param_spec_int("min-size", "Minimum face size",
@@ -528,8 +605,9 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
   g_object_class_install_property(
       gobject_class, PROP_DETECTION_WIDTH,
       g_param_spec_int("detection-width", "Detection width",
-                       "Width in pixels the luma is downscaled to before detection (boxes are "
-                       "mapped back to frame pixels); 0 = full frame width",
+                       "Cascade only: width in pixels the luma is downscaled to before "
+                       "detection (boxes are mapped back to frame pixels); 0 = full frame "
+                       "width. BlazeFace always sees the frame letterboxed to its input size",
                        0, G_MAXINT, DEFAULT_DETECTION_WIDTH, mutable_playing));
   g_object_class_install_property(
       gobject_class, PROP_MAX_FACES,
@@ -560,11 +638,20 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
                            "alone",
                            DEFAULT_FOLLOW_LANDMARKS, mutable_playing));
 
+  g_object_class_install_property(
+      gobject_class, PROP_THRESHOLD,
+      g_param_spec_double("threshold", "Score threshold",
+                          "BlazeFace only: smallest detection score (0-1) of a face; default "
+                          "0.52, MediaPipe's value for the full-range model (a short-range "
+                          "model uses MediaPipe's 0.5 while this is not set)",
+                          0.0, 1.0, DEFAULT_THRESHOLD, mutable_playing));
+
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
       element_class, "Emotion face detector", "Filter/Analyzer/Video",
-      "Finds faces with an OpenCV cascade and attaches a region of interest meta per face",
+      "Finds faces (MediaPipe BlazeFace CNN or an OpenCV cascade) and attaches a region of "
+      "interest meta per face",
       "gst-emo developers");
 
   trans_class->start = GST_DEBUG_FUNCPTR(gst_emo_face_detect_start);

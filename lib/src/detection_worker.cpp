@@ -10,7 +10,7 @@
 
 namespace emo {
 
-DetectionWorker::DetectionWorker(FaceDetector detector)
+DetectionWorker::DetectionWorker(std::unique_ptr<detect::Detector> detector)
     : detector_(std::move(detector)), thread_([this] { run(); }) {}
 
 DetectionWorker::~DetectionWorker() {
@@ -27,21 +27,20 @@ bool DetectionWorker::busy() const {
   return pending_ || ready_;
 }
 
-bool DetectionWorker::submit(const cv::Mat &luma, const DetectorParams &params,
-                             std::uint64_t frame) {
+bool DetectionWorker::submit(const detect::FrameView &frame, const DetectorParams &params,
+                             std::uint64_t frame_no) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (pending_ || ready_) return false;
-    luma.copyTo(luma_);  // same size as last time: no allocation
-    params_ = params;
-    frame_ = frame;
+    detector_->prepare(frame, params);  // the worker is idle: only this thread touches it
+    frame_ = frame_no;
     pending_ = true;
   }
   cond_.notify_all();
   return true;
 }
 
-bool DetectionWorker::take(std::vector<Box> &faces, std::uint64_t &frame) {
+bool DetectionWorker::take(std::vector<detect::FaceDetection> &faces, std::uint64_t &frame) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!ready_) return false;
   ready_ = false;
@@ -70,12 +69,12 @@ void DetectionWorker::run() {
   for (;;) {
     cond_.wait(lock, [this] { return stop_ || pending_; });
     if (stop_) return;
-    // Only this thread touches luma_, params_ and the detector while pending_ is set.
+    // Only this thread touches the detector while pending_ is set.
     lock.unlock();
-    std::vector<Box> faces;
+    std::vector<detect::FaceDetection> faces;
     std::exception_ptr error;
     try {
-      faces = detector_.detect(luma_, params_);
+      detector_->run(faces);
     } catch (...) {
       error = std::current_exception();
     }

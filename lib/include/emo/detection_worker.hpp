@@ -5,22 +5,26 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include <opencv2/core/mat.hpp>
 
-#include "emo/detector.hpp"
+#include "emo/detect/detection.hpp"
 
 namespace emo {
 
-/// Runs FaceDetector::detect() on a worker thread so that no frame waits for a whole detection.
+/// Runs a face detector (emo::detect::Detector: BlazeFace or the cascade) on a worker thread
+/// so that no frame waits for a whole detection.
 ///
-/// At most one detection is in flight: submit() copies the luma into a buffer reused across
-/// frames (no allocation in the steady state) and returns at once; take() hands over the result
-/// when it is ready. Results carry the frame number given to submit(), for FaceTracker::update().
-/// submit(), take(), wait() and discard() are meant for one calling thread (the stream's).
+/// At most one detection is in flight: submit() lets the detector copy what it needs from the
+/// frame (Detector::prepare(), on the caller's thread: the cascade copies the luma, BlazeFace
+/// builds its small letterboxed RGB input; buffers reused, no allocation in the steady state)
+/// and returns at once; take() hands over the result when it is ready. Results carry the frame
+/// number given to submit(), for FaceTracker::update(). submit(), take(), wait() and discard() are
+/// meant for one calling thread (the stream's).
 class DetectionWorker {
  public:
   /// The worker thread runs at this nice level (lower priority than the stream's thread).
@@ -30,7 +34,7 @@ class DetectionWorker {
   static constexpr int kNice = 10;
 
   /// Takes over `detector` (only the worker uses it from then on) and starts the thread.
-  explicit DetectionWorker(FaceDetector detector);
+  explicit DetectionWorker(std::unique_ptr<detect::Detector> detector);
   /// Stops the thread after the detection in flight, if any.
   ~DetectionWorker();
   DetectionWorker(const DetectionWorker &) = delete;
@@ -39,13 +43,13 @@ class DetectionWorker {
   /// True while a detection runs or its result has not been taken.
   bool busy() const;
 
-  /// Starts detecting faces on a copy of `luma` (CV_8UC1). Returns false, and does nothing,
-  /// while busy().
-  bool submit(const cv::Mat &luma, const DetectorParams &params, std::uint64_t frame);
+  /// Starts detecting faces on (the detector's copy of) `frame`. Returns false, and does
+  /// nothing, while busy(). Throws what Detector::prepare() throws.
+  bool submit(const detect::FrameView &frame, const DetectorParams &params, std::uint64_t frame_no);
 
   /// Moves a finished result into `faces` and `frame` and returns true; false when none is
   /// ready. Rethrows an exception the detection threw.
-  bool take(std::vector<Box> &faces, std::uint64_t &frame);
+  bool take(std::vector<detect::FaceDetection> &faces, std::uint64_t &frame);
 
   /// Waits until the detection in flight, if any, has finished (its result stays to take()).
   void wait();
@@ -56,13 +60,11 @@ class DetectionWorker {
  private:
   void run();
 
-  FaceDetector detector_;
+  std::unique_ptr<detect::Detector> detector_;
   mutable std::mutex mutex_;
   std::condition_variable cond_;
-  cv::Mat luma_;  // the frame being detected on, reused
-  DetectorParams params_;
   std::uint64_t frame_ = 0;
-  std::vector<Box> faces_;
+  std::vector<detect::FaceDetection> faces_;
   std::exception_ptr error_;
   bool pending_ = false;  // submitted, not finished
   bool ready_ = false;    // finished, not taken
