@@ -152,10 +152,20 @@ class BlazeFace : public Detector {
 };
 
 /// dlib 68-point framing: the box dlib's shape predictor expects (its training faces were
-/// framed by dlib::get_frontal_face_detector()), derived from a BlazeFace box. The transform
-/// is fitted on data (tools/emo-fit-framing, see models/README.md): with the BlazeFace box's
-/// centre (cx, cy) and side s = (w + h) / 2, the dlib box is a square of side kDlibScale * s
-/// centred at (cx + kDlibOffsetX * s, cy + kDlibOffsetY * s). Frame pixels in and out.
+/// framed by dlib::get_frontal_face_detector()), derived from a BlazeFace box. With the
+/// BlazeFace box's centre (cx, cy) and side s = (w + h) / 2, the dlib box is a square of side
+/// kDlibScale * s centred at (cx + kDlibOffsetX * s, cy + kDlibOffsetY * s). Frame pixels in
+/// and out.
+///
+/// The fit (tools/emo-fit-framing, least squares of a constant offset and scale, i.e. their
+/// means): data ../shared/data/faces-wild, 800 images sampled evenly in name order, each
+/// scaled so that its face is about 120 px and padded by 30 % per side; N = 638 images where
+/// both BlazeFace (full range) and dlib's frontal detector found exactly one face, the two
+/// boxes overlapping (IoU >= 0.3) and inside the image. Result: offset x -0.0006, offset y
+/// -0.0095, scale 0.952 (in units of s); residual standard deviation 0.060 (x), 0.053 (y),
+/// 0.102 (scale; mostly dlib's own box sizes, which step by its pyramid's 6/5 levels). Mean
+/// IoU with dlib's box 0.771 for the BlazeFace box itself, 0.783 for the mapped box:
+/// BlazeFace's box is already close to dlib's framing, a little larger.
 Box dlib_framing(const Box &blazeface_box);
 /// The fitted constants (see dlib_framing()).
 extern const double kDlibOffsetX, kDlibOffsetY, kDlibScale;
