@@ -14,7 +14,7 @@
 
 #include "emo/detect/blazeface.hpp"
 #include "emo/detect/detection.hpp"
-#include "emo/error.hpp"
+#include "emo/core/error.hpp"
 #include "test_data.hpp"
 
 namespace {

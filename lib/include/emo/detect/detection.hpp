@@ -17,8 +17,8 @@
 
 #include <opencv2/core/mat.hpp>
 
-#include "emo/detector.hpp"
-#include "emo/geometry.hpp"
+#include "emo/detect/detector.hpp"
+#include "emo/core/geometry.hpp"
 
 namespace emo::detect {
 
