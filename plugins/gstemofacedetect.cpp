@@ -16,7 +16,7 @@
  * (`face_detection_front_128x128_barracuda.onnx`) suits one person close to a webcam and is a
  * few times faster. A `.xml` model selects an OpenCV cascade classifier instead, which runs on
  * 8-bit luma downscaled to #GstEmoFaceDetect:detection-width (scale-factor and min-neighbors
- * apply to it only).
+ * apply to it only). Tracking between detections always runs on the luma.
  *
  * Every face also carries a "detection" parameter structure (confidence, the 6 BlazeFace
  * keypoints in frame pixels, the model tag "blazeface-full", "blazeface-short" or "cascade";
@@ -47,11 +47,18 @@
  * arrives. Only the first detection of a stream (and after a flush) is waited for. Without it,
  * every detection frame waits for its detection, and the output is the same from run to run.
  *
- * Quality of service: a frame that is already late downstream (from the QOS events of the
- * sink) passes on at once without analysis and without face regions; it is not dropped, and
- * the tracker carries on from the last analysed frame. Buffers the element analyses need no
- * allocation of its own in the steady state (the luma, the tracker's pyramids, point lists and
- * the detection buffer are reused); GStreamer's metadata of each face is allocated per frame.
+ * Quality of service (#GstBaseTransform:qos, default TRUE): a frame that is already late
+ * downstream (from the QOS events of the sink) passes on at once without analysis and without
+ * face regions; it is not dropped, a QoS message counts it (see GstEmoAnalysisFilter, which
+ * also provides the `stats` property), and the tracker carries on from the last analysed frame.
+ *
+ * Threads: with #GstEmoAnalysisFilter:opencv-threads "own" (the default) the detector (BlazeFace or
+ * the cascade) runs on the detection thread alone (at a lower priority than the streaming thread)
+ * and the tracker's optical flow on the streaming thread, never in OpenCV's pool; "pool" lets them
+ * use OpenCV's process-wide pool. The detection model is read when the element starts; a new one
+ * set while it runs is refused with a warning. Buffers the element analyses need no allocation of
+ * its own in the steady state (the luma, the tracker's pyramids, point lists and the detection
+ * buffer are reused); GStreamer's metadata of each face is allocated per frame.
  *
  * The element works in place and never changes the video: frames without faces pass through
  * untouched. Buffers are only made writable for their metadata (a shallow copy when shared).
@@ -70,6 +77,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <system_error>
 
 #include "emo/detect/blazeface.hpp"
 #include "emo/detect/detection.hpp"
@@ -78,6 +86,7 @@
 #include "emo/track/tracker.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/gst/landmark_event.hpp"
+#include "gstemoanalysisfilter.h"
 #include "gstemocommon.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_emo_face_detect_debug);
@@ -118,13 +127,6 @@ enum {
  * (bench/follow-landmarks-bench.sh, README "Speed"). */
 #define DEFAULT_FOLLOW_LANDMARKS FALSE
 
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
-static GstStaticPadTemplate src_template =
-    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
-
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread. */
 struct GstEmoFaceDetectState {
   explicit GstEmoFaceDetectState(const std::string &model)
@@ -150,8 +152,7 @@ struct GstEmoFaceDetectState {
   guint64 stale_landmark_events = 0;             // for another frame than the last analysed
   bool detected_once = false;
   int next_id = 0;
-  guint64 skipped = 0;  // late frames passed without analysis
-  guint64 waited = 0;   // frames that waited for a detection two intervals overdue
+  guint64 waited = 0;  // frames that waited for a detection two intervals overdue
 };
 
 /* Landmark boxes from downstream ("emo-landmark-boxes" events, any thread), applied to the
@@ -169,10 +170,9 @@ struct GstEmoFaceDetectMailbox {
 };
 
 struct _GstEmoFaceDetect {
-  GstVideoFilter parent;
+  GstEmoAnalysisFilter parent;
 
-  /* settings, under GST_OBJECT_LOCK */
-  gchar *model;
+  /* settings, under GST_OBJECT_LOCK (the model is the base class's) */
   emo::DetectorParams params;
   gdouble threshold;
   gboolean threshold_set; /* FALSE: the model's own threshold (MediaPipe's) */
@@ -181,20 +181,18 @@ struct _GstEmoFaceDetect {
   gboolean follow_landmarks;
 
   /* state */
-  GstEmoQos qos;
   GstEmoFaceDetectMailbox mailbox;
   std::unique_ptr<GstEmoFaceDetectState> state;
 };
 
 #define gst_emo_face_detect_parent_class parent_class
-G_DEFINE_TYPE(GstEmoFaceDetect, gst_emo_face_detect, GST_TYPE_VIDEO_FILTER);
+G_DEFINE_TYPE(GstEmoFaceDetect, gst_emo_face_detect, GST_TYPE_EMO_ANALYSIS_FILTER);
 GST_ELEMENT_REGISTER_DEFINE(emofacedetect, "emofacedetect", GST_RANK_NONE,
                             GST_TYPE_EMO_FACE_DETECT);
 
-static gboolean gst_emo_face_detect_start(GstBaseTransform *trans) {
-  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
-  std::string model;
-  if (!gst_emo_load_state(GST_ELEMENT(self), self->model, self->state, model)) return FALSE;
+static bool gst_emo_face_detect_load(GstEmoAnalysisFilter *filter, const std::string &model) {
+  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(filter);
+  self->state = std::make_unique<GstEmoFaceDetectState>(model);
   gboolean async;
   {
     GstEmoObjectLock lock(self);
@@ -202,27 +200,23 @@ static gboolean gst_emo_face_detect_start(GstBaseTransform *trans) {
   }
   if (async) {
     try {
-      self->state->worker =
-          std::make_unique<emo::DetectionWorker>(std::move(self->state->detector));
-    } catch (const std::exception &e) { /* std::system_error: no thread */
+      self->state->worker = std::make_unique<emo::DetectionWorker>(
+          std::move(self->state->detector),
+          gst_emo_analysis_filter_opencv_threads(filter) == GST_EMO_OPENCV_THREADS_OWN);
+    } catch (const std::system_error &e) { /* no thread */
       GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Cannot start the detection thread"),
                         ("%s", e.what()));
-      self->state.reset();
-      return FALSE;
+      return false;
     }
   }
-  self->qos.reset();
   self->mailbox.clear();
   GST_INFO_OBJECT(self, "loaded %s model %s (%s detection)", self->state->model_name.c_str(),
                   model.c_str(), async ? "asynchronous" : "synchronous");
-  return TRUE;
+  return true;
 }
 
-static gboolean gst_emo_face_detect_stop(GstBaseTransform *trans) {
-  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
-  if (self->state && self->state->skipped)
-    GST_INFO_OBJECT(self, "%" G_GUINT64_FORMAT " late frames passed without analysis",
-                    self->state->skipped);
+static void gst_emo_face_detect_unload(GstEmoAnalysisFilter *filter) {
+  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(filter);
   if (self->state && self->state->waited)
     GST_INFO_OBJECT(self, "%" G_GUINT64_FORMAT " frames waited for an overdue detection",
                     self->state->waited);
@@ -243,31 +237,22 @@ static gboolean gst_emo_face_detect_stop(GstBaseTransform *trans) {
                     n(emo::FollowResult::kUnknownTrack), self->state->stale_landmark_events);
   }
   self->state.reset(); /* joins the detection thread */
-  return TRUE;
 }
 
 /* Forgets the tracks (flush, new stream): serialized, on the streaming thread. */
-static gboolean gst_emo_face_detect_sink_event(GstBaseTransform *trans, GstEvent *event) {
-  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
-  switch (GST_EVENT_TYPE(event)) {
-    case GST_EVENT_FLUSH_STOP:
-    case GST_EVENT_STREAM_START:
-      self->qos.reset();
-      self->mailbox.clear();
-      if (self->state) {
-        if (self->state->worker) self->state->worker->discard();
-        self->state->tracker.reset();
-        self->state->memory.clear();
-        self->state->detected_once = false;
-      }
-      break;
-    default:
-      break;
+static void gst_emo_face_detect_reset(GstEmoAnalysisFilter *filter) {
+  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(filter);
+  self->mailbox.clear();
+  if (self->state) {
+    if (self->state->worker) self->state->worker->discard();
+    self->state->tracker.reset();
+    self->state->memory.clear();
+    self->state->detected_once = false;
   }
-  return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
 }
 
-/* QoS, and the landmark boxes of emolandmarks (any thread; consumed here, not forwarded). */
+/* The landmark boxes of emolandmarks (any thread; consumed here, not forwarded); QoS and the
+ * rest go to the base class. */
 static gboolean gst_emo_face_detect_src_event(GstBaseTransform *trans, GstEvent *event) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
   if (emo::gst::is_landmark_boxes_event(event)) {
@@ -289,7 +274,6 @@ static gboolean gst_emo_face_detect_src_event(GstBaseTransform *trans, GstEvent 
     gst_event_unref(event);
     return TRUE;
   }
-  self->qos.update(event);
   return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
 }
 
@@ -381,16 +365,9 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state,
   state.memory.keep_only(state.alive);
 }
 
-static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, GstBuffer *buf) {
-  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
-  GstVideoFilter *filter = GST_VIDEO_FILTER(trans);
+static GstFlowReturn gst_emo_face_detect_analyse(GstEmoAnalysisFilter *filter, GstBuffer *buf) {
+  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(filter);
   GstEmoFaceDetectState &state = *self->state;
-  if (self->qos.late(trans, buf)) {
-    ++state.skipped;
-    GST_DEBUG_OBJECT(self, "late frame at %" GST_TIME_FORMAT ", passed without analysis",
-                     GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
-    return GST_FLOW_OK;
-  }
   emo::DetectorParams params;
   int interval;
   gboolean follow;
@@ -401,10 +378,10 @@ static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, G
     interval = self->detection_interval;
     follow = self->follow_landmarks;
   }
-  try {
+  {
     if (follow) gst_emo_face_detect_follow(self, state);
     {
-      GstEmoFrameMap map(&filter->in_info, buf, GST_MAP_READ);
+      GstEmoFrameMap map(&GST_VIDEO_FILTER(filter)->in_info, buf, GST_MAP_READ);
       if (!map.ok()) {
         GST_WARNING_OBJECT(self, "cannot map frame, passing it through unanalysed");
         return GST_FLOW_OK;
@@ -430,9 +407,6 @@ static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, G
     }
     GST_LOG_OBJECT(self, "%zu faces at %" GST_TIME_FORMAT, state.faces.size(),
                    GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
-  } catch (const std::exception &e) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Face detection failed"), ("%s", e.what()));
-    return GST_FLOW_ERROR;
   }
   return GST_FLOW_OK;
 }
@@ -440,14 +414,10 @@ static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, G
 static void gst_emo_face_detect_set_property(GObject *object, guint prop_id, const GValue *value,
                                              GParamSpec *pspec) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(object);
+  if (prop_id == PROP_MODEL)
+    return gst_emo_analysis_filter_set_model(GST_EMO_ANALYSIS_FILTER(object), value);
   GstEmoObjectLock lock(self);
   switch (prop_id) {
-    case PROP_MODEL:
-      g_free(self->model);
-      self->model = g_value_dup_string(value);
-      if (!self->model)
-        self->model = g_strdup(gst_emo_default_model_path(DEFAULT_MODEL_NAME).c_str());
-      break;
     case PROP_THRESHOLD:
       self->threshold = g_value_get_double(value);
       self->threshold_set = TRUE;
@@ -485,11 +455,10 @@ static void gst_emo_face_detect_set_property(GObject *object, guint prop_id, con
 static void gst_emo_face_detect_get_property(GObject *object, guint prop_id, GValue *value,
                                              GParamSpec *pspec) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(object);
+  if (prop_id == PROP_MODEL)
+    return gst_emo_analysis_filter_get_model(GST_EMO_ANALYSIS_FILTER(object), value);
   GstEmoObjectLock lock(self);
   switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string(value, self->model);
-      break;
     case PROP_THRESHOLD:
       g_value_set_double(value, self->threshold);
       break;
@@ -525,9 +494,7 @@ static void gst_emo_face_detect_get_property(GObject *object, guint prop_id, GVa
 
 static void gst_emo_face_detect_finalize(GObject *object) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(object);
-  g_free(self->model);
   self->state.~unique_ptr();
-  self->qos.~GstEmoQos();
   self->mailbox.~GstEmoFaceDetectMailbox();
   self->params.~DetectorParams();
   G_OBJECT_CLASS(parent_class)->finalize(object);
@@ -537,9 +504,9 @@ static void gst_emo_face_detect_init(GstEmoFaceDetect *self) {
   /* GObject zero-fills the instance; construct the C++ members in place. */
   new (&self->params) emo::DetectorParams();
   new (&self->state) std::unique_ptr<GstEmoFaceDetectState>();
-  new (&self->qos) GstEmoQos();
   new (&self->mailbox) GstEmoFaceDetectMailbox();
-  self->model = g_strdup(gst_emo_default_model_path(DEFAULT_MODEL_NAME).c_str());
+  gst_emo_analysis_filter_init_model(GST_EMO_ANALYSIS_FILTER(self),
+                                     gst_emo_default_model_path(DEFAULT_MODEL_NAME));
   self->threshold = DEFAULT_THRESHOLD;
   self->threshold_set = FALSE;
   self->params.scale_factor = DEFAULT_SCALE_FACTOR;
@@ -550,15 +517,13 @@ static void gst_emo_face_detect_init(GstEmoFaceDetect *self) {
   self->detection_interval = DEFAULT_DETECTION_INTERVAL;
   self->async_detection = DEFAULT_ASYNC_DETECTION;
   self->follow_landmarks = DEFAULT_FOLLOW_LANDMARKS;
-  gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
-  /* Late frames are passed on without analysis (GstEmoQos), not dropped by the base class. */
-  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), FALSE);
 }
 
 static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
   GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+  GstEmoAnalysisFilterClass *filter_class = GST_EMO_ANALYSIS_FILTER_CLASS(klass);
 
   GST_DEBUG_CATEGORY_INIT(gst_emo_face_detect_debug, "emofacedetect", 0,
                           "gst-emo face detector (BlazeFace or cascade)");
@@ -571,21 +536,19 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
                                                         GST_PARAM_MUTABLE_PLAYING);
   g_object_class_install_property(
       gobject_class, PROP_MODEL,
-      g_param_spec_string(
-          "model", "Detection model",
-          "Path of the face detection model, loaded when the element starts: a "
-          "MediaPipe BlazeFace .onnx network (default: full range, " EMO_MODEL_INSTALL_DIR
-          "/" DEFAULT_MODEL_NAME ", or $GST_EMO_MODEL_DIR/" DEFAULT_MODEL_NAME
-          " when GST_EMO_MODEL_DIR is set; fetched by "
-          "tools/fetch-models.sh; face_detection_front_128x128_barracuda.onnx "
-          "is the short-range model) or an OpenCV cascade .xml file (Haar or "
-          "LBP, e.g. "
-          "/usr/share/opencv4/haarcascades/"
-          "haarcascade_frontalface_default.xml from the Debian package "
-          "opencv-data)",
-          EMO_MODEL_INSTALL_DIR "/" DEFAULT_MODEL_NAME,
-          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                   GST_PARAM_MUTABLE_READY)));
+      g_param_spec_string("model", "Detection model",
+                          "Path of the face detection model, loaded when the element starts "
+                          "(refused with a warning while it is started): a MediaPipe BlazeFace "
+                          ".onnx network (default: full range, " EMO_MODEL_INSTALL_DIR
+                          "/" DEFAULT_MODEL_NAME ", or $GST_EMO_MODEL_DIR/" DEFAULT_MODEL_NAME
+                          " when GST_EMO_MODEL_DIR is set; fetched by tools/fetch-models.sh; "
+                          "face_detection_front_128x128_barracuda.onnx is the short-range model) "
+                          "or an OpenCV cascade .xml file (Haar or LBP, e.g. "
+                          "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml "
+                          "from the Debian package opencv-data)",
+                          EMO_MODEL_INSTALL_DIR "/" DEFAULT_MODEL_NAME,
+                          static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                   GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property(
       gobject_class, PROP_SCALE_FACTOR,
       g_param_spec_double("scale-factor", "Scale factor",
@@ -646,19 +609,16 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
                           "model uses MediaPipe's 0.5 while this is not set)",
                           0.0, 1.0, DEFAULT_THRESHOLD, mutable_playing));
 
-  gst_element_class_add_static_pad_template(element_class, &sink_template);
-  gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
       element_class, "Emotion face detector", "Filter/Analyzer/Video",
       "Finds faces (MediaPipe BlazeFace CNN or an OpenCV cascade) and attaches a region of "
       "interest meta per face",
       "gst-emo developers");
 
-  trans_class->start = GST_DEBUG_FUNCPTR(gst_emo_face_detect_start);
-  trans_class->stop = GST_DEBUG_FUNCPTR(gst_emo_face_detect_stop);
-  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_emo_face_detect_sink_event);
   trans_class->src_event = GST_DEBUG_FUNCPTR(gst_emo_face_detect_src_event);
-  /* Analysis only: map frames read-only, skip GstVideoFilter's read-write frame mapping. */
-  trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_emo_face_detect_transform_ip);
-  trans_class->transform_ip_on_passthrough = FALSE;
+  filter_class->analysis = "Face detection";
+  filter_class->load = gst_emo_face_detect_load;
+  filter_class->unload = gst_emo_face_detect_unload;
+  filter_class->reset = gst_emo_face_detect_reset;
+  filter_class->analyse = gst_emo_face_detect_analyse;
 }

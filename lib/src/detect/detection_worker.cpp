@@ -8,10 +8,15 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "emo/core/opencv_threads.hpp"
+
 namespace emo {
 
-DetectionWorker::DetectionWorker(std::unique_ptr<detect::Detector> detector)
-    : detector_(std::move(detector)), thread_([this] { run(); }) {}
+DetectionWorker::DetectionWorker(std::unique_ptr<detect::Detector> detector,
+                                 bool opencv_on_own_thread)
+    : detector_(std::move(detector)),
+      opencv_on_own_thread_(opencv_on_own_thread),
+      thread_([this] { run(); }) {}
 
 DetectionWorker::~DetectionWorker() {
   {
@@ -74,7 +79,10 @@ void DetectionWorker::run() {
     std::vector<detect::FaceDetection> faces;
     std::exception_ptr error;
     try {
-      detector_->run(faces);
+      if (opencv_on_own_thread_)
+        run_opencv_on_calling_thread([&] { detector_->run(faces); });
+      else
+        detector_->run(faces);
     } catch (...) {
       error = std::current_exception();
     }
