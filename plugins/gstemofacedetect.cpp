@@ -3,12 +3,24 @@
  * SECTION:element-emofacedetect
  * @title: emofacedetect
  *
- * Finds faces with an OpenCV cascade classifier and attaches one
- * #GstVideoRegionOfInterestMeta per face: `roi_type` "face", an `id` unique in the stream,
- * the box in frame pixels. Detection runs on 8-bit luma: the Y plane of GRAY8, I420 and NV12
- * is used in place, other formats are converted once per frame. The luma is downscaled to
- * #GstEmoFaceDetect:detection-width before detection and boxes are mapped back to frame
- * pixels.
+ * Finds faces and attaches one #GstVideoRegionOfInterestMeta per face: `roi_type` "face", an
+ * `id` unique in the stream, the box in frame pixels.
+ *
+ * The detector is chosen by #GstEmoFaceDetect:model. By default it is MediaPipe's BlazeFace
+ * CNN (full range, `blazeface/face_detection_back_256x256_barracuda.onnx` in the model
+ * directory; fetched by tools/fetch-models.sh) run by OpenCV DNN: the frame is letterboxed
+ * (scaled to fit 256 x 256 keeping its aspect ratio, padded, never stretched; YUV planes are
+ * resized before the colour conversion, so no full-frame conversion is made) and boxes and
+ * keypoints are mapped back to frame pixels (emo/detect/blazeface.hpp). Faces scoring at most
+ * #GstEmoFaceDetect:threshold are dropped. The short-range model
+ * (`face_detection_front_128x128_barracuda.onnx`) suits one person close to a webcam and is a
+ * few times faster. A `.xml` model selects an OpenCV cascade classifier instead, which runs on
+ * 8-bit luma downscaled to #GstEmoFaceDetect:detection-width (scale-factor and min-neighbors
+ * apply to it only). Tracking between detections always runs on the luma.
+ *
+ * Every face also carries a "detection" parameter structure (confidence, the 6 BlazeFace
+ * keypoints in frame pixels, the model tag "blazeface-full", "blazeface-short" or "cascade";
+ * see emo/gst/face_meta.hpp) and DL Streamer's "object_id" structure (`id`, the track id).
  *
  * The full detection runs every #GstEmoFaceDetect:detection-interval frames; in between, and
  * while a detection runs, faces are followed by optical flow on the downscaled luma (see
@@ -57,13 +69,13 @@
  * face regions; it is not dropped, a QoS message counts it (see GstEmoAnalysisFilter, which
  * also provides the `stats` property), and the tracker carries on from the last analysed frame.
  *
- * Threads: with #GstEmoAnalysisFilter:opencv-threads "own" (the default) the cascade runs on
- * the detection thread alone (at a lower priority than the streaming thread) and the tracker's
- * optical flow on the streaming thread, never in OpenCV's pool; "pool" lets them use OpenCV's
- * process-wide pool. The cascade model is read when the element starts; a new one set while it
- * runs is refused with a warning. Buffers the element analyses need no
- * allocation of its own in the steady state (the luma, the tracker's pyramids, point lists and
- * the detection buffer are reused); GStreamer's metadata of each face is allocated per frame.
+ * Threads: with #GstEmoAnalysisFilter:opencv-threads "own" (the default) the detector (BlazeFace or
+ * the cascade) runs on the detection thread alone (at a lower priority than the streaming thread)
+ * and the tracker's optical flow on the streaming thread, never in OpenCV's pool; "pool" lets them
+ * use OpenCV's process-wide pool. The detection model is read when the element starts; a new one
+ * set while it runs is refused with a warning. Buffers the element analyses need no allocation of
+ * its own in the steady state (the luma, the tracker's pyramids, point lists and the detection
+ * buffer are reused); GStreamer's metadata of each face is allocated per frame.
  *
  * The element works in place and never changes the video: frames without faces pass through
  * untouched. Buffers are only made writable for their metadata (a shallow copy when shared).
@@ -84,6 +96,8 @@
 #include <optional>
 #include <system_error>
 
+#include "emo/detect/blazeface.hpp"
+#include "emo/detect/detection.hpp"
 #include "emo/detect/detection_worker.hpp"
 #include "emo/detect/detector.hpp"
 #include "emo/track/tracker.hpp"
@@ -109,9 +123,14 @@ enum {
   PROP_MAX_UNCONFIRMED,
   PROP_MAX_UNCONFIRMED_TIME,
   PROP_SHOT_CUT_THRESHOLD,
+  PROP_THRESHOLD,
 };
 
-#define DEFAULT_MODEL emo::FaceDetector::kDefaultModel
+/* BlazeFace full range, from the model directory (gst_emo_default_model_path()). */
+#define DEFAULT_MODEL_NAME "blazeface/face_detection_back_256x256_barracuda.onnx"
+/* MediaPipe's min_score_thresh of the full-range graph; a short-range model with the
+ * threshold left unset uses its own, 0.5. */
+#define DEFAULT_THRESHOLD 0.52
 #define DEFAULT_SCALE_FACTOR 1.1
 #define DEFAULT_MIN_NEIGHBORS 5
 #define DEFAULT_MIN_SIZE 40
@@ -136,12 +155,21 @@ enum {
 
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread. */
 struct GstEmoFaceDetectState {
-  explicit GstEmoFaceDetectState(const std::string &model) : detector(std::in_place, model) {}
-  std::optional<emo::FaceDetector> detector;     // synchronous detection
-  std::unique_ptr<emo::DetectionWorker> worker;  // asynchronous detection (owns a detector)
+  explicit GstEmoFaceDetectState(const std::string &model)
+      : detector(emo::detect::make_detector(model)),
+        model_name(detector->model_name()),
+        scored(dynamic_cast<emo::detect::BlazeFace *>(detector.get()) != nullptr) {}
+  std::unique_ptr<emo::detect::Detector> detector;  // synchronous detection
+  std::unique_ptr<emo::DetectionWorker> worker;     // asynchronous detection (owns the detector)
+  std::string model_name;                           // "blazeface-full", ..., "cascade"
+  bool scored;                                      // the detector gives confidences
   emo::FaceTracker tracker;
   cv::Mat luma;  // converted luma for packed formats, reused across frames
-  std::vector<emo::Box> detections;
+  std::vector<emo::detect::FaceDetection> detections;
+  std::vector<emo::Box> boxes;                                // their pixel boxes, for the tracker
+  emo::detect::DetectionMemory memory;                        // confidence, keypoints per track
+  std::vector<std::pair<std::uint64_t, emo::Box>> confirmed;  // scratch
+  std::vector<std::uint64_t> alive;                           // scratch
   std::vector<emo::TrackedFace> faces;
   std::uint64_t last_detection = 0;
   std::uint64_t frame = 0;                       // tracker's number of the last analysed frame
@@ -172,6 +200,8 @@ struct _GstEmoFaceDetect {
 
   /* settings, under GST_OBJECT_LOCK (the model is the base class's) */
   emo::DetectorParams params;
+  gdouble threshold;
+  gboolean threshold_set; /* FALSE: the model's own threshold (MediaPipe's) */
   gint detection_interval;
   gboolean async_detection;
   gboolean follow_landmarks;
@@ -206,18 +236,17 @@ static bool gst_emo_face_detect_load(GstEmoAnalysisFilter *filter, const std::st
   if (async) {
     try {
       self->state->worker = std::make_unique<emo::DetectionWorker>(
-          std::move(*self->state->detector),
+          std::move(self->state->detector),
           gst_emo_analysis_filter_opencv_threads(filter) == GST_EMO_OPENCV_THREADS_OWN);
     } catch (const std::system_error &e) { /* no thread */
       GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Cannot start the detection thread"),
                         ("%s", e.what()));
       return false;
     }
-    self->state->detector.reset();
   }
   self->mailbox.clear();
-  GST_INFO_OBJECT(self, "loaded cascade %s (%s detection)", model.c_str(),
-                  async ? "asynchronous" : "synchronous");
+  GST_INFO_OBJECT(self, "loaded %s model %s (%s detection)", self->state->model_name.c_str(),
+                  model.c_str(), async ? "asynchronous" : "synchronous");
   return true;
 }
 
@@ -258,6 +287,7 @@ static void gst_emo_face_detect_reset(GstEmoAnalysisFilter *filter) {
   if (self->state) {
     if (self->state->worker) self->state->worker->discard();
     self->state->tracker.reset();
+    self->state->memory.clear();
     self->state->detected_once = false;
   }
 }
@@ -335,10 +365,24 @@ static GstEmoFaceDetectSchedule gst_emo_face_detect_schedule(int interval, int m
   return s;
 }
 
-/* Runs tracking and, when due, detection on one frame's luma; fills state.faces. */
-static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state, const cv::Mat &luma,
-                                        std::int64_t time_ns, const emo::DetectorParams &params,
+/* Associates state.detections, made on frame `frame`, with the tracks, and remembers the
+ * confidence and keypoints of each confirmed track. */
+static void gst_emo_face_detect_apply(GstEmoFaceDetectState &state, std::uint64_t frame,
+                                      const emo::detect::FrameView &view) {
+  state.boxes = emo::detect::pixel_boxes(state.detections, view.width, view.height);
+  state.tracker.update(state.boxes, frame);
+  state.confirmed.clear();
+  for (const emo::TrackedFace &f : state.tracker.faces())
+    if (f.detected) state.confirmed.emplace_back(f.track_id, f.box);
+  state.memory.update(state.detections, state.confirmed, state.scored);
+}
+
+/* Runs tracking and, when due, detection on one frame; fills state.faces. */
+static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state,
+                                        const emo::detect::FrameView &view, std::int64_t time_ns,
+                                        const emo::DetectorParams &params,
                                         const GstEmoFaceDetectSchedule &schedule) {
+  const cv::Mat &luma = view.luma;
   const std::uint64_t frame = state.tracker.advance(luma, time_ns);
   state.frame = frame;
   const bool cut = state.tracker.shot_cut();
@@ -356,26 +400,26 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state, const cv::
     }
     /* A result for a frame of the previous shot is ignored by the tracker. */
     if (state.worker->take(state.detections, detected_on))
-      state.tracker.update(state.detections, detected_on);
+      gst_emo_face_detect_apply(state, detected_on, view);
     /* The first detection of a stream is waited for, so that faces show from the first frame;
      * every later one runs while frames go on. On a cut, the cut frame is the worker's next
      * detection, whatever it is doing. */
     const bool first = !state.detected_once;
     if (cut && !first) {
-      state.worker->replace(luma, params, frame);
+      state.worker->replace(view, params, frame);
       state.last_detection = frame;
-    } else if (due && state.worker->submit(luma, params, frame)) {
+    } else if (due && state.worker->submit(view, params, frame)) {
       state.last_detection = frame;
       state.detected_once = true;
       if (first) {
         state.worker->wait();
         if (state.worker->take(state.detections, detected_on))
-          state.tracker.update(state.detections, detected_on);
+          gst_emo_face_detect_apply(state, detected_on, view);
       }
     }
   } else if (due) {
-    state.detections = state.detector->detect(luma, params);
-    state.tracker.update(state.detections, frame);
+    state.detections = state.detector->detect(view, params);
+    gst_emo_face_detect_apply(state, frame, view);
     state.last_detection = frame;
     state.detected_once = true;
   }
@@ -392,6 +436,9 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state, const cv::
                    });
   if (params.max_faces > 0 && state.faces.size() > static_cast<size_t>(params.max_faces))
     state.faces.resize(static_cast<size_t>(params.max_faces));
+  state.alive.clear();
+  for (const emo::TrackedFace &f : state.tracker.faces()) state.alive.push_back(f.track_id);
+  state.memory.keep_only(state.alive);
 }
 
 static GstFlowReturn gst_emo_face_detect_analyse(GstEmoAnalysisFilter *filter, GstBuffer *buf) {
@@ -404,6 +451,7 @@ static GstFlowReturn gst_emo_face_detect_analyse(GstEmoAnalysisFilter *filter, G
   {
     GstEmoObjectLock lock(self);
     params = self->params;
+    params.score_threshold = self->threshold_set ? self->threshold : -1.0;
     interval = self->detection_interval;
     max_unconfirmed = self->max_unconfirmed;
     max_time = self->max_unconfirmed_time;
@@ -423,13 +471,24 @@ static GstFlowReturn gst_emo_face_detect_analyse(GstEmoAnalysisFilter *filter, G
         GST_WARNING_OBJECT(self, "cannot map frame, passing it through unanalysed");
         return GST_FLOW_OK;
       }
-      cv::Mat luma = gst_emo_frame_luma(map.frame(), state.luma);
-      gst_emo_face_detect_analyse(state, luma, time_ns, params, schedule);
+      emo::detect::FrameView view;
+      if (!gst_emo_frame_view(map.frame(), gst_emo_frame_luma(map.frame(), state.luma), view)) {
+        GST_WARNING_OBJECT(self, "unsupported frame format, passing it through unanalysed");
+        return GST_FLOW_OK;
+      }
+      gst_emo_face_detect_analyse(state, view, time_ns, params, schedule);
       state.frame_pts = GST_BUFFER_PTS(buf);
     }
     for (const emo::TrackedFace &face : state.faces) {
       GstVideoRegionOfInterestMeta *meta = emo::gst::add_face(buf, face.box, state.next_id++);
       emo::gst::set_tracking(meta, face.track_id, face.detected);
+      emo::gst::set_object_id(meta, face.track_id);
+      if (const emo::detect::DetectionMemory::Entry *d = state.memory.find(face.track_id))
+        emo::gst::set_detection(meta, d->has_score ? d->score : -1.0,
+                                emo::detect::DetectionMemory::place(*d, face.box),
+                                state.model_name.c_str());
+      else
+        emo::gst::set_detection(meta, -1.0, {}, state.model_name.c_str());
     }
     if (state.tracker.shot_cut())
       GST_DEBUG_OBJECT(self, "shot cut at %" GST_TIME_FORMAT " (frame %" G_GUINT64_FORMAT ")",
@@ -447,6 +506,10 @@ static void gst_emo_face_detect_set_property(GObject *object, guint prop_id, con
     return gst_emo_analysis_filter_set_model(GST_EMO_ANALYSIS_FILTER(object), value);
   GstEmoObjectLock lock(self);
   switch (prop_id) {
+    case PROP_THRESHOLD:
+      self->threshold = g_value_get_double(value);
+      self->threshold_set = TRUE;
+      break;
     case PROP_SCALE_FACTOR:
       self->params.scale_factor = g_value_get_double(value);
       break;
@@ -493,6 +556,9 @@ static void gst_emo_face_detect_get_property(GObject *object, guint prop_id, GVa
     return gst_emo_analysis_filter_get_model(GST_EMO_ANALYSIS_FILTER(object), value);
   GstEmoObjectLock lock(self);
   switch (prop_id) {
+    case PROP_THRESHOLD:
+      g_value_set_double(value, self->threshold);
+      break;
     case PROP_SCALE_FACTOR:
       g_value_set_double(value, self->params.scale_factor);
       break;
@@ -545,7 +611,10 @@ static void gst_emo_face_detect_init(GstEmoFaceDetect *self) {
   new (&self->params) emo::DetectorParams();
   new (&self->state) std::unique_ptr<GstEmoFaceDetectState>();
   new (&self->mailbox) GstEmoFaceDetectMailbox();
-  gst_emo_analysis_filter_init_model(GST_EMO_ANALYSIS_FILTER(self), DEFAULT_MODEL);
+  gst_emo_analysis_filter_init_model(GST_EMO_ANALYSIS_FILTER(self),
+                                     gst_emo_default_model_path(DEFAULT_MODEL_NAME));
+  self->threshold = DEFAULT_THRESHOLD;
+  self->threshold_set = FALSE;
   self->params.scale_factor = DEFAULT_SCALE_FACTOR;
   self->params.min_neighbors = DEFAULT_MIN_NEIGHBORS;
   self->params.min_size = DEFAULT_MIN_SIZE;
@@ -566,7 +635,7 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
   GstEmoAnalysisFilterClass *filter_class = GST_EMO_ANALYSIS_FILTER_CLASS(klass);
 
   GST_DEBUG_CATEGORY_INIT(gst_emo_face_detect_debug, "emofacedetect", 0,
-                          "gst-emo cascade face detector");
+                          "gst-emo face detector (BlazeFace or cascade)");
 
   gobject_class->set_property = gst_emo_face_detect_set_property;
   gobject_class->get_property = gst_emo_face_detect_get_property;
@@ -576,24 +645,30 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
                                                         GST_PARAM_MUTABLE_PLAYING);
   g_object_class_install_property(
       gobject_class, PROP_MODEL,
-      g_param_spec_string("model", "Cascade model",
-                          "Path of the OpenCV cascade XML file (Haar or LBP), loaded when the "
-                          "element starts; the default ships with the Debian package "
-                          "opencv-data; refused (with a warning) while the element is started",
-                          DEFAULT_MODEL,
+      g_param_spec_string("model", "Detection model",
+                          "Path of the face detection model, loaded when the element starts "
+                          "(refused with a warning while it is started): a MediaPipe BlazeFace "
+                          ".onnx network (default: full range, " EMO_MODEL_INSTALL_DIR
+                          "/" DEFAULT_MODEL_NAME ", or $GST_EMO_MODEL_DIR/" DEFAULT_MODEL_NAME
+                          " when GST_EMO_MODEL_DIR is set; fetched by tools/fetch-models.sh; "
+                          "face_detection_front_128x128_barracuda.onnx is the short-range model) "
+                          "or an OpenCV cascade .xml file (Haar or LBP, e.g. "
+                          "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml "
+                          "from the Debian package opencv-data)",
+                          EMO_MODEL_INSTALL_DIR "/" DEFAULT_MODEL_NAME,
                           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                    GST_PARAM_MUTABLE_READY)));
   g_object_class_install_property(
       gobject_class, PROP_SCALE_FACTOR,
       g_param_spec_double("scale-factor", "Scale factor",
-                          "Scale step between the cascade's image pyramid levels (1.1 = 10 % "
-                          "steps; smaller finds more faces, slower)",
+                          "Cascade only: scale step between the image pyramid levels (1.1 = "
+                          "10 % steps; smaller finds more faces, slower)",
                           1.01, 2.0, DEFAULT_SCALE_FACTOR, mutable_playing));
   g_object_class_install_property(
       gobject_class, PROP_MIN_NEIGHBORS,
       g_param_spec_int("min-neighbors", "Minimum neighbours",
-                       "Overlapping raw detections needed to accept a face (higher = fewer "
-                       "false faces)",
+                       "Cascade only: overlapping raw detections needed to accept a face "
+                       "(higher = fewer false faces)",
                        0, 100, DEFAULT_MIN_NEIGHBORS, mutable_playing));
   g_object_class_install_property(gobject_class, PROP_MIN_SIZE,
                                   g_param_spec_int("min-size", "Minimum face size",
@@ -602,8 +677,9 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
   g_object_class_install_property(
       gobject_class, PROP_DETECTION_WIDTH,
       g_param_spec_int("detection-width", "Detection width",
-                       "Width in pixels the luma is downscaled to before detection (boxes are "
-                       "mapped back to frame pixels); 0 = full frame width",
+                       "Cascade only: width in pixels the luma is downscaled to before "
+                       "detection (boxes are mapped back to frame pixels); 0 = full frame "
+                       "width. BlazeFace always sees the frame letterboxed to its input size",
                        0, G_MAXINT, DEFAULT_DETECTION_WIDTH, mutable_playing));
   g_object_class_install_property(
       gobject_class, PROP_MAX_FACES,
@@ -662,9 +738,18 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
                           "0 = no cut detection",
                           0.0, 255.0, DEFAULT_SHOT_CUT_THRESHOLD, mutable_ready));
 
+  g_object_class_install_property(
+      gobject_class, PROP_THRESHOLD,
+      g_param_spec_double("threshold", "Score threshold",
+                          "BlazeFace only: smallest detection score (0-1) of a face; default "
+                          "0.52, MediaPipe's value for the full-range model (a short-range "
+                          "model uses MediaPipe's 0.5 while this is not set)",
+                          0.0, 1.0, DEFAULT_THRESHOLD, mutable_playing));
+
   gst_element_class_set_static_metadata(
       element_class, "Emotion face detector", "Filter/Analyzer/Video",
-      "Finds faces with an OpenCV cascade and attaches a region of interest meta per face",
+      "Finds faces (MediaPipe BlazeFace CNN or an OpenCV cascade) and attaches a region of "
+      "interest meta per face",
       "gst-emo developers");
 
   trans_class->src_event = GST_DEBUG_FUNCPTR(gst_emo_face_detect_src_event);

@@ -13,6 +13,13 @@
  * FacemarkLBF instead, with however many points that model holds. emoclassify needs the 68
  * points of the default layout. Fitting runs on 8-bit luma, like emofacedetect.
  *
+ * dlib's model was trained on faces framed by dlib's own detector. A region that
+ * emofacedetect found with BlazeFace (its "detection" structure's `model` is
+ * "blazeface-full" or "blazeface-short") is mapped to that framing before the fit
+ * (emo::detect::dlib_framing(), a transform fitted on data, see emo/detect/blazeface.hpp);
+ * the region itself stays the BlazeFace box. Cascade boxes and the LBF back-end are fitted in
+ * the region as it is.
+ *
  * The model (a 100 MB file for the default, about 65 MB once loaded) is loaded when the
  * element starts, so going from READY to PAUSED takes about a second. The element works in
  * place and never changes the video; frames without faces pass through untouched and are not
@@ -52,6 +59,7 @@
 #include <memory>
 
 #include "emo/core/fork_join.hpp"
+#include "emo/detect/blazeface.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/gst/landmark_event.hpp"
 #include "emo/landmarks/landmarker.hpp"
@@ -146,8 +154,12 @@ static GstFlowReturn gst_emo_landmarks_analyse(GstEmoAnalysisFilter *filter, Gst
       GST_DEBUG_OBJECT(self, "face %d lies outside the frame, skipped", face.id);
       continue;
     }
-    /* dlib samples safely outside the image, LBF crops: give it a box inside the frame. */
-    state.targets.emplace_back(i, lbf ? (face.box & frame_box) : face.box);
+    /* dlib samples safely outside the image, LBF crops: give it a box inside the frame.
+     * dlib's model wants its own detector's framing: BlazeFace boxes are mapped to it. */
+    const bool blazeface = face.detector_model.rfind("blazeface", 0) == 0;
+    state.targets.emplace_back(i, lbf         ? (face.box & frame_box)
+                                  : blazeface ? emo::detect::dlib_framing(face.box)
+                                              : face.box);
   }
   if (state.points.size() < state.targets.size()) state.points.resize(state.targets.size());
   auto fit = [&](std::size_t t) { landmarker.fit(luma, state.targets[t].second, state.points[t]); };

@@ -13,6 +13,7 @@
 
 #include "dataset.hpp"
 #include "emo/classify/classifier.hpp"
+#include "emo/detect/detection.hpp"
 #include "emo/detect/detector.hpp"
 #include "emo/core/error.hpp"
 #include "emo/classify/features.hpp"
@@ -111,7 +112,8 @@ class Predictor {
       throw emo::ModelMismatch(
           "the landmark model gives " + std::to_string(landmarker_.num_points()) +
           " points; the emotion model needs " + std::to_string(emo::kFeatureLandmarks));
-    if (!whole_) detector_.emplace(o.cascade ? o.cascade : emo::FaceDetector::kDefaultModel);
+    if (!whole_)
+      detector_ = emo::detect::make_detector(o.cascade ? o.cascade : default_detector_model());
   }
 
   // Prints the line of one file; false when it could not be read.
@@ -132,8 +134,11 @@ class Predictor {
       classify(b, face.image, face.box, face.original_box);
     } else {
       const DetectImage img = prepare_for_detection(gray, upscale_);
-      for (const emo::Box &box : detector_->detect(img.image, emo::DetectorParams{}))
+      for (const emo::detect::FaceDetection &face :
+           detector_->detect(emo::detect::FrameView::from_mat(img.image), emo::DetectorParams{})) {
+        const emo::Box box = face.pixel_box(img.image.cols, img.image.rows);
         classify(b, img.image, box, img.to_input(box));
+      }
     }
     json_builder_end_array(b);
     json_builder_end_object(b);
@@ -143,14 +148,15 @@ class Predictor {
 
  private:
   void classify(JsonBuilder *b, const cv::Mat &image, const emo::Box &box, const emo::Box &shown) {
-    const std::vector<emo::Point> points = landmarker_.fit(image, box);
+    const std::vector<emo::Point> points =
+        landmarker_.fit(image, detector_ ? fit_box(*detector_, box) : box);
     emo::compute_features(points, features_);
     add_face(b, shown, points.size(), model_.predict(features_), model_.labels());
   }
 
   emo::EmotionClassifier model_;
   emo::Landmarker landmarker_;
-  std::optional<emo::FaceDetector> detector_;
+  std::unique_ptr<emo::detect::Detector> detector_;
   bool whole_;
   int upscale_;
   double inset_;
@@ -166,7 +172,12 @@ int run(int argc, char **argv) {
        "FILE"},
       {"landmarks-model", 0, 0, G_OPTION_ARG_FILENAME, &o.landmarks,
        "68-point landmark model (default: dlib's)", "FILE"},
-      {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &o.cascade, "Face detection cascade", "FILE"},
+      {"detector", 0, 0, G_OPTION_ARG_FILENAME, &o.cascade,
+       "Face detector: a BlazeFace .onnx (default: the full-range model emofacedetect uses, "
+       "from $GST_EMO_MODEL_DIR or " EMO_MODEL_INSTALL_DIR ") or an OpenCV cascade .xml",
+       "FILE"},
+      {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &o.cascade, "Same as --detector (older name)",
+       "FILE"},
       {"whole-image", 'w', 0, G_OPTION_ARG_NONE, &o.whole,
        "Each image is one face crop: no detection", nullptr},
       {"upscale", 0, 0, G_OPTION_ARG_INT, &o.upscale,

@@ -80,7 +80,13 @@ int run(int argc, char **argv) {
        "Whole-image crops: face box inset per side, fraction of the side (default 0.05)", "F"},
       {"landmarks-model", 0, 0, G_OPTION_ARG_FILENAME, &o.landmarks,
        "68-point landmark model (default: dlib's)", "FILE"},
-      {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &o.cascade, "Face detection cascade", "FILE"},
+      {"detector", 0, 0, G_OPTION_ARG_FILENAME, &o.cascade,
+       "Face detector for --detect folders: a BlazeFace .onnx (default: the full-range model "
+       "emofacedetect uses, from $GST_EMO_MODEL_DIR or the installed model directory) or an "
+       "OpenCV cascade .xml",
+       "FILE"},
+      {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &o.cascade, "Same as --detector (older name)",
+       "FILE"},
       {"no-progress", 0, 0, G_OPTION_ARG_NONE, &o.no_progress, "No progress bar", nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
   GOptionContext *ctx = g_option_context_new("- train a gst-emo emotion model");
@@ -137,7 +143,7 @@ int run(int argc, char **argv) {
 
   ExtractSettings es;
   if (o.landmarks) es.landmarks_model = o.landmarks;
-  if (o.cascade) es.cascade = o.cascade;
+  if (o.cascade) es.detector_model = o.cascade;
   es.upscale = o.upscale, es.inset = o.inset, es.threads = o.threads, es.progress = !o.no_progress;
   g_printerr("extracting features of %zu images...\n", samples.size());
   const Extraction ex = extract_features(samples, es, o.cache ? o.cache : "");

@@ -15,6 +15,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "emo/core/error.hpp"
+#include "emo/detect/blazeface.hpp"
 #include "emo/classify/features.hpp"
 
 namespace emo_tools {
@@ -28,7 +29,7 @@ std::string sample_key(const Sample &s, const ExtractSettings &set) {
 
 std::string cache_signature(const ExtractSettings &set) {
   return "features-v" + std::to_string(emo::kFeatureVersion) + "|" + set.landmarks_model + "|" +
-         set.cascade;
+         set.detector_model;
 }
 
 struct Cache {
@@ -108,6 +109,17 @@ class Progress {
 
 }  // namespace
 
+std::string default_detector_model() {
+  const char *dir = g_getenv("GST_EMO_MODEL_DIR");
+  const std::string base = dir && *dir ? dir : EMO_MODEL_INSTALL_DIR;
+  return base + "/" + emo::detect::kFullRangeModel;
+}
+
+emo::Box fit_box(const emo::detect::Detector &detector, const emo::Box &box) {
+  const std::string model = detector.model_name();
+  return model.rfind("blazeface", 0) == 0 ? emo::detect::dlib_framing(box) : box;
+}
+
 cv::Mat read_gray(const std::string &path) {
   try {
     return cv::imread(path, cv::IMREAD_GRAYSCALE);
@@ -147,11 +159,11 @@ Extraction extract_features(const std::vector<Sample> &samples, const ExtractSet
   }
   const bool need_detector =
       std::any_of(todo.begin(), todo.end(), [&](int i) { return !samples[i].whole_image; });
-  if (need_detector) emo::FaceDetector check(settings.cascade);  // fail early, in this thread
+  if (need_detector) emo::detect::make_detector(settings.detector_model);  // fail early, here
 
   Progress progress(static_cast<int>(todo.size()), settings.progress);
   // One sample: fills out.status[i] and out.features.row(i).
-  auto process = [&](const Sample &s, int i, emo::FaceDetector *detector) {
+  auto process = [&](const Sample &s, int i, emo::detect::Detector *detector) {
     std::vector<float> feats;
     const cv::Mat gray = read_gray(s.path);
     if (gray.empty()) {
@@ -164,20 +176,22 @@ Extraction extract_features(const std::vector<Sample> &samples, const ExtractSet
       emo::compute_features(landmarker.fit(face.image, face.box), feats);
     } else {
       const DetectImage img = prepare_for_detection(gray, settings.upscale);
-      const auto boxes = detector->detect(img.image, settings.detector);
-      if (boxes.empty()) {
+      const auto faces =
+          detector->detect(emo::detect::FrameView::from_mat(img.image), settings.detector);
+      if (faces.empty()) {
         out.status[i] = kNoFace;
         progress.warn("skipping " + s.path + ": no face found");
         return;
       }
-      emo::compute_features(landmarker.fit(img.image, boxes.front()), feats);
+      const emo::Box box = faces.front().pixel_box(img.image.cols, img.image.rows);
+      emo::compute_features(landmarker.fit(img.image, fit_box(*detector, box)), feats);
     }
     std::copy(feats.begin(), feats.end(), out.features.ptr<float>(i));
   };
   std::atomic<size_t> next{0};
   auto worker = [&]() {
-    std::unique_ptr<emo::FaceDetector> detector;
-    if (need_detector) detector = std::make_unique<emo::FaceDetector>(settings.cascade);
+    std::unique_ptr<emo::detect::Detector> detector;
+    if (need_detector) detector = emo::detect::make_detector(settings.detector_model);
     for (size_t k = next++; k < todo.size(); k = next++) {
       const int i = todo[k];
       try {

@@ -8,14 +8,20 @@
 #include <opencv2/core/mat.hpp>
 
 #include "dataset.hpp"
+#include "emo/detect/detection.hpp"
 #include "emo/detect/detector.hpp"
 #include "emo/landmarks/landmarker.hpp"
 
 namespace emo_tools {
 
+/// The face detector emofacedetect uses by default: BlazeFace full range, in
+/// $GST_EMO_MODEL_DIR when set, else in the installed model directory.
+std::string default_detector_model();
+
 struct ExtractSettings {
   std::string landmarks_model = emo::Landmarker::kDefaultModel;
-  std::string cascade = emo::FaceDetector::kDefaultModel;
+  /// Face detector (--detect samples): a BlazeFace .onnx (default) or a cascade .xml.
+  std::string detector_model = default_detector_model();
   /// Face crops and small detect images: shorter side upscaled to at least this many pixels
   /// (288 gave the best grouped-CV balanced accuracy on CK+48 among 48, 96, 192, 288, 384).
   int upscale = 288;
@@ -39,11 +45,17 @@ struct Extraction {
 cv::Mat read_gray(const std::string &path);
 
 /// Fits landmarks and computes features for every sample. Whole-image samples use
-/// prepare_whole_face(); the others the largest face of emo::FaceDetector. Unreadable files
+/// prepare_whole_face(); the others the largest face of the detector (emo::detect::
+/// make_detector(), BlazeFace by default), with landmarks fitted as emolandmarks does
+/// (fit_box()). Unreadable files
 /// and images without a face are warned about on stderr. With a non-empty `cache_path`,
 /// results are looked up in and added to that cv::FileStorage file (keyed by mode, crop
 /// settings and path; ignored when the landmark model or feature version differ).
 /// Throws emo::ModelError when a model cannot be loaded.
+/// The box to fit dlib's landmarks in for a detection `box` of `detector`: dlib's framing
+/// (emo::detect::dlib_framing) for BlazeFace, the box itself for the cascade.
+emo::Box fit_box(const emo::detect::Detector &detector, const emo::Box &box);
+
 Extraction extract_features(const std::vector<Sample> &samples, const ExtractSettings &settings,
                             const std::string &cache_path);
 

@@ -67,11 +67,12 @@ TEST_F(PerfTest, DetectionIntervalTracksAMovingFaceWithOneId) {
     EXPECT_EQ(id, first_id);
     EXPECT_EQ(faces[0].track_id, static_cast<std::int64_t>(first_id));
     EXPECT_EQ(static_cast<bool>(detected), i % 5 == 0);  // detections on frames 0, 5, 10
-    // The face is around x 170..260, y 60..155 of the astronaut image.
+    // The face is around x 172..277, y 74..179 of the astronaut image (BlazeFace's box, the
+    // default detector's, reaches the chin; the cascade's was centred about 17 px higher).
     const cv::Point centre(faces[0].box.x + faces[0].box.width / 2,
                            faces[0].box.y + faces[0].box.height / 2);
-    EXPECT_NEAR(centre.x, 215 + dx, 12) << faces[0].box;
-    EXPECT_NEAR(centre.y, 108 + dy, 12) << faces[0].box;
+    EXPECT_NEAR(centre.x, 225 + dx, 12) << faces[0].box;
+    EXPECT_NEAR(centre.y, 126 + dy, 12) << faces[0].box;
   }
 }
 

@@ -9,7 +9,9 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <set>
+#include <stdexcept>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -506,55 +508,74 @@ TEST_F(TrackerTest, RejectsNonLumaImages) {
 }
 
 TEST_F(TrackerTest, DetectionWorkerRunsOneDetectionAtATime) {
-  emo::DetectionWorker worker{emo::FaceDetector()};
-  std::vector<emo::Box> faces;
+  emo::DetectionWorker worker{
+      std::make_unique<emo::detect::CascadeDetector>(emo::FaceDetector::kDefaultModel)};
+  std::vector<emo::detect::FaceDetection> faces;
   std::uint64_t frame = 0;
   EXPECT_FALSE(worker.busy());
   EXPECT_FALSE(worker.take(faces, frame));
-  ASSERT_TRUE(worker.submit(frame_at(100, 50), emo::DetectorParams(), 7));
+  const cv::Mat first = frame_at(100, 50), second = frame_at(0, 0);
+  ASSERT_TRUE(worker.submit(emo::detect::FrameView::from_mat(first), emo::DetectorParams(), 7));
   EXPECT_TRUE(worker.busy());
-  EXPECT_FALSE(worker.submit(frame_at(0, 0), emo::DetectorParams(), 8));  // one at a time
+  EXPECT_FALSE(worker.submit(emo::detect::FrameView::from_mat(second), emo::DetectorParams(),
+                             8));  // one at a time
   worker.wait();
   ASSERT_TRUE(worker.take(faces, frame));
   EXPECT_EQ(frame, 7u);
   ASSERT_EQ(faces.size(), 1u);
-  EXPECT_GT(emo::iou(faces[0], moved(kFace, 100, 50)), 0.6) << faces[0];
+  const emo::Box box = faces[0].pixel_box(first.cols, first.rows);
+  EXPECT_GT(emo::iou(box, moved(kFace, 100, 50)), 0.6) << box;
   EXPECT_FALSE(worker.busy());
   // A discarded result is never taken.
-  ASSERT_TRUE(worker.submit(frame_at(0, 0), emo::DetectorParams(), 9));
+  ASSERT_TRUE(worker.submit(emo::detect::FrameView::from_mat(second), emo::DetectorParams(), 9));
   worker.discard();
   EXPECT_FALSE(worker.take(faces, frame));
   EXPECT_FALSE(worker.busy());
 }
 
 TEST_F(TrackerTest, DetectionWorkerReplacesTheDetectionInFlight) {
-  emo::DetectionWorker worker{emo::FaceDetector()};
-  std::vector<emo::Box> faces;
+  emo::DetectionWorker worker{
+      std::make_unique<emo::detect::CascadeDetector>(emo::FaceDetector::kDefaultModel)};
+  std::vector<emo::detect::FaceDetection> faces;
   std::uint64_t frame = 0;
+  const cv::Mat old_shot = frame_at(0, 0), new_shot = frame_at(100, 50);
+  const auto view = [](const cv::Mat &m) { return emo::detect::FrameView::from_mat(m); };
   // A shot cut while frame 7 is being detected: frame 8 is detected next, 7's result dropped.
-  ASSERT_TRUE(worker.submit(frame_at(0, 0), emo::DetectorParams(), 7));
-  worker.replace(frame_at(100, 50), emo::DetectorParams(), 8);
+  ASSERT_TRUE(worker.submit(view(old_shot), emo::DetectorParams(), 7));
+  worker.replace(view(new_shot), emo::DetectorParams(), 8);
   worker.wait();
   ASSERT_TRUE(worker.take(faces, frame));
   EXPECT_EQ(frame, 8u);
   ASSERT_EQ(faces.size(), 1u);
-  EXPECT_GT(emo::iou(faces[0], moved(kFace, 100, 50)), 0.6) << faces[0];
+  const emo::Box box = faces[0].pixel_box(new_shot.cols, new_shot.rows);
+  EXPECT_GT(emo::iou(box, moved(kFace, 100, 50)), 0.6) << box;
   EXPECT_FALSE(worker.take(faces, frame));  // nothing else: 7 never comes
   // A finished result not taken yet is dropped too; when idle, replace() runs at once.
-  ASSERT_TRUE(worker.submit(frame_at(0, 0), emo::DetectorParams(), 9));
+  ASSERT_TRUE(worker.submit(view(old_shot), emo::DetectorParams(), 9));
   worker.wait();
-  worker.replace(frame_at(100, 50), emo::DetectorParams(), 10);
+  worker.replace(view(new_shot), emo::DetectorParams(), 10);
   worker.wait();
   ASSERT_TRUE(worker.take(faces, frame));
   EXPECT_EQ(frame, 10u);
   EXPECT_FALSE(worker.busy());
 }
 
+// A detector whose detection fails on the worker thread.
+class FailingDetector : public emo::detect::Detector {
+ public:
+  const char *model_name() const override { return "failing"; }
+  void prepare(const emo::detect::FrameView &, const emo::DetectorParams &) override {}
+  void run(std::vector<emo::detect::FaceDetection> &) override {
+    throw std::invalid_argument("detection failed");
+  }
+};
+
 TEST_F(TrackerTest, DetectionWorkerHandsBackErrors) {
-  emo::DetectionWorker worker{emo::FaceDetector()};
-  std::vector<emo::Box> faces;
+  emo::DetectionWorker worker{std::make_unique<FailingDetector>()};
+  std::vector<emo::detect::FaceDetection> faces;
   std::uint64_t frame = 0;
-  ASSERT_TRUE(worker.submit(cv::Mat(64, 64, CV_8UC3, cv::Scalar(0)), emo::DetectorParams(), 1));
+  const cv::Mat image(64, 64, CV_8UC3, cv::Scalar(0));
+  ASSERT_TRUE(worker.submit(emo::detect::FrameView::from_mat(image), emo::DetectorParams(), 1));
   worker.wait();
   EXPECT_THROW(worker.take(faces, frame), std::invalid_argument);
   EXPECT_FALSE(worker.busy());

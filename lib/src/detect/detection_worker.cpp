@@ -12,7 +12,8 @@
 
 namespace emo {
 
-DetectionWorker::DetectionWorker(FaceDetector detector, bool opencv_on_own_thread)
+DetectionWorker::DetectionWorker(std::unique_ptr<detect::Detector> detector,
+                                 bool opencv_on_own_thread)
     : detector_(std::move(detector)),
       opencv_on_own_thread_(opencv_on_own_thread),
       thread_([this] { run(); }) {}
@@ -31,42 +32,26 @@ bool DetectionWorker::busy() const {
   return pending_ || ready_;
 }
 
-bool DetectionWorker::submit(const cv::Mat &luma, const DetectorParams &params,
-                             std::uint64_t frame) {
+bool DetectionWorker::submit(const detect::FrameView &frame, const DetectorParams &params,
+                             std::uint64_t frame_no) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     if (pending_ || ready_) return false;
-    luma.copyTo(luma_);  // same size as last time: no allocation
-    params_ = params;
-    frame_ = frame;
+    detector_->prepare(frame, params);  // the worker is idle: only this thread touches it
+    frame_ = frame_no;
     pending_ = true;
   }
   cond_.notify_all();
   return true;
 }
 
-void DetectionWorker::replace(const cv::Mat &luma, const DetectorParams &params,
-                              std::uint64_t frame) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    ready_ = false;  // a finished result of the old shot is never taken
-    error_ = nullptr;
-    if (pending_) {
-      luma.copyTo(next_luma_);
-      next_params_ = params;
-      next_frame_ = frame;
-      next_ = true;
-      return;
-    }
-    luma.copyTo(luma_);
-    params_ = params;
-    frame_ = frame;
-    pending_ = true;
-  }
-  cond_.notify_all();
+void DetectionWorker::replace(const detect::FrameView &frame, const DetectorParams &params,
+                              std::uint64_t frame_no) {
+  discard();
+  submit(frame, params, frame_no);
 }
 
-bool DetectionWorker::take(std::vector<Box> &faces, std::uint64_t &frame) {
+bool DetectionWorker::take(std::vector<detect::FaceDetection> &faces, std::uint64_t &frame) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (!ready_) return false;
   ready_ = false;
@@ -83,7 +68,6 @@ void DetectionWorker::wait() {
 
 void DetectionWorker::discard() {
   std::unique_lock<std::mutex> lock(mutex_);
-  next_ = false;
   cond_.wait(lock, [this] { return !pending_; });
   ready_ = false;
   error_ = nullptr;
@@ -96,26 +80,19 @@ void DetectionWorker::run() {
   for (;;) {
     cond_.wait(lock, [this] { return stop_ || pending_; });
     if (stop_) return;
-    // Only this thread touches luma_, params_ and the detector while pending_ is set.
+    // Only this thread touches the detector while pending_ is set.
     lock.unlock();
-    std::vector<Box> faces;
+    std::vector<detect::FaceDetection> faces;
     std::exception_ptr error;
     try {
       if (opencv_on_own_thread_)
-        run_opencv_on_calling_thread([&] { faces = detector_.detect(luma_, params_); });
+        run_opencv_on_calling_thread([&] { detector_->run(faces); });
       else
-        faces = detector_.detect(luma_, params_);
+        detector_->run(faces);
     } catch (...) {
       error = std::current_exception();
     }
     lock.lock();
-    if (next_) {  // replaced meanwhile: this result is dropped, the queued frame runs next
-      std::swap(luma_, next_luma_);
-      params_ = next_params_;
-      frame_ = next_frame_;
-      next_ = false;
-      continue;
-    }
     faces_.swap(faces);
     error_ = error;
     pending_ = false;

@@ -16,19 +16,21 @@ namespace emo {
 
 FaceDetector::FaceDetector(const std::string &model_path) {
   std::error_code ec;
-  if (model_path.empty()) throw ModelError(model_path, kModelPackage, "no file name given");
+  // Only the default cascade comes from opencv-data; a user's own file is theirs to fix.
+  const std::string package = model_path == kDefaultModel ? kModelPackage : "";
+  if (model_path.empty()) throw ModelError(model_path, package, "no file name given");
   if (!std::filesystem::exists(model_path, ec))
-    throw ModelError(model_path, kModelPackage, "no such file");
+    throw ModelError(model_path, package, "no such file");
   if (std::filesystem::is_directory(model_path, ec))
-    throw ModelError(model_path, kModelPackage, "is a directory, not a cascade file");
+    throw ModelError(model_path, package, "is a directory, not a cascade file");
   bool loaded = false;
   try {
     loaded = cascade_.load(model_path);
   } catch (const cv::Exception &e) {
-    throw ModelError(model_path, kModelPackage, "not a valid cascade file (" + e.msg + ")");
+    throw ModelError(model_path, package, "not a valid cascade file (" + e.msg + ")");
   }
   if (!loaded || cascade_.empty())
-    throw ModelError(model_path, kModelPackage,
+    throw ModelError(model_path, package,
                      "not a readable OpenCV cascade classifier (Haar or LBP XML)");
 }
 

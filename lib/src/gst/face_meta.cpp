@@ -77,14 +77,17 @@ bool is_face(const GstVideoRegionOfInterestMeta *meta) {
   return type != nullptr && std::strcmp(type, kFaceRoiType) == 0;
 }
 
-// The points of a "landmarks" structure `s`, mapped to the current box of `meta`.
-std::vector<Point> landmarks_from(const GstStructure *s, const GstVideoRegionOfInterestMeta *meta) {
+// The points of a "landmarks" structure `s` ("detection": `field` "keypoints", count
+// `count_field` "n-keypoints"), mapped to the current box of `meta`.
+std::vector<Point> landmarks_from(const GstStructure *s, const GstVideoRegionOfInterestMeta *meta,
+                                  const char *field = "points",
+                                  const char *count_field = "n-points") {
   std::vector<Point> points;
   if (s == nullptr) return points;
   std::vector<double> coords;
-  if (!get_number_array(s, "points", coords) || coords.size() % 2 != 0) return points;
+  if (!get_number_array(s, field, coords) || coords.size() % 2 != 0) return points;
   guint n = 0;
-  if (gst_structure_get_uint(s, "n-points", &n) && 2 * static_cast<size_t>(n) != coords.size())
+  if (gst_structure_get_uint(s, count_field, &n) && 2 * static_cast<size_t>(n) != coords.size())
     return points;
 
   // Map from the region the points were fitted in to the region's current box.
@@ -194,6 +197,38 @@ void set_emotion(GstVideoRegionOfInterestMeta *meta, const Prediction &predictio
   gst_video_region_of_interest_meta_add_param(meta, s);
 }
 
+void set_detection(GstVideoRegionOfInterestMeta *meta, double confidence,
+                   const std::vector<Point> &keypoints, const char *model) {
+  g_return_if_fail(meta != nullptr);
+  GstStructure *s = gst_structure_new_empty(kDetectionParam);
+  if (confidence >= 0) gst_structure_set(s, "confidence", G_TYPE_DOUBLE, confidence, nullptr);
+  gst_structure_set(s, "n-keypoints", G_TYPE_UINT, static_cast<guint>(keypoints.size()), nullptr);
+  GValue coords = G_VALUE_INIT;
+  g_value_init(&coords, GST_TYPE_ARRAY);
+  for (const Point &p : keypoints) {
+    append(&coords, G_TYPE_FLOAT, [&](GValue *v) { g_value_set_float(v, p.x); });
+    append(&coords, G_TYPE_FLOAT, [&](GValue *v) { g_value_set_float(v, p.y); });
+  }
+  gst_structure_take_value(s, "keypoints", &coords);
+  // The box the keypoints were placed on, so that a reader can follow a rescaled ROI.
+  GValue region = G_VALUE_INIT;
+  g_value_init(&region, GST_TYPE_ARRAY);
+  for (guint r : {meta->x, meta->y, meta->w, meta->h})
+    append(&region, G_TYPE_INT, [&](GValue *v) { g_value_set_int(v, static_cast<gint>(r)); });
+  gst_structure_take_value(s, "region", &region);
+  gst_structure_set(s, "model", G_TYPE_STRING, model != nullptr ? model : "", nullptr);
+  remove_param(meta, kDetectionParam);
+  gst_video_region_of_interest_meta_add_param(meta, s);
+}
+
+void set_object_id(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id) {
+  g_return_if_fail(meta != nullptr);
+  GstStructure *s = gst_structure_new(kObjectIdParam, "id", G_TYPE_INT,
+                                      static_cast<gint>(track_id & G_MAXINT), nullptr);
+  remove_param(meta, kObjectIdParam);
+  gst_video_region_of_interest_meta_add_param(meta, s);
+}
+
 void set_tracking(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id, bool detected) {
   g_return_if_fail(meta != nullptr);
   GstStructure *s =
@@ -249,6 +284,12 @@ std::vector<Face> read_faces(GstBuffer *buffer) {
           face.track_id = static_cast<std::int64_t>(track_id);
         gboolean detected = TRUE;
         if (gst_structure_get_boolean(t, "detected", &detected)) face.detected = detected;
+      }
+      if (const GstStructure *d = find_face_param(carrier, meta, kDetectionParam)) {
+        gdouble confidence = -1;
+        if (gst_structure_get_double(d, "confidence", &confidence)) face.confidence = confidence;
+        face.keypoints = landmarks_from(d, meta, "keypoints", "n-keypoints");
+        if (const gchar *model = gst_structure_get_string(d, "model")) face.detector_model = model;
       }
       faces.push_back(std::move(face));
     }

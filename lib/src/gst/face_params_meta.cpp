@@ -72,11 +72,12 @@ gint scale_int(gint v, gint num, gint den) {
   return static_cast<gint>(static_cast<gint64>(v) * num / den);
 }
 
-// Rescales the "points" and "region" of a "landmarks" structure from ow x oh to nw x nh frames.
-// "region" follows the ROI box's integer arithmetic so it stays equal to the scaled box.
-void scale_landmarks(GstStructure *s, gint ow, gint oh, gint nw, gint nh) {
+// Rescales the `field` points ("points" of "landmarks", "keypoints" of "detection") and the
+// "region" of a structure from ow x oh to nw x nh frames. "region" follows the ROI box's
+// integer arithmetic so it stays equal to the scaled box.
+void scale_landmarks(GstStructure *s, const char *field, gint ow, gint oh, gint nw, gint nh) {
   const double sx = static_cast<double>(nw) / ow, sy = static_cast<double>(nh) / oh;
-  if (const GValue *points = gst_structure_get_value(s, "points");
+  if (const GValue *points = gst_structure_get_value(s, field);
       points != nullptr && GST_VALUE_HOLDS_ARRAY(points)) {
     GValue scaled = G_VALUE_INIT;
     g_value_init(&scaled, GST_TYPE_ARRAY);
@@ -94,7 +95,7 @@ void scale_landmarks(GstStructure *s, gint ow, gint oh, gint nw, gint nh) {
         g_value_copy(v, &out);
       gst_value_array_append_and_take_value(&scaled, &out);
     }
-    gst_structure_take_value(s, "points", &scaled);
+    gst_structure_take_value(s, field, &scaled);
   }
   if (const GValue *region = gst_structure_get_value(s, "region");
       region != nullptr && GST_VALUE_HOLDS_ARRAY(region) && gst_value_array_get_size(region) == 4) {
@@ -165,9 +166,13 @@ gboolean meta_transform(GstBuffer *dest, GstMeta *meta, GstBuffer *buffer, GQuar
       }
     if (params == nullptr) continue;
     if (scale)
-      for (GList *l = params; l != nullptr; l = l->next)
-        if (gst_structure_has_name(static_cast<GstStructure *>(l->data), kLandmarksParam))
-          scale_landmarks(static_cast<GstStructure *>(l->data), ow, oh, nw, nh);
+      for (GList *l = params; l != nullptr; l = l->next) {
+        auto *ps = static_cast<GstStructure *>(l->data);
+        if (gst_structure_has_name(ps, kLandmarksParam))
+          scale_landmarks(ps, "points", ow, oh, nw, nh);
+        else if (gst_structure_has_name(ps, kDetectionParam))
+          scale_landmarks(ps, "keypoints", ow, oh, nw, nh);
+      }
     put_entry(dmeta, roi->id, params);
   }
   return TRUE;

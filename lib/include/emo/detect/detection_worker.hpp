@@ -5,22 +5,26 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include <opencv2/core/mat.hpp>
 
-#include "emo/detect/detector.hpp"
+#include "emo/detect/detection.hpp"
 
 namespace emo {
 
-/// Runs FaceDetector::detect() on a worker thread so that no frame waits for a whole detection.
+/// Runs a face detector (emo::detect::Detector: BlazeFace or the cascade) on a worker thread
+/// so that no frame waits for a whole detection.
 ///
-/// At most one detection is in flight: submit() copies the luma into a buffer reused across
-/// frames (no allocation in the steady state) and returns at once; take() hands over the result
-/// when it is ready. Results carry the frame number given to submit(), for FaceTracker::update().
-/// submit(), take(), wait() and discard() are meant for one calling thread (the stream's).
+/// At most one detection is in flight: submit() lets the detector copy what it needs from the
+/// frame (Detector::prepare(), on the caller's thread: the cascade copies the luma, BlazeFace
+/// builds its small letterboxed RGB input; buffers reused, no allocation in the steady state)
+/// and returns at once; take() hands over the result when it is ready. Results carry the frame
+/// number given to submit(), for FaceTracker::update(). submit(), take(), wait() and discard() are
+/// meant for one calling thread (the stream's).
 class DetectionWorker {
  public:
   /// The worker thread runs at this nice level (lower priority than the stream's thread).
@@ -30,9 +34,11 @@ class DetectionWorker {
 
   /// Takes over `detector` (only the worker uses it from then on) and starts the thread. With
   /// `opencv_on_own_thread` (the default) each detection runs under
-  /// run_opencv_on_calling_thread(): the cascade's parallel loops stay on the worker thread,
-  /// at its low priority, instead of OpenCV's pool; OpenCV's process-wide setting is untouched.
-  explicit DetectionWorker(FaceDetector detector, bool opencv_on_own_thread = true);
+  /// run_opencv_on_calling_thread(): the detector's parallel loops (cascade, OpenCV DNN) stay on
+  /// the worker thread, at its low priority, instead of OpenCV's pool; OpenCV's process-wide
+  /// setting is untouched.
+  explicit DetectionWorker(std::unique_ptr<detect::Detector> detector,
+                           bool opencv_on_own_thread = true);
   /// Stops the thread after the detection in flight, if any.
   ~DetectionWorker();
   DetectionWorker(const DetectionWorker &) = delete;
@@ -41,44 +47,36 @@ class DetectionWorker {
   /// True while a detection runs or its result has not been taken.
   bool busy() const;
 
-  /// Starts detecting faces on a copy of `luma` (CV_8UC1). Returns false, and does nothing,
-  /// while busy().
-  bool submit(const cv::Mat &luma, const DetectorParams &params, std::uint64_t frame);
+  /// Starts detecting faces on (the detector's copy of) `frame`. Returns false, and does
+  /// nothing, while busy(). Throws what Detector::prepare() throws.
+  bool submit(const detect::FrameView &frame, const DetectorParams &params, std::uint64_t frame_no);
 
-  /// Makes `luma` (CV_8UC1, copied) the next detection, whatever is going on: when idle, like
-  /// submit(); when a detection runs, its result will be dropped and this frame detected right
-  /// after it; a finished result not taken yet is dropped. For a shot cut: the detection in
-  /// flight shows the previous shot, the next one must be of the new shot. No allocation in
-  /// the steady state (a second buffer is kept).
-  void replace(const cv::Mat &luma, const DetectorParams &params, std::uint64_t frame);
+  /// Makes `frame` the next detection, whatever is going on (a shot cut: a detection in
+  /// flight shows the previous shot, the next one must be of the new shot): waits for the
+  /// detection in flight, if any (at most one detection's time on the calling thread; cuts are
+  /// rare), drops its result and any result not taken yet, then submits `frame`. Throws what
+  /// Detector::prepare() throws.
+  void replace(const detect::FrameView &frame, const DetectorParams &params,
+               std::uint64_t frame_no);
 
   /// Moves a finished result into `faces` and `frame` and returns true; false when none is
   /// ready. Rethrows an exception the detection threw.
-  bool take(std::vector<Box> &faces, std::uint64_t &frame);
+  bool take(std::vector<detect::FaceDetection> &faces, std::uint64_t &frame);
 
-  /// Waits until the detection in flight, and one queued by replace(), if any, have finished
-  /// (the result stays to take()).
+  /// Waits until the detection in flight, if any, has finished (its result stays to take()).
   void wait();
 
-  /// Waits for the detection in flight and drops its result, and any detection queued by
-  /// replace() (flush, seek, new stream).
+  /// Waits for the detection in flight and drops its result (flush, seek, new stream).
   void discard();
 
  private:
   void run();
 
-  FaceDetector detector_;
+  std::unique_ptr<detect::Detector> detector_;
   mutable std::mutex mutex_;
   std::condition_variable cond_;
-  cv::Mat luma_;  // the frame being detected on, reused
-  DetectorParams params_;
   std::uint64_t frame_ = 0;
-  std::vector<Box> faces_;
-  // the detection queued by replace() while one ran
-  cv::Mat next_luma_;
-  DetectorParams next_params_;
-  std::uint64_t next_frame_ = 0;
-  bool next_ = false;
+  std::vector<detect::FaceDetection> faces_;
   std::exception_ptr error_;
   const bool opencv_on_own_thread_;
   bool pending_ = false;  // submitted, not finished

