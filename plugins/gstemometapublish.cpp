@@ -116,7 +116,8 @@ struct GstEmoFileCloser {
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread. */
 struct GstEmoMetaPublishState {
   std::unique_ptr<FILE, GstEmoFileCloser> file;  // method=file
-  std::unique_ptr<GstEmoMqttLink> mqtt;           // method=mqtt
+  std::unique_ptr<GstEmoMqttLink> mqtt;           // method=mqtt, unless its settings failed
+  bool mqtt_mode = false;                         // method=mqtt
   std::string location;
   guint64 frames = 0;   // lines written
   guint unflushed = 0;  // lines written since the last flush
@@ -222,8 +223,10 @@ static gboolean gst_emo_meta_publish_start(GstBaseTransform *trans) {
     method = self->method;
   }
   if (method == GST_EMO_PUBLISH_METHOD_MQTT) {
-    state->mqtt = GstEmoMqttLink::create(GST_ELEMENT(self), self->mqtt);
-    if (!state->mqtt) return FALSE;
+    bool fatal = false;
+    state->mqtt_mode = true;
+    state->mqtt = GstEmoMqttLink::create(GST_ELEMENT(self), self->mqtt, fatal);
+    if (!state->mqtt && fatal) return FALSE;
     GstEmoObjectLock lock(self);
     self->mqtt.link = state->mqtt.get();
     self->state = std::move(state);
@@ -340,9 +343,9 @@ static GstFlowReturn gst_emo_meta_publish_transform_ip(GstBaseTransform *trans, 
     json_generator_set_root(gen, root);
     gsize length = 0;
     g_autofree gchar *line = json_generator_to_data(gen, &length);
-    if (s.mqtt) {
+    if (s.mqtt_mode) {
       ++s.frames;
-      if (!faces.empty()) s.mqtt->publish(s.mqtt->topic(), std::string(line, length));
+      if (s.mqtt && !faces.empty()) s.mqtt->publish(s.mqtt->topic(), std::string(line, length));
       return GST_FLOW_OK;
     }
     if (std::fwrite(line, 1, length, s.file.get()) != length ||

@@ -164,7 +164,7 @@ bool gst_emo_mqtt_get_property(const GstEmoMqttSettings &s, guint id, GValue *va
 static std::string str(const gchar *s) { return s ? s : ""; }
 
 std::unique_ptr<GstEmoMqttLink> GstEmoMqttLink::create(GstElement *element,
-                                                       GstEmoMqttSettings &s) {
+                                                       GstEmoMqttSettings &s, bool &fatal) {
   emo::publish::MqttConfig config;
   std::string address, password_env, topic;
   bool fail;
@@ -180,18 +180,26 @@ std::unique_ptr<GstEmoMqttLink> GstEmoMqttLink::create(GstElement *element,
     config.max_queue = s.max_queue;
     fail = s.fail_on_disconnect;
   }
+  fatal = fail;
+  /* Settings that cannot work are reported like an unreachable broker: a warning (the pipeline
+   * goes on without publishing) or, with fail-on-disconnect, an error. */
+  auto refuse = [&](const std::string &text) {
+    if (fail)
+      GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS, ("%s", text.c_str()),
+                        ("fail-on-disconnect=true"));
+    else
+      GST_ELEMENT_WARNING(element, RESOURCE, SETTINGS, ("%s", text.c_str()),
+                          ("the pipeline goes on without publishing"));
+  };
   if (topic.empty() || topic.find_first_of("#+") != std::string::npos) {
-    GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
-                      ("Invalid MQTT topic \"%s\": it must be set and hold no wildcard (# +).",
-                       topic.c_str()),
-                      (nullptr));
+    refuse("Invalid MQTT topic \"" + topic +
+           "\": it must be set and hold no wildcard (# +); nothing is published.");
     return nullptr;
   }
   try {
     config.address = emo::publish::parse_mqtt_address(address);
   } catch (const std::exception &e) {
-    GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS, ("Invalid MQTT address: %s.", e.what()),
-                      ("set address to mqtt://host:port or mqtts://host:port"));
+    refuse(std::string("Invalid MQTT address: ") + e.what() + "; nothing is published.");
     return nullptr;
   }
   if (!password_env.empty()) {
@@ -215,12 +223,10 @@ std::unique_ptr<GstEmoMqttLink> GstEmoMqttLink::create(GstElement *element,
   try {
     link->publisher_ = std::make_unique<emo::publish::MqttPublisher>(
         std::move(config),
-        [raw](emo::publish::MqttEvent e, const std::string &text, const emo::publish::MqttStats &) {
-          raw->on_event(e, text);
-        });
+        [raw](emo::publish::MqttEvent e, const std::string &text,
+              const emo::publish::MqttStats &stats) { raw->on_event(e, text, stats); });
   } catch (const std::exception &e) {
-    GST_ELEMENT_ERROR(element, RESOURCE, SETTINGS,
-                      ("Cannot publish to %s: %s.", link->address_.c_str(), e.what()), (nullptr));
+    refuse("Cannot publish to " + link->address_ + ": " + e.what() + "; nothing is published.");
     return nullptr;
   }
   GST_INFO_OBJECT(element, "publishing to %s, topic %s (user %s)", link->address_.c_str(),
@@ -235,12 +241,14 @@ GstEmoMqttLink::~GstEmoMqttLink() {
   }
 }
 
-void GstEmoMqttLink::on_event(emo::publish::MqttEvent e, const std::string &text) {
+/* On the publisher's thread, possibly before the constructor has returned: only `stats`. */
+void GstEmoMqttLink::on_event(emo::publish::MqttEvent e, const std::string &text,
+                              const emo::publish::MqttStats &stats) {
   using emo::publish::MqttEvent;
   if (e == MqttEvent::Connected) {
     GST_INFO_OBJECT(element_, "%s", text.c_str());
     warned_ = false;
-    post_stats("connected");
+    post_stats("connected", stats);
     return;
   }
   const char *event = e == MqttEvent::Disconnected ? "disconnected" : "connect-failed";
@@ -255,7 +263,7 @@ void GstEmoMqttLink::on_event(emo::publish::MqttEvent e, const std::string &text
   } else {
     GST_INFO_OBJECT(element_, "MQTT: %s", text.c_str());
   }
-  post_stats(event);
+  post_stats(event, stats);
 }
 
 void GstEmoMqttLink::publish(const std::string &topic, std::string payload) {
@@ -266,7 +274,7 @@ void GstEmoMqttLink::publish(const std::string &topic, std::string payload) {
     if (now - last_post_us_ < G_USEC_PER_SEC) return;
     last_post_us_ = now;
   }
-  post_stats("periodic");  // at most once a second, while messages come
+  post_stats("periodic", publisher_->stats());  // at most once a second, while messages come
 }
 
 bool GstEmoMqttLink::flush(std::chrono::milliseconds timeout) {
@@ -274,7 +282,7 @@ bool GstEmoMqttLink::flush(std::chrono::milliseconds timeout) {
   if (!ok)
     GST_WARNING_OBJECT(element_, "MQTT: messages still unacknowledged after %lld ms",
                        static_cast<long long>(timeout.count()));
-  post_stats("flushed");
+  post_stats("flushed", publisher_->stats());
   return ok;
 }
 
@@ -286,11 +294,15 @@ void GstEmoMqttLink::finish(std::chrono::milliseconds drain) {
                   "MQTT %s: %" G_GUINT64_FORMAT " queued, %" G_GUINT64_FORMAT
                   " acknowledged, %" G_GUINT64_FORMAT " dropped",
                   address_.c_str(), s.queued, s.acknowledged, s.dropped);
-  post_stats("final");
+  post_stats("final", s);
 }
 
 GstStructure *GstEmoMqttLink::stats_structure(const char *event) const {
-  const emo::publish::MqttStats s = publisher_->stats();
+  return stats_structure(event, publisher_->stats());
+}
+
+GstStructure *GstEmoMqttLink::stats_structure(const char *event,
+                                              const emo::publish::MqttStats &s) const {
   return gst_structure_new(
       "emo-publish-stats", "event", G_TYPE_STRING, event, "method", G_TYPE_STRING, "mqtt",
       "address", G_TYPE_STRING, address_.c_str(), "topic", G_TYPE_STRING, topic_.c_str(),
@@ -304,7 +316,7 @@ GstStructure *GstEmoMqttLink::stats_structure(const char *event) const {
       "last-error", G_TYPE_STRING, s.last_error.c_str(), nullptr);
 }
 
-void GstEmoMqttLink::post_stats(const char *event) {
-  gst_element_post_message(element_,
-                           gst_message_new_element(GST_OBJECT(element_), stats_structure(event)));
+void GstEmoMqttLink::post_stats(const char *event, const emo::publish::MqttStats &stats) {
+  gst_element_post_message(
+      element_, gst_message_new_element(GST_OBJECT(element_), stats_structure(event, stats)));
 }

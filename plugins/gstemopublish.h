@@ -83,9 +83,12 @@ bool gst_emo_mqtt_get_property(const GstEmoMqttSettings &s, guint id, GValue *va
 class GstEmoMqttLink {
  public:
   /// Reads the settings (takes the object lock) and the password from the environment
-  /// variable they name; starts connecting in the background. Posts GST_ELEMENT_ERROR and
-  /// returns nullptr on settings that cannot work (bad address, unreadable CA file).
-  static std::unique_ptr<GstEmoMqttLink> create(GstElement *element, GstEmoMqttSettings &s);
+  /// variable they name; starts connecting in the background. Settings that cannot work (an
+  /// address that does not parse, an unreadable CA file, a bad topic) give nullptr and a
+  /// warning naming the problem (the element goes on without publishing) or, with
+  /// fail-on-disconnect, an error; `fatal` then says the element must fail its start.
+  static std::unique_ptr<GstEmoMqttLink> create(GstElement *element, GstEmoMqttSettings &s,
+                                                bool &fatal);
   ~GstEmoMqttLink();  ///< finish() with a short drain when not finished yet
 
   const std::string &topic() const { return topic_; }
@@ -100,8 +103,10 @@ class GstEmoMqttLink {
 
  private:
   GstEmoMqttLink() = default;
-  void on_event(emo::publish::MqttEvent e, const std::string &text);
-  void post_stats(const char *event);
+  void on_event(emo::publish::MqttEvent e, const std::string &text,
+                const emo::publish::MqttStats &stats);
+  void post_stats(const char *event, const emo::publish::MqttStats &stats);
+  GstStructure *stats_structure(const char *event, const emo::publish::MqttStats &s) const;
 
   GstElement *element_ = nullptr;
   std::string topic_, address_;

@@ -181,7 +181,9 @@ static gboolean gst_emo_session_start(GstBaseSink *sink) {
     GstEmoObjectLock lock(self);
     publish = self->mqtt.address && *self->mqtt.address;
   }
-  if (publish && !(mqtt = GstEmoMqttLink::create(GST_ELEMENT(self), self->mqtt))) return FALSE;
+  bool fatal = false;
+  if (publish && !(mqtt = GstEmoMqttLink::create(GST_ELEMENT(self), self->mqtt, fatal)) && fatal)
+    return FALSE;
   try {
     self->run = std::make_unique<GstEmoSessionRun>(GST_ELEMENT(self), std::move(s));
   } catch (const std::exception &e) {

@@ -106,10 +106,10 @@ struct MqttPublisher::Impl {
       case MOSQ_ERR_TLS_HANDSHAKE:
         text = "TLS handshake with " + where() + " failed" +
                (log_error.empty() ? "" : " (" + log_error + ")") +
-               (config.ca_file.empty() ? std::string("; no tls-ca-file given, the system's CAs "
-                                                     "were used")
-                                       : "; is " + config.ca_file +
-                                             " the CA that signed the broker's certificate?");
+               (config.ca_file.empty()
+                    ? std::string("; no CA file given, the system's CAs were used")
+                    : "; check that " + config.ca_file +
+                          " holds the CA that signed the broker's certificate");
         return text;
       case MOSQ_ERR_EAI:
       case MOSQ_ERR_LOOKUP:
@@ -132,7 +132,8 @@ struct MqttPublisher::Impl {
   static void on_connect_cb(mosquitto *, void *self, int rc) {
     auto *impl = static_cast<Impl *>(self);
     if (rc != 0) {
-      impl->refusal = mosquitto_connack_string(rc);
+      impl->refusal = mosquitto_connack_string(rc);  // "Connection Refused: not authorised."
+      while (!impl->refusal.empty() && impl->refusal.back() == '.') impl->refusal.pop_back();
       return;  // libmosquitto then ends the attempt with an error: handled in lost()
     }
     impl->failures = 0;
@@ -227,6 +228,7 @@ struct MqttPublisher::Impl {
         ++counters.disconnects;
       else
         ++counters.failed_attempts;
+      changed.notify_all();
       if (config.qos == 0) {
         // QoS 0 packets libmosquitto had not finished writing are gone with the socket: they
         // were never sent, so they go back to the head of the queue, oldest first.
@@ -397,7 +399,13 @@ bool MqttPublisher::publish(std::string topic, std::string payload) {
 
 bool MqttPublisher::flush(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(impl_->mutex);
-  impl_->changed.wait_for(lock, timeout, [&] { return impl_->drained() || impl_->stopped; });
+  // A broker never reached (an attempt failed, none succeeded) is not waited for.
+  const auto never_reached = [&] {
+    return impl_->counters.connects == 0 && impl_->counters.failed_attempts > 0;
+  };
+  impl_->changed.wait_for(lock, timeout, [&] {
+    return impl_->drained() || impl_->stopped || never_reached();
+  });
   return impl_->drained();
 }
 

@@ -144,8 +144,9 @@ class MqttPublisher {
   /// Queues one message at the configured QoS; never blocks on the network (a mutex and an
   /// eventfd write). Returns false when it dropped the oldest queued message to make room.
   bool publish(std::string topic, std::string payload);
-  /// Waits until every queued message is acknowledged or `timeout` has passed; true when the
-  /// queue and the in-flight set are empty. For EOS; any thread.
+  /// Waits until every queued message is acknowledged or `timeout` has passed (at once when
+  /// the broker was never reached); true when the queue and the in-flight set are empty. For
+  /// EOS; any thread.
   bool flush(std::chrono::milliseconds timeout);
   /// Waits up to `drain` for the queue to empty (as flush()), disconnects and stops the
   /// thread; what is left counts as dropped_at_stop. Returns the final counters. Idempotent.
