@@ -289,12 +289,14 @@ struct MqttPublisher::Impl {
   }
 
   bool drained() const { return queue.empty() && inflight.empty(); }  // under mutex
+  /* An attempt failed and none succeeded: nothing to wait for when draining. Under mutex. */
+  bool never_reached() const { return counters.connects == 0 && counters.failed_attempts > 0; }
 
   void run() {
     for (;;) {
       {
         std::lock_guard<std::mutex> lock(mutex);
-        if (stopping && (drained() || Clock::now() >= drain_until)) break;
+        if (stopping && (drained() || Clock::now() >= drain_until || never_reached())) break;
       }
       const auto now = Clock::now();
       if (!socket_open && now >= next_attempt) attempt();
@@ -400,11 +402,8 @@ bool MqttPublisher::publish(std::string topic, std::string payload) {
 bool MqttPublisher::flush(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(impl_->mutex);
   // A broker never reached (an attempt failed, none succeeded) is not waited for.
-  const auto never_reached = [&] {
-    return impl_->counters.connects == 0 && impl_->counters.failed_attempts > 0;
-  };
   impl_->changed.wait_for(lock, timeout, [&] {
-    return impl_->drained() || impl_->stopped || never_reached();
+    return impl_->drained() || impl_->stopped || impl_->never_reached();
   });
   return impl_->drained();
 }

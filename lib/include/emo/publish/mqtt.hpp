@@ -148,7 +148,8 @@ class MqttPublisher {
   /// the broker was never reached); true when the queue and the in-flight set are empty. For
   /// EOS; any thread.
   bool flush(std::chrono::milliseconds timeout);
-  /// Waits up to `drain` for the queue to empty (as flush()), disconnects and stops the
+  /// Waits up to `drain` for the queue to empty (as flush(); not when the broker was never
+  /// reached), disconnects and stops the
   /// thread; what is left counts as dropped_at_stop. Returns the final counters. Idempotent.
   MqttStats stop(std::chrono::milliseconds drain);
   MqttStats stats() const;
