@@ -51,17 +51,22 @@ for round in 1 2; do
       GST_DEBUG_FILE="$log" gst-launch-1.0 -q filesrc location="$clip" ! decodebin ! \
       videoconvert ! emofacedetect ! emolandmarks ! emoclassify ! ${cases[$c]} ! \
       fakesink sync=false >/dev/null 2>&1
-    line="$("$py" "$here/bench/latency-stats.py" "$log" pub | head -1)"
-    median[$c]="$(echo "$line" | sed -E 's/.*median_ms=([0-9.]+).*/\1/')"
-    mean="$("$py" -c "
+    # Per-buffer time in "pub" (ns), from the tracer's element-latency records.
+    line="$("$py" - "$log" <<'PY'
 import re, sys
-t = [int(m) for m in re.findall(r'element=\(string\)pub, src=\(string\)[^,]+, time=\(guint64\)(\d+)', open('$log').read())]
-print(f'{sum(t) / len(t) / 1e3:.1f}')")"
-    printf 'round %d %-10s %s mean_us=%s\n' "$round" "$c" "${line#latency element=pub }" "$mean"
+t = sorted(int(m) / 1e3 for m in re.findall(
+    r'element=\(string\)pub, src=\(string\)[^,]+, time=\(guint64\)(\d+)', open(sys.argv[1]).read()))
+q = lambda p: t[min(len(t) - 1, int(p * (len(t) - 1) + 0.5))]
+print(f'buffers={len(t)} median_us={q(0.5):.1f} p90_us={q(0.9):.1f} p99_us={q(0.99):.1f} '
+      f'mean_us={sum(t) / len(t):.1f}')
+PY
+)"
+    median[$c]="$(echo "$line" | sed -E 's/.*median_us=([0-9.]+).*/\1/')"
+    printf 'round %d %-10s %s\n' "$round" "$c" "$line"
   done
   "$py" -c "
 m = {k: float(v) for k, v in (a.split('=') for a in '$(for k in "${!median[@]}"; do printf '%s=%s ' "$k" "${median[$k]}"; done)'.split())}
-print('round $round medians over identity: ' + ', '.join(f'{k} {m[k] / m[\"identity\"]:.2f}x (+{(m[k] - m[\"identity\"]) * 1e3:.0f} us)' for k in ('file', 'mqtt-qos0', 'mqtt-qos1')))"
+print('round $round medians over identity: ' + ', '.join(f'{k} {m[k] / m[\"identity\"]:.1f}x (+{m[k] - m[\"identity\"]:.0f} us)' for k in ('file', 'mqtt-qos0', 'mqtt-qos1')))"
 done
 echo
 echo "== 2. end-to-end latency, frame timestamp -> subscriber (real time, identity sync=true)"

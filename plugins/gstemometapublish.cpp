@@ -116,8 +116,8 @@ struct GstEmoFileCloser {
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread. */
 struct GstEmoMetaPublishState {
   std::unique_ptr<FILE, GstEmoFileCloser> file;  // method=file
-  std::unique_ptr<GstEmoMqttLink> mqtt;           // method=mqtt, unless its settings failed
-  bool mqtt_mode = false;                         // method=mqtt
+  std::unique_ptr<GstEmoMqttLink> mqtt;          // method=mqtt, unless its settings failed
+  bool mqtt_mode = false;                        // method=mqtt
   std::string location;
   guint64 frames = 0;   // lines written
   guint unflushed = 0;  // lines written since the last flush

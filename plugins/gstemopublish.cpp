@@ -118,31 +118,64 @@ bool gst_emo_mqtt_set_property(GstEmoMqttSettings &s, guint id, const GValue *va
     field = g_value_dup_string(value);
   };
   switch (id) {
-    case GST_EMO_MQTT_PROP_ADDRESS: set_string(s.address); return true;
-    case GST_EMO_MQTT_PROP_TOPIC: set_string(s.topic); return true;
-    case GST_EMO_MQTT_PROP_QOS: s.qos = g_value_get_int(value); return true;
-    case GST_EMO_MQTT_PROP_CLIENT_ID: set_string(s.client_id); return true;
-    case GST_EMO_MQTT_PROP_USERNAME: set_string(s.username); return true;
-    case GST_EMO_MQTT_PROP_PASSWORD_ENV: set_string(s.password_env); return true;
-    case GST_EMO_MQTT_PROP_TLS_CA_FILE: set_string(s.tls_ca_file); return true;
-    case GST_EMO_MQTT_PROP_MAX_QUEUE: s.max_queue = g_value_get_uint(value); return true;
+    case GST_EMO_MQTT_PROP_ADDRESS:
+      set_string(s.address);
+      return true;
+    case GST_EMO_MQTT_PROP_TOPIC:
+      set_string(s.topic);
+      return true;
+    case GST_EMO_MQTT_PROP_QOS:
+      s.qos = g_value_get_int(value);
+      return true;
+    case GST_EMO_MQTT_PROP_CLIENT_ID:
+      set_string(s.client_id);
+      return true;
+    case GST_EMO_MQTT_PROP_USERNAME:
+      set_string(s.username);
+      return true;
+    case GST_EMO_MQTT_PROP_PASSWORD_ENV:
+      set_string(s.password_env);
+      return true;
+    case GST_EMO_MQTT_PROP_TLS_CA_FILE:
+      set_string(s.tls_ca_file);
+      return true;
+    case GST_EMO_MQTT_PROP_MAX_QUEUE:
+      s.max_queue = g_value_get_uint(value);
+      return true;
     case GST_EMO_MQTT_PROP_FAIL_ON_DISCONNECT:
       s.fail_on_disconnect = g_value_get_boolean(value);
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
 bool gst_emo_mqtt_get_property(const GstEmoMqttSettings &s, guint id, GValue *value) {
   switch (id) {
-    case GST_EMO_MQTT_PROP_ADDRESS: g_value_set_string(value, s.address); return true;
-    case GST_EMO_MQTT_PROP_TOPIC: g_value_set_string(value, s.topic); return true;
-    case GST_EMO_MQTT_PROP_QOS: g_value_set_int(value, s.qos); return true;
-    case GST_EMO_MQTT_PROP_CLIENT_ID: g_value_set_string(value, s.client_id); return true;
-    case GST_EMO_MQTT_PROP_USERNAME: g_value_set_string(value, s.username); return true;
-    case GST_EMO_MQTT_PROP_PASSWORD_ENV: g_value_set_string(value, s.password_env); return true;
-    case GST_EMO_MQTT_PROP_TLS_CA_FILE: g_value_set_string(value, s.tls_ca_file); return true;
-    case GST_EMO_MQTT_PROP_MAX_QUEUE: g_value_set_uint(value, s.max_queue); return true;
+    case GST_EMO_MQTT_PROP_ADDRESS:
+      g_value_set_string(value, s.address);
+      return true;
+    case GST_EMO_MQTT_PROP_TOPIC:
+      g_value_set_string(value, s.topic);
+      return true;
+    case GST_EMO_MQTT_PROP_QOS:
+      g_value_set_int(value, s.qos);
+      return true;
+    case GST_EMO_MQTT_PROP_CLIENT_ID:
+      g_value_set_string(value, s.client_id);
+      return true;
+    case GST_EMO_MQTT_PROP_USERNAME:
+      g_value_set_string(value, s.username);
+      return true;
+    case GST_EMO_MQTT_PROP_PASSWORD_ENV:
+      g_value_set_string(value, s.password_env);
+      return true;
+    case GST_EMO_MQTT_PROP_TLS_CA_FILE:
+      g_value_set_string(value, s.tls_ca_file);
+      return true;
+    case GST_EMO_MQTT_PROP_MAX_QUEUE:
+      g_value_set_uint(value, s.max_queue);
+      return true;
     case GST_EMO_MQTT_PROP_FAIL_ON_DISCONNECT:
       g_value_set_boolean(value, s.fail_on_disconnect);
       return true;
@@ -152,19 +185,20 @@ bool gst_emo_mqtt_get_property(const GstEmoMqttSettings &s, guint id, GValue *va
       else if (s.last_stats)
         g_value_set_boxed(value, s.last_stats);
       else
-        g_value_take_boxed(value, gst_structure_new("emo-publish-stats", "connected",
-                                                    G_TYPE_BOOLEAN, FALSE, "queued",
-                                                    G_TYPE_UINT64, guint64(0), "dropped",
-                                                    G_TYPE_UINT64, guint64(0), nullptr));
+        g_value_take_boxed(
+            value, gst_structure_new("emo-publish-stats", "connected", G_TYPE_BOOLEAN, FALSE,
+                                     "queued", G_TYPE_UINT64, guint64(0), "dropped", G_TYPE_UINT64,
+                                     guint64(0), nullptr));
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
 static std::string str(const gchar *s) { return s ? s : ""; }
 
-std::unique_ptr<GstEmoMqttLink> GstEmoMqttLink::create(GstElement *element,
-                                                       GstEmoMqttSettings &s, bool &fatal) {
+std::unique_ptr<GstEmoMqttLink> GstEmoMqttLink::create(GstElement *element, GstEmoMqttSettings &s,
+                                                       bool &fatal) {
   emo::publish::MqttConfig config;
   std::string address, password_env, topic;
   bool fail;
@@ -310,10 +344,10 @@ GstStructure *GstEmoMqttLink::stats_structure(const char *event,
       G_TYPE_UINT64, s.sent, "acknowledged", G_TYPE_UINT64, s.acknowledged, "dropped",
       G_TYPE_UINT64, s.dropped, "dropped-queue-full", G_TYPE_UINT64, s.dropped_full,
       "dropped-invalid", G_TYPE_UINT64, s.dropped_invalid, "dropped-at-stop", G_TYPE_UINT64,
-      s.dropped_at_stop, "queue-length", G_TYPE_UINT64, s.queue_length, "in-flight",
-      G_TYPE_UINT64, s.in_flight, "connects", G_TYPE_UINT64, s.connects, "disconnects",
-      G_TYPE_UINT64, s.disconnects, "failed-attempts", G_TYPE_UINT64, s.failed_attempts,
-      "last-error", G_TYPE_STRING, s.last_error.c_str(), nullptr);
+      s.dropped_at_stop, "queue-length", G_TYPE_UINT64, s.queue_length, "in-flight", G_TYPE_UINT64,
+      s.in_flight, "connects", G_TYPE_UINT64, s.connects, "disconnects", G_TYPE_UINT64,
+      s.disconnects, "failed-attempts", G_TYPE_UINT64, s.failed_attempts, "last-error",
+      G_TYPE_STRING, s.last_error.c_str(), nullptr);
 }
 
 void GstEmoMqttLink::post_stats(const char *event, const emo::publish::MqttStats &stats) {

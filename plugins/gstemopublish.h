@@ -111,7 +111,7 @@ class GstEmoMqttLink {
   GstElement *element_ = nullptr;
   std::string topic_, address_;
   bool fail_on_disconnect_ = false;
-  bool warned_ = false;  // a warning was posted for the current outage (network thread)
+  bool warned_ = false;    // a warning was posted for the current outage (network thread)
   std::mutex post_mutex_;  // publish() may come from several threads (emosession)
   gint64 last_post_us_ = 0;
   bool finished_ = false;

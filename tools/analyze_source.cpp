@@ -187,8 +187,9 @@ bool Source::start() {
     if (!settings_.mqtt_user.empty()) common += " username=" + quoted(settings_.mqtt_user);
     if (!settings_.mqtt_ca.empty()) common += " tls-ca-file=" + quoted(settings_.mqtt_ca);
     const std::string prefix = settings_.mqtt_topic + "/" + name_;
-    publish = " ! emometapublish method=mqtt include-landmarks=false topic=" +
-              quoted(prefix + "/faces") + common;
+    publish =
+        " ! emometapublish method=mqtt include-landmarks=false topic=" + quoted(prefix + "/faces") +
+        common;
     if (g_str_has_prefix(sink.c_str(), "emosession")) {
       const size_t end = sink.find('!');  // the emosession element's own properties
       sink.insert(end == std::string::npos ? sink.size() : end,
@@ -196,7 +197,7 @@ bool Source::start() {
     }
     say("publishing to %s topic %s/faces%s", settings_.mqtt_address.c_str(), prefix.c_str(),
         g_str_has_prefix(sink.c_str(), "emosession") ? (" and " + prefix + "/windows").c_str()
-                                                      : "");
+                                                     : "");
   }
   const std::string launch = queue +
                              " ! emofacedetect ! emolandmarks ! emoclassify post-messages=true" +

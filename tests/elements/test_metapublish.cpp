@@ -416,8 +416,8 @@ TEST(MetaPublishMqtt, PropertiesAndDefaults) {
   gint qos = -1, method = -1;
   guint max_queue = 0;
   gboolean fail = TRUE;
-  g_object_get(element.get(), "topic", &topic, "password-env", &env, "mqtt-qos", &qos,
-               "max-queue", &max_queue, "fail-on-disconnect", &fail, "method", &method, nullptr);
+  g_object_get(element.get(), "topic", &topic, "password-env", &env, "mqtt-qos", &qos, "max-queue",
+               &max_queue, "fail-on-disconnect", &fail, "method", &method, nullptr);
   EXPECT_STREQ(topic, "gst-emo/faces");
   EXPECT_STREQ(env, "EMO_MQTT_PASSWORD");
   EXPECT_EQ(qos, 1);
@@ -434,9 +434,8 @@ TEST(MetaPublishMqtt, PropertiesAndDefaults) {
   ElementPtr session(gst_element_factory_make("emosession", nullptr));
   ASSERT_TRUE(session);
   gst_object_ref_sink(session.get());
-  for (const char *name : {"address", "topic", "mqtt-qos", "client-id", "username",
-                           "password-env", "tls-ca-file", "max-queue", "fail-on-disconnect",
-                           "stats"})
+  for (const char *name : {"address", "topic", "mqtt-qos", "client-id", "username", "password-env",
+                           "tls-ca-file", "max-queue", "fail-on-disconnect", "stats"})
     EXPECT_NE(g_object_class_find_property(G_OBJECT_GET_CLASS(session.get()), name), nullptr)
         << name;
 }

@@ -116,7 +116,8 @@ TEST(MqttPublisher, NeverBlocksAndAccountsForEveryMessageWithoutABroker) {
   });
   const auto start = std::chrono::steady_clock::now();
   int refused_room = 0;
-  for (int i = 0; i < 25; ++i) refused_room += p.publish("emo/test", "m" + std::to_string(i)) ? 0 : 1;
+  for (int i = 0; i < 25; ++i)
+    refused_room += p.publish("emo/test", "m" + std::to_string(i)) ? 0 : 1;
   EXPECT_LT(std::chrono::steady_clock::now() - start, 100ms) << "publish() must not block";
   EXPECT_EQ(refused_room, 15);
   std::this_thread::sleep_for(300ms);  // a few attempts, with backoff
@@ -152,8 +153,7 @@ TEST(MqttPublisher, ReportsAHostThatDoesNotResolve) {
   for (int i = 0; i < 100 && !failed; ++i) std::this_thread::sleep_for(50ms);
   ASSERT_TRUE(failed);
   std::lock_guard<std::mutex> lock(mutex);
-  EXPECT_NE(text.find("cannot resolve the broker host \"no-such-host.invalid\""),
-            std::string::npos)
+  EXPECT_NE(text.find("cannot resolve the broker host \"no-such-host.invalid\""), std::string::npos)
       << text;
 }
 

@@ -4,6 +4,8 @@
 #include <mosquitto.h>
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,6 +29,7 @@ namespace emo::publish {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+constexpr int kNetworkNice = 5;
 
 void init_library_once() {
   static std::once_flag once;
@@ -104,12 +107,12 @@ struct MqttPublisher::Impl {
     switch (rc) {
       case MOSQ_ERR_TLS:
       case MOSQ_ERR_TLS_HANDSHAKE:
-        text = "TLS handshake with " + where() + " failed" +
-               (log_error.empty() ? "" : " (" + log_error + ")") +
-               (config.ca_file.empty()
-                    ? std::string("; no CA file given, the system's CAs were used")
-                    : "; check that " + config.ca_file +
-                          " holds the CA that signed the broker's certificate");
+        text =
+            "TLS handshake with " + where() + " failed" +
+            (log_error.empty() ? "" : " (" + log_error + ")") +
+            (config.ca_file.empty() ? std::string("; no CA file given, the system's CAs were used")
+                                    : "; check that " + config.ca_file +
+                                          " holds the CA that signed the broker's certificate");
         return text;
       case MOSQ_ERR_EAI:
       case MOSQ_ERR_LOOKUP:
@@ -182,11 +185,10 @@ struct MqttPublisher::Impl {
       if (!config.ca_file.empty() && access(config.ca_file.c_str(), R_OK) != 0)
         throw std::invalid_argument("cannot read the CA file \"" + config.ca_file +
                                     "\": " + std::strerror(errno));
-      const int rc = config.ca_file.empty()
-                         ? mosquitto_tls_set(mosq, nullptr, "/etc/ssl/certs", nullptr, nullptr,
-                                             nullptr)
-                         : mosquitto_tls_set(mosq, config.ca_file.c_str(), nullptr, nullptr,
-                                             nullptr, nullptr);
+      const int rc =
+          config.ca_file.empty()
+              ? mosquitto_tls_set(mosq, nullptr, "/etc/ssl/certs", nullptr, nullptr, nullptr)
+              : mosquitto_tls_set(mosq, config.ca_file.c_str(), nullptr, nullptr, nullptr, nullptr);
       if (rc != MOSQ_ERR_SUCCESS)
         throw std::invalid_argument("TLS setup failed (" + std::string(mosquitto_strerror(rc)) +
                                     ") for the CA file \"" + config.ca_file + "\"");
@@ -263,9 +265,9 @@ struct MqttPublisher::Impl {
         if (!queue.pop(m)) return;
       }
       int mid = 0;
-      const int rc = mosquitto_publish(mosq, &mid, m.topic.c_str(),
-                                       static_cast<int>(m.payload.size()), m.payload.data(),
-                                       m.qos, false);
+      const int rc =
+          mosquitto_publish(mosq, &mid, m.topic.c_str(), static_cast<int>(m.payload.size()),
+                            m.payload.data(), m.qos, false);
       std::lock_guard<std::mutex> lock(mutex);
       const bool conn_error =
           rc == MOSQ_ERR_NO_CONN || rc == MOSQ_ERR_CONN_LOST || rc == MOSQ_ERR_ERRNO;
@@ -293,6 +295,9 @@ struct MqttPublisher::Impl {
   bool never_reached() const { return counters.connects == 0 && counters.failed_attempts > 0; }
 
   void run() {
+    // The caller's (streaming) thread goes first: a woken network thread at the same priority
+    // preempts it on a loaded machine (Linux: nice is per thread).
+    setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kNetworkNice);
     for (;;) {
       {
         std::lock_guard<std::mutex> lock(mutex);
@@ -315,14 +320,13 @@ struct MqttPublisher::Impl {
       nfds_t n = 1;
       const int sock = socket_open ? mosquitto_socket(mosq) : -1;
       if (sock >= 0) {
-        fds[1] = {sock, static_cast<short>(POLLIN | (mosquitto_want_write(mosq) ? POLLOUT : 0)),
-                  0};
+        fds[1] = {sock, static_cast<short>(POLLIN | (mosquitto_want_write(mosq) ? POLLOUT : 0)), 0};
         n = 2;
       }
       int timeout_ms = 1000;  // keepalive checks at least once a second
       if (!socket_open) {
-        const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-            next_attempt - Clock::now());
+        const auto wait =
+            std::chrono::duration_cast<std::chrono::milliseconds>(next_attempt - Clock::now());
         timeout_ms = static_cast<int>(std::clamp<long long>(wait.count(), 0, 1000));
       } else if (!connected) {
         timeout_ms = 100;  // notice the connect timeout
@@ -402,9 +406,8 @@ bool MqttPublisher::publish(std::string topic, std::string payload) {
 bool MqttPublisher::flush(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(impl_->mutex);
   // A broker never reached (an attempt failed, none succeeded) is not waited for.
-  impl_->changed.wait_for(lock, timeout, [&] {
-    return impl_->drained() || impl_->stopped || impl_->never_reached();
-  });
+  impl_->changed.wait_for(
+      lock, timeout, [&] { return impl_->drained() || impl_->stopped || impl_->never_reached(); });
   return impl_->drained();
 }
 

@@ -101,8 +101,8 @@ struct MqttConfig {
   std::size_t max_queue = 1000;  ///< messages waiting to be handed to libmosquitto
   unsigned max_inflight = 20;    ///< messages handed to libmosquitto and not acknowledged
   int keepalive_s = 30;          ///< MQTT keepalive, seconds
-  std::chrono::milliseconds backoff_min{500};    ///< first reconnect delay
-  std::chrono::milliseconds backoff_max{30000};  ///< delays double up to this
+  std::chrono::milliseconds backoff_min{500};        ///< first reconnect delay
+  std::chrono::milliseconds backoff_max{30000};      ///< delays double up to this
   std::chrono::milliseconds connect_timeout{10000};  ///< TCP + TLS + CONNACK of one attempt
 };
 
@@ -112,8 +112,8 @@ struct MqttStats {
   std::uint64_t dropped = 0;  ///< dropped_full + dropped_invalid + dropped_at_stop
   std::uint64_t dropped_full = 0, dropped_invalid = 0, dropped_at_stop = 0;
   std::uint64_t queue_length = 0, in_flight = 0;
-  std::uint64_t connects = 0;     ///< successful connections (CONNACK accepted)
-  std::uint64_t disconnects = 0;  ///< connections lost after a CONNACK
+  std::uint64_t connects = 0;         ///< successful connections (CONNACK accepted)
+  std::uint64_t disconnects = 0;      ///< connections lost after a CONNACK
   std::uint64_t failed_attempts = 0;  ///< attempts that never got an accepting CONNACK
   bool connected = false;
   std::string last_error;  ///< last connection problem, empty when none yet
