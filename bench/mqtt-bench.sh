@@ -16,6 +16,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 # shellcheck source=pipelines/env.sh
 source "$here/pipelines/env.sh"
 py=/usr/bin/python3
+mosquitto="$(command -v mosquitto || echo /usr/sbin/mosquitto)"  # /usr/sbin: not in every PATH
 [ -x "$py" ] || py=python3
 seconds="${BENCH_SECONDS:-10}"
 tmp="$(mktemp -d)"
@@ -24,14 +25,14 @@ clip="$tmp/astronaut.mp4"
 "$here/tools/make-astronaut-clip.sh" "$clip" "$seconds" >/dev/null
 port="$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 printf 'listener %s 127.0.0.1\nallow_anonymous true\nuser %s\n' "$port" "$(id -un)" >"$tmp/b.conf"
-mosquitto -c "$tmp/b.conf" >"$tmp/b.log" 2>&1 &
+"$mosquitto" -c "$tmp/b.conf" >"$tmp/b.log" 2>&1 &
 broker=$!
 sleep 0.5
 
 echo "== gst-emo MQTT benchmark: $(date -Iseconds)"
 echo "machine: $(nproc) cores, load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "branch: $(git -C "$here" rev-parse --abbrev-ref HEAD) $(git -C "$here" rev-parse --short HEAD)"
-echo "clip: astronaut, $((seconds * 25)) frames 512x512, one face each; broker mosquitto $(mosquitto -h 2>/dev/null | head -1 | awk '{print $3}')"
+echo "clip: astronaut, $((seconds * 25)) frames 512x512, one face each; broker mosquitto $("$mosquitto" -h 2>/dev/null | head -1 | awk '{print $3}')"
 echo
 echo "== 1. time per buffer in the last element (latency tracer), sync=false"
 declare -A cases=(

@@ -17,6 +17,7 @@ source "$here/env.sh"
 emo_require_plugin "$0"
 tools="$emo_build/tools"
 py=/usr/bin/python3
+mosquitto="$(command -v mosquitto || echo /usr/sbin/mosquitto)"  # /usr/sbin: not in every PATH
 [ -x "$py" ] || py=python3
 out="${SITE_OUT:-$emo_root/out/site}"
 window="${SITE_WINDOW:-10}"
@@ -47,7 +48,7 @@ fi
 if [ -z "${MQTT_URL:-}" ]; then
   port="$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
   printf 'listener %s 127.0.0.1\nallow_anonymous true\nuser %s\n' "$port" "$(id -un)" >"$tmp/broker.conf"
-  mosquitto -c "$tmp/broker.conf" >"$tmp/broker.log" 2>&1 &
+  "$mosquitto" -c "$tmp/broker.conf" >"$tmp/broker.log" 2>&1 &
   pids+=("$!")
   MQTT_URL="mqtt://127.0.0.1:$port"
   sleep 0.5

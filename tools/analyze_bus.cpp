@@ -141,9 +141,9 @@ void Source::handle(GstMessage *msg) {
     }
     case GST_MESSAGE_WARNING:
       if (from_current) last_warning_ = message_text(msg);
+      // The analysis part's MQTT publishers' warnings are always shown (a broker that is away).
       if (!from_old_source &&
-          (settings_.verbose || g_str_has_prefix(message_text(msg).c_str(), "MQTT") ||
-           g_strstr_len(message_text(msg).c_str(), -1, "MQTT address")))
+          (settings_.verbose || g_strstr_len(message_text(msg).c_str(), -1, "MQTT")))
         say("warning from %s: %s", GST_OBJECT_NAME(src), message_text(msg).c_str());
       break;
     case GST_MESSAGE_APPLICATION: {

@@ -32,7 +32,8 @@ mode="${1:?usage: $0 basic|restart|overflow|tls|bad|analyze}"
 py=/usr/bin/python3  # Debian's, with python3-paho-mqtt (not a pyenv or venv python)
 [ -x "$py" ] || py=python3
 collect="$EMO_SOURCE_DIR/tests/pipelines/mqtt_collect.py"
-command -v mosquitto >/dev/null || fail "mosquitto not installed (tools/setup.sh)"
+mosquitto="$(command -v mosquitto || echo /usr/sbin/mosquitto)"  # /usr/sbin: not in every PATH
+[ -x "$mosquitto" ] || fail "mosquitto not installed (tools/setup.sh)"
 pids=()
 cleanup() {
   local p
@@ -64,7 +65,7 @@ start_broker() {
     [[ " $* " == *"allow_anonymous false"* ]] || echo "allow_anonymous true"
     printf '%s\n' "$@"
   } >"$tmp/$name.conf"
-  mosquitto -c "$tmp/$name.conf" >>"$tmp/$name.log" 2>&1 &
+  "$mosquitto" -c "$tmp/$name.conf" >>"$tmp/$name.log" 2>&1 &
   broker_pid=$!
   pids+=("$broker_pid")
   for _ in $(seq 100); do
@@ -230,7 +231,7 @@ PY
     openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
       -extfile san.ext -out server.pem >>openssl.log 2>&1
     cd - >/dev/null
-    mosquitto_passwd -b -c "$tmp/passwords" cam1 "$password" >/dev/null 2>&1 ||
+    "$(command -v mosquitto_passwd || echo /usr/bin/mosquitto_passwd)" -b -c "$tmp/passwords" cam1 "$password" >/dev/null 2>&1 ||
       fail "mosquitto_passwd failed"
     chmod 600 "$tmp/passwords" "$tmp/server.key"
     start_broker broker "cafile $tmp/ca.pem" "certfile $tmp/server.pem" "keyfile $tmp/server.key" \
