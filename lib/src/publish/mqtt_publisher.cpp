@@ -214,12 +214,12 @@ struct MqttPublisher::Impl {
       socket_open = true;
       return true;
     }
-    failed(rc == MOSQ_ERR_SUCCESS ? MOSQ_ERR_NO_CONN : rc, err, false);
+    failed(rc == MOSQ_ERR_SUCCESS ? MOSQ_ERR_NO_CONN : rc, err);
     return false;
   }
 
   /* An attempt or a connection ended: requeue what was not written, schedule the next one. */
-  void failed(int rc, int err, bool was_socket) {
+  void failed(int rc, int err) {
     socket_open = false;
     bool was_connected;
     {
@@ -251,7 +251,6 @@ struct MqttPublisher::Impl {
     std::snprintf(suffix, sizeof suffix, "; retrying in %.1f s",
                   std::chrono::duration<double>(delay).count());
     text += suffix;
-    (void)was_socket;
     event(was_connected ? MqttEvent::Disconnected : MqttEvent::ConnectFailed, text);
   }
 
@@ -311,7 +310,7 @@ struct MqttPublisher::Impl {
         connected = counters.connected;
       }
       if (socket_open && !connected && now - attempt_started > config.connect_timeout) {
-        failed(MOSQ_ERR_TIMEOUT, 0, true);  // the next attempt closes the stale socket
+        failed(MOSQ_ERR_TIMEOUT, 0);  // the next attempt closes the stale socket
         continue;
       }
       if (socket_open) dispatch();
@@ -347,7 +346,7 @@ struct MqttPublisher::Impl {
       if (rc == MOSQ_ERR_SUCCESS && mosquitto_socket(mosq) >= 0) rc = mosquitto_loop_misc(mosq);
       const int err = errno;
       if (rc != MOSQ_ERR_SUCCESS || mosquitto_socket(mosq) < 0)
-        failed(rc == MOSQ_ERR_SUCCESS ? MOSQ_ERR_CONN_LOST : rc, err, true);
+        failed(rc == MOSQ_ERR_SUCCESS ? MOSQ_ERR_CONN_LOST : rc, err);
     }
     // Leaving: say goodbye when connected (best effort, a few loop rounds).
     bool connected;
