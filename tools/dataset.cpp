@@ -143,4 +143,12 @@ DetectImage prepare_for_detection(const cv::Mat &gray, int upscale) {
   return out;
 }
 
+void add_detection_margin(DetectImage &img) {
+  const int p = static_cast<int>(std::lround(0.3 * std::min(img.image.cols, img.image.rows)));
+  cv::Mat padded;
+  cv::copyMakeBorder(img.image, padded, p, p, p, p, cv::BORDER_CONSTANT, cv::Scalar::all(0));
+  img.image = padded;
+  img.pad += p;
+}
+
 }  // namespace emo_tools

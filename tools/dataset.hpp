@@ -69,4 +69,10 @@ struct DetectImage {
 /// replicated edges, giving the cascade the margin it needs. Larger images are used as is.
 DetectImage prepare_for_detection(const cv::Mat &gray, int upscale);
 
+/// Adds a black border of 30 % of the shorter side on every side (updating `pad`). BlazeFace's
+/// full-range model often misses a face that fills the whole picture, as in many still
+/// photos: without the border it found no face on 57 of 805 faces-wild photos (every 4th
+/// file). The tools apply it for BlazeFace only; the element (video frames) never pads.
+void add_detection_margin(DetectImage &img);
+
 }  // namespace emo_tools

@@ -14,6 +14,7 @@
 // offsets and scale is their mean; it prints N, the means, their standard deviations (the
 // RMS residual, in units of s) and the mean IoU of the fitted box with the dlib box, before
 // (the BlazeFace box itself) and after the transform.
+// EMO_FIT_VERBOSE=1 also prints each image's two boxes (x y w h, BlazeFace then dlib).
 #include <algorithm>
 #include <array>
 #include <cmath>

@@ -133,7 +133,8 @@ class Predictor {
       const WholeFace face = prepare_whole_face(gray, upscale_, inset_);
       classify(b, face.image, face.box, face.original_box);
     } else {
-      const DetectImage img = prepare_for_detection(gray, upscale_);
+      DetectImage img = prepare_for_detection(gray, upscale_);
+      if (is_blazeface(*detector_)) add_detection_margin(img);
       for (const emo::detect::FaceDetection &face :
            detector_->detect(emo::detect::FrameView::from_mat(img.image), emo::DetectorParams{})) {
         const emo::Box box = face.pixel_box(img.image.cols, img.image.rows);

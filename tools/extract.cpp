@@ -115,9 +115,12 @@ std::string default_detector_model() {
   return base + "/" + emo::detect::kFullRangeModel;
 }
 
+bool is_blazeface(const emo::detect::Detector &detector) {
+  return std::string(detector.model_name()).rfind("blazeface", 0) == 0;
+}
+
 emo::Box fit_box(const emo::detect::Detector &detector, const emo::Box &box) {
-  const std::string model = detector.model_name();
-  return model.rfind("blazeface", 0) == 0 ? emo::detect::dlib_framing(box) : box;
+  return is_blazeface(detector) ? emo::detect::dlib_framing(box) : box;
 }
 
 cv::Mat read_gray(const std::string &path) {
@@ -175,7 +178,8 @@ Extraction extract_features(const std::vector<Sample> &samples, const ExtractSet
       const WholeFace face = prepare_whole_face(gray, settings.upscale, settings.inset);
       emo::compute_features(landmarker.fit(face.image, face.box), feats);
     } else {
-      const DetectImage img = prepare_for_detection(gray, settings.upscale);
+      DetectImage img = prepare_for_detection(gray, settings.upscale);
+      if (is_blazeface(*detector)) add_detection_margin(img);
       const auto faces =
           detector->detect(emo::detect::FrameView::from_mat(img.image), settings.detector);
       if (faces.empty()) {

@@ -56,6 +56,9 @@ cv::Mat read_gray(const std::string &path);
 /// (emo::detect::dlib_framing) for BlazeFace, the box itself for the cascade.
 emo::Box fit_box(const emo::detect::Detector &detector, const emo::Box &box);
 
+/// True for the BlazeFace detectors (model "blazeface-*").
+bool is_blazeface(const emo::detect::Detector &detector);
+
 Extraction extract_features(const std::vector<Sample> &samples, const ExtractSettings &settings,
                             const std::string &cache_path);
 
