@@ -29,7 +29,7 @@
 #include <atomic>
 #include <exception>
 
-#include "emo/opencv_threads.hpp"
+#include "emo/core/opencv_threads.hpp"
 #include "gstemocommon.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_emo_analysis_filter_debug);

@@ -11,7 +11,7 @@
 
 #include <opencv2/core/utility.hpp>
 
-#include "emo/opencv_threads.hpp"
+#include "emo/core/opencv_threads.hpp"
 
 namespace {
 

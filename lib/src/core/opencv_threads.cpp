@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-#include "emo/opencv_threads.hpp"
+#include "emo/core/opencv_threads.hpp"
 
 #include <exception>
 
