@@ -1,20 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "gstemocommon.h"
 
-#include <dlfcn.h>
-
 #include <opencv2/imgproc.hpp>
 
 #include "emo/core/error.hpp"
-
-/* True when `path` lies in one of the directories the project's own models come from. */
-static bool is_project_model_path(const std::string &path) {
-  const gchar *env = g_getenv("GST_EMO_MODEL_DIR");
-  const std::string dirs[] = {EMO_MODEL_INSTALL_DIR, env && *env ? env : EMO_MODEL_INSTALL_DIR};
-  for (const std::string &dir : dirs)
-    if (path.compare(0, dir.size() + 1, dir + "/") == 0) return true;
-  return false;
-}
+#include "emo/core/model_path.hpp"
 
 void gst_emo_post_model_error(GstElement *element, const std::exception &error) {
   if (const auto *model = dynamic_cast<const emo::ModelError *>(&error)) {
@@ -24,11 +14,10 @@ void gst_emo_post_model_error(GstElement *element, const std::exception &error) 
                         ("Cannot load model file '%s' (it is shipped by the Debian package '%s')",
                          model->path().c_str(), package.c_str()),
                         ("%s", error.what()));
-    } else if (is_project_model_path(model->path())) {
+    } else if (emo::is_project_model_path(model->path())) {
       GST_ELEMENT_ERROR(element, RESOURCE, NOT_FOUND,
-                        ("Cannot load model file '%s' (gst-emo installs its own models with "
-                         "'cmake --install')",
-                         model->path().c_str()),
+                        ("Cannot load model file '%s' (%s)", model->path().c_str(),
+                         emo::model_source_hint(model->path()).c_str()),
                         ("%s", error.what()));
     } else {
       /* A user's own file (e.g. a FacemarkLBF .yaml or a retrained emotion model). */
@@ -42,31 +31,7 @@ void gst_emo_post_model_error(GstElement *element, const std::exception &error) 
                     ("%s", error.what()));
 }
 
-std::string gst_emo_default_model_path(const char *name) {
-  const gchar *dir = g_getenv("GST_EMO_MODEL_DIR");
-  if (dir && *dir) return std::string(dir) + "/" + name;
-  const std::string installed = std::string(EMO_MODEL_INSTALL_DIR) + "/" + name;
-  if (g_file_test(installed.c_str(), G_FILE_TEST_EXISTS)) return installed;
-  /* An install relocated with `cmake --install --prefix DIR`: the plugin is in
-   * DIR/lib[/<multiarch>]/gstreamer-1.0, the models in DIR/share/gst-emo/models. */
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void *>(&gst_emo_default_model_path), &info) && info.dli_fname) {
-    gchar *plugin_dir = g_path_get_dirname(info.dli_fname);
-    for (const char *up : {"../..", "../../.."}) {
-      gchar *candidate =
-          g_build_filename(plugin_dir, up, "share", "gst-emo", "models", name, nullptr);
-      const bool found = g_file_test(candidate, G_FILE_TEST_EXISTS);
-      std::string path = candidate;
-      g_free(candidate);
-      if (found) {
-        g_free(plugin_dir);
-        return path;
-      }
-    }
-    g_free(plugin_dir);
-  }
-  return installed; /* missing: the model error then names the installed path */
-}
+std::string gst_emo_default_model_path(const char *name) { return emo::default_model_path(name); }
 
 cv::Mat gst_emo_frame_luma(const GstVideoFrame *frame, cv::Mat &scratch) {
   const int width = GST_VIDEO_FRAME_WIDTH(frame);
