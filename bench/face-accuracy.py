@@ -17,6 +17,7 @@ every side (the jaw line sits on the box edge).
   bench/face-accuracy.py                      default chain, Haar cascade, facedetect
   bench/face-accuracy.py --configs default --frames 300
   bench/face-accuracy.py --configs default --check-precision 0.9 --check-recall 0.85
+  bench/face-accuracy.py --score faces.jsonl    score an emometapublish file of the clip
 
 Configurations (--configs, comma-separated): default (emofacedetect ! emolandmarks !
 emoclassify, all defaults), cascade (the same with emofacedetect's Haar cascade),
@@ -138,10 +139,22 @@ def main():
     ap.add_argument("--check-recall", type=float)
     ap.add_argument("--check-landmarks", type=float)
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--score", metavar="JSONL",
+                    help="only score this emometapublish output (no pipeline is run)")
     ap.add_argument("--verbose", action="store_true", help="list the frames with errors")
     args = ap.parse_args()
     truth = json.load(open(args.truth))
     results = {}
+    if args.score:
+        results["scored"] = score(truth, open(args.score).read().splitlines(), args.min_iou)
+        r = results["scored"]
+        lm = r["landmarks_inside"]
+        print(f"precision {r['precision']:.3f} recall {r['recall']:.3f} landmarks inside "
+              f"{lm if lm is None else round(lm, 3)} ({r['tp']} true, {r['fp']} false, "
+              f"{r['fn']} missed of {r['faces']} faces on {r['frames']} frames)")
+        for e in r["errors"] if args.verbose else []:
+            print(f"    {e}")
+        return check(results, args)
     with tempfile.TemporaryDirectory() as tmp:
         for config in args.configs.split(","):
             out = os.path.join(tmp, config + ".jsonl")
@@ -171,6 +184,10 @@ def main():
                 print(f"    {e}")
     if args.json:
         json.dump(results, open(args.json, "w"), indent=1)
+    return check(results, args)
+
+
+def check(results, args):
     failed = []
     for config, r in results.items():
         if "precision" not in r:

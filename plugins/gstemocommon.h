@@ -14,10 +14,11 @@
 /// loaded: the message names the path and, when known, the Debian package that ships it.
 void gst_emo_post_model_error(GstElement *element, const std::exception &error);
 
-/// Full path of one of the project's own default models (`name`, e.g. "emotion.yml.gz"):
-/// $GST_EMO_MODEL_DIR/<name> when that variable is set (used by the build tree's tests and
-/// scripts), else <install datadir>/gst-emo/models/<name>, else the same relative to the
-/// plugin file of an install relocated with `cmake --install --prefix`.
+/// Full path of one of the project's own models (`name`, e.g. "emotion.yml.gz" or
+/// "blazeface/face_detection_front_128x128_barracuda.onnx"): emo::default_model_path(), i.e.
+/// $GST_EMO_MODEL_DIR/<name> when that variable is set, else the source tree's models/ for a
+/// plugin of a build tree, else <install datadir>/gst-emo/models/<name>, else the same
+/// relative to the plugin file of an install relocated with `cmake --install --prefix`.
 std::string gst_emo_default_model_path(const char *name);
 
 /// Wraps the luma of a mapped video frame as an 8-bit single-channel cv::Mat without copying

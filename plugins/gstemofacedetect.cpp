@@ -490,7 +490,6 @@ static GstFlowReturn gst_emo_face_detect_analyse(GstEmoAnalysisFilter *filter, G
     for (const emo::TrackedFace &face : state.faces) {
       GstVideoRegionOfInterestMeta *meta = emo::gst::add_face(buf, face.box, state.next_id++);
       emo::gst::set_tracking(meta, face.track_id, face.detected);
-      emo::gst::set_object_id(meta, face.track_id);
       if (const emo::detect::DetectionMemory::Entry *d = state.memory.find(face.track_id))
         emo::gst::set_detection(meta, d->has_score ? d->score : -1.0,
                                 emo::detect::DetectionMemory::place(*d, face.box),

@@ -16,13 +16,10 @@
 #include "emo/detect/detection.hpp"
 #include "emo/detect/detector.hpp"
 #include "emo/core/error.hpp"
+#include "emo/core/model_path.hpp"
 #include "emo/classify/features.hpp"
 #include "emo/landmarks/landmarker.hpp"
 #include "extract.hpp"
-
-#ifndef EMO_MODEL_INSTALL_DIR
-#define EMO_MODEL_INSTALL_DIR "/usr/local/share/gst-emo/models"
-#endif
 
 using namespace emo_tools;
 
@@ -37,11 +34,8 @@ struct Options {
   ~Options() { g_free(model), g_free(landmarks), g_free(cascade), g_strfreev(files); }
 };
 
-std::string default_model() {
-  const char *dir = g_getenv("GST_EMO_MODEL_DIR");
-  const std::string base = dir && *dir ? dir : EMO_MODEL_INSTALL_DIR;
-  return base + "/emotion.yml.gz";
-}
+// $GST_EMO_MODEL_DIR, else the source tree's models/ for a build-tree binary, else installed.
+std::string default_model() { return emo::default_model_path("emotion.yml.gz"); }
 
 // Vote shares are multiples of 1/trees: 4 decimals keep them exact enough and readable.
 double rounded(double v) { return std::round(v * 1e4) / 1e4; }
@@ -168,7 +162,8 @@ int run(int argc, char **argv) {
   Options o;
   const GOptionEntry entries[] = {
       {"model", 'm', 0, G_OPTION_ARG_FILENAME, &o.model,
-       "Emotion model (default: $GST_EMO_MODEL_DIR/emotion.yml.gz, else " EMO_MODEL_INSTALL_DIR
+       "Emotion model (default: $GST_EMO_MODEL_DIR/emotion.yml.gz, else the source tree's "
+       "models/emotion.yml.gz for a build-tree binary, else " EMO_MODEL_INSTALL_DIR
        "/emotion.yml.gz)",
        "FILE"},
       {"landmarks-model", 0, 0, G_OPTION_ARG_FILENAME, &o.landmarks,

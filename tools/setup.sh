@@ -14,6 +14,7 @@ packages=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
   gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-opencv
   libgstrtspserver-1.0-dev python3-gst-1.0
+  gobject-introspection libgirepository1.0-dev gir1.2-gst-plugins-base-1.0
   libopencv-dev libopencv-contrib-dev opencv-data
   libdlib-dev libdlib-data
   libsoup-3.0-dev libjson-glib-dev

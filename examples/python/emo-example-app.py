@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""emo-example-app.py: reads gst-emo's faces from Python, without any header or module of ours.
+"""emo-example-app.py: reads gst-emo's faces from Python through GObject introspection only.
 
-gst-emo attaches only standard metadata: one GstVideoRegionOfInterestMeta per face (roi_type
-"face", box in frame pixels) with the parameter structures "landmarks", "emotion" and "tracking"
-(layout: the comment at the top of lib/include/emo/gst/face_meta.hpp and the README). This
-application reads them with GObject introspection (python3-gst-1.0) in a pad probe, and prints
-the same "frame" and "face" lines as the C++ example (examples/cpp/emo-example-app.cpp):
+gst-emo attaches standard metadata: one GstVideoRegionOfInterestMeta per face (roi_type "face",
+box in frame pixels) with the parameter structures "landmarks", "emotion", "tracking" (and
+"detection", "object_id"; layout: lib/include/gst/emo/face-meta.h). Its shared C library
+libgstemometa-1.0 reads them, with GObject introspection annotations: `GstEmo-1.0` (installed
+GstEmo-1.0.typelib; from a build tree GI_TYPELIB_PATH=build/lib LD_LIBRARY_PATH=build/lib).
+GstEmo.buffer_get_faces() returns every face of a buffer as a GstEmo.Face snapshot, including
+the structures a scaling element removed from the region meta (kept by gst-emo's companion
+meta). This application reads them in a pad probe and prints the same "frame" and "face" lines
+as the C++ example (examples/cpp/emo-example-app.cpp):
 
   frame index=I pts=NS faces=N
   face index=I pts=NS id=ID track=T box=X,Y,W,H landmarks=N p0=X,Y label=L confidence=C
@@ -14,19 +18,8 @@ the same "frame" and "face" lines as the C++ example (examples/cpp/emo-example-a
   session NAME field=value ...
   summary frames=N face-frames=N faces=N emo-faces-messages=N session-messages=N labels=L:N,...
           model-labels=L,...
-
-Iterating the ROI metas of a buffer from Python with GStreamer 1.22: GI exposes no iterator
-(gst_buffer_iterate_meta* are not introspectable, and the GstMeta handed to a foreach_meta
-callback arrives as None), and Gst.Buffer.get_meta() returns only the first meta, as a plain
-Gst.Meta. So the ids of the ROI metas are enumerated with ctypes through the public C function
-gst_buffer_iterate_meta_filtered() (the way Intel DL Streamer's Python API walks them), and each
-region is then read through GI with GstVideo.buffer_get_video_region_of_interest_meta_id(), which
-gives a typed GstVideo.VideoRegionOfInterestMeta with get_param(). gst-emo's ids are unique in a
-stream, so the lookup by id is exact.
 """
 import argparse
-import ctypes
-import ctypes.util
 import signal
 import sys
 import threading
@@ -34,91 +27,23 @@ import threading
 import gi
 
 gi.require_version("Gst", "1.0")
-gi.require_version("GstVideo", "1.0")
-from gi.repository import GLib, Gst, GstVideo  # noqa: E402
+gi.require_version("GstEmo", "1.0")
+from gi.repository import GLib, Gst, GstEmo  # noqa: E402
 
 
-class _Meta(ctypes.Structure):  # GstMeta (gst/gstmeta.h)
-    _fields_ = [("flags", ctypes.c_uint), ("info", ctypes.c_void_p)]
-
-
-class _RoiMeta(ctypes.Structure):  # the head of GstVideoRegionOfInterestMeta (gst/video)
-    _fields_ = [("meta", _Meta), ("roi_type", ctypes.c_uint32), ("id", ctypes.c_int)]
-
-
-_libgst = ctypes.CDLL(ctypes.util.find_library("gstreamer-1.0") or "libgstreamer-1.0.so.0")
-_iterate = _libgst.gst_buffer_iterate_meta_filtered
-_iterate.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p), ctypes.c_size_t]
-_iterate.restype = ctypes.POINTER(_RoiMeta)
-
-
-def roi_metas(buffer):
-    """Every GstVideoRegionOfInterestMeta of `buffer`, in meta order, as GI objects."""
-    api = hash(GstVideo.video_region_of_interest_meta_api_get_type())  # after Gst.init()
-    state = ctypes.c_void_p()
-    ids = []
-    # hash() of a GI boxed object is the address of the C structure (here the GstBuffer).
-    while True:
-        meta = _iterate(hash(buffer), ctypes.byref(state), api)
-        if not meta:
-            break
-        ids.append(meta.contents.id)
-    for roi_id in ids:
-        roi = GstVideo.buffer_get_video_region_of_interest_meta_id(buffer, roi_id)
-        if roi is not None:
-            yield roi
-
-
-def number_list(structure, field):
-    """A GstValueArray field as a list of numbers, or None when absent or not numeric."""
-    if structure is None or not structure.has_field(field):
-        return None
-    try:
-        values = list(structure.get_value(field))
-    except TypeError:
-        return None
-    return values if all(isinstance(v, (int, float)) for v in values) else None
-
-
-def read_face(roi):
-    """One face as a dict: the same reading as emo::gst::read_faces() in C++."""
-    face = {"id": roi.id, "box": (roi.x, roi.y, roi.w, roi.h), "landmarks": [], "label": None,
-            "confidence": 0.0, "labels": [], "track": -1}
-    lm = roi.get_param("landmarks")
-    coords = number_list(lm, "points")
-    ok, n = lm.get_uint("n-points") if lm is not None else (False, 0)
-    if coords is not None and len(coords) % 2 == 0 and (not ok or 2 * n == len(coords)):
-        # Points are in frame pixels of the region they were fitted in ("region"); when an
-        # element rescaled the ROI since (videoscale), map them into the current box.
-        sx = sy = 1.0
-        rx = ry = ox = oy = 0.0
-        region = number_list(lm, "region")
-        if (region and len(region) == 4 and region[2] > 0 and region[3] > 0 and roi.w > 0
-                and roi.h > 0 and tuple(region) != (roi.x, roi.y, roi.w, roi.h)):
-            rx, ry = region[0], region[1]
-            sx, sy = roi.w / region[2], roi.h / region[3]
-            ox, oy = roi.x, roi.y
-        face["landmarks"] = [(ox + (coords[i] - rx) * sx, oy + (coords[i + 1] - ry) * sy)
-                             for i in range(0, len(coords), 2)]
-    emotion = roi.get_param("emotion")
-    if emotion is not None:
-        label = emotion.get_string("label")
-        ok, confidence = emotion.get_double("confidence")
-        if label is not None and ok:
-            face["label"], face["confidence"] = label, confidence
-        if emotion.has_field("labels"):
-            face["labels"] = [str(v) for v in emotion.get_value("labels")]
-    tracking = roi.get_param("tracking")
-    if tracking is not None:
-        ok, track = tracking.get_uint64("track-id")
-        if ok:
-            face["track"] = track
-    return face
+def read_face(face):
+    """One GstEmo.Face as a dict: the same reading as emo::gst::read_faces() in C++."""
+    coords = list(face.get_landmarks())
+    label = face.get_emotion_label() if face.has_emotion() else None
+    return {"id": face.get_id(), "box": tuple(face.get_box()),
+            "landmarks": list(zip(coords[0::2], coords[1::2])),
+            "label": label,
+            "confidence": face.get_emotion_confidence() if label is not None else 0.0,
+            "labels": list(face.get_emotion_labels()), "track": face.get_track_id()}
 
 
 def read_faces(buffer):
-    return [read_face(roi) for roi in roi_metas(buffer)
-            if GLib.quark_to_string(roi.roi_type) == "face"]
+    return [read_face(f) for f in GstEmo.buffer_get_faces(buffer)]
 
 
 class App:
@@ -176,7 +101,8 @@ class App:
             p0 = "%.2f,%.2f" % f["landmarks"][0] if f["landmarks"] else "-"
             self.out("face index=%d pts=%d id=%d track=%d box=%d,%d,%d,%d landmarks=%d p0=%s "
                      "label=%s confidence=%.4f" % (index, pts, f["id"], f["track"], *f["box"],
-                                                   len(f["landmarks"]), p0, f["label"] or "-",
+                                                   len(f["landmarks"]), p0,
+                                                   "-" if f["label"] is None else f["label"],
                                                    f["confidence"]))
         return Gst.PadProbeReturn.OK
 

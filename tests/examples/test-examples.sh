@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The C++ example (typed reader emo::gst::read_faces) and the Python example (GObject
-# introspection over the standard GstVideoRegionOfInterestMeta, no header of ours) on the same
-# real clip: both find the same faces, boxes, landmarks and labels on the same frames, every
+# introspection only: GstEmo, the typelib of libgstemometa-1.0) on the same real clip: identical
+# frame and face lines; both find the same faces, boxes, landmarks and labels on the same frames, every
 # face has 68 landmarks and a label of the model, and emoclassify's "emo-faces" bus messages
 # agree with the metadata.
 #   test-examples.sh astronaut   the 2 s astronaut clip: one happy face per frame; also --session
@@ -18,12 +18,17 @@ model="$GST_EMO_MODEL_DIR/emotion.yml.gz"
 # python3-gst-1.0), which a python3 first in PATH (e.g. pyenv) may not see.
 py=""
 for candidate in /usr/bin/python3 python3; do
-  if "$candidate" -c 'import gi; gi.require_version("GstVideo", "1.0")' 2>/dev/null; then
+  if "$candidate" -c 'import gi; gi.require_version("GstVideo", "1.0"); gi.require_version("GstEmo", "1.0")' 2>/dev/null; then
     py="$candidate"
     break
   fi
 done
-[ -n "$py" ] || fail "no python3 with GObject introspection (Debian python3-gst-1.0)"
+[ -n "$py" ] || fail "no python3 with GObject introspection (Debian python3-gst-1.0) and GstEmo"
+# The Python example reads the faces through gi.repository (GstEmo) only: no ctypes, no hash().
+imports="$(grep -E '^(import|from) ' "$app_py" | sort -u | tr '\n' ' ')"
+[ "$imports" = "from gi.repository import GLib, Gst, GstEmo  # noqa: E402 import argparse import gi import signal import sys import threading " ] ||
+  fail "unexpected imports in the Python example: $imports"
+! grep -nE 'ctypes|hash\(' "$app_py" || fail "the Python example uses ctypes or hash()"
 unset GEMINI_API_KEY # emosession, when present, stays offline
 
 # Both apps must see the same faces, so detection runs on the streaming thread: with the

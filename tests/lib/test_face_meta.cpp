@@ -177,7 +177,12 @@ TEST_F(FaceMetaTest, TrackingRoundTripsAndDefaultsToUntracked) {
   EXPECT_FALSE(faces[0].detected);
   EXPECT_EQ(faces[1].track_id, -1);
   EXPECT_TRUE(faces[1].detected);
-  EXPECT_EQ(g_list_length(a->params), 1u);
+  // "tracking" and DL Streamer's "object_id" (id = track id), each once.
+  EXPECT_EQ(g_list_length(a->params), 2u);
+  gint object_id = 0;
+  EXPECT_TRUE(gst_structure_get_int(gst_video_region_of_interest_meta_get_param(a, "object_id"),
+                                    "id", &object_id));
+  EXPECT_EQ(object_id, static_cast<gint>(1ull << 40));
   (void)b;
 }
 

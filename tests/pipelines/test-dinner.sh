@@ -5,6 +5,10 @@
 # frame count as the first argument to analyse only the start of the clip.
 # Measured on the whole clip: faces on 83 % of frames (first 240 frames 73 %, next 240 97 %);
 # on the first 360 frames 82 %. The test asks for 60 %.
+# On the whole clip the boxes are also scored against ground truth checked by eye (61 faces on
+# 41 frames at odd seconds, tests/data/dinner-720p-faces.json, bench/face-accuracy.py: IoU >=
+# 0.4, 'difficult' faces count neither way): precision >= 0.9, recall >= 0.85, landmarks of
+# matched faces inside the face >= 0.9.
 set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -19,7 +23,8 @@ limit=()
 [ "$frames" = all ] || limit=(identity eos-after="$frames" !)
 run_logged "$tmp/messages.txt" gst-launch-1.0 -m filesrc location="$clip" ! decodebin ! \
   "${limit[@]}" videoconvert ! emofacedetect ! emolandmarks ! \
-  emoclassify post-messages=true ! emooverlay ! fakesink sync=false
+  emoclassify post-messages=true ! emooverlay ! emometapublish location="$tmp/faces.jsonl" ! \
+  fakesink sync=false
 end=$(date +%s.%N)
 summarize "$tmp/messages.txt"
 [ "$frames" != all ] || frames=1972
@@ -42,4 +47,9 @@ for i, fr in enumerate(s['per_frame']):
             f['y'] + f['height'] <= 720, f'frame {i}: box outside the frame: {f}'
         assert 40 <= f['width'] <= 400, f'frame {i}: implausible face size {f}'
 PY
+if [ "$frames" = 1972 ]; then
+  /usr/bin/python3 "$EMO_SOURCE_DIR/bench/face-accuracy.py" --score "$tmp/faces.jsonl" \
+    --verbose --check-precision 0.9 --check-recall 0.85 --check-landmarks 0.9 ||
+    fail "face boxes below the floors on the dinner ground truth"
+fi
 note "ok"

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: typed access to the face metadata that the gst-emo elements attach to buffers.
 //
-// gst-emo uses only the standard GstVideoRegionOfInterestMeta (gst-plugins-base), so any
-// application can read it without this header (for example from Python through GObject
-// introspection). This header is a small typed C++ reader and writer over that layout:
+// gst-emo uses only the standard GstVideoRegionOfInterestMeta (gst-plugins-base). The layout
+// is owned by the shared C library libgstemometa-1.0 (gst/emo/face-meta.h, GObject
+// introspection namespace GstEmo-1.0, for Python and other languages); this header is a small
+// typed C++ reader and writer that wraps it. The layout (see gst/emo/face-meta.h for
+// "object_id" and "detection", which the C library also reads and writes):
 //
 //   GstVideoRegionOfInterestMeta  roi_type "face", id unique in the stream, parent_id -1,
 //                                 x, y, w, h: the face box in frame pixels.
@@ -60,10 +62,10 @@
 //   Reading: read_faces() and find_face_param() fall back on the companion per structure name.
 //   Other applications that read the ROI params directly see them only where no scaling
 //   element sits between emoclassify and them (the boxes themselves are always scaled right).
-//   The meta is registered once per process (g_once; a second copy of this static library in
-//   the same process reuses the registered type and info by name).
+//   The meta is registered once per process, by the shared C library.
 #pragma once
 
+#include <gst/emo/face-meta.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
@@ -140,7 +142,7 @@ std::vector<Point> get_landmarks(const GstVideoRegionOfInterestMeta *meta);
 std::optional<Prediction> get_emotion(const GstVideoRegionOfInterestMeta *meta);
 
 /// The companion meta (opaque; see "Companion meta" above).
-struct FaceParamsMeta;
+using FaceParamsMeta = GstEmoFaceParamsMeta;
 GType face_params_meta_api_get_type();
 const GstMetaInfo *face_params_meta_get_info();
 
