@@ -70,6 +70,7 @@ enum {
   PROP_MAX_RETRIES,
   PROP_LOCATION,
   PROP_EOS_TIMEOUT,
+  PROP_MAX_REPLY_SIZE,
 };
 
 #define DEFAULT_WINDOW 30.0
@@ -82,6 +83,7 @@ enum {
 #define DEFAULT_TIMEOUT 60.0
 #define DEFAULT_MAX_RETRIES 4
 #define DEFAULT_EOS_TIMEOUT 30.0
+#define DEFAULT_MAX_REPLY_SIZE (G_GUINT64_CONSTANT(4) << 20)
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw(ANY)"));
@@ -93,6 +95,7 @@ struct _GstEmoSession {
   gdouble window, sample_interval, min_window, timeout, eos_timeout;
   gint64 track_id;
   gint max_retries;
+  guint64 max_reply_size;
   gchar *context, *language, *prompt_template, *api_key, *model, *endpoint, *location;
 
   /* state: built in start(), dropped in stop() */
@@ -132,6 +135,7 @@ static gboolean gst_emo_session_start(GstBaseSink *sink) {
     s.gemini.endpoint = str(self->endpoint);
     s.gemini.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(self->timeout * 1e3));
     s.gemini.max_retries = self->max_retries;
+    s.gemini.max_reply_bytes = static_cast<std::size_t>(self->max_reply_size);
     s.location = str(self->location);
   }
   if (s.gemini.api_key.empty()) s.gemini.api_key = str(g_getenv("GEMINI_API_KEY"));
@@ -331,6 +335,9 @@ static void gst_emo_session_set_property(GObject *object, guint prop_id, const G
     case PROP_EOS_TIMEOUT:
       self->eos_timeout = g_value_get_double(value);
       break;
+    case PROP_MAX_REPLY_SIZE:
+      self->max_reply_size = g_value_get_uint64(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -381,6 +388,9 @@ static void gst_emo_session_get_property(GObject *object, guint prop_id, GValue 
     case PROP_EOS_TIMEOUT:
       g_value_set_double(value, self->eos_timeout);
       break;
+    case PROP_MAX_REPLY_SIZE:
+      g_value_set_uint64(value, self->max_reply_size);
+      break;
     default:  // api-key is write-only: it is never read back, logged or posted
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -413,6 +423,7 @@ static void gst_emo_session_init(GstEmoSession *self) {
   self->timeout = DEFAULT_TIMEOUT;
   self->max_retries = DEFAULT_MAX_RETRIES;
   self->eos_timeout = DEFAULT_EOS_TIMEOUT;
+  self->max_reply_size = DEFAULT_MAX_REPLY_SIZE;
 }
 
 static void gst_emo_session_class_init(GstEmoSessionClass *klass) {
@@ -518,6 +529,12 @@ static void gst_emo_session_class_init(GstEmoSessionClass *klass) {
                           "due before EOS goes on; windows still without one are written as "
                           "\"pending\"",
                           0.0, 3600.0, DEFAULT_EOS_TIMEOUT, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_REPLY_SIZE,
+      g_param_spec_uint64("max-reply-size", "Maximum reply size",
+                          "Largest Gemini reply body read, in bytes; a larger reply is aborted "
+                          "and its window's analysis recorded as \"failed\" (not retried)",
+                          1024, G_GUINT64_CONSTANT(1) << 30, DEFAULT_MAX_REPLY_SIZE, ready));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_set_static_metadata(
