@@ -38,11 +38,11 @@
 #include <algorithm>
 #include <memory>
 
-#include "emo/classifier.hpp"
-#include "emo/features.hpp"
+#include "emo/classify/classifier.hpp"
+#include "emo/classify/features.hpp"
 #include "emo/gst/face_meta.hpp"
-#include "emo/model_cache.hpp"
-#include "emo/smoothing.hpp"
+#include "emo/core/model_cache.hpp"
+#include "emo/classify/smoothing.hpp"
 #include "gstemocommon.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_emo_classify_debug);

@@ -5,7 +5,7 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "emo/error.hpp"
+#include "emo/core/error.hpp"
 
 /* True when `path` lies in one of the directories the project's own models come from. */
 static bool is_project_model_path(const std::string &path) {

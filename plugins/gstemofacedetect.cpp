@@ -59,9 +59,9 @@
 #include <mutex>
 #include <optional>
 
-#include "emo/detection_worker.hpp"
-#include "emo/detector.hpp"
-#include "emo/tracker.hpp"
+#include "emo/detect/detection_worker.hpp"
+#include "emo/detect/detector.hpp"
+#include "emo/track/tracker.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/gst/landmark_event.hpp"
 #include "gstemocommon.h"

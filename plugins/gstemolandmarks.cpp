@@ -48,11 +48,11 @@
 #include <cstdint>
 #include <memory>
 
-#include "emo/fork_join.hpp"
+#include "emo/core/fork_join.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/gst/landmark_event.hpp"
-#include "emo/landmarker.hpp"
-#include "emo/model_cache.hpp"
+#include "emo/landmarks/landmarker.hpp"
+#include "emo/core/model_cache.hpp"
 #include "gstemocommon.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_emo_landmarks_debug);

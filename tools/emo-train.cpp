@@ -12,9 +12,9 @@
 #include <glib.h>
 
 #include "dataset.hpp"
-#include "emo/classifier.hpp"
-#include "emo/error.hpp"
-#include "emo/features.hpp"
+#include "emo/classify/classifier.hpp"
+#include "emo/core/error.hpp"
+#include "emo/classify/features.hpp"
 #include "evaluate.hpp"
 #include "extract.hpp"
 #include "training.hpp"

@@ -8,8 +8,8 @@
 #include <opencv2/core/mat.hpp>
 
 #include "dataset.hpp"
-#include "emo/detector.hpp"
-#include "emo/landmarker.hpp"
+#include "emo/detect/detector.hpp"
+#include "emo/landmarks/landmarker.hpp"
 
 namespace emo_tools {
 

@@ -6,9 +6,9 @@
 #include <numeric>
 
 #include "element_test_util.hpp"
-#include "emo/features.hpp"
+#include "emo/classify/features.hpp"
 #include "emo/gst/face_meta.hpp"
-#include "emo/landmarker.hpp"
+#include "emo/landmarks/landmarker.hpp"
 
 using namespace emo_test;
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// libFuzzer target: the dlib shape_predictor reader (lib/src/ert_model.cpp) on any bytes.
+// libFuzzer target: the dlib shape_predictor reader (lib/src/landmarks/ert_model.cpp) on any bytes.
 // Invariants: dlib::serialization_error or a model that fits a face, never a crash, a
 // sanitizer report or an allocation beyond libFuzzer's -rss_limit_mb / -malloc_limit_mb.
 #include <cstddef>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // libFuzzer target: the emotion model loader (EmotionClassifier::load: the header checks,
-// lib/src/forest_check.cpp, then OpenCV's RTrees reader and a prediction) on any file. The
+// lib/src/classify/forest_check.cpp, then OpenCV's RTrees reader and a prediction) on any file. The
 // bytes go to a temporary .yml file, as a user's model would. Invariants: a ModelError or
 // ModelMismatch, or a model that predicts; never a crash or another exception.
 #include <unistd.h>
@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "emo/classifier.hpp"
-#include "emo/error.hpp"
-#include "emo/features.hpp"
+#include "emo/classify/classifier.hpp"
+#include "emo/core/error.hpp"
+#include "emo/classify/features.hpp"
 
 namespace {
 const std::string &model_path() {

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "emo/session.hpp"
+#include "emo/session/session.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
   const std::string line(reinterpret_cast<const char *>(data), size);

@@ -16,8 +16,8 @@
 
 #include <opencv2/core.hpp>
 
-#include "emo/classifier.hpp"
-#include "emo/features.hpp"
+#include "emo/classify/classifier.hpp"
+#include "emo/classify/features.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <chrono>
 #include <string>
 
-#include "emo/json_limits.hpp"
+#include "emo/gemini/json_limits.hpp"
 #include "gemini_json.hpp"
 #include "gemini_test_util.hpp"
 

@@ -15,10 +15,10 @@
 #include <sstream>
 #include <string>
 
-#include "emo/classifier.hpp"
-#include "emo/error.hpp"
-#include "emo/features.hpp"
-#include "emo/landmarker.hpp"
+#include "emo/classify/classifier.hpp"
+#include "emo/core/error.hpp"
+#include "emo/classify/features.hpp"
+#include "emo/landmarks/landmarker.hpp"
 #include "test_data.hpp"
 
 namespace {

@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "emo/json_limits.hpp"
-#include "emo/session.hpp"
+#include "emo/gemini/json_limits.hpp"
+#include "emo/session/session.hpp"
 
 namespace {
 

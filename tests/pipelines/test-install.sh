@@ -15,7 +15,7 @@ run_logged "$tmp/install.txt" cmake --install "$EMO_BUILD_DIR" --prefix "$prefix
 [ -f "$prefix/share/gst-emo/models/emotion.yml.gz" ] || fail "default model not installed"
 pc="$(find "$prefix" -name gst-emo-1.0.pc | head -1)"
 [ -n "$pc" ] || fail "gst-emo-1.0.pc not installed"
-for header in emo/gst/face_meta.hpp emo/classifier.hpp emo/landmarker.hpp; do
+for header in emo/gst/face_meta.hpp emo/classify/classifier.hpp emo/landmarks/landmarker.hpp; do
   [ -f "$prefix/include/gst-emo-1.0/$header" ] || fail "$header not installed"
 done
 export GST_PLUGIN_PATH="$prefix/lib/gstreamer-1.0" GST_REGISTRY="$tmp/registry.bin"
@@ -49,10 +49,10 @@ cat >"$tmp/cv-consumer.cpp" <<'CPP'
 // The CV core without GStreamer: detector, landmarks, features and the installed model.
 #include <cstdio>
 #include <opencv2/imgcodecs.hpp>
-#include "emo/classifier.hpp"
-#include "emo/detector.hpp"
-#include "emo/features.hpp"
-#include "emo/landmarker.hpp"
+#include "emo/classify/classifier.hpp"
+#include "emo/detect/detector.hpp"
+#include "emo/classify/features.hpp"
+#include "emo/landmarks/landmarker.hpp"
 int main(int argc, char **argv) {
   if (argc != 3) return 2;
   const cv::Mat luma = cv::imread(argv[1], cv::IMREAD_GRAYSCALE);

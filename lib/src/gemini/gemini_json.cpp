@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "emo/json_limits.hpp"
+#include "emo/gemini/json_limits.hpp"
 
 namespace emo::gemini_json {
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: runs face detection on a thread of its own, one frame at a time.
-#include "emo/detection_worker.hpp"
+#include "emo/detect/detection_worker.hpp"
 
 #include <utility>
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <vector>
 
-#include "emo/error.hpp"
+#include "emo/core/error.hpp"
 
 namespace emo::detail {
 namespace {

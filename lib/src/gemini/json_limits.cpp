@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// gst-emo: byte scans of JSON text before it is parsed (see emo/json_limits.hpp).
-#include "emo/json_limits.hpp"
+// gst-emo: byte scans of JSON text before it is parsed (see emo/gemini/json_limits.hpp).
+#include "emo/gemini/json_limits.hpp"
 
 namespace emo {
 

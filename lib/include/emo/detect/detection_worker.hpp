@@ -11,7 +11,7 @@
 
 #include <opencv2/core/mat.hpp>
 
-#include "emo/detector.hpp"
+#include "emo/detect/detector.hpp"
 
 namespace emo {
 
