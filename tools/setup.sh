@@ -21,6 +21,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-skimage
   npm openssl
+  libmosquitto-dev mosquitto mosquitto-clients python3-paho-mqtt
 )
 
 missing=()
