@@ -79,6 +79,7 @@ enum {
   PROP_MAX_RETRIES,
   PROP_LOCATION,
   PROP_EOS_TIMEOUT,
+  PROP_MAX_REPLY_SIZE,
   PROP_MQTT_FIRST,  // the shared MQTT properties (gstemopublish.h) follow
 };
 
@@ -92,6 +93,7 @@ enum {
 #define DEFAULT_TIMEOUT 60.0
 #define DEFAULT_MAX_RETRIES 4
 #define DEFAULT_EOS_TIMEOUT 30.0
+#define DEFAULT_MAX_REPLY_SIZE (G_GUINT64_CONSTANT(4) << 20)
 #define DEFAULT_TOPIC "gst-emo"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
@@ -104,6 +106,7 @@ struct _GstEmoSession {
   gdouble window, sample_interval, min_window, timeout, eos_timeout;
   gint64 track_id;
   gint max_retries;
+  guint64 max_reply_size;
   gchar *context, *language, *prompt_template, *api_key, *model, *endpoint, *location;
   GstEmoMqttSettings mqtt;  // publishing: when address is set
 
@@ -144,6 +147,7 @@ static gboolean gst_emo_session_start(GstBaseSink *sink) {
     s.gemini.endpoint = str(self->endpoint);
     s.gemini.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(self->timeout * 1e3));
     s.gemini.max_retries = self->max_retries;
+    s.gemini.max_reply_bytes = static_cast<std::size_t>(self->max_reply_size);
     s.location = str(self->location);
   }
   if (s.gemini.api_key.empty()) s.gemini.api_key = str(g_getenv("GEMINI_API_KEY"));
@@ -375,6 +379,9 @@ static void gst_emo_session_set_property(GObject *object, guint prop_id, const G
     case PROP_EOS_TIMEOUT:
       self->eos_timeout = g_value_get_double(value);
       break;
+    case PROP_MAX_REPLY_SIZE:
+      self->max_reply_size = g_value_get_uint64(value);
+      break;
     default:
       if (prop_id >= PROP_MQTT_FIRST &&
           gst_emo_mqtt_set_property(self->mqtt, prop_id - PROP_MQTT_FIRST, value))
@@ -428,6 +435,9 @@ static void gst_emo_session_get_property(GObject *object, guint prop_id, GValue 
     case PROP_EOS_TIMEOUT:
       g_value_set_double(value, self->eos_timeout);
       break;
+    case PROP_MAX_REPLY_SIZE:
+      g_value_set_uint64(value, self->max_reply_size);
+      break;
     default:  // api-key is write-only: it is never read back, logged or posted
       if (prop_id >= PROP_MQTT_FIRST &&
           gst_emo_mqtt_get_property(self->mqtt, prop_id - PROP_MQTT_FIRST, value))
@@ -464,6 +474,7 @@ static void gst_emo_session_init(GstEmoSession *self) {
   self->timeout = DEFAULT_TIMEOUT;
   self->max_retries = DEFAULT_MAX_RETRIES;
   self->eos_timeout = DEFAULT_EOS_TIMEOUT;
+  self->max_reply_size = DEFAULT_MAX_REPLY_SIZE;
   new (&self->mqtt) GstEmoMqttSettings();
   self->mqtt.init(DEFAULT_TOPIC);
 }
@@ -571,6 +582,12 @@ static void gst_emo_session_class_init(GstEmoSessionClass *klass) {
                           "due before EOS goes on; windows still without one are written as "
                           "\"pending\"",
                           0.0, 3600.0, DEFAULT_EOS_TIMEOUT, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_REPLY_SIZE,
+      g_param_spec_uint64("max-reply-size", "Maximum reply size",
+                          "Largest Gemini reply body read, in bytes; a larger reply is aborted "
+                          "and its window's analysis recorded as \"failed\" (not retried)",
+                          1024, G_GUINT64_CONSTANT(1) << 30, DEFAULT_MAX_REPLY_SIZE, ready));
   gst_emo_mqtt_install_properties(gobject_class, PROP_MQTT_FIRST, DEFAULT_TOPIC,
                                   "the windows and analyses (<topic>/windows); unset: none");
 

@@ -3,6 +3,7 @@
 #include "gstemosessionrun.h"
 
 #include <json-glib/json-glib.h>
+#include <sys/stat.h>
 
 #include <exception>
 #include <utility>
@@ -74,8 +75,9 @@ GstEmoSessionRun::GstEmoSessionRun(GstElement *element, GstEmoSessionSettings se
       session_(random_session_id()),
       aggregator_(settings_.window) {
   if (!settings_.location.empty()) {
+    std::vector<emo::RejectedLine> rejected;
     const std::vector<emo::WindowRecord> recovered =
-        emo::recover_pending_journal(settings_.location);
+        emo::recover_pending_journal(settings_.location, true, &rejected);
     if (!recovered.empty())
       GST_WARNING_OBJECT(element_,
                          "%zu window(s) of a run that ended before their analysis were moved "
@@ -83,8 +85,24 @@ GstEmoSessionRun::GstEmoSessionRun(GstElement *element, GstEmoSessionSettings se
                          recovered.size(),
                          emo::PendingJournal::path_for(settings_.location).c_str(),
                          settings_.location.c_str());
+    for (const emo::RejectedLine &l : rejected)
+      GST_ELEMENT_WARNING(element_, RESOURCE, READ,
+                          ("Line %zu of the journal %s is not a session record; it is kept in %s.",
+                           l.line, emo::PendingJournal::path_for(settings_.location).c_str(),
+                           emo::rejected_path_for(settings_.location).c_str()),
+                          ("%s", l.error.c_str()));
     writer_ = std::make_unique<emo::JsonLinesWriter>(settings_.location);
-    if (!settings_.gemini.api_key.empty())
+    /* The journal lives beside a regular file only: beside a device such as /dev/full or
+     * /dev/stdout it would be a stray file in /dev that nothing removes. */
+    struct stat st {};
+    const bool regular = ::stat(settings_.location.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    if (!regular)
+      GST_ELEMENT_WARNING(element_, RESOURCE, SETTINGS,
+                          ("%s is not a regular file: no journal is kept beside it, so windows "
+                           "still waiting for their analysis are lost if the process is killed.",
+                           settings_.location.c_str()),
+                          (nullptr));
+    if (!settings_.gemini.api_key.empty() && regular)
       journal_ = std::make_unique<emo::PendingJournal>(settings_.location);
   }
   client_ = std::make_unique<emo::GeminiClient>(settings_.gemini);

@@ -6,8 +6,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include <gdk-pixbuf/gdk-pixbuf.h>
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
@@ -30,6 +32,7 @@ struct Options {
   gboolean whole = FALSE;
   gint upscale = 288;
   gdouble inset = 0.05;
+  gint64 max_pixels = 50000000;
   gchar **files = nullptr;
   ~Options() { g_free(model), g_free(landmarks), g_free(cascade), g_strfreev(files); }
 };
@@ -94,6 +97,16 @@ void print_error(const std::string &file, const std::string &message) {
   print_json(b);
 }
 
+// The image's width and height from its header (gdk-pixbuf reads only as much of the file as
+// it needs for them), so that a huge image is refused before anything is decoded. Empty when
+// no loader knows the format.
+std::optional<std::pair<int, int>> header_size(const std::string &file) {
+  int width = 0, height = 0;
+  if (!gdk_pixbuf_get_file_info(file.c_str(), &width, &height) || width <= 0 || height <= 0)
+    return std::nullopt;
+  return std::make_pair(width, height);
+}
+
 class Predictor {
  public:
   explicit Predictor(const Options &o)
@@ -101,7 +114,8 @@ class Predictor {
         landmarker_(o.landmarks ? o.landmarks : emo::Landmarker::kDefaultModel),
         whole_(o.whole),
         upscale_(o.upscale),
-        inset_(o.inset) {
+        inset_(o.inset),
+        max_pixels_(o.max_pixels) {
     if (landmarker_.num_points() != emo::kFeatureLandmarks)
       throw emo::ModelMismatch(
           "the landmark model gives " + std::to_string(landmarker_.num_points()) +
@@ -112,6 +126,19 @@ class Predictor {
 
   // Prints the line of one file; false when it could not be read.
   bool run(const std::string &file) {
+    const std::optional<std::pair<int, int>> size = header_size(file);
+    if (!size) {
+      print_error(file, "unreadable image");
+      return false;
+    }
+    const gint64 pixels = static_cast<gint64>(size->first) * size->second;
+    if (pixels > max_pixels_) {
+      print_error(file, "image too large: " + std::to_string(size->first) + " x " +
+                            std::to_string(size->second) + " = " + std::to_string(pixels) +
+                            " pixels, more than the limit of " + std::to_string(max_pixels_) +
+                            " (--max-pixels); not decoded");
+      return false;
+    }
     const cv::Mat gray = read_gray(file);
     if (gray.empty()) {
       print_error(file, "unreadable image");
@@ -155,6 +182,7 @@ class Predictor {
   bool whole_;
   int upscale_;
   double inset_;
+  gint64 max_pixels_;
   std::vector<float> features_;
 };
 
@@ -180,14 +208,20 @@ int run(int argc, char **argv) {
        "Upscale face crops (--whole-image) and small images to at least N px (default 288)", "N"},
       {"inset", 0, 0, G_OPTION_ARG_DOUBLE, &o.inset,
        "With --whole-image: face box inset per side, fraction of the side (default 0.05)", "F"},
+      {"max-pixels", 0, 0, G_OPTION_ARG_INT64, &o.max_pixels,
+       "Refuse images of more than N pixels (width x height, read from the header before "
+       "decoding; default 50000000)",
+       "N"},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.files, nullptr, "IMAGE..."},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
   GOptionContext *ctx = g_option_context_new("- classify facial emotions in images");
   g_option_context_add_main_entries(ctx, entries, nullptr);
   g_option_context_set_description(
       ctx,
-      "Prints one JSON line per image. Exit status: 0 all images read, 1 some image could "
-      "not be read,\n2 usage or model error.\n");
+      "Prints one JSON line per image. Images larger than --max-pixels, or whose size cannot "
+      "be read\nfrom their header (gdk-pixbuf: PNG, JPEG, GIF, BMP, TIFF, PNM, ...), get an "
+      "\"error\" line.\nExit status: 0 all images read, 1 some image could not be read, 2 usage "
+      "or model error.\n");
   GError *err = nullptr;
   const bool parsed = g_option_context_parse(ctx, &argc, &argv, &err);
   g_option_context_free(ctx);
@@ -200,8 +234,8 @@ int run(int argc, char **argv) {
     g_printerr("emo-predict: no image given (see --help)\n");
     return 2;
   }
-  if (o.upscale < 1 || o.inset <= -0.5 || o.inset >= 0.5) {
-    g_printerr("emo-predict: invalid --upscale or --inset\n");
+  if (o.upscale < 1 || o.inset <= -0.5 || o.inset >= 0.5 || o.max_pixels < 1) {
+    g_printerr("emo-predict: invalid --upscale, --inset or --max-pixels\n");
     return 2;
   }
   std::unique_ptr<Predictor> predictor;

@@ -42,6 +42,7 @@ struct Options {
   gchar *api_key = nullptr, *model = nullptr, *endpoint = nullptr, *output = nullptr;
   gdouble timeout = 60.0, wait = 600.0;
   gint max_retries = 4;
+  gint64 max_reply_size = 4 << 20;
   gboolean dry_run = FALSE;
   gchar **files = nullptr;
   ~Options() {
@@ -107,6 +108,10 @@ int run(int argc, char **argv) {
        "Seconds allowed per request attempt (default 60)", "S"},
       {"max-retries", 'r', 0, G_OPTION_ARG_INT, &o.max_retries,
        "Retries after the first attempt of each request (default 4)", "N"},
+      {"max-reply-size", 0, 0, G_OPTION_ARG_INT64, &o.max_reply_size,
+       "Largest reply body read, in bytes; a larger one is aborted and recorded as failed "
+       "(default 4194304)",
+       "BYTES"},
       {"wait", 'w', 0, G_OPTION_ARG_DOUBLE, &o.wait,
        "Seconds to wait for all replies; later ones are not stored (default 600)", "S"},
       {"output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output,
@@ -141,7 +146,12 @@ int run(int argc, char **argv) {
   const std::string path = o.files[0];
   off_t size_before = 0;
   std::vector<Line> lines = read_lines(path, &size_before);
-  const std::vector<emo::WindowRecord> killed = emo::recover_pending_journal(path, false);
+  std::vector<emo::RejectedLine> rejected;
+  const std::vector<emo::WindowRecord> killed =
+      emo::recover_pending_journal(path, false, &rejected);
+  for (const emo::RejectedLine &l : rejected)
+    g_printerr("emo-session-resend: %s:%zu kept as it is: %s\n",
+               emo::PendingJournal::path_for(path).c_str(), l.line, l.error.c_str());
   for (const emo::WindowRecord &r : killed) {
     lines.emplace_back();
     lines.back().text = emo::record_to_json(r);
@@ -180,12 +190,15 @@ int run(int argc, char **argv) {
     return 2;
   }
   if (o.endpoint) base.endpoint = o.endpoint;
-  if (o.timeout <= 0 || o.max_retries < 0 || o.wait <= 0) {
-    g_printerr("emo-session-resend: --timeout, --wait must be positive, --max-retries >= 0\n");
+  if (o.timeout <= 0 || o.max_retries < 0 || o.wait <= 0 || o.max_reply_size <= 0) {
+    g_printerr(
+        "emo-session-resend: --timeout, --wait, --max-reply-size must be positive, "
+        "--max-retries >= 0\n");
     return 2;
   }
   base.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(o.timeout * 1e3));
   base.max_retries = o.max_retries;
+  base.max_reply_bytes = static_cast<std::size_t>(o.max_reply_size);
 
   std::mutex mutex;
   {
@@ -242,6 +255,12 @@ int run(int argc, char **argv) {
                                " changed while the windows were re-sent (is an emosession "
                                "still writing it?); nothing replaced, use --output");
     write_atomically(path, out);
+    if (!killed.empty() && !rejected.empty()) {  // before the journal goes
+      emo::keep_rejected_lines(path, rejected);
+      g_printerr("emo-session-resend: %zu line(s) of %s that are not records moved to %s\n",
+                 rejected.size(), emo::PendingJournal::path_for(path).c_str(),
+                 emo::rejected_path_for(path).c_str());
+    }
     if (!killed.empty() && ::unlink(emo::PendingJournal::path_for(path).c_str()) != 0)
       g_printerr("emo-session-resend: cannot remove %s: %s\n",
                  emo::PendingJournal::path_for(path).c_str(), std::strerror(errno));

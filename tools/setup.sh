@@ -17,7 +17,8 @@ packages=(
   gobject-introspection libgirepository1.0-dev gir1.2-gst-plugins-base-1.0
   libopencv-dev libopencv-contrib-dev opencv-data
   libdlib-dev libdlib-data
-  libsoup-3.0-dev libjson-glib-dev
+  libsoup-3.0-dev libjson-glib-dev libgdk-pixbuf-2.0-dev
+  clang libclang-rt-14-dev time
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-skimage
   npm openssl

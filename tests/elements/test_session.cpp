@@ -96,6 +96,11 @@ class SessionHarness {
     return out;
   }
 
+  /* The next message of one of `types`, or nullptr after `timeout`. */
+  MessagePtr pop(GstMessageType types, GstClockTime timeout = 20 * GST_SECOND) {
+    return MessagePtr(gst_bus_timed_pop_filtered(bus_.get(), timeout, types));
+  }
+
   void stop() { h_.reset(); }
   ~SessionHarness() {
     h_.reset();
@@ -340,6 +345,38 @@ TEST(Session, TheJournalOfAKilledRunIsMovedIntoTheFileAtStart) {
   EXPECT_EQ(records[0].analysis.state, "pending");
   EXPECT_EQ(records[1].analysis.state, "skipped");  // this run is offline: no journal
   EXPECT_FALSE(g_file_test(emo::PendingJournal::path_for(path).c_str(), G_FILE_TEST_EXISTS));
+}
+
+/* A device as location: no journal beside it (it would be a stray /dev/full.pending that
+ * nothing removes), a warning saying so, and the failed write is an error naming the file. */
+TEST(Session, ADeviceAsLocationGetsNoStrayJournal) {
+  ASSERT_TRUE(g_file_test("/dev/full", G_FILE_TEST_EXISTS));
+  const std::string journal = emo::PendingJournal::path_for("/dev/full");
+  g_remove(journal.c_str());
+  emo::test::GeminiTestServer server;
+  {
+    SessionHarness s({{"window", "2"},
+                      {"min-window", "1"},
+                      {"api-key", "k"},
+                      {"endpoint", server.endpoint()},
+                      {"location", "/dev/full"}});
+    MessagePtr warning = s.pop(GST_MESSAGE_WARNING, GST_SECOND);
+    ASSERT_TRUE(warning) << "no warning about the location";
+    GError *err = nullptr;
+    gst_message_parse_warning(warning.get(), &err, nullptr);
+    EXPECT_NE(std::string(err->message).find("/dev/full is not a regular file"), std::string::npos)
+        << err->message;
+    g_error_free(err);
+    EXPECT_FALSE(g_file_test(journal.c_str(), G_FILE_TEST_EXISTS)) << "journal beside /dev/full";
+    s.push(0, 2 * GST_SECOND + kFrame, {{"sadness", 50}});
+    MessagePtr error = s.pop(GST_MESSAGE_ERROR);
+    ASSERT_TRUE(error) << "the failed write is not an error";
+    gst_message_parse_error(error.get(), &err, nullptr);
+    EXPECT_NE(std::string(err->message).find("/dev/full"), std::string::npos) << err->message;
+    g_error_free(err);
+  }
+  EXPECT_FALSE(g_file_test(journal.c_str(), G_FILE_TEST_EXISTS)) << "stray journal left";
+  g_remove(journal.c_str());
 }
 
 TEST(Session, RefusedConnectionIsARetryableFailure) {

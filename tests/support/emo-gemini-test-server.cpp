@@ -27,8 +27,13 @@ struct Options {
   gboolean malformed = FALSE;
   gchar *block_reason = nullptr;
   gchar *requests_log = nullptr;
+  gchar *raw_body_file = nullptr;
+  gchar *redirect_to = nullptr;
+  gboolean endless = FALSE;
 
   ~Options() {
+    g_free(raw_body_file);
+    g_free(redirect_to);
     g_free(reply);
     g_free(retry_delay);
     g_free(block_reason);
@@ -93,6 +98,12 @@ int main(int argc, char **argv) {
        "Answers after the first N carry promptFeedback.blockReason REASON", "REASON"},
       {"requests-log", 0, 0, G_OPTION_ARG_FILENAME, &o.requests_log,
        "Append one JSON line per request to FILE", "FILE"},
+      {"raw-body-file", 0, 0, G_OPTION_ARG_FILENAME, &o.raw_body_file,
+       "Answers after the first N send the bytes of FILE as their body (hostile replies)", "FILE"},
+      {"redirect-to", 0, 0, G_OPTION_ARG_STRING, &o.redirect_to,
+       "Answers after the first N are a 302 to URL", "URL"},
+      {"endless", 0, 0, G_OPTION_ARG_NONE, &o.endless,
+       "Answers after the first N are a 200 whose body does not end (up to 64 MiB)", nullptr},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
   GOptionContext *ctx = g_option_context_new("- a local Gemini generateContent server for tests");
   g_option_context_add_main_entries(ctx, entries, nullptr);
@@ -142,6 +153,18 @@ int main(int argc, char **argv) {
   normal.malformed = o.malformed;
   if (o.block_reason) normal.block_reason = o.block_reason;
   normal.delay = delay;
+  if (o.raw_body_file) {
+    gchar *contents = nullptr;
+    gsize length = 0;
+    if (!g_file_get_contents(o.raw_body_file, &contents, &length, nullptr) || length == 0) {
+      g_printerr("emo-gemini-test-server: cannot read '%s' (or it is empty)\n", o.raw_body_file);
+      return 2;
+    }
+    normal.raw_body.assign(contents, length);
+    g_free(contents);
+  }
+  if (o.redirect_to) normal.redirect_to = o.redirect_to;
+  normal.endless = o.endless;
   server->set_default(normal);
 
   FILE *log = nullptr;

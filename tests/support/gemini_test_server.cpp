@@ -5,6 +5,7 @@
 #include <libsoup/soup.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -33,6 +34,45 @@ void respond(SoupServerMessage *msg, int status, const std::string &body) {
   soup_server_message_set_status(msg, static_cast<guint>(status), nullptr);
   soup_server_message_set_response(msg, "application/json; charset=UTF-8", SOUP_MEMORY_COPY,
                                    body.data(), body.size());
+}
+
+// Feeds an endless reply one chunk per "wrote-chunk" until the client goes or kEndlessCap.
+struct Streamer {
+  std::size_t sent = 0;
+  std::string chunk = std::string(64 * 1024, 'a');
+
+  static void on_wrote_chunk(SoupServerMessage *msg, gpointer data) {
+    auto *st = static_cast<Streamer *>(data);
+    SoupMessageBody *body = soup_server_message_get_response_body(msg);
+    if (st->sent >= kEndlessCap) {
+      if (st->sent != SIZE_MAX) {
+        soup_message_body_append(body, SOUP_MEMORY_STATIC, "\"}]}}]}", 7);
+        soup_message_body_complete(body);
+        st->sent = SIZE_MAX;
+      }
+      return;
+    }
+    soup_message_body_append(body, SOUP_MEMORY_COPY, st->chunk.data(), st->chunk.size());
+    st->sent += st->chunk.size();
+  }
+};
+
+void respond_endless(SoupServerMessage *msg, bool declare_length) {
+  soup_server_message_set_status(msg, 200, nullptr);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers(msg);
+  soup_message_headers_set_content_type(headers, "application/json", nullptr);
+  if (declare_length)
+    soup_message_headers_set_content_length(headers, goffset(1) << 30);
+  else
+    soup_message_headers_set_encoding(headers, SOUP_ENCODING_CHUNKED);
+  SoupMessageBody *body = soup_server_message_get_response_body(msg);
+  soup_message_body_set_accumulate(body, FALSE);
+  auto *st = new Streamer;
+  g_object_set_data_full(G_OBJECT(msg), "emo-streamer", st,
+                         [](gpointer p) { delete static_cast<Streamer *>(p); });
+  g_signal_connect(msg, "wrote-chunk", G_CALLBACK(Streamer::on_wrote_chunk), st);
+  static const char prefix[] = "{\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"";
+  soup_message_body_append(body, SOUP_MEMORY_STATIC, prefix, sizeof prefix - 1);
 }
 
 }  // namespace
@@ -167,6 +207,15 @@ struct GeminiTestServer::Impl {
       } else {
         reply = fallback;
       }
+    }
+    if (!reply.redirect_to.empty()) {
+      const int status = reply.status >= 300 && reply.status < 400 ? reply.status : 302;
+      soup_server_message_set_redirect(msg, static_cast<guint>(status), reply.redirect_to.c_str());
+      return;
+    }
+    if (reply.endless) {
+      respond_endless(msg, reply.endless_declares_length);
+      return;
     }
     const std::string out = reply_body(reply, r.model);
     if (reply.delay.count() <= 0) {

@@ -9,6 +9,7 @@
 //   emo-gemini-test-server [--reply TEXT] [--fail-first N] [--fail-status CODE]
 //                          [--retry-delay SECONDS] [--delay-ms MS] [--status CODE]
 //                          [--malformed] [--block-reason REASON] [--requests-log FILE]
+//                          [--raw-body-file FILE] [--redirect-to URL] [--endless]
 // Listens on 127.0.0.1 on a random port, prints "PORT <n>" + newline on stdout (flushed) once
 // listening, answers POST /v1beta/models/<model>:generateContent in Gemini's real JSON shapes
 // (first N requests fail with --fail-status and Gemini's error body, optional RetryInfo), appends
@@ -37,7 +38,19 @@ struct GeminiReply {
   bool malformed = false;   ///< the body is cut in the middle (not valid JSON)
   std::string raw_body;     ///< when not empty: sent verbatim instead of the above
   std::chrono::milliseconds delay{0};  ///< wait before answering
+  // Hostile replies:
+  /// When not empty: `status` (302 unless it is a 3xx) with this Location header, no body.
+  std::string redirect_to;
+  /// A 200 whose body never ends: the start of a candidate's text, then 'a' in 64 KiB chunks
+  /// (chunked transfer encoding) for as long as the client reads, up to kEndlessCap bytes
+  /// (then the JSON is closed, so a client without a cap would see a 64 MiB text).
+  bool endless = false;
+  /// With `endless`: the headers declare a Content-Length of 1 GiB instead of chunks.
+  bool endless_declares_length = false;
 };
+
+/// The most an `endless` reply sends before it ends after all.
+constexpr std::size_t kEndlessCap = std::size_t(64) << 20;
 
 /// What the server saw.
 struct RecordedRequest {

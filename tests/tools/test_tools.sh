@@ -42,6 +42,40 @@ assert lines[0] == {"file": sys.argv[2], "error": "unreadable image"}, lines[0]
 assert len(lines[1]["faces"]) == 1, lines[1]
 PY
 
+# 2b. A 20000 x 20000 PNG (about 400 KB, generated here): refused from its header with a clear
+#     line, never decoded (it would take 400 MB as 8-bit grey); the next image still works.
+python3 - "$tmp/huge.png" <<'PY'
+import struct, sys, zlib
+w = h = 20000
+def chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+z = zlib.compressobj(9)
+row = b"\0" * (w + 1)  # filter byte + one grey byte per pixel
+idat = b"".join(z.compress(row) for _ in range(h)) + z.flush()
+with open(sys.argv[1], "wb") as f:
+    f.write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0)))
+    f.write(chunk(b"IDAT", idat) + chunk(b"IEND", b""))
+PY
+set +e
+/usr/bin/time -f "%M" -o "$tmp/huge.rss" "$predict" "$tmp/huge.png" "$astronaut" >"$tmp/out_huge.json" 2>"$tmp/err_huge"
+rc=$?
+set -e
+[ "$rc" -eq 1 ] || fail "huge image: exit status $rc, expected 1: $(cat "$tmp/err_huge")"
+python3 - "$tmp/out_huge.json" "$tmp/huge.png" <<'PY' || fail "huge image: $(cat "$tmp/out_huge.json")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert len(lines) == 2, lines
+assert lines[0]["file"] == sys.argv[2], lines[0]
+assert "image too large: 20000 x 20000 = 400000000 pixels" in lines[0]["error"], lines[0]
+assert "--max-pixels" in lines[0]["error"], lines[0]
+assert len(lines[1]["faces"]) == 1, lines[1]
+PY
+rss_kb="$(tail -n 1 "$tmp/huge.rss")"
+[ "$rss_kb" -lt 350000 ] || fail "huge image: peak RSS ${rss_kb} KB, was it decoded?"
+"$predict" --max-pixels 1000 "$astronaut" >"$tmp/out_small_limit.json" 2>/dev/null && fail "--max-pixels 1000 accepted a 512x512 image"
+grep -q "512 x 512 = 262144 pixels, more than the limit of 1000" "$tmp/out_small_limit.json" ||
+  fail "--max-pixels: $(cat "$tmp/out_small_limit.json")"
+
 # 3. A missing model: exit 2, the path in the message.
 set +e
 "$predict" --model "$tmp/no-such-model.yml.gz" "$astronaut" >/dev/null 2>"$tmp/err3"

@@ -11,6 +11,7 @@
 
 #include "emo/core/error.hpp"
 #include "emo/classify/features.hpp"
+#include "forest_check.hpp"
 
 namespace emo {
 namespace {
@@ -185,6 +186,8 @@ EmotionClassifier EmotionClassifier::load(const std::string &path) {
 
     const cv::FileNode forest = fs["forest"];
     if (!forest.isMap()) throw ModelError(path, "", "the model has no forest");
+    // Every index and count against the model's own sizes before OpenCV reads a node.
+    detail::check_forest(forest, kFeatureLength, result.labels_.size(), path);
     result.forest_ = cv::ml::RTrees::create();
     result.forest_->read(forest);
     if (!result.forest_->isTrained() || !result.forest_->isClassifier())
@@ -203,6 +206,14 @@ EmotionClassifier EmotionClassifier::load(const std::string &path) {
     result.landmark_count_ = count;
   } catch (const cv::Exception &e) {
     throw ModelError(path, "", "malformed model file (" + e.msg + ")");
+  } catch (const ModelError &) {
+    throw;
+  } catch (const ModelMismatch &) {
+    throw;
+  } catch (const std::exception &e) {
+    // OpenCV's FileStorage parser throws more than cv::Exception on crafted bytes (e.g. a NUL
+    // in the YAML: std::length_error); found by tests/fuzz/fuzz_forest_model.
+    throw ModelError(path, "", std::string("malformed model file (") + e.what() + ")");
   }
   return result;
 }

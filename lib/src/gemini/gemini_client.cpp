@@ -31,6 +31,8 @@ struct GeminiClient::Impl {
     Started started;
     GBytes *body = nullptr;
     SoupMessage *message = nullptr;
+    GInputStream *stream = nullptr;  // the reply body being read
+    std::string reply;               // what was read of it so far, at most max_reply_bytes
     GCancellable *cancellable = nullptr;
     GSource *timer = nullptr;  // attempt timeout while in flight, backoff otherwise
     bool in_flight = false;
@@ -40,9 +42,19 @@ struct GeminiClient::Impl {
 
     ~Job() {
       drop_timer();
+      drop_stream();
       if (cancellable) g_object_unref(cancellable);
       if (message) g_object_unref(message);
       if (body) g_bytes_unref(body);
+    }
+    // Closes the reply stream. With `abort` (the body is not read to its end) the cancellable
+    // is cancelled first, so that libsoup drops the connection instead of draining it.
+    void drop_stream(bool abort = true) {
+      if (!stream) return;
+      if (abort && cancellable) g_cancellable_cancel(cancellable);
+      g_input_stream_close(stream, cancellable, nullptr);
+      g_object_unref(stream);
+      stream = nullptr;
     }
     void drop_timer() {
       if (!timer) return;
@@ -191,6 +203,8 @@ struct GeminiClient::Impl {
       finish(job);
       return;
     }
+    // A redirect would take the key to wherever the server points: never follow one.
+    soup_message_set_flags(job->message, SOUP_MESSAGE_NO_REDIRECT);
     SoupMessageHeaders *headers = soup_message_get_request_headers(job->message);
     soup_message_headers_replace(headers, "x-goog-api-key", config.api_key.c_str());
     soup_message_set_request_body_from_bytes(job->message, "application/json", job->body);
@@ -203,8 +217,9 @@ struct GeminiClient::Impl {
     g_source_set_callback(job->timer, on_timeout, job, nullptr);
     g_source_attach(job->timer, context);
     g_debug("gemini request %" G_GUINT64_FORMAT " attempt %d", job->id, job->result.attempts);
-    soup_session_send_and_read_async(session, job->message, G_PRIORITY_DEFAULT, job->cancellable,
-                                     on_sent, job);
+    job->reply.clear();
+    soup_session_send_async(session, job->message, G_PRIORITY_DEFAULT, job->cancellable, on_sent,
+                            job);
   }
 
   static gboolean on_timeout(gpointer data) {
@@ -216,16 +231,81 @@ struct GeminiClient::Impl {
     return G_SOURCE_REMOVE;
   }
 
+  // The headers are in: refuse a declared length past the cap, else read the body in chunks.
   static void on_sent(GObject *source, GAsyncResult *res, gpointer data) {
     auto *job = static_cast<Job *>(data);
     GError *error = nullptr;
-    GBytes *bytes = soup_session_send_and_read_finish(SOUP_SESSION(source), res, &error);
-    job->impl->handle_reply(job, bytes, error);
-    if (bytes) g_bytes_unref(bytes);
-    if (error) g_error_free(error);
+    job->stream = soup_session_send_finish(SOUP_SESSION(source), res, &error);
+    if (!job->stream) {
+      job->impl->handle_reply(job, nullptr, error);
+      if (error) g_error_free(error);
+      return;
+    }
+    SoupMessageHeaders *headers = soup_message_get_response_headers(job->message);
+    if (soup_message_headers_get_encoding(headers) == SOUP_ENCODING_CONTENT_LENGTH) {
+      const goffset declared = soup_message_headers_get_content_length(headers);
+      if (declared > static_cast<goffset>(job->impl->config.max_reply_bytes)) {
+        job->impl->reply_too_large(job, "it declares " + std::to_string(declared) + " bytes");
+        return;
+      }
+    }
+    job->impl->read_more(job);
   }
 
-  void handle_reply(Job *job, GBytes *bytes, GError *error) {
+  void read_more(Job *job) {
+    // One byte past the cap is enough to know the reply is too large.
+    const std::size_t left = config.max_reply_bytes + 1 - job->reply.size();
+    g_input_stream_read_bytes_async(job->stream, std::min<std::size_t>(left, 64 * 1024),
+                                    G_PRIORITY_DEFAULT, job->cancellable, on_read, job);
+  }
+
+  static void on_read(GObject *source, GAsyncResult *res, gpointer data) {
+    auto *job = static_cast<Job *>(data);
+    GError *error = nullptr;
+    GBytes *chunk = g_input_stream_read_bytes_finish(G_INPUT_STREAM(source), res, &error);
+    Impl *impl = job->impl;
+    if (!chunk) {
+      job->drop_stream();
+      impl->handle_reply(job, nullptr, error);
+      if (error) g_error_free(error);
+      return;
+    }
+    gsize size = 0;
+    const char *bytes = static_cast<const char *>(g_bytes_get_data(chunk, &size));
+    if (size > 0) job->reply.append(bytes, size);
+    g_bytes_unref(chunk);
+    if (size == 0) {  // end of the body
+      job->drop_stream(false);
+      const std::string body = std::move(job->reply);
+      impl->handle_reply(job, &body, nullptr);
+    } else if (job->reply.size() > impl->config.max_reply_bytes) {
+      impl->reply_too_large(job, "more was sent");
+    } else {
+      impl->read_more(job);
+    }
+  }
+
+  // Aborts the transfer; a final failure (a server that sends this much is not retried).
+  void reply_too_large(Job *job, const std::string &why) {
+    job->drop_stream();
+    job->reply.clear();
+    job->reply.shrink_to_fit();
+    job->in_flight = false;
+    job->drop_timer();
+    if (job->cancelled) {
+      finish_cancelled(job);
+      return;
+    }
+    GeminiResult &r = job->result;
+    r.state = GeminiState::Failed;
+    r.http_status = static_cast<int>(soup_message_get_status(job->message));
+    r.error_status.clear();
+    r.detail = "reply larger than the maximum reply size of " +
+               std::to_string(config.max_reply_bytes) + " bytes (" + why + "): aborted";
+    finish(job);
+  }
+
+  void handle_reply(Job *job, const std::string *reply, GError *error) {
     job->in_flight = false;
     job->drop_timer();
     if (job->cancelled) {
@@ -243,11 +323,20 @@ struct GeminiClient::Impl {
       retry(job, std::nullopt);
       return;
     }
-    gsize size = 0;
-    const char *data = static_cast<const char *>(g_bytes_get_data(bytes, &size));
-    const std::string body(data ? data : "", size);
+    const std::string &body = *reply;
     const guint status = soup_message_get_status(job->message);
     r.http_status = static_cast<int>(status);
+    if (SOUP_STATUS_IS_REDIRECTION(status)) {  // never followed (SOUP_MESSAGE_NO_REDIRECT)
+      const char *phrase = soup_message_get_reason_phrase(job->message);
+      r.state = GeminiState::Failed;
+      r.error_status.clear();
+      r.detail = "HTTP " + std::to_string(status) + (phrase && *phrase ? " " : "") +
+                 (phrase ? phrase : "") +
+                 ": the endpoint redirects; redirects are not followed (the API key is sent "
+                 "to the endpoint only)";
+      finish(job);
+      return;
+    }
     if (status == SOUP_STATUS_OK) {
       GeminiResult parsed = gemini_json::parse_reply(body);
       parsed.http_status = r.http_status;

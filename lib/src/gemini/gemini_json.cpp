@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "emo/gemini/json_limits.hpp"
+
 namespace emo::gemini_json {
 namespace {
 
@@ -54,8 +56,11 @@ JsonObject *array_object(JsonArray *array, guint i) {
   return JSON_NODE_HOLDS_OBJECT(node) ? json_node_get_object(node) : nullptr;
 }
 
-// Parses `body`; on failure returns nullptr and sets `why`.
+// Parses `body`; on failure returns nullptr and sets `why`. Text nested deeper than
+// kMaxJsonDepth is refused before json-glib (which recurses per level) sees it.
 GObjectPtr<JsonParser> parse(const std::string &body, std::string &why) {
+  why = check_json_depth(body);
+  if (!why.empty()) return nullptr;
   GObjectPtr<JsonParser> parser(json_parser_new());
   GError *raw = nullptr;
   if (!json_parser_load_from_data(parser.get(), body.data(), static_cast<gssize>(body.size()),
@@ -129,7 +134,10 @@ std::string build_request(const GeminiConfig &config, const GeminiRequest &reque
   return out;
 }
 
-GeminiResult parse_reply(const std::string &body) {
+GeminiResult parse_reply(const std::string &raw_body) {
+  // json-glib's strings end at a NUL: a "\u0000" in the text would cut it silently.
+  std::size_t nuls = 0;
+  const std::string body = replace_nul_escapes(raw_body, &nuls);
   std::string why;
   auto parser = parse(body, why);
   if (!parser) return failed(why);
@@ -161,6 +169,10 @@ GeminiResult parse_reply(const std::string &body) {
     r.state = GeminiState::Ok;
     r.text = std::move(text);
     if (finish == "MAX_TOKENS") r.detail = "reply cut at maxOutputTokens";
+    if (nuls > 0) {
+      if (!r.detail.empty()) r.detail += "; ";
+      r.detail += std::to_string(nuls) + " NUL character(s) in the reply replaced by U+FFFD";
+    }
     return r;
   }
   if (finish == "MAX_TOKENS") {

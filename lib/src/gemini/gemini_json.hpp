@@ -15,7 +15,10 @@ namespace emo::gemini_json {
 std::string build_request(const GeminiConfig &config, const GeminiRequest &request);
 
 /// A 200 reply read into state Ok / Blocked / Truncated / Failed (malformed) with text, detail
-/// and model_version filled in; http_status and attempts are left to the caller.
+/// and model_version filled in; http_status and attempts are left to the caller. A body nested
+/// deeper than emo::kMaxJsonDepth is Failed ("malformed reply: JSON nested deeper than 64
+/// levels") without being parsed; a NUL character (\u0000) in the text becomes U+FFFD and the
+/// detail says how many there were.
 GeminiResult parse_reply(const std::string &body);
 
 /// What an error body ({"error": {"code", "message", "status", "details"}}) says.

@@ -28,6 +28,7 @@ std::string check_config(const GeminiConfig &config) {
            "\": expected http(s)://host[:port], e.g. \"https://generativelanguage.googleapis.com\"";
   if (config.timeout.count() <= 0) return "the timeout must be more than 0 ms";
   if (config.max_retries < 0) return "max-retries must not be negative";
+  if (config.max_reply_bytes == 0) return "the maximum reply size must be more than 0 bytes";
   return {};
 }
 

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -48,45 +50,124 @@ struct ErtModel::Storage {
   std::size_t bytes = 0;
 };
 
+namespace {
+
+/* dlib's smallest encodings: an integer is a control byte and at least one byte; a float is
+ * two integers (or, in dlib's old text format, at least a digit and a space). */
+constexpr std::size_t kMinInt = 2, kMinFloat = 2;
+
+/* Reads counts and sizes of a dlib stream and checks them against the bytes left in it. */
+class Bounded {
+ public:
+  Bounded(std::istream &in, std::size_t size) : in_(in), size_(size) {}
+
+  std::size_t left() {
+    const std::streamoff pos = in_.tellg();
+    if (pos < 0) throw dlib::serialization_error("the model file cannot be read");
+    return static_cast<std::size_t>(pos) >= size_ ? 0 : size_ - static_cast<std::size_t>(pos);
+  }
+
+  /* A count of items of at least `item_bytes` each; more than the rest of the file holds (or
+   * than `max`) is an error naming `what`. */
+  std::size_t count(std::size_t item_bytes, std::size_t max, const char *what) {
+    unsigned long n = 0;
+    dlib::deserialize(n, in_);
+    const std::size_t rest = left();
+    if (n > max || n > rest / item_bytes)
+      throw dlib::serialization_error(std::string(what) + ": " + std::to_string(n) +
+                                      " declared, but only " + std::to_string(rest) +
+                                      " bytes remain in the file");
+    return static_cast<std::size_t>(n);
+  }
+
+  /* A dlib::matrix<float,0,1> of exactly `rows` rows (any rows when `rows` is 0). */
+  void column(dlib::matrix<float, 0, 1> &m, std::size_t rows, const char *what) {
+    long nr = 0, nc = 0;
+    dlib::deserialize(nr, in_);
+    dlib::deserialize(nc, in_);
+    if (nr < 0 || nc < 0) {  // dlib's newer format stores the sizes negated
+      if (nr < -(1L << 40) || nc < -(1L << 40)) throw dlib::serialization_error(what);
+      nr = -nr, nc = -nc;
+    }
+    const std::size_t rest = left();
+    if (nc != 1 || (rows != 0 && static_cast<std::size_t>(nr) != rows) ||
+        static_cast<std::size_t>(nr) > rest / kMinFloat)
+      throw dlib::serialization_error(std::string(what) + ": a " + std::to_string(nr) + " x " +
+                                      std::to_string(nc) + " matrix does not fit (" +
+                                      std::to_string(rest) + " bytes remain)");
+    m.set_size(nr, 1);
+    for (long r = 0; r < nr; ++r) dlib::deserialize(m(r), in_);
+  }
+
+  std::istream &in() { return in_; }
+
+ private:
+  std::istream &in_;
+  std::size_t size_;
+};
+
+}  // namespace
+
 ErtModel::ErtModel(const std::string &path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) throw std::runtime_error("cannot open " + path + ": " + std::strerror(errno));
-  const std::size_t file_size = static_cast<std::size_t>(in.tellg());
+  const std::streamoff size = in.tellg();
+  if (size < 0) throw std::runtime_error("cannot read " + path);
   in.seekg(0);
+  read(in, static_cast<std::size_t>(size));
+}
+
+ErtModel::ErtModel(std::istream &in, std::size_t size) { read(in, size); }
+
+void ErtModel::read(std::istream &in, std::size_t file_size) {
+  Bounded b(in, file_size);
   int version = 0;
   dlib::deserialize(version, in);
   if (version != 1)
     throw dlib::serialization_error(
         "Unexpected version found while deserializing dlib::shape_predictor.");
-  dlib::deserialize(initial_shape_, in);
+  b.column(initial_shape_, 0, "the initial shape");
   dims_ = static_cast<std::size_t>(initial_shape_.size());
   if (dims_ == 0 || dims_ % 2) throw dlib::serialization_error("bad initial shape");
 
   /* The forests, one cascade level at a time (dlib's vector layout: an unsigned long count,
    * then the items), so the ~100 MB of dlib trees never exist at once. dlib stores a float in
    * at least 2 bytes: the file holds at most file_size / 2 leaf floats. */
-  unsigned long num_levels = 0;
-  dlib::deserialize(num_levels, in);
-  if (num_levels > 1000) throw dlib::serialization_error("implausible cascade depth");
+  const std::size_t num_levels = b.count(kMinInt, 1000, "cascade levels");
   levels_.resize(num_levels);
-  const std::size_t max_floats = file_size / 2;
+  const std::size_t max_floats = file_size / kMinFloat;
   leaves_ = std::make_unique<Storage>(max_floats);
   std::size_t used = 0;
+  constexpr std::size_t kMinSplit = 2 * kMinInt + kMinFloat;
+  const std::size_t min_leaf = 2 * kMinInt + dims_ * kMinFloat;
   for (Level &level : levels_) {
-    std::vector<dlib::impl::regression_tree> trees;
-    dlib::deserialize(trees, in);
-    level.split_begin.reserve(trees.size() + 1);
-    level.leaf_begin.reserve(trees.size());
-    for (const dlib::impl::regression_tree &tree : trees) {
-      if (tree.leaf_values.size() != tree.splits.size() + 1)
-        throw dlib::serialization_error("a regression tree is not full");
+    /* A tree: its splits, then its leaves (at least one leaf per tree). */
+    const std::size_t trees = b.count(2 * kMinInt + min_leaf, UINT32_MAX, "regression trees");
+    level.split_begin.reserve(trees + 1);
+    level.leaf_begin.reserve(trees);
+    for (std::size_t t = 0; t < trees; ++t) {
+      const std::size_t splits = b.count(kMinSplit, UINT32_MAX / 4, "splits of a tree");
+      if (level.splits.size() + splits > UINT32_MAX / 2)
+        throw dlib::serialization_error("too many splits in a cascade level");
       level.split_begin.push_back(static_cast<std::uint32_t>(level.splits.size()));
-      for (const dlib::impl::split_feature &s : tree.splits)
+      for (std::size_t i = 0; i < splits; ++i) {
+        unsigned long idx1 = 0, idx2 = 0;
+        float thresh = 0;
+        dlib::deserialize(idx1, in);
+        dlib::deserialize(idx2, in);
+        dlib::deserialize(thresh, in);
+        if (idx1 > UINT32_MAX || idx2 > UINT32_MAX)
+          throw dlib::serialization_error("a split reads a feature pixel out of range");
         level.splits.push_back(
-            {static_cast<std::uint32_t>(s.idx1), static_cast<std::uint32_t>(s.idx2), s.thresh});
+            {static_cast<std::uint32_t>(idx1), static_cast<std::uint32_t>(idx2), thresh});
+      }
+      const std::size_t leaves = b.count(min_leaf, UINT32_MAX, "leaves of a tree");
+      if (leaves != splits + 1) throw dlib::serialization_error("a regression tree is not full");
       level.leaf_begin.push_back(used);
-      for (const dlib::matrix<float, 0, 1> &leaf : tree.leaf_values) {
-        if (static_cast<std::size_t>(leaf.size()) != dims_ || used + dims_ > max_floats)
+      dlib::matrix<float, 0, 1> leaf;
+      for (std::size_t i = 0; i < leaves; ++i) {
+        b.column(leaf, dims_, "a leaf");
+        if (used + dims_ > max_floats)
           throw dlib::serialization_error("a leaf does not match the shape");
         std::memcpy(leaves_->data + used, &leaf(0), dims_ * sizeof(float));
         used += dims_;
@@ -94,20 +175,25 @@ ErtModel::ErtModel(const std::string &path) {
     }
     level.split_begin.push_back(static_cast<std::uint32_t>(level.splits.size()));
   }
-  std::vector<std::vector<unsigned long>> anchors;
-  std::vector<std::vector<dlib::vector<float, 2>>> deltas;
-  dlib::deserialize(anchors, in);
-  dlib::deserialize(deltas, in);
-  if (anchors.size() != levels_.size() || deltas.size() != levels_.size())
+  /* Feature pixels per level: anchor landmarks, then offsets. */
+  if (b.count(kMinInt, num_levels, "anchor lists") != num_levels)
     throw dlib::serialization_error("the feature pixels do not match the cascade");
-  for (std::size_t l = 0; l < levels_.size(); ++l) {
-    Level &level = levels_[l];
-    level.anchor_idx = std::move(anchors[l]);
-    level.deltas = std::move(deltas[l]);
+  for (Level &level : levels_) {
+    const std::size_t n = b.count(kMinInt, SIZE_MAX, "feature pixel anchors");
+    level.anchor_idx.resize(n);
+    for (unsigned long &a : level.anchor_idx) {
+      dlib::deserialize(a, in);
+      if (a >= dims_ / 2) throw dlib::serialization_error("a feature pixel anchor is out of range");
+    }
+  }
+  if (b.count(kMinInt, num_levels, "offset lists") != num_levels)
+    throw dlib::serialization_error("the feature pixels do not match the cascade");
+  for (Level &level : levels_) {
+    const std::size_t n = b.count(2 * kMinFloat, SIZE_MAX, "feature pixel offsets");
+    level.deltas.resize(n);
+    for (dlib::vector<float, 2> &d : level.deltas) dlib::deserialize(d, in);
     if (level.anchor_idx.size() != level.deltas.size())
       throw dlib::serialization_error("feature pixel anchors and offsets differ in number");
-    for (unsigned long a : level.anchor_idx)
-      if (a >= dims_ / 2) throw dlib::serialization_error("a feature pixel anchor is out of range");
     for (const Split &s : level.splits)
       if (s.idx1 >= level.deltas.size() || s.idx2 >= level.deltas.size())
         throw dlib::serialization_error("a split reads a feature pixel out of range");

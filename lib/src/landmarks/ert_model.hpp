@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <istream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,7 +31,13 @@ class ErtModel {
  public:
   /// Reads a dlib shape_predictor file (serialization version 1). Throws
   /// dlib::serialization_error on a malformed file, std::runtime_error on I/O errors.
+  /// Every count in the file (levels, trees, splits, leaves, leaf and shape sizes, feature
+  /// pixels) is checked against what the bytes left in the file can hold before anything is
+  /// allocated for it (dlib stores an integer in at least 2 bytes and a float in at least 2),
+  /// so a crafted count fails at once with bounded memory.
   explicit ErtModel(const std::string &path);
+  /// The same from the `size` bytes of `in` (e.g. a std::istringstream).
+  ErtModel(std::istream &in, std::size_t size);
   ~ErtModel();
   ErtModel(const ErtModel &) = delete;
   ErtModel &operator=(const ErtModel &) = delete;
@@ -56,6 +63,7 @@ class ErtModel {
     std::vector<std::size_t> leaf_begin;         // per tree: first float of its leaves
   };
   struct Storage;  // the leaf floats (mmap'd, huge pages when possible)
+  void read(std::istream &in, std::size_t size);
 
   dlib::matrix<float, 0, 1> initial_shape_;
   std::vector<Level> levels_;

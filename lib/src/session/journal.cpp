@@ -20,19 +20,24 @@ std::runtime_error system_error(const std::string &what, const std::string &path
   return std::runtime_error(what + " " + path + ": " + std::strerror(err));
 }
 
-/* The records of a JSON Lines file; lines that are not records are skipped. An absent file
- * has none. */
-std::vector<WindowRecord> read_records(const std::string &path) {
+/* The records of a JSON Lines file; lines that are not records are skipped (and listed in
+ * `rejected` when given). An absent file has none. */
+std::vector<WindowRecord> read_records(const std::string &path,
+                                       std::vector<RejectedLine> *rejected = nullptr) {
   std::vector<WindowRecord> records;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (::access(path.c_str(), F_OK) != 0 && errno == ENOENT) return records;
     throw system_error("cannot read", path, errno);
   }
+  std::size_t number = 0;
   for (std::string line; std::getline(in, line);) {
+    ++number;
     std::string error;
     if (std::optional<WindowRecord> r = record_from_json(line, &error))
       records.push_back(std::move(*r));
+    else if (rejected && !line.empty())
+      rejected->push_back({number, error, line});
   }
   if (in.bad()) throw system_error("cannot read", path, errno);
   return records;
@@ -69,7 +74,23 @@ void PendingJournal::discard() {
     throw system_error("cannot remove", path(), errno);
 }
 
-std::vector<WindowRecord> recover_pending_journal(const std::string &location, bool apply) {
+std::string rejected_path_for(const std::string &location) {
+  return PendingJournal::path_for(location) + ".rejected";
+}
+
+void keep_rejected_lines(const std::string &location, const std::vector<RejectedLine> &lines) {
+  if (lines.empty()) return;
+  JsonLinesWriter writer(rejected_path_for(location));
+  for (const RejectedLine &l : lines) {
+    std::string text = l.text;
+    for (char &c : text)
+      if (c == '\n') c = ' ';  // getline() never leaves one; be sure
+    writer.write_line(text);
+  }
+}
+
+std::vector<WindowRecord> recover_pending_journal(const std::string &location, bool apply,
+                                                  std::vector<RejectedLine> *rejected) {
   const std::string journal = PendingJournal::path_for(location);
   const int fd = ::open(journal.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
@@ -87,17 +108,20 @@ std::vector<WindowRecord> recover_pending_journal(const std::string &location, b
   std::set<std::pair<std::string, std::uint64_t>> stored;
   for (const WindowRecord &r : read_records(location)) stored.emplace(r.session, r.window.index);
   std::vector<WindowRecord> missing;
-  for (WindowRecord &r : read_records(journal)) {
+  std::vector<RejectedLine> bad;
+  for (WindowRecord &r : read_records(journal, &bad)) {
     if (!stored.emplace(r.session, r.window.index).second) continue;  // stored, or seen twice
     r.analysis = Analysis{};
     r.analysis.detail = "the process ended before the reply arrived";
     missing.push_back(std::move(r));
   }
+  if (rejected) *rejected = bad;
   if (!apply) return missing;
   if (!missing.empty()) {
     JsonLinesWriter writer(location);
     for (const WindowRecord &r : missing) writer.write_line(record_to_json(r));
   }
+  keep_rejected_lines(location, bad);
   if (::unlink(journal.c_str()) != 0 && errno != ENOENT)
     throw system_error("cannot remove", journal, errno);
   return missing;

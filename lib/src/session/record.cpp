@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "emo/gemini/gemini.hpp"
+#include "emo/gemini/json_limits.hpp"
 #include "emo/session/session.hpp"
 
 namespace emo {
@@ -62,6 +63,9 @@ std::string to_line(JsonNode *root) {
 }
 
 NodePtr parse(const std::string &line) {
+  /* json-glib recurses once per level: refuse deep nesting before it sees the line. */
+  const std::string too_deep = check_json_depth(line);
+  if (!too_deep.empty()) throw std::runtime_error(too_deep);
   GPtr<JsonParser> parser(json_parser_new());
   GError *error = nullptr;
   if (!json_parser_load_from_data(parser.get(), line.c_str(), static_cast<gssize>(line.size()),
@@ -100,6 +104,15 @@ double get_double(JsonObject *o, const char *name) {
   if (t != G_TYPE_DOUBLE && t != G_TYPE_INT64)
     throw std::runtime_error(std::string("member \"") + name + "\" is not a number");
   return json_node_get_double(n);
+}
+
+/* get_int() within [lo, hi], else an error naming the member and the range. */
+std::int64_t get_int_in(JsonObject *o, const char *name, std::int64_t lo, std::int64_t hi) {
+  const std::int64_t v = get_int(o, name);
+  if (v < lo || v > hi)
+    throw std::runtime_error(std::string("member \"") + name + "\" is " + std::to_string(v) +
+                             ", outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return v;
 }
 
 WindowEnd window_end_from(const std::string &name) {
@@ -186,11 +199,14 @@ std::optional<WindowRecord> record_from_json(const std::string &line, std::strin
     WindowRecord r;
     EmotionWindow &w = r.window;
     r.session = get_string(o, "session");
-    w.index = static_cast<std::uint64_t>(get_int(o, "index"));
-    w.start = get_int(o, "start");
-    w.end = get_int(o, "end");
-    w.stream_start = get_int(o, "stream_start");
-    w.sample_interval = get_int(o, "sample_interval");
+    /* Times are running times (GstClockTime, >= 0) with start <= end: duration() cannot
+     * overflow; counts fit an int. */
+    constexpr std::int64_t kMaxInt = G_MAXINT;
+    w.index = static_cast<std::uint64_t>(get_int_in(o, "index", 0, G_MAXINT64));
+    w.start = get_int_in(o, "start", 0, G_MAXINT64);
+    w.end = get_int_in(o, "end", w.start, G_MAXINT64);
+    w.stream_start = get_int_in(o, "stream_start", -1, G_MAXINT64);
+    w.sample_interval = get_int_in(o, "sample_interval", 1, G_MAXINT64);
     w.closed_by = window_end_from(get_string(o, "closed_by"));
     JsonArray *timeline = json_node_get_array(need(o, "timeline", JSON_NODE_ARRAY));
     for (guint i = 0; i < json_array_get_length(timeline); ++i) {
@@ -201,15 +217,25 @@ std::optional<WindowRecord> record_from_json(const std::string &line, std::strin
     }
     JsonObject *counts = json_node_get_object(need(o, "counts", JSON_NODE_OBJECT));
     GList *names = json_object_get_members(counts);
-    for (GList *l = names; l; l = l->next) {
+    std::string bad_count;
+    for (GList *l = names; l && bad_count.empty(); l = l->next) {
       const char *name = static_cast<const char *>(l->data);
-      w.counts[name] = static_cast<int>(json_object_get_int_member(counts, name));
+      JsonNode *n = json_object_get_member(counts, name);
+      if (JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_INT64 ||
+          json_node_get_int(n) < 0 || json_node_get_int(n) > kMaxInt)
+        bad_count = name;
+      else
+        w.counts[name] = static_cast<int>(json_node_get_int(n));
     }
     g_list_free(names);
+    if (!bad_count.empty())
+      throw std::runtime_error("counts[\"" + bad_count + "\"] is not a count (an integer >= 0)");
     w.face_share = get_double(o, "face_share");
+    if (!(w.face_share >= 0.0 && w.face_share <= 1.0))
+      throw std::runtime_error("member \"face_share\" is outside [0, 1]");
     w.dominant = get_string(o, "dominant");
-    w.frames = static_cast<int>(get_int(o, "frames"));
-    w.face_frames = static_cast<int>(get_int(o, "face_frames"));
+    w.frames = static_cast<int>(get_int_in(o, "frames", 0, kMaxInt));
+    w.face_frames = static_cast<int>(get_int_in(o, "face_frames", 0, kMaxInt));
     r.context = get_string(o, "context");
     r.language = get_string(o, "language");
     r.model = get_string(o, "model");
@@ -220,9 +246,9 @@ std::optional<WindowRecord> record_from_json(const std::string &line, std::strin
     r.analysis.state = get_string(a, "state");
     r.analysis.text = get_string(a, "text");
     r.analysis.detail = get_string(a, "detail");
-    r.analysis.http_status = static_cast<int>(get_int(a, "http_status"));
+    r.analysis.http_status = static_cast<int>(get_int_in(a, "http_status", 0, 999));
     r.analysis.error_status = get_string(a, "error_status");
-    r.analysis.attempts = static_cast<int>(get_int(a, "attempts"));
+    r.analysis.attempts = static_cast<int>(get_int_in(a, "attempts", 0, kMaxInt));
     r.analysis.model_version = get_string(a, "model_version");
     return r;
   } catch (const std::exception &e) {

@@ -28,6 +28,13 @@
 //   - finishReason MAX_TOKENS and no text: Truncated; any other finishReason without text
 //     (SAFETY, RECITATION, PROHIBITED_CONTENT, ...): Blocked, detail names the reason.
 //   - 200 whose body is not the JSON above: Failed, detail "malformed reply: ...". Not retried.
+//     So is a body nested deeper than emo::kMaxJsonDepth (64, emo/json_limits.hpp), refused
+//     before it is parsed. A NUL character (\u0000) in the text is replaced by U+FFFD (the text
+//     is kept whole) and the detail says so.
+//   - a body larger than GeminiConfig::max_reply_bytes: the transfer is aborted, Failed, not
+//     retried.
+//   - a redirect (3xx) is never followed (SOUP_MESSAGE_NO_REDIRECT): Failed, not retried,
+//     detail "HTTP 302 Found: the endpoint redirects; ...". The key goes to the endpoint only.
 //   - 400, 403, 404 and any other non-retryable status: Failed at once, detail = Gemini's own
 //     error.message (e.g. "API key not valid. Please pass a valid API key."), error_status =
 //     error.status ("INVALID_ARGUMENT").
@@ -42,6 +49,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -61,6 +69,11 @@ struct GeminiConfig {
   int max_output_tokens = 2048;  ///< includes the model's thinking tokens
   /// A RetryInfo.retryDelay longer than this makes a retryable error final.
   std::chrono::milliseconds max_retry_delay{120000};
+  /// Largest reply body read, in bytes (4 MiB; Gemini's replies to our prompts are a few KB).
+  /// A reply that declares or sends more is aborted at once: Failed, not retried, detail
+  /// "reply larger than the maximum reply size of N bytes ...". Memory per request stays
+  /// below this plus one 64 KiB read.
+  std::size_t max_reply_bytes = 4u << 20;
 };
 
 /// One generateContent call: systemInstruction text + one user turn of text.
@@ -81,7 +94,8 @@ const char *to_string(GeminiState state);  ///< "ok", "skipped", "blocked", ...
 
 /// Checks settings before a client is built: an empty string when they are usable, else one
 /// sentence naming the bad setting and what it takes. model: letters, digits, '-', '.' and
-/// '_'; endpoint: http(s)://host[:port]; timeout > 0; max_retries >= 0. The key is not checked
+/// '_'; endpoint: http(s)://host[:port]; timeout > 0; max_retries >= 0; max_reply_bytes > 0.
+/// The key is not checked
 /// (empty means offline) and never appears in the message.
 std::string check_config(const GeminiConfig &config);
 

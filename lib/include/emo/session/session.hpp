@@ -14,6 +14,7 @@
 // time is the position in the media.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -310,12 +311,31 @@ class PendingJournal {
   JsonLinesWriter writer_;
 };
 
+/// A journal line that is not a record (cut by a kill, or hostile: malformed, nested deeper
+/// than kMaxJsonDepth, times out of range, mistyped counts).
+struct RejectedLine {
+  std::size_t line = 0;  ///< 1-based line number in the journal
+  std::string error;     ///< why it is not a record (record_from_json())
+  std::string text;      ///< the line as it was
+};
+
+/// `<location>.pending.rejected`: where recover_pending_journal() keeps the journal lines that
+/// are not records, so that removing the journal loses nothing.
+std::string rejected_path_for(const std::string &location);
+
+/// Appends `lines` (their text) to rejected_path_for(location) (JsonLinesWriter). Nothing
+/// happens for no lines. Throws std::runtime_error naming the file.
+void keep_rejected_lines(const std::string &location, const std::vector<RejectedLine> &lines);
+
 /// The windows of a killed run: the records of `<location>.pending` whose (session, index) is
 /// not in `location`, with their analysis reset to the state "pending" and a detail saying so.
-/// With `apply`, appends them to `location` (JsonLinesWriter) and removes the journal. Returns
-/// nothing when there is no journal, or when a live PendingJournal holds it (its run is still
-/// going). Lines that do not parse (a line cut by the kill) are skipped. Throws
-/// std::runtime_error on a read or write error; the journal is then kept.
-std::vector<WindowRecord> recover_pending_journal(const std::string &location, bool apply = true);
+/// With `apply`, appends them to `location` (JsonLinesWriter), keeps the journal's lines that
+/// are not records in rejected_path_for(location) and removes the journal. Returns nothing
+/// when there is no journal, or when a live PendingJournal holds it (its run is still going).
+/// Journal lines that do not parse are listed in `*rejected` (when given), named by line
+/// number and reason. Lines of `location` that are not records are ignored (they stay where
+/// they are). Throws std::runtime_error on a read or write error; the journal is then kept.
+std::vector<WindowRecord> recover_pending_journal(const std::string &location, bool apply = true,
+                                                  std::vector<RejectedLine> *rejected = nullptr);
 
 }  // namespace emo

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# CTest's fuzz-<target>: runs one libFuzzer target (built by fuzz-build into
+# $EMO_BUILD_DIR/fuzz) over every file of its committed corpus (tests/fuzz/corpus/<target>),
+# then fuzzes it for EMO_FUZZ_SECONDS (default 20, at most 60) from that corpus. New inputs go
+# to a temporary directory, never into the repository; a crash leaves its input in
+# $EMO_BUILD_DIR/fuzz/artifacts/<target>/ and fails the test.
+#   tests/fuzz/run-fuzz.sh gemini_reply
+set -euo pipefail
+target="$1"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+build="${EMO_BUILD_DIR:-$here/../../build}"
+bin="$build/fuzz/fuzz_$target"
+corpus="$here/corpus/$target"
+seconds="${EMO_FUZZ_SECONDS:-20}"
+[ "$seconds" -le 60 ] || seconds=60
+[ -x "$bin" ] || { echo "FAIL: $bin not built (fuzz-build)" >&2; exit 1; }
+[ -d "$corpus" ] && [ -n "$(ls -A "$corpus")" ] || { echo "FAIL: no corpus in $corpus" >&2; exit 1; }
+artifacts="$build/fuzz/artifacts/$target"
+mkdir -p "$artifacts"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export TMPDIR="$work" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+limits=(-rss_limit_mb=2048 -malloc_limit_mb=1024 -timeout=20 "-artifact_prefix=$artifacts/")
+
+# 1. Every committed input, each on its own (the crafted files of the findings among them).
+"$bin" "${limits[@]}" "$corpus"/* 2>"$work/corpus.log" || {
+  tail -n 60 "$work/corpus.log" >&2
+  echo "FAIL: fuzz_$target crashed on a corpus input" >&2
+  exit 1
+}
+echo "fuzz_$target: $(ls "$corpus" | wc -l) corpus inputs pass"
+
+# 2. A bounded fuzzing run from the corpus.
+mkdir -p "$work/new"
+"$bin" "${limits[@]}" -max_total_time="$seconds" -print_final_stats=1 "$work/new" "$corpus" \
+  2>"$work/fuzz.log" || {
+  tail -n 80 "$work/fuzz.log" >&2
+  echo "FAIL: fuzz_$target found a crash; input kept in $artifacts" >&2
+  exit 1
+}
+grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)" "$work/fuzz.log" || true
+echo "fuzz_$target: ${seconds} s of fuzzing, no crash"
