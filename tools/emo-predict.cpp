@@ -198,7 +198,7 @@ int run(int argc, char **argv) {
        "68-point landmark model (default: dlib's)", "FILE"},
       {"detector", 0, 0, G_OPTION_ARG_FILENAME, &o.cascade,
        "Face detector: a BlazeFace .onnx (default: the full-range model emofacedetect uses, "
-       "from $GST_EMO_MODEL_DIR or " EMO_MODEL_INSTALL_DIR ") or an OpenCV cascade .xml",
+       "found like the emotion model) or an OpenCV cascade .xml",
        "FILE"},
       {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &o.cascade, "Same as --detector (older name)",
        "FILE"},

@@ -14,6 +14,7 @@
 #include <opencv2/core/persistence.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include "emo/core/model_path.hpp"
 #include "emo/core/error.hpp"
 #include "emo/detect/blazeface.hpp"
 #include "emo/classify/features.hpp"
@@ -110,9 +111,9 @@ class Progress {
 }  // namespace
 
 std::string default_detector_model() {
-  const char *dir = g_getenv("GST_EMO_MODEL_DIR");
-  const std::string base = dir && *dir ? dir : EMO_MODEL_INSTALL_DIR;
-  return base + "/" + emo::detect::kFullRangeModel;
+  // The same lookup as the elements: $GST_EMO_MODEL_DIR, the source tree of a build-tree
+  // binary, the install directory (emo/core/model_path.hpp).
+  return emo::default_model_path(emo::detect::kFullRangeModel);
 }
 
 bool is_blazeface(const emo::detect::Detector &detector) {
