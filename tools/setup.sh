@@ -18,7 +18,7 @@ packages=(
   libdlib-dev libdlib-data
   libsoup-3.0-dev libjson-glib-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-skimage
+  python3-skimage python3-numpy python3-onnx python3-opencv
   npm openssl
 )
 
