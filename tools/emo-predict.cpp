@@ -13,11 +13,15 @@
 
 #include "dataset.hpp"
 #include "emo/classifier.hpp"
+#include "emo/classify/emotion_model.hpp"
 #include "emo/detector.hpp"
 #include "emo/error.hpp"
 #include "emo/features.hpp"
 #include "emo/landmarker.hpp"
 #include "extract.hpp"
+
+// The default emotion model, the same file as emoclassify's default.
+#define EMO_DEFAULT_EMOTION_MODEL "emotion-fused.yml.gz"
 
 #ifndef EMO_MODEL_INSTALL_DIR
 #define EMO_MODEL_INSTALL_DIR "/usr/local/share/gst-emo/models"
@@ -39,7 +43,7 @@ struct Options {
 std::string default_model() {
   const char *dir = g_getenv("GST_EMO_MODEL_DIR");
   const std::string base = dir && *dir ? dir : EMO_MODEL_INSTALL_DIR;
-  return base + "/emotion.yml.gz";
+  return base + "/" EMO_DEFAULT_EMOTION_MODEL;
 }
 
 // Vote shares are multiples of 1/trees: 4 decimals keep them exact enough and readable.
@@ -102,7 +106,7 @@ void print_error(const std::string &file, const std::string &message) {
 class Predictor {
  public:
   explicit Predictor(const Options &o)
-      : model_(emo::EmotionClassifier::load(o.model ? o.model : default_model())),
+      : model_(emo::EmotionModel::load(o.model ? o.model : default_model())),
         landmarker_(o.landmarks ? o.landmarks : emo::Landmarker::kDefaultModel),
         whole_(o.whole),
         upscale_(o.upscale),
@@ -144,25 +148,24 @@ class Predictor {
  private:
   void classify(JsonBuilder *b, const cv::Mat &image, const emo::Box &box, const emo::Box &shown) {
     const std::vector<emo::Point> points = landmarker_.fit(image, box);
-    emo::compute_features(points, features_);
-    add_face(b, shown, points.size(), model_.predict(features_), model_.labels());
+    add_face(b, shown, points.size(), model_.predict(image, box, points), model_.labels());
   }
 
-  emo::EmotionClassifier model_;
+  emo::EmotionModel model_;
   emo::Landmarker landmarker_;
   std::optional<emo::FaceDetector> detector_;
   bool whole_;
   int upscale_;
   double inset_;
-  std::vector<float> features_;
 };
 
 int run(int argc, char **argv) {
   Options o;
   const GOptionEntry entries[] = {
       {"model", 'm', 0, G_OPTION_ARG_FILENAME, &o.model,
-       "Emotion model (default: $GST_EMO_MODEL_DIR/emotion.yml.gz, else " EMO_MODEL_INSTALL_DIR
-       "/emotion.yml.gz)",
+       "Emotion model: fused .yml.gz, landmark forest .yml.gz or CNN sidecar .json/.onnx "
+       "(default: $GST_EMO_MODEL_DIR/" EMO_DEFAULT_EMOTION_MODEL ", else " EMO_MODEL_INSTALL_DIR
+       "/" EMO_DEFAULT_EMOTION_MODEL ")",
        "FILE"},
       {"landmarks-model", 0, 0, G_OPTION_ARG_FILENAME, &o.landmarks,
        "68-point landmark model (default: dlib's)", "FILE"},
