@@ -31,12 +31,12 @@
 #include <dlib/image_processing/shape_predictor.h>
 #include <dlib/opencv/cv_image.h>
 
-#include "emo/classifier.hpp"
+#include "emo/classify/classifier.hpp"
 #include "emo/classify/emotion_model.hpp"
-#include "emo/detector.hpp"
-#include "emo/features.hpp"
+#include "emo/detect/detector.hpp"
+#include "emo/classify/features.hpp"
 #include "emo/gst/face_meta.hpp"
-#include "emo/landmarker.hpp"
+#include "emo/landmarks/landmarker.hpp"
 #include "frames.hpp"
 
 namespace {

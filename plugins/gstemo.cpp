@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: the plugin that registers every element.
 #include <gst/gst.h>
-#include <opencv2/core/utility.hpp>
 
 #include "gstemoclassify.h"
 #include "gstemofacedetect.h"
@@ -13,23 +12,11 @@
 GST_DEBUG_CATEGORY_STATIC(gst_emo_plugin_debug);
 #define GST_CAT_DEFAULT gst_emo_plugin_debug
 
-/* OpenCV's own thread pool (parallel_for_ in the cascade, resize and optical flow) fights the
- * streaming threads and emofacedetect's detection thread for the cores: on a loaded 2-core
- * machine the chain ran the dinner clip in 23-27 s with it and in 10 s without. So, unless the
- * user chose with OpenCV's own OPENCV_FOR_THREADS_NUM, OpenCV runs its parallel loops on the
- * calling thread once this plugin is loaded. This is process-wide (cv::setNumThreads). */
-static void gst_emo_configure_opencv_threads(void) {
-  if (g_getenv("OPENCV_FOR_THREADS_NUM") != nullptr) {
-    GST_INFO("OPENCV_FOR_THREADS_NUM is set: OpenCV keeps %d threads", cv::getNumThreads());
-    return;
-  }
-  cv::setNumThreads(1);
-  GST_INFO("OpenCV parallel loops run on the calling thread (OPENCV_FOR_THREADS_NUM unset)");
-}
-
+/* Registers the elements and nothing else: loading the plugin (a registry scan included)
+ * changes no process-wide state (OpenCV's thread setting among it; see the elements'
+ * `opencv-threads` property). */
 static gboolean plugin_init(GstPlugin *plugin) {
   GST_DEBUG_CATEGORY_INIT(gst_emo_plugin_debug, "emo", 0, "gst-emo plugin");
-  gst_emo_configure_opencv_threads();
   gboolean ret = FALSE;
   ret |= GST_ELEMENT_REGISTER(emofacedetect, plugin);
   ret |= GST_ELEMENT_REGISTER(emolandmarks, plugin);

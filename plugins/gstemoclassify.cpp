@@ -35,9 +35,11 @@
  * The element never changes the video; with a CNN it maps frames for reading. One loaded model
  * is shared by every emoclassify of the process that uses the same file.
  *
- * Quality of service: a frame that is already late downstream (from the QOS events of the
- * sink) passes on at once without classification (and without an "emo-faces" message); it is
- * not dropped.
+ * Quality of service (#GstBaseTransform:qos, default TRUE): a frame that is already late
+ * downstream (from the QOS events of the sink) passes on at once without classification (and
+ * without an "emo-faces" message); it is not dropped, and a QoS message counts it (see
+ * GstEmoAnalysisFilter, which also provides the `stats` and `opencv-threads` properties). The
+ * model is read when the element starts; a new one set while it runs is refused with a warning.
  *
  * ## Example launch line
  * |[
@@ -52,11 +54,12 @@
 #include <map>
 #include <memory>
 
-#include "emo/classifier.hpp"
+#include "emo/classify/classifier.hpp"
 #include "emo/classify/emotion_model.hpp"
 #include "emo/gst/face_meta.hpp"
-#include "emo/model_cache.hpp"
-#include "emo/smoothing.hpp"
+#include "emo/core/model_cache.hpp"
+#include "emo/classify/smoothing.hpp"
+#include "gstemoanalysisfilter.h"
 #include "gstemocommon.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_emo_classify_debug);
@@ -77,16 +80,8 @@ enum {
  * than an expression (0.5 to 4 s). */
 #define DEFAULT_SMOOTHING 0.5
 #define DEFAULT_POST_MESSAGES FALSE
-/* 1: every frame. A fused model's CNN costs about a millisecond a face; at 4 a tracked face
- * is still re-classified 6 times a second at 24 fps, far more often than expressions change. */
+/* 1: every frame, as before the CNN (see README "Emotion models" for the cost per face). */
 #define DEFAULT_RECLASSIFY_INTERVAL 1
-
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
-static GstStaticPadTemplate src_template =
-    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
 
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread
  * (transform_ip and the serialized events FLUSH_STOP and STREAM_START). The classifier is
@@ -106,31 +101,27 @@ struct GstEmoClassifyState {
   guint64 classified = 0, reused = 0;
   bool warned_mismatch = false;
   bool warned_missing = false;
-  guint64 skipped = 0;  // late frames passed without analysis
 };
 
 struct _GstEmoClassify {
-  GstVideoFilter parent;
+  GstEmoAnalysisFilter parent;
 
-  /* settings, under GST_OBJECT_LOCK */
-  gchar *model;
+  /* settings, under GST_OBJECT_LOCK (the model is the base class's) */
   gdouble smoothing;
   gboolean post_messages;
   guint reclassify_interval;
 
   /* state */
-  GstEmoQos qos;
   std::unique_ptr<GstEmoClassifyState> state;
 };
 
 #define gst_emo_classify_parent_class parent_class
-G_DEFINE_TYPE(GstEmoClassify, gst_emo_classify, GST_TYPE_VIDEO_FILTER);
+G_DEFINE_TYPE(GstEmoClassify, gst_emo_classify, GST_TYPE_EMO_ANALYSIS_FILTER);
 GST_ELEMENT_REGISTER_DEFINE(emoclassify, "emoclassify", GST_RANK_NONE, GST_TYPE_EMO_CLASSIFY);
 
-static gboolean gst_emo_classify_start(GstBaseTransform *trans) {
-  GstEmoClassify *self = GST_EMO_CLASSIFY(trans);
-  std::string model;
-  if (!gst_emo_load_state(GST_ELEMENT(self), self->model, self->state, model)) return FALSE;
+static bool gst_emo_classify_load(GstEmoAnalysisFilter *filter, const std::string &model) {
+  GstEmoClassify *self = GST_EMO_CLASSIFY(filter);
+  self->state = std::make_unique<GstEmoClassifyState>(model);
   GST_INFO_OBJECT(self,
                   "loaded emotion model %s (%s, %zu classes, %d landmarks), instance %p, %ld users",
                   model.c_str(), self->state->classifier->kind_name(),
@@ -138,46 +129,26 @@ static gboolean gst_emo_classify_start(GstBaseTransform *trans) {
                   self->state->classifier->landmark_count(),
                   static_cast<const void *>(self->state->classifier.get()),
                   self->state->classifier.use_count());
-  self->qos.reset();
-  return TRUE;
+  return true;
 }
 
-static gboolean gst_emo_classify_stop(GstBaseTransform *trans) {
-  GstEmoClassify *self = GST_EMO_CLASSIFY(trans);
-  if (self->state && self->state->skipped)
-    GST_INFO_OBJECT(self, "%" G_GUINT64_FORMAT " late frames passed without analysis",
-                    self->state->skipped);
+static void gst_emo_classify_unload(GstEmoAnalysisFilter *filter) {
+  GstEmoClassify *self = GST_EMO_CLASSIFY(filter);
   if (self->state)
     GST_INFO_OBJECT(self,
                     "%" G_GUINT64_FORMAT " faces classified, %" G_GUINT64_FORMAT
                     " reused a track's last scores",
                     self->state->classified, self->state->reused);
   self->state.reset();
-  return TRUE;
 }
 
-static gboolean gst_emo_classify_src_event(GstBaseTransform *trans, GstEvent *event) {
-  GST_EMO_CLASSIFY(trans)->qos.update(event);
-  return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
-}
-
-static gboolean gst_emo_classify_sink_event(GstBaseTransform *trans, GstEvent *event) {
-  GstEmoClassify *self = GST_EMO_CLASSIFY(trans);
-  switch (GST_EVENT_TYPE(event)) {
-    case GST_EVENT_FLUSH_STOP:
-    case GST_EVENT_STREAM_START:
-      self->qos.reset();
-      /* Serialized: runs on the streaming thread, like transform_ip. */
-      if (self->state) {
-        GST_DEBUG_OBJECT(self, "%s: forgetting the smoothed faces", GST_EVENT_TYPE_NAME(event));
-        self->state->smoother.reset();
-        self->state->cache.clear();
-      }
-      break;
-    default:
-      break;
-  }
-  return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
+/* Flush, new stream: forget the smoothed faces. */
+static void gst_emo_classify_reset(GstEmoAnalysisFilter *filter) {
+  GstEmoClassify *self = GST_EMO_CLASSIFY(filter);
+  if (!self->state) return;
+  GST_DEBUG_OBJECT(self, "forgetting the smoothed faces");
+  self->state->smoother.reset();
+  self->state->cache.clear();
 }
 
 /* Builds the "emo-faces" element message of one frame. */
@@ -214,8 +185,8 @@ static GstMessage *gst_emo_classify_faces_message(GstEmoClassify *self, GstBuffe
   return gst_message_new_element(GST_OBJECT(self), s);
 }
 
-static GstFlowReturn gst_emo_classify_transform_ip(GstBaseTransform *trans, GstBuffer *buf) {
-  GstEmoClassify *self = GST_EMO_CLASSIFY(trans);
+static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstBuffer *buf) {
+  GstEmoClassify *self = GST_EMO_CLASSIFY(filter);
   gdouble smoothing;
   gboolean post_messages;
   guint interval;
@@ -225,96 +196,84 @@ static GstFlowReturn gst_emo_classify_transform_ip(GstBaseTransform *trans, GstB
     post_messages = self->post_messages;
     interval = self->reclassify_interval;
   }
-  if (self->qos.late(trans, buf)) {
-    ++self->state->skipped;
-    GST_DEBUG_OBJECT(self, "late frame at %" GST_TIME_FORMAT ", passed without classification",
-                     GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
-    return GST_FLOW_OK;
-  }
   GstMessage *message = nullptr;
-  try {
-    GstEmoClassifyState &state = *self->state;
-    const emo::EmotionModel &classifier = *state.classifier;
-    const size_t model_points = static_cast<size_t>(classifier.landmark_count());
+  GstEmoClassifyState &state = *self->state;
+  const emo::EmotionModel &classifier = *state.classifier;
+  const size_t model_points = static_cast<size_t>(classifier.landmark_count());
 
-    std::vector<emo::gst::Face> faces = emo::gst::read_faces(buf);
-    std::vector<emo::gst::Face *> classified;
-    std::vector<emo::ScoreSmoother::Face> scored;
-    /* The luma is mapped only when a face needs the pixels. */
-    std::unique_ptr<GstEmoFrameMap> map;
-    cv::Mat luma;
-    auto pixels = [&]() -> bool {
-      if (!map) {
-        map = std::make_unique<GstEmoFrameMap>(&GST_VIDEO_FILTER(self)->in_info, buf,
-                                               GST_MAP_READ);
-        if (map->ok()) luma = gst_emo_frame_luma(map->frame(), state.luma);
-      }
-      return map->ok();
-    };
-    for (auto &entry : state.cache) ++entry.second.age;
-    std::map<std::int64_t, GstEmoClassifyState::Cached> seen;
-    for (emo::gst::Face &face : faces) {
-      if (model_points && face.landmarks.size() != model_points) {
-        bool &warned = face.landmarks.empty() ? state.warned_missing : state.warned_mismatch;
-        if (!warned) {
-          if (face.landmarks.empty())
-            GST_WARNING_OBJECT(self,
-                               "face %d has no landmarks (is emolandmarks upstream?); "
-                               "faces without landmarks are not classified",
-                               face.id);
-          else
-            GST_WARNING_OBJECT(self,
-                               "face %d has %zu landmarks but the emotion model needs %zu; "
-                               "such faces are not classified",
-                               face.id, face.landmarks.size(), model_points);
-          warned = true;
-        }
-        continue;
-      }
-      std::vector<float> scores;
-      const auto cached = state.cache.find(face.track_id);
-      if (face.track_id >= 0 && cached != state.cache.end() && cached->second.age < interval) {
-        scores = cached->second.scores;  // re-classified later, smoothed meanwhile
-        seen[face.track_id] = cached->second;
-        ++state.reused;
-      } else {
-        if (classifier.needs_pixels() && !pixels()) {
-          GST_WARNING_OBJECT(self, "cannot map the frame; faces not classified");
-          break;
-        }
-        scores = classifier.predict(luma, face.box, face.landmarks).scores;
-        if (face.track_id >= 0) seen[face.track_id] = {scores, 0};
-        ++state.classified;
-      }
-      scored.push_back({face.box, std::move(scores), face.track_id});
-      classified.push_back(&face);
+  std::vector<emo::gst::Face> faces = emo::gst::read_faces(buf);
+  std::vector<emo::gst::Face *> classified;
+  std::vector<emo::ScoreSmoother::Face> scored;
+  /* The luma is mapped only when a face needs the pixels. */
+  std::unique_ptr<GstEmoFrameMap> map;
+  cv::Mat luma;
+  auto pixels = [&]() -> bool {
+    if (!map) {
+      map = std::make_unique<GstEmoFrameMap>(&GST_VIDEO_FILTER(self)->in_info, buf, GST_MAP_READ);
+      if (map->ok()) luma = gst_emo_frame_luma(map->frame(), state.luma);
     }
-    state.cache = std::move(seen);  // tracks not in this frame are forgotten
-
-    /* Once per frame, also without faces, so that lost faces age out of the smoother. */
-    state.smoother.update(scored, static_cast<float>(smoothing));
-
-    const std::vector<std::string> &labels = classifier.labels();
-    for (size_t i = 0; i < classified.size(); ++i) {
-      emo::Prediction p;
-      p.scores = std::move(scored[i].scores);
-      if (!p.scores.empty() && p.scores.size() == labels.size()) {
-        p.class_id =
-            static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
-        p.label = labels[static_cast<size_t>(p.class_id)];
-        p.confidence = p.scores[static_cast<size_t>(p.class_id)];
+    return map->ok();
+  };
+  for (auto &entry : state.cache) ++entry.second.age;
+  std::map<std::int64_t, GstEmoClassifyState::Cached> seen;
+  for (emo::gst::Face &face : faces) {
+    if (model_points && face.landmarks.size() != model_points) {
+      bool &warned = face.landmarks.empty() ? state.warned_missing : state.warned_mismatch;
+      if (!warned) {
+        if (face.landmarks.empty())
+          GST_WARNING_OBJECT(self,
+                             "face %d has no landmarks (is emolandmarks upstream?); "
+                             "faces without landmarks are not classified",
+                             face.id);
+        else
+          GST_WARNING_OBJECT(self,
+                             "face %d has %zu landmarks but the emotion model needs %zu; "
+                             "such faces are not classified",
+                             face.id, face.landmarks.size(), model_points);
+        warned = true;
       }
-      emo::gst::set_emotion(classified[i]->meta, p, labels);
-      classified[i]->emotion = std::move(p);
+      continue;
     }
-    GST_LOG_OBJECT(self, "classified %zu of %zu faces at %" GST_TIME_FORMAT, classified.size(),
-                   faces.size(), GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
-
-    if (post_messages) message = gst_emo_classify_faces_message(self, buf, faces);
-  } catch (const std::exception &e) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Emotion classification failed"), ("%s", e.what()));
-    return GST_FLOW_ERROR;
+    std::vector<float> scores;
+    const auto cached = state.cache.find(face.track_id);
+    if (face.track_id >= 0 && cached != state.cache.end() && cached->second.age < interval) {
+      scores = cached->second.scores;  // re-classified later, smoothed meanwhile
+      seen[face.track_id] = cached->second;
+      ++state.reused;
+    } else {
+      if (classifier.needs_pixels() && !pixels()) {
+        GST_WARNING_OBJECT(self, "cannot map the frame; faces not classified");
+        break;
+      }
+      scores = classifier.predict(luma, face.box, face.landmarks).scores;
+      if (face.track_id >= 0) seen[face.track_id] = {scores, 0};
+      ++state.classified;
+    }
+    scored.push_back({face.box, std::move(scores), face.track_id});
+    classified.push_back(&face);
   }
+  state.cache = std::move(seen);  // tracks not in this frame are forgotten
+
+  /* Once per frame, also without faces, so that lost faces age out of the smoother. */
+  state.smoother.update(scored, static_cast<float>(smoothing));
+
+  const std::vector<std::string> &labels = classifier.labels();
+  for (size_t i = 0; i < classified.size(); ++i) {
+    emo::Prediction p;
+    p.scores = std::move(scored[i].scores);
+    if (!p.scores.empty() && p.scores.size() == labels.size()) {
+      p.class_id =
+          static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
+      p.label = labels[static_cast<size_t>(p.class_id)];
+      p.confidence = p.scores[static_cast<size_t>(p.class_id)];
+    }
+    emo::gst::set_emotion(classified[i]->meta, p, labels);
+    classified[i]->emotion = std::move(p);
+  }
+  GST_LOG_OBJECT(self, "classified %zu of %zu faces at %" GST_TIME_FORMAT, classified.size(),
+                 faces.size(), GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
+
+  if (post_messages) message = gst_emo_classify_faces_message(self, buf, faces);
   if (message) gst_element_post_message(GST_ELEMENT(self), message);
   return GST_FLOW_OK;
 }
@@ -322,14 +281,10 @@ static GstFlowReturn gst_emo_classify_transform_ip(GstBaseTransform *trans, GstB
 static void gst_emo_classify_set_property(GObject *object, guint prop_id, const GValue *value,
                                           GParamSpec *pspec) {
   GstEmoClassify *self = GST_EMO_CLASSIFY(object);
+  if (prop_id == PROP_MODEL)
+    return gst_emo_analysis_filter_set_model(GST_EMO_ANALYSIS_FILTER(object), value);
   GstEmoObjectLock lock(self);
   switch (prop_id) {
-    case PROP_MODEL:
-      g_free(self->model);
-      self->model = g_value_dup_string(value);
-      if (!self->model)
-        self->model = g_strdup(gst_emo_default_model_path(DEFAULT_MODEL_NAME).c_str());
-      break;
     case PROP_SMOOTHING:
       self->smoothing = g_value_get_double(value);
       break;
@@ -348,11 +303,10 @@ static void gst_emo_classify_set_property(GObject *object, guint prop_id, const 
 static void gst_emo_classify_get_property(GObject *object, guint prop_id, GValue *value,
                                           GParamSpec *pspec) {
   GstEmoClassify *self = GST_EMO_CLASSIFY(object);
+  if (prop_id == PROP_MODEL)
+    return gst_emo_analysis_filter_get_model(GST_EMO_ANALYSIS_FILTER(object), value);
   GstEmoObjectLock lock(self);
   switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string(value, self->model);
-      break;
     case PROP_SMOOTHING:
       g_value_set_double(value, self->smoothing);
       break;
@@ -370,30 +324,25 @@ static void gst_emo_classify_get_property(GObject *object, guint prop_id, GValue
 
 static void gst_emo_classify_finalize(GObject *object) {
   GstEmoClassify *self = GST_EMO_CLASSIFY(object);
-  g_free(self->model);
   self->state.~unique_ptr();
-  self->qos.~GstEmoQos();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
 static void gst_emo_classify_init(GstEmoClassify *self) {
   /* GObject zero-fills the instance; construct the C++ members in place. */
   new (&self->state) std::unique_ptr<GstEmoClassifyState>();
-  new (&self->qos) GstEmoQos();
   /* Computed per instance: honours GST_EMO_MODEL_DIR as set when the element is created. */
-  self->model = g_strdup(gst_emo_default_model_path(DEFAULT_MODEL_NAME).c_str());
+  gst_emo_analysis_filter_init_model(GST_EMO_ANALYSIS_FILTER(self),
+                                     gst_emo_default_model_path(DEFAULT_MODEL_NAME));
   self->smoothing = DEFAULT_SMOOTHING;
   self->post_messages = DEFAULT_POST_MESSAGES;
   self->reclassify_interval = DEFAULT_RECLASSIFY_INTERVAL;
-  gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
-  /* Late frames pass on without classification (GstEmoQos), not dropped by the base class. */
-  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), FALSE);
 }
 
 static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
-  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+  GstEmoAnalysisFilterClass *filter_class = GST_EMO_ANALYSIS_FILTER_CLASS(klass);
 
   GST_DEBUG_CATEGORY_INIT(gst_emo_classify_debug, "emoclassify", 0, "gst-emo emotion classifier");
 
@@ -413,7 +362,8 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
           "loaded when the element starts; default " EMO_MODEL_INSTALL_DIR "/" DEFAULT_MODEL_NAME
           ", or $GST_EMO_MODEL_DIR/" DEFAULT_MODEL_NAME
           " when GST_EMO_MODEL_DIR is set, or share/gst-emo/models/" DEFAULT_MODEL_NAME
-          " beside a plugin installed with cmake --install --prefix",
+          " beside a plugin installed with cmake --install --prefix; refused (with a warning) "
+          "while the element is started",
           EMO_MODEL_INSTALL_DIR "/" DEFAULT_MODEL_NAME,
           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                    GST_PARAM_MUTABLE_READY)));
@@ -439,18 +389,14 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
                         "classified on every frame",
                         1, 1000, DEFAULT_RECLASSIFY_INTERVAL, mutable_playing));
 
-  gst_element_class_add_static_pad_template(element_class, &sink_template);
-  gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
       element_class, "Emotion classifier", "Filter/Analyzer/Video",
       "Classifies the facial expression of each face from its landmarks and appearance",
       "gst-emo developers");
 
-  trans_class->start = GST_DEBUG_FUNCPTR(gst_emo_classify_start);
-  trans_class->stop = GST_DEBUG_FUNCPTR(gst_emo_classify_stop);
-  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_emo_classify_sink_event);
-  trans_class->src_event = GST_DEBUG_FUNCPTR(gst_emo_classify_src_event);
-  /* Analysis only: never maps the frame, skip GstVideoFilter's read-write frame mapping. */
-  trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_emo_classify_transform_ip);
-  trans_class->transform_ip_on_passthrough = FALSE;
+  filter_class->analysis = "Emotion classification";
+  filter_class->load = gst_emo_classify_load;
+  filter_class->unload = gst_emo_classify_unload;
+  filter_class->reset = gst_emo_classify_reset;
+  filter_class->analyse = gst_emo_classify_analyse;
 }

@@ -5,7 +5,7 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "emo/error.hpp"
+#include "emo/core/error.hpp"
 
 /* True when `path` lies in one of the directories the project's own models come from. */
 static bool is_project_model_path(const std::string &path) {
@@ -98,28 +98,4 @@ cv::Mat gst_emo_frame_luma(const GstVideoFrame *frame, cv::Mat &scratch) {
     default:
       return cv::Mat();
   }
-}
-
-void GstEmoQos::update(GstEvent *event) {
-  if (GST_EVENT_TYPE(event) != GST_EVENT_QOS) return;
-  GstQOSType type;
-  gdouble proportion;
-  GstClockTimeDiff diff;
-  GstClockTime timestamp;
-  gst_event_parse_qos(event, &type, &proportion, &diff, &timestamp);
-  if (!GST_CLOCK_TIME_IS_VALID(timestamp)) return;
-  /* As GstBaseTransform and GstVideoDecoder do: when late, aim twice as far ahead so that
-   * skipping catches up rather than chasing the deadline. */
-  const GstClockTimeDiff ahead = diff > 0 ? 2 * diff : diff;
-  const GstClockTimeDiff earliest = static_cast<GstClockTimeDiff>(timestamp) + ahead;
-  earliest_.store(earliest > 0 ? static_cast<GstClockTime>(earliest) : 0);
-}
-
-bool GstEmoQos::late(GstBaseTransform *trans, GstBuffer *buf) const {
-  const GstClockTime earliest = earliest_.load();
-  if (!GST_CLOCK_TIME_IS_VALID(earliest) || !GST_BUFFER_PTS_IS_VALID(buf)) return false;
-  if (trans->segment.format != GST_FORMAT_TIME) return false;
-  const GstClockTime running =
-      gst_segment_to_running_time(&trans->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buf));
-  return GST_CLOCK_TIME_IS_VALID(running) && running <= earliest;
 }

@@ -2,13 +2,10 @@
 // gst-emo: helpers shared by the elements (model errors, default model paths, luma access).
 #pragma once
 
-#include <gst/base/gstbasetransform.h>
 #include <gst/gst.h>
 #include <gst/video/video.h>
 
-#include <atomic>
 #include <exception>
-#include <memory>
 #include <string>
 
 #include <opencv2/core/mat.hpp>
@@ -61,42 +58,4 @@ class GstEmoFrameMap {
  private:
   GstVideoFrame frame_{};
   bool ok_;
-};
-
-/// Builds an element's streaming state from its `model` setting, in start(): reads the setting
-/// under the object lock, constructs `State(model_path)` (which loads the model) and, when that
-/// throws, posts the model error (path and Debian package) and returns false.
-template <typename State>
-bool gst_emo_load_state(GstElement *element, gchar *const &model_setting,
-                        std::unique_ptr<State> &state, std::string &model_path) {
-  {
-    GstEmoObjectLock lock(element);
-    model_path = model_setting ? model_setting : "";
-  }
-  try {
-    state = std::make_unique<State>(model_path);
-  } catch (const std::exception &e) {
-    gst_emo_post_model_error(element, e);
-    return false;
-  }
-  return true;
-}
-
-/// Quality of service for the analysis elements: remembers, from the QOS events that sinks
-/// send upstream, the earliest running time downstream still wants, so that a frame already too
-/// late to be shown passes on at once without (new) analysis instead of being analysed and
-/// queued, or dropped. The elements keep GstBaseTransform's own QoS (which drops late frames)
-/// off. update() and reset() may be called from any thread, late() from the streaming thread.
-class GstEmoQos {
- public:
-  /// Takes the earliest wanted time from a QOS event (other events are ignored).
-  void update(GstEvent *event);
-  /// Forgets it (flush, stop).
-  void reset() { earliest_.store(GST_CLOCK_TIME_NONE); }
-  /// True when `buf`'s running time (in the element's input segment) is at or before the
-  /// earliest time downstream still wants.
-  bool late(GstBaseTransform *trans, GstBuffer *buf) const;
-
- private:
-  std::atomic<GstClockTime> earliest_{GST_CLOCK_TIME_NONE};
 };

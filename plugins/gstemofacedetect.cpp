@@ -35,9 +35,16 @@
  * arrives. Only the first detection of a stream (and after a flush) is waited for. Without it,
  * every detection frame waits for its detection, and the output is the same from run to run.
  *
- * Quality of service: a frame that is already late downstream (from the QOS events of the
- * sink) passes on at once without analysis and without face regions; it is not dropped, and
- * the tracker carries on from the last analysed frame. Buffers the element analyses need no
+ * Quality of service (#GstBaseTransform:qos, default TRUE): a frame that is already late
+ * downstream (from the QOS events of the sink) passes on at once without analysis and without
+ * face regions; it is not dropped, a QoS message counts it (see GstEmoAnalysisFilter, which
+ * also provides the `stats` property), and the tracker carries on from the last analysed frame.
+ *
+ * Threads: with #GstEmoAnalysisFilter:opencv-threads "own" (the default) the cascade runs on
+ * the detection thread alone (at a lower priority than the streaming thread) and the tracker's
+ * optical flow on the streaming thread, never in OpenCV's pool; "pool" lets them use OpenCV's
+ * process-wide pool. The cascade model is read when the element starts; a new one set while it
+ * runs is refused with a warning. Buffers the element analyses need no
  * allocation of its own in the steady state (the luma, the tracker's pyramids, point lists and
  * the detection buffer are reused); GStreamer's metadata of each face is allocated per frame.
  *
@@ -58,12 +65,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <system_error>
 
-#include "emo/detection_worker.hpp"
-#include "emo/detector.hpp"
-#include "emo/tracker.hpp"
+#include "emo/detect/detection_worker.hpp"
+#include "emo/detect/detector.hpp"
+#include "emo/track/tracker.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/gst/landmark_event.hpp"
+#include "gstemoanalysisfilter.h"
 #include "gstemocommon.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_emo_face_detect_debug);
@@ -99,13 +108,6 @@ enum {
  * (bench/follow-landmarks-bench.sh, README "Speed"). */
 #define DEFAULT_FOLLOW_LANDMARKS FALSE
 
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
-static GstStaticPadTemplate src_template =
-    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
-
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread. */
 struct GstEmoFaceDetectState {
   explicit GstEmoFaceDetectState(const std::string &model) : detector(std::in_place, model) {}
@@ -122,8 +124,7 @@ struct GstEmoFaceDetectState {
   guint64 stale_landmark_events = 0;             // for another frame than the last analysed
   bool detected_once = false;
   int next_id = 0;
-  guint64 skipped = 0;  // late frames passed without analysis
-  guint64 waited = 0;   // frames that waited for a detection two intervals overdue
+  guint64 waited = 0;  // frames that waited for a detection two intervals overdue
 };
 
 /* Landmark boxes from downstream ("emo-landmark-boxes" events, any thread), applied to the
@@ -141,30 +142,27 @@ struct GstEmoFaceDetectMailbox {
 };
 
 struct _GstEmoFaceDetect {
-  GstVideoFilter parent;
+  GstEmoAnalysisFilter parent;
 
-  /* settings, under GST_OBJECT_LOCK */
-  gchar *model;
+  /* settings, under GST_OBJECT_LOCK (the model is the base class's) */
   emo::DetectorParams params;
   gint detection_interval;
   gboolean async_detection;
   gboolean follow_landmarks;
 
   /* state */
-  GstEmoQos qos;
   GstEmoFaceDetectMailbox mailbox;
   std::unique_ptr<GstEmoFaceDetectState> state;
 };
 
 #define gst_emo_face_detect_parent_class parent_class
-G_DEFINE_TYPE(GstEmoFaceDetect, gst_emo_face_detect, GST_TYPE_VIDEO_FILTER);
+G_DEFINE_TYPE(GstEmoFaceDetect, gst_emo_face_detect, GST_TYPE_EMO_ANALYSIS_FILTER);
 GST_ELEMENT_REGISTER_DEFINE(emofacedetect, "emofacedetect", GST_RANK_NONE,
                             GST_TYPE_EMO_FACE_DETECT);
 
-static gboolean gst_emo_face_detect_start(GstBaseTransform *trans) {
-  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
-  std::string model;
-  if (!gst_emo_load_state(GST_ELEMENT(self), self->model, self->state, model)) return FALSE;
+static bool gst_emo_face_detect_load(GstEmoAnalysisFilter *filter, const std::string &model) {
+  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(filter);
+  self->state = std::make_unique<GstEmoFaceDetectState>(model);
   gboolean async;
   {
     GstEmoObjectLock lock(self);
@@ -172,28 +170,24 @@ static gboolean gst_emo_face_detect_start(GstBaseTransform *trans) {
   }
   if (async) {
     try {
-      self->state->worker =
-          std::make_unique<emo::DetectionWorker>(std::move(*self->state->detector));
-    } catch (const std::exception &e) { /* std::system_error: no thread */
+      self->state->worker = std::make_unique<emo::DetectionWorker>(
+          std::move(*self->state->detector),
+          gst_emo_analysis_filter_opencv_threads(filter) == GST_EMO_OPENCV_THREADS_OWN);
+    } catch (const std::system_error &e) { /* no thread */
       GST_ELEMENT_ERROR(self, RESOURCE, FAILED, ("Cannot start the detection thread"),
                         ("%s", e.what()));
-      self->state.reset();
-      return FALSE;
+      return false;
     }
     self->state->detector.reset();
   }
-  self->qos.reset();
   self->mailbox.clear();
   GST_INFO_OBJECT(self, "loaded cascade %s (%s detection)", model.c_str(),
                   async ? "asynchronous" : "synchronous");
-  return TRUE;
+  return true;
 }
 
-static gboolean gst_emo_face_detect_stop(GstBaseTransform *trans) {
-  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
-  if (self->state && self->state->skipped)
-    GST_INFO_OBJECT(self, "%" G_GUINT64_FORMAT " late frames passed without analysis",
-                    self->state->skipped);
+static void gst_emo_face_detect_unload(GstEmoAnalysisFilter *filter) {
+  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(filter);
   if (self->state && self->state->waited)
     GST_INFO_OBJECT(self, "%" G_GUINT64_FORMAT " frames waited for an overdue detection",
                     self->state->waited);
@@ -214,30 +208,21 @@ static gboolean gst_emo_face_detect_stop(GstBaseTransform *trans) {
                     n(emo::FollowResult::kUnknownTrack), self->state->stale_landmark_events);
   }
   self->state.reset(); /* joins the detection thread */
-  return TRUE;
 }
 
 /* Forgets the tracks (flush, new stream): serialized, on the streaming thread. */
-static gboolean gst_emo_face_detect_sink_event(GstBaseTransform *trans, GstEvent *event) {
-  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
-  switch (GST_EVENT_TYPE(event)) {
-    case GST_EVENT_FLUSH_STOP:
-    case GST_EVENT_STREAM_START:
-      self->qos.reset();
-      self->mailbox.clear();
-      if (self->state) {
-        if (self->state->worker) self->state->worker->discard();
-        self->state->tracker.reset();
-        self->state->detected_once = false;
-      }
-      break;
-    default:
-      break;
+static void gst_emo_face_detect_reset(GstEmoAnalysisFilter *filter) {
+  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(filter);
+  self->mailbox.clear();
+  if (self->state) {
+    if (self->state->worker) self->state->worker->discard();
+    self->state->tracker.reset();
+    self->state->detected_once = false;
   }
-  return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
 }
 
-/* QoS, and the landmark boxes of emolandmarks (any thread; consumed here, not forwarded). */
+/* The landmark boxes of emolandmarks (any thread; consumed here, not forwarded); QoS and the
+ * rest go to the base class. */
 static gboolean gst_emo_face_detect_src_event(GstBaseTransform *trans, GstEvent *event) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
   if (emo::gst::is_landmark_boxes_event(event)) {
@@ -259,7 +244,6 @@ static gboolean gst_emo_face_detect_src_event(GstBaseTransform *trans, GstEvent 
     gst_event_unref(event);
     return TRUE;
   }
-  self->qos.update(event);
   return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
 }
 
@@ -334,16 +318,9 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state, const cv::
     state.faces.resize(static_cast<size_t>(params.max_faces));
 }
 
-static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, GstBuffer *buf) {
-  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(trans);
-  GstVideoFilter *filter = GST_VIDEO_FILTER(trans);
+static GstFlowReturn gst_emo_face_detect_analyse(GstEmoAnalysisFilter *filter, GstBuffer *buf) {
+  GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(filter);
   GstEmoFaceDetectState &state = *self->state;
-  if (self->qos.late(trans, buf)) {
-    ++state.skipped;
-    GST_DEBUG_OBJECT(self, "late frame at %" GST_TIME_FORMAT ", passed without analysis",
-                     GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
-    return GST_FLOW_OK;
-  }
   emo::DetectorParams params;
   int interval;
   gboolean follow;
@@ -353,10 +330,10 @@ static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, G
     interval = self->detection_interval;
     follow = self->follow_landmarks;
   }
-  try {
+  {
     if (follow) gst_emo_face_detect_follow(self, state);
     {
-      GstEmoFrameMap map(&filter->in_info, buf, GST_MAP_READ);
+      GstEmoFrameMap map(&GST_VIDEO_FILTER(filter)->in_info, buf, GST_MAP_READ);
       if (!map.ok()) {
         GST_WARNING_OBJECT(self, "cannot map frame, passing it through unanalysed");
         return GST_FLOW_OK;
@@ -371,9 +348,6 @@ static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, G
     }
     GST_LOG_OBJECT(self, "%zu faces at %" GST_TIME_FORMAT, state.faces.size(),
                    GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
-  } catch (const std::exception &e) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Face detection failed"), ("%s", e.what()));
-    return GST_FLOW_ERROR;
   }
   return GST_FLOW_OK;
 }
@@ -381,13 +355,10 @@ static GstFlowReturn gst_emo_face_detect_transform_ip(GstBaseTransform *trans, G
 static void gst_emo_face_detect_set_property(GObject *object, guint prop_id, const GValue *value,
                                              GParamSpec *pspec) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(object);
+  if (prop_id == PROP_MODEL)
+    return gst_emo_analysis_filter_set_model(GST_EMO_ANALYSIS_FILTER(object), value);
   GstEmoObjectLock lock(self);
   switch (prop_id) {
-    case PROP_MODEL:
-      g_free(self->model);
-      self->model = g_value_dup_string(value);
-      if (!self->model) self->model = g_strdup(DEFAULT_MODEL);
-      break;
     case PROP_SCALE_FACTOR:
       self->params.scale_factor = g_value_get_double(value);
       break;
@@ -421,11 +392,10 @@ static void gst_emo_face_detect_set_property(GObject *object, guint prop_id, con
 static void gst_emo_face_detect_get_property(GObject *object, guint prop_id, GValue *value,
                                              GParamSpec *pspec) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(object);
+  if (prop_id == PROP_MODEL)
+    return gst_emo_analysis_filter_get_model(GST_EMO_ANALYSIS_FILTER(object), value);
   GstEmoObjectLock lock(self);
   switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string(value, self->model);
-      break;
     case PROP_SCALE_FACTOR:
       g_value_set_double(value, self->params.scale_factor);
       break;
@@ -458,9 +428,7 @@ static void gst_emo_face_detect_get_property(GObject *object, guint prop_id, GVa
 
 static void gst_emo_face_detect_finalize(GObject *object) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(object);
-  g_free(self->model);
   self->state.~unique_ptr();
-  self->qos.~GstEmoQos();
   self->mailbox.~GstEmoFaceDetectMailbox();
   self->params.~DetectorParams();
   G_OBJECT_CLASS(parent_class)->finalize(object);
@@ -470,9 +438,8 @@ static void gst_emo_face_detect_init(GstEmoFaceDetect *self) {
   /* GObject zero-fills the instance; construct the C++ members in place. */
   new (&self->params) emo::DetectorParams();
   new (&self->state) std::unique_ptr<GstEmoFaceDetectState>();
-  new (&self->qos) GstEmoQos();
   new (&self->mailbox) GstEmoFaceDetectMailbox();
-  self->model = g_strdup(DEFAULT_MODEL);
+  gst_emo_analysis_filter_init_model(GST_EMO_ANALYSIS_FILTER(self), DEFAULT_MODEL);
   self->params.scale_factor = DEFAULT_SCALE_FACTOR;
   self->params.min_neighbors = DEFAULT_MIN_NEIGHBORS;
   self->params.min_size = DEFAULT_MIN_SIZE;
@@ -481,15 +448,13 @@ static void gst_emo_face_detect_init(GstEmoFaceDetect *self) {
   self->detection_interval = DEFAULT_DETECTION_INTERVAL;
   self->async_detection = DEFAULT_ASYNC_DETECTION;
   self->follow_landmarks = DEFAULT_FOLLOW_LANDMARKS;
-  gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
-  /* Late frames are passed on without analysis (GstEmoQos), not dropped by the base class. */
-  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), FALSE);
 }
 
 static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
   GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+  GstEmoAnalysisFilterClass *filter_class = GST_EMO_ANALYSIS_FILTER_CLASS(klass);
 
   GST_DEBUG_CATEGORY_INIT(gst_emo_face_detect_debug, "emofacedetect", 0,
                           "gst-emo cascade face detector");
@@ -505,7 +470,7 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
       g_param_spec_string("model", "Cascade model",
                           "Path of the OpenCV cascade XML file (Haar or LBP), loaded when the "
                           "element starts; the default ships with the Debian package "
-                          "opencv-data",
+                          "opencv-data; refused (with a warning) while the element is started",
                           DEFAULT_MODEL,
                           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                    GST_PARAM_MUTABLE_READY)));
@@ -560,18 +525,15 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
                            "alone",
                            DEFAULT_FOLLOW_LANDMARKS, mutable_playing));
 
-  gst_element_class_add_static_pad_template(element_class, &sink_template);
-  gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
       element_class, "Emotion face detector", "Filter/Analyzer/Video",
       "Finds faces with an OpenCV cascade and attaches a region of interest meta per face",
       "gst-emo developers");
 
-  trans_class->start = GST_DEBUG_FUNCPTR(gst_emo_face_detect_start);
-  trans_class->stop = GST_DEBUG_FUNCPTR(gst_emo_face_detect_stop);
-  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_emo_face_detect_sink_event);
   trans_class->src_event = GST_DEBUG_FUNCPTR(gst_emo_face_detect_src_event);
-  /* Analysis only: map frames read-only, skip GstVideoFilter's read-write frame mapping. */
-  trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_emo_face_detect_transform_ip);
-  trans_class->transform_ip_on_passthrough = FALSE;
+  filter_class->analysis = "Face detection";
+  filter_class->load = gst_emo_face_detect_load;
+  filter_class->unload = gst_emo_face_detect_unload;
+  filter_class->reset = gst_emo_face_detect_reset;
+  filter_class->analyse = gst_emo_face_detect_analyse;
 }

@@ -24,9 +24,12 @@
  * faces leaves about twice as soon (the per-buffer latency of a live stream), with the same
  * landmarks. The LBF back-end fits one face at a time whatever the setting.
  *
- * Quality of service: a frame that is already late downstream (from the QOS events of the
- * sink) passes on at once without landmarks; it is not dropped (emoclassify then leaves its
- * faces unclassified). Fitting reuses its point buffers across frames (the dlib back-end
+ * Quality of service (#GstBaseTransform:qos, default TRUE): a frame that is already late
+ * downstream (from the QOS events of the sink) passes on at once without landmarks; it is not
+ * dropped (emoclassify then leaves its faces unclassified), and a QoS message counts it (see
+ * GstEmoAnalysisFilter, which also provides the `stats` and `opencv-threads` properties). The
+ * model is read when the element starts; a new one set while it runs is refused with a
+ * warning. Fitting reuses its point buffers across frames (the dlib back-end
  * allocates nothing per face); the metadata of each face is allocated per frame.
  *
  * Boxes can follow the landmarks: after fitting the faces of a frame, the element sends one
@@ -48,11 +51,12 @@
 #include <cstdint>
 #include <memory>
 
-#include "emo/fork_join.hpp"
+#include "emo/core/fork_join.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/gst/landmark_event.hpp"
-#include "emo/landmarker.hpp"
-#include "emo/model_cache.hpp"
+#include "emo/landmarks/landmarker.hpp"
+#include "emo/core/model_cache.hpp"
+#include "gstemoanalysisfilter.h"
 #include "gstemocommon.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_emo_landmarks_debug);
@@ -67,13 +71,6 @@ enum {
 #define DEFAULT_MODEL emo::Landmarker::kDefaultModel
 #define DEFAULT_PARALLEL TRUE
 
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
-static GstStaticPadTemplate src_template =
-    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_ANALYSIS_FORMATS)));
-
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread.
  * The landmarker is const and shared by every element of the process that uses the same model
  * file (emo::shared_landmarker; dlib's fit() is const and thread-safe). */
@@ -87,29 +84,25 @@ struct GstEmoLandmarksState {
   std::vector<std::pair<std::size_t, emo::Box>> targets;
   std::vector<std::vector<emo::Point>> points;
   std::vector<emo::gst::LandmarkBox> boxes;  // landmark extents of tracked faces, reused
-  guint64 skipped = 0;                       // late frames passed without analysis
 };
 
 struct _GstEmoLandmarks {
-  GstVideoFilter parent;
+  GstEmoAnalysisFilter parent;
 
-  /* settings, under GST_OBJECT_LOCK */
-  gchar *model;
+  /* settings, under GST_OBJECT_LOCK (the model is the base class's) */
   gboolean parallel;
 
   /* state */
-  GstEmoQos qos;
   std::unique_ptr<GstEmoLandmarksState> state;
 };
 
 #define gst_emo_landmarks_parent_class parent_class
-G_DEFINE_TYPE(GstEmoLandmarks, gst_emo_landmarks, GST_TYPE_VIDEO_FILTER);
+G_DEFINE_TYPE(GstEmoLandmarks, gst_emo_landmarks, GST_TYPE_EMO_ANALYSIS_FILTER);
 GST_ELEMENT_REGISTER_DEFINE(emolandmarks, "emolandmarks", GST_RANK_NONE, GST_TYPE_EMO_LANDMARKS);
 
-static gboolean gst_emo_landmarks_start(GstBaseTransform *trans) {
-  GstEmoLandmarks *self = GST_EMO_LANDMARKS(trans);
-  std::string model;
-  if (!gst_emo_load_state(GST_ELEMENT(self), self->model, self->state, model)) return FALSE;
+static bool gst_emo_landmarks_load(GstEmoAnalysisFilter *filter, const std::string &model) {
+  GstEmoLandmarks *self = GST_EMO_LANDMARKS(filter);
+  self->state = std::make_unique<GstEmoLandmarksState>(model);
   gboolean parallel;
   {
     GstEmoObjectLock lock(self);
@@ -124,113 +117,80 @@ static gboolean gst_emo_landmarks_start(GstBaseTransform *trans) {
                   self->state->landmarker->num_points(),
                   static_cast<const void *>(self->state->landmarker.get()),
                   self->state->landmarker.use_count());
-  self->qos.reset();
-  return TRUE;
+  return true;
 }
 
-static gboolean gst_emo_landmarks_stop(GstBaseTransform *trans) {
-  GstEmoLandmarks *self = GST_EMO_LANDMARKS(trans);
-  if (self->state && self->state->skipped)
-    GST_INFO_OBJECT(self, "%" G_GUINT64_FORMAT " late frames passed without analysis",
-                    self->state->skipped);
-  self->state.reset();
-  return TRUE;
+static void gst_emo_landmarks_unload(GstEmoAnalysisFilter *filter) {
+  GST_EMO_LANDMARKS(filter)->state.reset();
 }
 
-static gboolean gst_emo_landmarks_sink_event(GstBaseTransform *trans, GstEvent *event) {
-  if (GST_EVENT_TYPE(event) == GST_EVENT_FLUSH_STOP) GST_EMO_LANDMARKS(trans)->qos.reset();
-  return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
-}
+static GstFlowReturn gst_emo_landmarks_analyse(GstEmoAnalysisFilter *filter, GstBuffer *buf) {
+  GstEmoLandmarks *self = GST_EMO_LANDMARKS(filter);
+  std::vector<emo::gst::Face> faces = emo::gst::read_faces(buf);
+  if (faces.empty()) return GST_FLOW_OK;
 
-static gboolean gst_emo_landmarks_src_event(GstBaseTransform *trans, GstEvent *event) {
-  GST_EMO_LANDMARKS(trans)->qos.update(event);
-  return GST_BASE_TRANSFORM_CLASS(parent_class)->src_event(trans, event);
-}
-
-static GstFlowReturn gst_emo_landmarks_transform_ip(GstBaseTransform *trans, GstBuffer *buf) {
-  GstEmoLandmarks *self = GST_EMO_LANDMARKS(trans);
-  GstVideoFilter *filter = GST_VIDEO_FILTER(trans);
-  if (self->qos.late(trans, buf)) {
-    ++self->state->skipped;
-    GST_DEBUG_OBJECT(self, "late frame at %" GST_TIME_FORMAT ", passed without landmarks",
-                     GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
+  GstEmoFrameMap map(&GST_VIDEO_FILTER(filter)->in_info, buf, GST_MAP_READ);
+  if (!map.ok()) {
+    GST_WARNING_OBJECT(self, "cannot map frame, passing it through unanalysed");
     return GST_FLOW_OK;
   }
-  try {
-    std::vector<emo::gst::Face> faces = emo::gst::read_faces(buf);
-    if (faces.empty()) return GST_FLOW_OK;
-
-    GstEmoFrameMap map(&filter->in_info, buf, GST_MAP_READ);
-    if (!map.ok()) {
-      GST_WARNING_OBJECT(self, "cannot map frame, passing it through unanalysed");
-      return GST_FLOW_OK;
+  GstEmoLandmarksState &state = *self->state;
+  cv::Mat luma = gst_emo_frame_luma(map.frame(), state.luma);
+  const emo::Landmarker &landmarker = *state.landmarker;
+  const emo::Box frame_box(0, 0, luma.cols, luma.rows);
+  const bool lbf = landmarker.backend() == std::string("opencv-lbf");
+  state.targets.clear();
+  for (std::size_t i = 0; i < faces.size(); ++i) {
+    const emo::gst::Face &face = faces[i];
+    if ((face.box & frame_box).empty()) {
+      GST_DEBUG_OBJECT(self, "face %d lies outside the frame, skipped", face.id);
+      continue;
     }
-    GstEmoLandmarksState &state = *self->state;
-    cv::Mat luma = gst_emo_frame_luma(map.frame(), state.luma);
-    const emo::Landmarker &landmarker = *state.landmarker;
-    const emo::Box frame_box(0, 0, luma.cols, luma.rows);
-    const bool lbf = landmarker.backend() == std::string("opencv-lbf");
-    state.targets.clear();
-    for (std::size_t i = 0; i < faces.size(); ++i) {
-      const emo::gst::Face &face = faces[i];
-      if ((face.box & frame_box).empty()) {
-        GST_DEBUG_OBJECT(self, "face %d lies outside the frame, skipped", face.id);
-        continue;
-      }
-      /* dlib samples safely outside the image, LBF crops: give it a box inside the frame. */
-      state.targets.emplace_back(i, lbf ? (face.box & frame_box) : face.box);
-    }
-    if (state.points.size() < state.targets.size()) state.points.resize(state.targets.size());
-    auto fit = [&](std::size_t t) {
-      landmarker.fit(luma, state.targets[t].second, state.points[t]);
-    };
-    if (state.fork_join)
-      state.fork_join->for_each(state.targets.size(), fit);
-    else
-      for (std::size_t t = 0; t < state.targets.size(); ++t) fit(t);
-
-    int fitted = 0;
-    std::vector<emo::gst::LandmarkBox> &boxes = state.boxes;
-    boxes.clear();
-    for (std::size_t t = 0; t < state.targets.size(); ++t) {
-      const emo::gst::Face &face = faces[state.targets[t].first];
-      const std::vector<emo::Point> &points = state.points[t];
-      /* The LBF back-end reports a failed fit as all points at (0, 0): store nothing. */
-      if (std::all_of(points.begin(), points.end(),
-                      [](const emo::Point &p) { return p.x == 0.f && p.y == 0.f; })) {
-        GST_DEBUG_OBJECT(self, "no landmarks fitted on face %d", face.id);
-        continue;
-      }
-      emo::gst::set_landmarks(face.meta, points, landmarker.backend());
-      ++fitted;
-      if (face.track_id >= 0)
-        boxes.push_back(
-            {static_cast<std::uint64_t>(face.track_id), emo::gst::landmark_extent(points)});
-    }
-    GST_LOG_OBJECT(self, "landmarks on %d of %zu faces at %" GST_TIME_FORMAT, fitted, faces.size(),
-                   GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
-    /* Tell the tracker upstream (emofacedetect) where the landmarks are, so that its boxes
-     * follow them; other elements pass the event on to the source, which drops it. */
-    if (!boxes.empty() && GST_BUFFER_PTS_IS_VALID(buf))
-      gst_pad_push_event(GST_BASE_TRANSFORM_SINK_PAD(trans),
-                         emo::gst::make_landmark_boxes_event(GST_BUFFER_PTS(buf), boxes));
-  } catch (const std::exception &e) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Landmark fitting failed"), ("%s", e.what()));
-    return GST_FLOW_ERROR;
+    /* dlib samples safely outside the image, LBF crops: give it a box inside the frame. */
+    state.targets.emplace_back(i, lbf ? (face.box & frame_box) : face.box);
   }
+  if (state.points.size() < state.targets.size()) state.points.resize(state.targets.size());
+  auto fit = [&](std::size_t t) { landmarker.fit(luma, state.targets[t].second, state.points[t]); };
+  if (state.fork_join)
+    state.fork_join->for_each(state.targets.size(), fit);
+  else
+    for (std::size_t t = 0; t < state.targets.size(); ++t) fit(t);
+
+  int fitted = 0;
+  std::vector<emo::gst::LandmarkBox> &boxes = state.boxes;
+  boxes.clear();
+  for (std::size_t t = 0; t < state.targets.size(); ++t) {
+    const emo::gst::Face &face = faces[state.targets[t].first];
+    const std::vector<emo::Point> &points = state.points[t];
+    /* The LBF back-end reports a failed fit as all points at (0, 0): store nothing. */
+    if (std::all_of(points.begin(), points.end(),
+                    [](const emo::Point &p) { return p.x == 0.f && p.y == 0.f; })) {
+      GST_DEBUG_OBJECT(self, "no landmarks fitted on face %d", face.id);
+      continue;
+    }
+    emo::gst::set_landmarks(face.meta, points, landmarker.backend());
+    ++fitted;
+    if (face.track_id >= 0)
+      boxes.push_back(
+          {static_cast<std::uint64_t>(face.track_id), emo::gst::landmark_extent(points)});
+  }
+  GST_LOG_OBJECT(self, "landmarks on %d of %zu faces at %" GST_TIME_FORMAT, fitted, faces.size(),
+                 GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
+  /* Tell the tracker upstream (emofacedetect) where the landmarks are, so that its boxes
+   * follow them; other elements pass the event on to the source, which drops it. */
+  if (!boxes.empty() && GST_BUFFER_PTS_IS_VALID(buf))
+    gst_pad_push_event(GST_BASE_TRANSFORM_SINK_PAD(filter),
+                       emo::gst::make_landmark_boxes_event(GST_BUFFER_PTS(buf), boxes));
   return GST_FLOW_OK;
 }
 
 static void gst_emo_landmarks_set_property(GObject *object, guint prop_id, const GValue *value,
                                            GParamSpec *pspec) {
   GstEmoLandmarks *self = GST_EMO_LANDMARKS(object);
+  if (prop_id == PROP_MODEL)
+    return gst_emo_analysis_filter_set_model(GST_EMO_ANALYSIS_FILTER(object), value);
   GstEmoObjectLock lock(self);
   switch (prop_id) {
-    case PROP_MODEL:
-      g_free(self->model);
-      self->model = g_value_dup_string(value);
-      if (!self->model) self->model = g_strdup(DEFAULT_MODEL);
-      break;
     case PROP_PARALLEL:
       self->parallel = g_value_get_boolean(value);
       break;
@@ -243,11 +203,10 @@ static void gst_emo_landmarks_set_property(GObject *object, guint prop_id, const
 static void gst_emo_landmarks_get_property(GObject *object, guint prop_id, GValue *value,
                                            GParamSpec *pspec) {
   GstEmoLandmarks *self = GST_EMO_LANDMARKS(object);
+  if (prop_id == PROP_MODEL)
+    return gst_emo_analysis_filter_get_model(GST_EMO_ANALYSIS_FILTER(object), value);
   GstEmoObjectLock lock(self);
   switch (prop_id) {
-    case PROP_MODEL:
-      g_value_set_string(value, self->model);
-      break;
     case PROP_PARALLEL:
       g_value_set_boolean(value, self->parallel);
       break;
@@ -259,27 +218,21 @@ static void gst_emo_landmarks_get_property(GObject *object, guint prop_id, GValu
 
 static void gst_emo_landmarks_finalize(GObject *object) {
   GstEmoLandmarks *self = GST_EMO_LANDMARKS(object);
-  g_free(self->model);
   self->state.~unique_ptr();
-  self->qos.~GstEmoQos();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
 static void gst_emo_landmarks_init(GstEmoLandmarks *self) {
   /* GObject zero-fills the instance; construct the C++ members in place. */
   new (&self->state) std::unique_ptr<GstEmoLandmarksState>();
-  new (&self->qos) GstEmoQos();
-  self->model = g_strdup(DEFAULT_MODEL);
+  gst_emo_analysis_filter_init_model(GST_EMO_ANALYSIS_FILTER(self), DEFAULT_MODEL);
   self->parallel = DEFAULT_PARALLEL;
-  gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
-  /* Late frames are passed on without landmarks (GstEmoQos), not dropped by the base class. */
-  gst_base_transform_set_qos_enabled(GST_BASE_TRANSFORM(self), FALSE);
 }
 
 static void gst_emo_landmarks_class_init(GstEmoLandmarksClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
-  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+  GstEmoAnalysisFilterClass *filter_class = GST_EMO_ANALYSIS_FILTER_CLASS(klass);
 
   GST_DEBUG_CATEGORY_INIT(gst_emo_landmarks_debug, "emolandmarks", 0,
                           "gst-emo facial landmark fitting");
@@ -293,7 +246,8 @@ static void gst_emo_landmarks_class_init(GstEmoLandmarksClass *klass) {
       g_param_spec_string("model", "Landmark model",
                           "Path of the landmark model, loaded when the element starts: a dlib "
                           "shape_predictor .dat file (the default, 68 points, ships with the "
-                          "Debian package libdlib-data) or an OpenCV FacemarkLBF .yaml/.yml file",
+                          "Debian package libdlib-data) or an OpenCV FacemarkLBF .yaml/.yml file; "
+                          "refused (with a warning) while the element is started",
                           DEFAULT_MODEL,
                           static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                    GST_PARAM_MUTABLE_READY)));
@@ -307,18 +261,13 @@ static void gst_emo_landmarks_class_init(GstEmoLandmarksClass *klass) {
                            static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                     GST_PARAM_MUTABLE_READY)));
 
-  gst_element_class_add_static_pad_template(element_class, &sink_template);
-  gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
       element_class, "Emotion facial landmarks", "Filter/Analyzer/Video",
       "Fits facial landmarks (dlib or OpenCV LBF) inside the face regions of each frame",
       "gst-emo developers");
 
-  trans_class->start = GST_DEBUG_FUNCPTR(gst_emo_landmarks_start);
-  trans_class->stop = GST_DEBUG_FUNCPTR(gst_emo_landmarks_stop);
-  trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_emo_landmarks_sink_event);
-  trans_class->src_event = GST_DEBUG_FUNCPTR(gst_emo_landmarks_src_event);
-  /* Analysis only: map frames read-only, skip GstVideoFilter's read-write frame mapping. */
-  trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_emo_landmarks_transform_ip);
-  trans_class->transform_ip_on_passthrough = FALSE;
+  filter_class->analysis = "Landmark fitting";
+  filter_class->load = gst_emo_landmarks_load;
+  filter_class->unload = gst_emo_landmarks_unload;
+  filter_class->analyse = gst_emo_landmarks_analyse;
 }

@@ -19,6 +19,10 @@
  * even mapped. Text size follows the face size, line width follows the frame size unless
  * #GstEmoOverlay:line-width is set.
  *
+ * Quality of service (#GstBaseTransform:qos, default TRUE): a frame that is already late
+ * downstream passes on at once undrawn (not dropped), counted by a QoS message and the `stats`
+ * property, as in the other analysis elements (GstEmoAnalysisFilter).
+ *
  * It may sit after videoscale or videoconvert: faces are read with emo::gst::read_faces(),
  * which finds the "landmarks" and "emotion" structures that GStreamer 1.22's region meta loses
  * in a scaling or converting element in gst-emo's companion meta, already rescaled.
@@ -40,6 +44,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "emo/gst/face_meta.hpp"
+#include "gstemoanalysisfilter.h"
 #include "gstemocommon.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_emo_overlay_debug);
@@ -76,14 +81,14 @@ struct GstEmoOverlaySettings {
 };
 
 struct _GstEmoOverlay {
-  GstVideoFilter parent;
+  GstEmoAnalysisFilter parent;
 
   /* settings, under GST_OBJECT_LOCK */
   GstEmoOverlaySettings settings;
 };
 
 #define gst_emo_overlay_parent_class parent_class
-G_DEFINE_TYPE(GstEmoOverlay, gst_emo_overlay, GST_TYPE_VIDEO_FILTER);
+G_DEFINE_TYPE(GstEmoOverlay, gst_emo_overlay, GST_TYPE_EMO_ANALYSIS_FILTER);
 GST_ELEMENT_REGISTER_DEFINE(emooverlay, "emooverlay", GST_RANK_NONE, GST_TYPE_EMO_OVERLAY);
 
 namespace {
@@ -238,37 +243,32 @@ void draw_face(Canvas &canvas, const emo::gst::Face &face, const GstEmoOverlaySe
 
 }  // namespace
 
-static GstFlowReturn gst_emo_overlay_transform_ip(GstBaseTransform *trans, GstBuffer *buf) {
-  GstEmoOverlay *self = GST_EMO_OVERLAY(trans);
-  GstVideoFilter *filter = GST_VIDEO_FILTER(trans);
+static GstFlowReturn gst_emo_overlay_analyse(GstEmoAnalysisFilter *base, GstBuffer *buf) {
+  GstEmoOverlay *self = GST_EMO_OVERLAY(base);
+  GstVideoFilter *filter = GST_VIDEO_FILTER(base);
   GstEmoOverlaySettings settings;
   {
     GstEmoObjectLock lock(self);
     settings = self->settings;
   }
   if (!settings.draw_boxes && !settings.draw_landmarks && !settings.draw_labels) return GST_FLOW_OK;
-  try {
-    const std::vector<emo::gst::Face> faces = emo::gst::read_faces(buf);
-    if (faces.empty()) return GST_FLOW_OK;
-    /* Only now is the frame mapped for writing (a copy of its memory if it is shared). */
-    GstEmoFrameMap map(&filter->in_info, buf, GST_MAP_READWRITE);
-    if (!map.ok()) {
-      GST_WARNING_OBJECT(self, "cannot map frame for writing, passing it through undrawn");
-      return GST_FLOW_OK;
-    }
-    const cv::Size frame(GST_VIDEO_INFO_WIDTH(&filter->in_info),
-                         GST_VIDEO_INFO_HEIGHT(&filter->in_info));
-    const int line_width = settings.line_width > 0
-                               ? settings.line_width
-                               : std::max(1, cvRound(std::min(frame.width, frame.height) / 360.0));
-    Canvas canvas(map.frame());
-    for (const emo::gst::Face &face : faces) draw_face(canvas, face, settings, line_width, frame);
-    GST_LOG_OBJECT(self, "drew %zu faces at %" GST_TIME_FORMAT, faces.size(),
-                   GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
-  } catch (const std::exception &e) {
-    GST_ELEMENT_ERROR(self, STREAM, FAILED, ("Drawing the overlay failed"), ("%s", e.what()));
-    return GST_FLOW_ERROR;
+  const std::vector<emo::gst::Face> faces = emo::gst::read_faces(buf);
+  if (faces.empty()) return GST_FLOW_OK;
+  /* Only now is the frame mapped for writing (a copy of its memory if it is shared). */
+  GstEmoFrameMap map(&filter->in_info, buf, GST_MAP_READWRITE);
+  if (!map.ok()) {
+    GST_WARNING_OBJECT(self, "cannot map frame for writing, passing it through undrawn");
+    return GST_FLOW_OK;
   }
+  const cv::Size frame(GST_VIDEO_INFO_WIDTH(&filter->in_info),
+                       GST_VIDEO_INFO_HEIGHT(&filter->in_info));
+  const int line_width = settings.line_width > 0
+                             ? settings.line_width
+                             : std::max(1, cvRound(std::min(frame.width, frame.height) / 360.0));
+  Canvas canvas(map.frame());
+  for (const emo::gst::Face &face : faces) draw_face(canvas, face, settings, line_width, frame);
+  GST_LOG_OBJECT(self, "drew %zu faces at %" GST_TIME_FORMAT, faces.size(),
+                 GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
   return GST_FLOW_OK;
 }
 
@@ -323,13 +323,12 @@ static void gst_emo_overlay_init(GstEmoOverlay *self) {
   self->settings.draw_landmarks = DEFAULT_DRAW_LANDMARKS;
   self->settings.draw_labels = DEFAULT_DRAW_LABELS;
   self->settings.line_width = DEFAULT_LINE_WIDTH;
-  gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
 }
 
 static void gst_emo_overlay_class_init(GstEmoOverlayClass *klass) {
   GObjectClass *gobject_class = G_OBJECT_CLASS(klass);
   GstElementClass *element_class = GST_ELEMENT_CLASS(klass);
-  GstBaseTransformClass *trans_class = GST_BASE_TRANSFORM_CLASS(klass);
+  GstEmoAnalysisFilterClass *filter_class = GST_EMO_ANALYSIS_FILTER_CLASS(klass);
 
   GST_DEBUG_CATEGORY_INIT(gst_emo_overlay_debug, "emooverlay", 0,
                           "gst-emo face, landmark and emotion overlay");
@@ -370,8 +369,8 @@ static void gst_emo_overlay_class_init(GstEmoOverlayClass *klass) {
       "Draws face boxes, landmarks and emotion labels from gst-emo's face metadata",
       "gst-emo developers");
 
-  /* Map the frame read-write only when something will be drawn: skip GstVideoFilter's own
-   * mapping, which would map (and copy shared memory of) every frame. */
-  trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_emo_overlay_transform_ip);
-  trans_class->transform_ip_on_passthrough = FALSE;
+  /* Frames are mapped read-write only when something will be drawn (a copy of shared memory
+   * only then), not by GstVideoFilter for every frame. */
+  filter_class->analysis = "Drawing the overlay";
+  filter_class->analyse = gst_emo_overlay_analyse;
 }

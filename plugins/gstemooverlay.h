@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #pragma once
 
-#include <gst/video/gstvideofilter.h>
+#include "gstemoanalysisfilter.h"
 
 G_BEGIN_DECLS
 
 #define GST_TYPE_EMO_OVERLAY (gst_emo_overlay_get_type())
-G_DECLARE_FINAL_TYPE(GstEmoOverlay, gst_emo_overlay, GST, EMO_OVERLAY, GstVideoFilter)
+G_DECLARE_FINAL_TYPE(GstEmoOverlay, gst_emo_overlay, GST, EMO_OVERLAY, GstEmoAnalysisFilter)
 
 GST_ELEMENT_REGISTER_DECLARE(emooverlay);
 

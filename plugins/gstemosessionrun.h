@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "emo/gemini.hpp"
-#include "emo/session.hpp"
+#include "emo/gemini/gemini.hpp"
+#include "emo/session/session.hpp"
 
 /// Settings of one run, read once in start().
 struct GstEmoSessionSettings {

@@ -12,12 +12,12 @@
 #include <json-glib/json-glib.h>
 
 #include "dataset.hpp"
-#include "emo/classifier.hpp"
+#include "emo/classify/classifier.hpp"
 #include "emo/classify/emotion_model.hpp"
-#include "emo/detector.hpp"
-#include "emo/error.hpp"
-#include "emo/features.hpp"
-#include "emo/landmarker.hpp"
+#include "emo/detect/detector.hpp"
+#include "emo/core/error.hpp"
+#include "emo/classify/features.hpp"
+#include "emo/landmarks/landmarker.hpp"
 #include "extract.hpp"
 
 // The default emotion model, the same file as emoclassify's default.

@@ -33,8 +33,8 @@
 
 #include <glib.h>
 
-#include "emo/gemini.hpp"
-#include "emo/session.hpp"
+#include "emo/gemini/gemini.hpp"
+#include "emo/session/session.hpp"
 
 namespace {
 

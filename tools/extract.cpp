@@ -14,8 +14,8 @@
 #include <opencv2/core/persistence.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "emo/error.hpp"
-#include "emo/features.hpp"
+#include "emo/core/error.hpp"
+#include "emo/classify/features.hpp"
 
 namespace emo_tools {
 

@@ -9,8 +9,8 @@
 
 #include "dataset.hpp"
 #include "emo/classify/cnn.hpp"
-#include "emo/detector.hpp"
-#include "emo/landmarker.hpp"
+#include "emo/detect/detector.hpp"
+#include "emo/landmarks/landmarker.hpp"
 
 namespace emo_tools {
 

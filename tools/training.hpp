@@ -7,7 +7,7 @@
 
 #include <opencv2/core/mat.hpp>
 
-#include "emo/classifier.hpp"
+#include "emo/classify/classifier.hpp"
 #include "evaluate.hpp"
 
 namespace emo_tools {

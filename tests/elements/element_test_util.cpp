@@ -11,8 +11,8 @@
 
 #include <opencv2/imgcodecs.hpp>
 
-#include "emo/classifier.hpp"
-#include "emo/features.hpp"
+#include "emo/classify/classifier.hpp"
+#include "emo/classify/features.hpp"
 
 namespace emo_test {
 

@@ -10,9 +10,9 @@
 #include <opencv2/imgproc.hpp>
 
 #include "element_test_util.hpp"
-#include "emo/detector.hpp"
+#include "emo/detect/detector.hpp"
 #include "emo/gst/face_meta.hpp"
-#include "emo/landmarker.hpp"
+#include "emo/landmarks/landmarker.hpp"
 
 using namespace emo_test;
 

@@ -10,7 +10,7 @@
 
 #include "element_test_util.hpp"
 #include "emo/gst/face_meta.hpp"
-#include "emo/landmarker.hpp"
+#include "emo/landmarks/landmarker.hpp"
 
 using namespace emo_test;
 

@@ -15,7 +15,7 @@
 #include "element_test_util.hpp"
 #include "gemini_test_server.hpp"
 #include "emo/gst/face_meta.hpp"
-#include "emo/session.hpp"
+#include "emo/session/session.hpp"
 
 namespace {
 

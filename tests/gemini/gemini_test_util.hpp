@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "emo/gemini.hpp"
+#include "emo/gemini/gemini.hpp"
 #include "gemini_test_server.hpp"
 
 namespace emo::test {

@@ -10,9 +10,9 @@
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 
-#include "emo/classifier.hpp"
-#include "emo/error.hpp"
-#include "emo/features.hpp"
+#include "emo/classify/classifier.hpp"
+#include "emo/core/error.hpp"
+#include "emo/classify/features.hpp"
 #include "test_data.hpp"
 
 namespace {

@@ -14,10 +14,10 @@
 #include "emo/classify/cnn.hpp"
 #include "emo/classify/emotion_model.hpp"
 #include "emo/classify/fused.hpp"
-#include "emo/detector.hpp"
-#include "emo/error.hpp"
-#include "emo/features.hpp"
-#include "emo/landmarker.hpp"
+#include "emo/detect/detector.hpp"
+#include "emo/core/error.hpp"
+#include "emo/classify/features.hpp"
+#include "emo/landmarks/landmarker.hpp"
 #include "test_data.hpp"
 
 namespace {

@@ -8,8 +8,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "emo/detector.hpp"
-#include "emo/error.hpp"
+#include "emo/detect/detector.hpp"
+#include "emo/core/error.hpp"
 #include "test_data.hpp"
 
 namespace {

@@ -5,8 +5,8 @@
 #include <gtest/gtest.h>
 #include <opencv2/core.hpp>
 
-#include "emo/error.hpp"
-#include "emo/features.hpp"
+#include "emo/core/error.hpp"
+#include "emo/classify/features.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "emo/fork_join.hpp"
+#include "emo/core/fork_join.hpp"
 
 namespace {
 

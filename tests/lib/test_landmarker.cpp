@@ -11,9 +11,9 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "emo/detector.hpp"
-#include "emo/error.hpp"
-#include "emo/landmarker.hpp"
+#include "emo/detect/detector.hpp"
+#include "emo/core/error.hpp"
+#include "emo/landmarks/landmarker.hpp"
 #include "test_data.hpp"
 
 namespace {
@@ -94,7 +94,7 @@ TEST_F(LandmarkerTest, DlibAcceptsAnyRowStride) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_LT(cv::norm(a[i] - b[i]), 1e-3) << i;
 }
 
-/* Landmarker evaluates dlib's trees from its own compact copy (lib/src/ert_model.hpp): the
+/* Landmarker evaluates dlib's trees from its own compact copy (lib/src/landmarks/ert_model.hpp): the
  * points must be dlib::shape_predictor's own, to the pixel, on real faces of every kind of
  * box: detected, shifted, scaled, partly outside the image, tiny and huge. */
 TEST_F(LandmarkerTest, DlibPointsAreDlibShapePredictorsOwn) {

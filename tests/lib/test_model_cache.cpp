@@ -4,8 +4,8 @@
 
 #include <filesystem>
 
-#include "emo/error.hpp"
-#include "emo/model_cache.hpp"
+#include "emo/core/error.hpp"
+#include "emo/core/model_cache.hpp"
 #include "test_data.hpp"
 
 namespace {

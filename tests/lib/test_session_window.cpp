@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "emo/session.hpp"
+#include "emo/session/session.hpp"
 
 namespace {
 

@@ -2,7 +2,7 @@
 // Tests of emo::ScoreSmoother.
 #include <gtest/gtest.h>
 
-#include "emo/smoothing.hpp"
+#include "emo/classify/smoothing.hpp"
 
 namespace {
 

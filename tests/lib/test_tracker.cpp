@@ -8,8 +8,8 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "emo/detection_worker.hpp"
-#include "emo/tracker.hpp"
+#include "emo/detect/detection_worker.hpp"
+#include "emo/track/tracker.hpp"
 #include "test_data.hpp"
 
 namespace {

@@ -2,7 +2,7 @@
 // gst-emo tests: a real HTTP server (libsoup SoupServer on 127.0.0.1, random port, own thread
 // and GMainContext) that speaks Gemini's generateContent shapes, answers from a script and
 // records every request. Used in-process by test_gemini and by the emo-gemini-test-server
-// executable. The shapes are those documented in lib/include/emo/gemini.hpp.
+// executable. The shapes are those documented in lib/include/emo/gemini/gemini.hpp.
 //
 // CONTRACT for the test server executable (built in tests/support/, target
 // `emo-gemini-test-server`, output ${CMAKE_BINARY_DIR}/tests/support/emo-gemini-test-server):

@@ -11,7 +11,7 @@
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "emo/error.hpp"
+#include "emo/core/error.hpp"
 
 namespace emo {
 namespace {

@@ -9,9 +9,9 @@
 
 #include <opencv2/core/persistence.hpp>
 
-#include "emo/error.hpp"
-#include "emo/features.hpp"
-#include "emo/model_cache.hpp"
+#include "emo/core/error.hpp"
+#include "emo/classify/features.hpp"
+#include "emo/core/model_cache.hpp"
 
 namespace emo {
 

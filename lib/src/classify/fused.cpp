@@ -10,8 +10,8 @@
 
 #include <opencv2/core/persistence.hpp>
 
-#include "emo/error.hpp"
-#include "emo/features.hpp"
+#include "emo/core/error.hpp"
+#include "emo/classify/features.hpp"
 
 namespace emo {
 namespace {

@@ -3,7 +3,7 @@
 // GMainContext). Every Job lives on the client thread once handed over; the only state shared
 // with other threads is under Impl::mutex (incoming queue, counters, cancel mark).
 #define G_LOG_DOMAIN "emo-gemini"
-#include "emo/gemini.hpp"
+#include "emo/gemini/gemini.hpp"
 
 #include <glib.h>
 #include <libsoup/soup.h>

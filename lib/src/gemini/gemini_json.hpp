@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: JSON side of the Gemini client (json-glib): builds the generateContent request body
-// and reads replies and error bodies. Private to emo-gemini; shapes are in emo/gemini.hpp.
+// and reads replies and error bodies. Private to emo-gemini; shapes are in emo/gemini/gemini.hpp.
 #pragma once
 
 #include <chrono>
 #include <optional>
 #include <string>
 
-#include "emo/gemini.hpp"
+#include "emo/gemini/gemini.hpp"
 
 namespace emo::gemini_json {
 

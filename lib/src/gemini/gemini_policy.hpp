@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: the Gemini client's policy (which errors to retry, how long to wait, key redaction),
-// kept apart from the libsoup plumbing. Private to emo-gemini; documented in emo/gemini.hpp.
+// kept apart from the libsoup plumbing. Private to emo-gemini; documented in emo/gemini/gemini.hpp.
 #pragma once
 
 #include <chrono>
 #include <random>
 #include <string>
 
-#include "emo/gemini.hpp"
+#include "emo/gemini/gemini.hpp"
 
 namespace emo::gemini_policy {
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// gst-emo: the journal of windows waiting for their analysis (see emo/session.hpp).
+// gst-emo: the journal of windows waiting for their analysis (see emo/session/session.hpp).
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "emo/session.hpp"
+#include "emo/session/session.hpp"
 
 namespace emo {
 namespace {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// gst-emo: append-only JSON Lines writer (see emo/session.hpp).
+// gst-emo: append-only JSON Lines writer (see emo/session/session.hpp).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "emo/session.hpp"
+#include "emo/session/session.hpp"
 
 namespace emo {
 namespace {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// gst-emo: prompts for the Gemini analysis of an emotion window (see emo/session.hpp).
+// gst-emo: prompts for the Gemini analysis of an emotion window (see emo/session/session.hpp).
 #include <glib.h>
 
 #include <algorithm>
@@ -9,7 +9,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "emo/session.hpp"
+#include "emo/session/session.hpp"
 
 namespace emo {
 namespace {

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// gst-emo: JSON form of an emotion window and its analysis (json-glib; see emo/session.hpp).
+// gst-emo: JSON form of an emotion window and its analysis (json-glib; see emo/session/session.hpp).
 #include <json-glib/json-glib.h>
 
 #include <cmath>
 #include <memory>
 #include <stdexcept>
 
-#include "emo/gemini.hpp"
-#include "emo/session.hpp"
+#include "emo/gemini/gemini.hpp"
+#include "emo/session/session.hpp"
 
 namespace emo {
 namespace {

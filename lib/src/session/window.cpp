@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// gst-emo: the window aggregator (see emo/session.hpp for the rules).
+// gst-emo: the window aggregator (see emo/session/session.hpp for the rules).
 #include <algorithm>
 #include <stdexcept>
 
-#include "emo/session.hpp"
+#include "emo/session/session.hpp"
 
 namespace emo {
 

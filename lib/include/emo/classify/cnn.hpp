@@ -10,7 +10,7 @@
 #include <opencv2/core/mat.hpp>
 
 #include "emo/classify/align.hpp"
-#include "emo/geometry.hpp"
+#include "emo/core/geometry.hpp"
 
 namespace emo {
 

@@ -8,7 +8,7 @@
 
 #include <opencv2/core/mat.hpp>
 
-#include "emo/classifier.hpp"
+#include "emo/classify/classifier.hpp"
 #include "emo/classify/cnn.hpp"
 #include "emo/classify/fused.hpp"
 

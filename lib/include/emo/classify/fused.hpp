@@ -9,7 +9,7 @@
 #include <opencv2/core/mat.hpp>
 #include <opencv2/ml.hpp>
 
-#include "emo/classifier.hpp"
+#include "emo/classify/classifier.hpp"
 #include "emo/classify/cnn.hpp"
 
 namespace emo {

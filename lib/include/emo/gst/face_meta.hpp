@@ -56,8 +56,8 @@
 #include <string>
 #include <vector>
 
-#include "emo/classifier.hpp"
-#include "emo/geometry.hpp"
+#include "emo/classify/classifier.hpp"
+#include "emo/core/geometry.hpp"
 
 namespace emo::gst {
 

@@ -23,7 +23,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "emo/geometry.hpp"
+#include "emo/core/geometry.hpp"
 
 namespace emo::gst {
 

@@ -6,7 +6,7 @@
 #include <tuple>
 #include <vector>
 
-#include "emo/geometry.hpp"
+#include "emo/core/geometry.hpp"
 
 namespace emo {
 

@@ -11,7 +11,7 @@
 
 #include <opencv2/core/mat.hpp>
 
-#include "emo/detector.hpp"
+#include "emo/detect/detector.hpp"
 
 namespace emo {
 
@@ -24,13 +24,15 @@ namespace emo {
 class DetectionWorker {
  public:
   /// The worker thread runs at this nice level (lower priority than the stream's thread).
-  /// OpenCV's own worker threads, which the cascade may use, keep their priority: for the
-  /// lowest latency on few cores set OPENCV_FOR_THREADS_NUM=1 (the cascade then runs on this
-  /// thread alone).
+  /// OpenCV's own pool threads keep their priority, so with `opencv_on_own_thread` false the
+  /// cascade's parallel loops run at normal priority in OpenCV's pool.
   static constexpr int kNice = 10;
 
-  /// Takes over `detector` (only the worker uses it from then on) and starts the thread.
-  explicit DetectionWorker(FaceDetector detector);
+  /// Takes over `detector` (only the worker uses it from then on) and starts the thread. With
+  /// `opencv_on_own_thread` (the default) each detection runs under
+  /// run_opencv_on_calling_thread(): the cascade's parallel loops stay on the worker thread,
+  /// at its low priority, instead of OpenCV's pool; OpenCV's process-wide setting is untouched.
+  explicit DetectionWorker(FaceDetector detector, bool opencv_on_own_thread = true);
   /// Stops the thread after the detection in flight, if any.
   ~DetectionWorker();
   DetectionWorker(const DetectionWorker &) = delete;
@@ -64,6 +66,7 @@ class DetectionWorker {
   std::uint64_t frame_ = 0;
   std::vector<Box> faces_;
   std::exception_ptr error_;
+  const bool opencv_on_own_thread_;
   bool pending_ = false;  // submitted, not finished
   bool ready_ = false;    // finished, not taken
   bool stop_ = false;

@@ -5,8 +5,8 @@
 #include <memory>
 #include <string>
 
-#include "emo/classifier.hpp"
-#include "emo/landmarker.hpp"
+#include "emo/classify/classifier.hpp"
+#include "emo/landmarks/landmarker.hpp"
 
 namespace emo {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: face detection with an OpenCV cascade classifier.
-#include "emo/detector.hpp"
+#include "emo/detect/detector.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "emo/error.hpp"
+#include "emo/core/error.hpp"
 
 namespace emo {
 

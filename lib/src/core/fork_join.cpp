@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// gst-emo: the calling thread and a helper share the items of one job (see emo/fork_join.hpp).
-#include "emo/fork_join.hpp"
+// gst-emo: the calling thread and a helper share the items of one job (see emo/core/fork_join.hpp).
+#include "emo/core/fork_join.hpp"
 
 namespace emo {
 

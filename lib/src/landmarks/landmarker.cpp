@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: facial landmark fitting (dlib ERT or OpenCV FacemarkLBF).
-#include "emo/landmarker.hpp"
+#include "emo/landmarks/landmarker.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -14,7 +14,7 @@
 #include <dlib/serialize.h>
 #include <opencv2/face/facemarkLBF.hpp>
 
-#include "emo/error.hpp"
+#include "emo/core/error.hpp"
 #include "ert_model.hpp"
 
 namespace emo {

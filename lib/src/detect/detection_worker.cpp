@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: runs face detection on a thread of its own, one frame at a time.
-#include "emo/detection_worker.hpp"
+#include "emo/detect/detection_worker.hpp"
 
 #include <utility>
 
@@ -8,10 +8,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "emo/core/opencv_threads.hpp"
+
 namespace emo {
 
-DetectionWorker::DetectionWorker(FaceDetector detector)
-    : detector_(std::move(detector)), thread_([this] { run(); }) {}
+DetectionWorker::DetectionWorker(FaceDetector detector, bool opencv_on_own_thread)
+    : detector_(std::move(detector)),
+      opencv_on_own_thread_(opencv_on_own_thread),
+      thread_([this] { run(); }) {}
 
 DetectionWorker::~DetectionWorker() {
   {
@@ -75,7 +79,10 @@ void DetectionWorker::run() {
     std::vector<Box> faces;
     std::exception_ptr error;
     try {
-      faces = detector_.detect(luma_, params_);
+      if (opencv_on_own_thread_)
+        run_opencv_on_calling_thread([&] { faces = detector_.detect(luma_, params_); });
+      else
+        faces = detector_.detect(luma_, params_);
     } catch (...) {
       error = std::current_exception();
     }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: one loaded model per file, shared by every user in the process.
-#include "emo/model_cache.hpp"
+#include "emo/core/model_cache.hpp"
 
 #include "emo/classify/emotion_model.hpp"
 

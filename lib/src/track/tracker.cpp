@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: follows face boxes from frame to frame between detections, with stable track ids.
-#include "emo/tracker.hpp"
+#include "emo/track/tracker.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: geometric facial features from 68 landmarks (feature version 1).
-#include "emo/features.hpp"
+#include "emo/classify/features.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <string>
 
-#include "emo/error.hpp"
+#include "emo/core/error.hpp"
 
 namespace emo {
 namespace {

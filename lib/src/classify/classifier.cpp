@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: emotion classification with an OpenCV random forest.
-#include "emo/classifier.hpp"
+#include "emo/classify/classifier.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -9,8 +9,8 @@
 
 #include <opencv2/core/persistence.hpp>
 
-#include "emo/error.hpp"
-#include "emo/features.hpp"
+#include "emo/core/error.hpp"
+#include "emo/classify/features.hpp"
 
 namespace emo {
 namespace {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: per-face temporal smoothing of emotion scores across frames.
-#include "emo/smoothing.hpp"
+#include "emo/classify/smoothing.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "emo/geometry.hpp"
+#include "emo/core/geometry.hpp"
 
 namespace emo {
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: errors thrown by the library.
-#include "emo/error.hpp"
+#include "emo/core/error.hpp"
 
 namespace emo {
 namespace {

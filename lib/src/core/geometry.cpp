@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: plain geometry helpers.
-#include "emo/geometry.hpp"
+#include "emo/core/geometry.hpp"
 
 #include <algorithm>
 

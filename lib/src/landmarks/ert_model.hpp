@@ -22,7 +22,7 @@
 #include <string>
 #include <vector>
 
-#include "emo/geometry.hpp"
+#include "emo/core/geometry.hpp"
 
 namespace emo::detail {
 
