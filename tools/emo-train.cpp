@@ -14,10 +14,10 @@
 #include <glib.h>
 
 #include "dataset.hpp"
-#include "emo/classifier.hpp"
+#include "emo/classify/classifier.hpp"
 #include "emo/classify/fused.hpp"
-#include "emo/error.hpp"
-#include "emo/features.hpp"
+#include "emo/core/error.hpp"
+#include "emo/classify/features.hpp"
 #include "evaluate.hpp"
 #include "extract.hpp"
 #include "training.hpp"
@@ -281,6 +281,10 @@ int run(int argc, char **argv) {
                   whole_cm.accuracy(), whole_cm.balanced_accuracy());
       std::printf("detected-face samples: accuracy %.3f, balanced accuracy %.3f\n",
                   detect_cm.accuracy(), detect_cm.balanced_accuracy());
+      std::printf("recall per class:   %-9s %-9s\n", "whole", "detected");
+      for (int c = 0; c < nc; ++c)
+        std::printf("  %-16s %-9.3f %-9.3f\n", labels[c].c_str(), whole_cm.recall(c),
+                    detect_cm.recall(c));
     }
   }
 
@@ -328,6 +332,10 @@ int run(int argc, char **argv) {
                   whole_cm.accuracy(), whole_cm.balanced_accuracy());
       std::printf("detected-face samples: accuracy %.3f, balanced accuracy %.3f\n",
                   detect_cm.accuracy(), detect_cm.balanced_accuracy());
+      std::printf("recall per class:   %-9s %-9s\n", "whole", "detected");
+      for (int c = 0; c < nc; ++c)
+        std::printf("  %-16s %-9.3f %-9.3f\n", labels[c].c_str(), whole_cm.recall(c),
+                    detect_cm.recall(c));
     }
   }
 

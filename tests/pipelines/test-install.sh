@@ -12,10 +12,12 @@ source "$(dirname "$0")/lib.sh"
 prefix="$tmp/prefix"
 run_logged "$tmp/install.txt" cmake --install "$EMO_BUILD_DIR" --prefix "$prefix"
 [ -f "$prefix/lib/gstreamer-1.0/libgstemo.so" ] || fail "plugin not installed under the prefix"
-[ -f "$prefix/share/gst-emo/models/emotion.yml.gz" ] || fail "default model not installed"
+for m in emotion-fused.yml.gz emotion-cnn.onnx emotion-cnn.json emotion.yml.gz happy-sad.yml.gz; do
+  [ -f "$prefix/share/gst-emo/models/$m" ] || fail "model $m not installed"
+done
 pc="$(find "$prefix" -name gst-emo-1.0.pc | head -1)"
 [ -n "$pc" ] || fail "gst-emo-1.0.pc not installed"
-for header in emo/gst/face_meta.hpp emo/classifier.hpp emo/landmarker.hpp; do
+for header in emo/gst/face_meta.hpp emo/classify/classifier.hpp emo/landmarks/landmarker.hpp; do
   [ -f "$prefix/include/gst-emo-1.0/$header" ] || fail "$header not installed"
 done
 export GST_PLUGIN_PATH="$prefix/lib/gstreamer-1.0" GST_REGISTRY="$tmp/registry.bin"
@@ -36,7 +38,7 @@ for element in "${elements[@]}"; do
 done
 GST_DEBUG=emoclassify:4 run_logged "$tmp/run.txt" gst-launch-1.0 videotestsrc num-buffers=2 ! \
   emoclassify ! fakesink
-grep -q "loaded emotion model .*share/gst-emo/models/emotion.yml.gz" "$tmp/run.txt" ||
+grep -q "loaded emotion model .*share/gst-emo/models/emotion-fused.yml.gz" "$tmp/run.txt" ||
   fail "emoclassify did not load the installed default model: $(grep -m1 ERROR "$tmp/run.txt")"
 
 # Consumers built against the installed prefix only (-I/-L from pkg-config, no build tree).
@@ -49,10 +51,10 @@ cat >"$tmp/cv-consumer.cpp" <<'CPP'
 // The CV core without GStreamer: detector, landmarks, features and the installed model.
 #include <cstdio>
 #include <opencv2/imgcodecs.hpp>
-#include "emo/classifier.hpp"
-#include "emo/detector.hpp"
-#include "emo/features.hpp"
-#include "emo/landmarker.hpp"
+#include "emo/classify/classifier.hpp"
+#include "emo/detect/detector.hpp"
+#include "emo/classify/features.hpp"
+#include "emo/landmarks/landmarker.hpp"
 int main(int argc, char **argv) {
   if (argc != 3) return 2;
   const cv::Mat luma = cv::imread(argv[1], cv::IMREAD_GRAYSCALE);

@@ -27,6 +27,19 @@ assert abs(sum(f["scores"].values()) - 1) < 1e-3 and f["confidence"] == max(f["s
 assert all(f["box"][k] > 0 for k in ("width", "height"))
 PY
 
+# 1b. The same code path with the other kinds of model: the CNN alone and the prototype's
+# landmark forest (HAPPY/SAD); the default above is the fused model.
+for m in "emotion-cnn.json happiness 7" "happy-sad.yml.gz HAPPY 2"; do
+  set -- $m
+  "$predict" --model "$GST_EMO_MODEL_DIR/$1" "$astronaut" >"$tmp/kind.json" ||
+    fail "emo-predict --model $1 exited $?"
+  python3 - "$tmp/kind.json" "$2" "$3" <<'PY' || fail "--model $1: $(cat "$tmp/kind.json")"
+import json, sys
+f = json.loads(open(sys.argv[1]).read())["faces"]
+assert len(f) == 1 and f[0]["label"] == sys.argv[2] and len(f[0]["scores"]) == int(sys.argv[3]), f
+PY
+done
+
 # 2. An unreadable file: an error line and a non-zero exit; the other file still gets its line.
 echo "not an image" >"$tmp/broken.jpg"
 set +e
