@@ -44,6 +44,15 @@ struct Options {
   }
 };
 
+// The CNN sidecar: $GST_EMO_MODEL_DIR/emotion-cnn.json, else models/emotion-cnn.json in the
+// current directory (the source tree), else the installed one.
+std::string default_cnn() {
+  const char *dir = g_getenv("GST_EMO_MODEL_DIR");
+  if (dir && *dir) return std::string(dir) + "/emotion-cnn.json";
+  if (std::filesystem::exists("models/emotion-cnn.json")) return "models/emotion-cnn.json";
+  return EMO_MODEL_INSTALL_DIR "/emotion-cnn.json";
+}
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -94,7 +103,8 @@ int run(int argc, char **argv) {
       {"algorithm", 0, 0, G_OPTION_ARG_STRING, &o.algorithm,
        "Fused model: rtrees (default: random forest, --trees ...) or mlp (--hidden)", "ALG"},
       {"cnn", 0, 0, G_OPTION_ARG_FILENAME, &o.cnn,
-       "CNN sidecar (default: models/emotion-cnn.json); its zero-shot figures are reported too",
+       "CNN sidecar (default: $GST_EMO_MODEL_DIR/emotion-cnn.json, else models/emotion-cnn.json, "
+       "else " EMO_MODEL_INSTALL_DIR "/emotion-cnn.json); its zero-shot figures are reported too",
        "FILE"},
       {"inputs", 0, 0, G_OPTION_ARG_STRING, &o.inputs,
        "Fused model inputs (default geometry,embedding,scores)", "LIST"},
@@ -154,7 +164,7 @@ int run(int argc, char **argv) {
     g_printerr("emo-train: %s\n", e.what());
     return 2;
   }
-  const std::string cnn_path = o.cnn ? o.cnn : "models/emotion-cnn.json";
+  const std::string cnn_path = o.cnn ? o.cnn : default_cnn();
   std::shared_ptr<const emo::CnnModel> cnn;
   if (kind == "fused" || o.cnn || o.dump) cnn = emo::CnnModel::load(cnn_path);
   if (o.dump) std::filesystem::create_directories(o.dump);

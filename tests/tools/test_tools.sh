@@ -78,4 +78,13 @@ grep -q "balanced accuracy" "$tmp/train.out" || fail "no balanced accuracy"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); f=r["faces"][0]; assert f["label"] in ("happiness","sadness") and set(f["scores"])=={"happiness","sadness"}, r' \
   "$tmp/out4.json" || fail "bad prediction with the tiny model: $(cat "$tmp/out4.json")"
 
+grep -q "^fused model: rtrees over geometry,embedding,scores (409 values)" "$tmp/train.out" ||
+  fail "the default kind is not the fused model: $(cat "$tmp/train.out")"
+grep -q "CNN alone, zero-shot" "$tmp/train.out" || fail "no zero-shot CNN figures"
+# 5. The landmark-only forest kind still trains and predicts.
+"$train" --kind forest --output "$tmp/tiny-forest.yml.gz" --whole-image "$tmp/data" --trees 10 \
+  --folds 0 --no-progress >/dev/null 2>"$tmp/train5.err" || fail "emo-train --kind forest: $(cat "$tmp/train5.err")"
+"$predict" --model "$tmp/tiny-forest.yml.gz" --whole-image "$data/ck48/happiness/$(ls "$data/ck48/happiness" | tail -n 1)" \
+  | grep -q '"label":"\(happiness\|sadness\)"' || fail "emo-predict cannot use the forest"
+
 echo "PASS"
