@@ -26,8 +26,34 @@
  * `emotion` when emoclassify has run, `landmarks` is empty when emolandmarks has not run (and left
  * out with #GstEmoMetaPublish:include-landmarks=false).
  *
+ * Every object starts with `"version":1` (GST_EMO_PUBLISH_SCHEMA_VERSION, raised when a member
+ * changes meaning or goes away; new members may appear without a new version).
+ *
  * With `location=-` the lines go to standard output: run gst-launch-1.0 with `-q` so that its
  * own messages do not mix with them. A file that cannot be opened is an error naming the path.
+ *
+ * ## MQTT
+ * With #GstEmoMetaPublish:method=mqtt the same objects (one per frame WITH faces; frames without
+ * any are not sent) go as MQTT messages to #GstEmoMetaPublish:topic on the broker at
+ * #GstEmoMetaPublish:address (libmosquitto). The streaming thread never waits on the network: a
+ * message goes into a queue of #GstEmoMetaPublish:max-queue messages that the publisher's own
+ * thread sends; when the queue is full the oldest message is dropped and counted. A broker that
+ * cannot be reached at start or goes away is a warning (an error with
+ * #GstEmoMetaPublish:fail-on-disconnect=true) and the publisher reconnects with exponential
+ * backoff (0.5 s doubling to 30 s) while the pipeline goes on. With mqtt-qos=1 a message counts
+ * as delivered when the broker acknowledged it; unacknowledged ones are sent again after a
+ * reconnect (so a subscriber may see one twice: use `frame` to tell). Element messages
+ * "emo-publish-stats" (and the read-only #GstEmoMetaPublish:stats) carry the counters: queued,
+ * sent, acknowledged, dropped (= dropped-queue-full + dropped-invalid + dropped-at-stop),
+ * queue-length, in-flight, connected, connects, disconnects, last-error. At EOS the element
+ * waits up to 5 s for the queue to be acknowledged. The password comes from the environment
+ * variable named by #GstEmoMetaPublish:password-env and is never logged, posted or written.
+ * |[
+ * EMO_MQTT_PASSWORD=... gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
+ *     emofacedetect ! emolandmarks ! emoclassify ! emometapublish method=mqtt \
+ *     address=mqtts://broker.local:8883 tls-ca-file=ca.pem username=cam1 topic=site/cam1/faces ! \
+ *     fakesink
+ * ]|
  *
  * ## Example launch line
  * |[
@@ -50,6 +76,7 @@
 
 #include "emo/gst/face_meta.hpp"
 #include "gstemocommon.h"
+#include "gstemopublish.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_emo_meta_publish_debug);
 #define GST_CAT_DEFAULT gst_emo_meta_publish_debug
@@ -60,12 +87,16 @@ enum {
   PROP_APPEND,
   PROP_FLUSH_EVERY,
   PROP_INCLUDE_LANDMARKS,
+  PROP_METHOD,
+  PROP_MQTT_FIRST,  // the shared MQTT properties (gstemopublish.h) follow
 };
 
 #define DEFAULT_LOCATION "-"
 #define DEFAULT_APPEND FALSE
 #define DEFAULT_FLUSH_EVERY 1
 #define DEFAULT_INCLUDE_LANDMARKS TRUE
+#define DEFAULT_METHOD GST_EMO_PUBLISH_METHOD_FILE
+#define DEFAULT_TOPIC "gst-emo/faces"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw(ANY)"));
@@ -84,7 +115,9 @@ struct GstEmoFileCloser {
 
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread. */
 struct GstEmoMetaPublishState {
-  std::unique_ptr<FILE, GstEmoFileCloser> file;
+  std::unique_ptr<FILE, GstEmoFileCloser> file;  // method=file
+  std::unique_ptr<GstEmoMqttLink> mqtt;          // method=mqtt, unless its settings failed
+  bool mqtt_mode = false;                        // method=mqtt
   std::string location;
   guint64 frames = 0;   // lines written
   guint unflushed = 0;  // lines written since the last flush
@@ -99,6 +132,8 @@ struct _GstEmoMetaPublish {
   gboolean append;
   guint flush_every;
   gboolean include_landmarks;
+  GstEmoPublishMethod method;
+  GstEmoMqttSettings mqtt;
 
   /* state */
   std::unique_ptr<GstEmoMetaPublishState> state;
@@ -180,10 +215,22 @@ static gboolean gst_emo_meta_publish_start(GstBaseTransform *trans) {
   GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(trans);
   auto state = std::make_unique<GstEmoMetaPublishState>();
   gboolean append;
+  GstEmoPublishMethod method;
   {
     GstEmoObjectLock lock(self);
     state->location = self->location ? self->location : "";
     append = self->append;
+    method = self->method;
+  }
+  if (method == GST_EMO_PUBLISH_METHOD_MQTT) {
+    bool fatal = false;
+    state->mqtt_mode = true;
+    state->mqtt = GstEmoMqttLink::create(GST_ELEMENT(self), self->mqtt, fatal);
+    if (!state->mqtt && fatal) return FALSE;
+    GstEmoObjectLock lock(self);
+    self->mqtt.link = state->mqtt.get();
+    self->state = std::move(state);
+    return TRUE;
   }
   if (state->location.empty()) {
     GST_ELEMENT_ERROR(self, RESOURCE, NOT_FOUND, ("No file name specified for writing."),
@@ -209,6 +256,7 @@ static gboolean gst_emo_meta_publish_start(GstBaseTransform *trans) {
 static gboolean gst_emo_meta_publish_flush(GstEmoMetaPublish *self) {
   GstEmoMetaPublishState &s = *self->state;
   s.unflushed = 0;
+  if (!s.file) return TRUE;
   if (std::fflush(s.file.get()) == 0) return TRUE;
   GST_ELEMENT_ERROR(self, RESOURCE, WRITE, ("Could not write to file \"%s\".", s.location.c_str()),
                     GST_ERROR_SYSTEM);
@@ -221,6 +269,18 @@ static gboolean gst_emo_meta_publish_stop(GstBaseTransform *trans) {
     GST_INFO_OBJECT(self, "wrote %" G_GUINT64_FORMAT " lines to %s", self->state->frames,
                     self->state->location.c_str());
     gst_emo_meta_publish_flush(self);
+  }
+  if (self->state && self->state->mqtt) {
+    std::unique_ptr<GstEmoMqttLink> mqtt = std::move(self->state->mqtt);
+    {
+      GstEmoObjectLock lock(self);
+      self->mqtt.link = nullptr;
+    }
+    mqtt->finish(std::chrono::milliseconds(2000));
+    GstStructure *last = mqtt->stats_structure("final");
+    GstEmoObjectLock lock(self);
+    if (self->mqtt.last_stats) gst_structure_free(self->mqtt.last_stats);
+    self->mqtt.last_stats = last;
   }
   self->state.reset();
   return TRUE;
@@ -244,6 +304,8 @@ static gboolean gst_emo_meta_publish_sink_event(GstBaseTransform *trans, GstEven
   GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(trans);
   if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && self->state && self->state->file)
     gst_emo_meta_publish_flush(self);
+  if (GST_EVENT_TYPE(event) == GST_EVENT_EOS && self->state && self->state->mqtt)
+    self->state->mqtt->flush(GST_EMO_MQTT_EOS_DRAIN);
   return GST_BASE_TRANSFORM_CLASS(parent_class)->sink_event(trans, event);
 }
 
@@ -261,6 +323,7 @@ static GstFlowReturn gst_emo_meta_publish_transform_ip(GstBaseTransform *trans, 
     const GstClockTime pts = GST_BUFFER_PTS(buf);
     g_autoptr(JsonBuilder) b = json_builder_new();
     json_builder_begin_object(b);
+    add_int(b, "version", GST_EMO_PUBLISH_SCHEMA_VERSION);
     add_int(b, "frame", static_cast<gint64>(s.frames));
     add_time(b, "pts", pts);
     add_time(b, "duration", GST_BUFFER_DURATION(buf));
@@ -270,8 +333,8 @@ static GstFlowReturn gst_emo_meta_publish_transform_ip(GstBaseTransform *trans, 
     add_int(b, "height", s.height);
     json_builder_set_member_name(b, "faces");
     json_builder_begin_array(b);
-    for (const emo::gst::Face &face : emo::gst::read_faces(buf))
-      add_face(b, face, include_landmarks);
+    const std::vector<emo::gst::Face> faces = emo::gst::read_faces(buf);
+    for (const emo::gst::Face &face : faces) add_face(b, face, include_landmarks);
     json_builder_end_array(b);
     json_builder_end_object(b);
 
@@ -280,6 +343,11 @@ static GstFlowReturn gst_emo_meta_publish_transform_ip(GstBaseTransform *trans, 
     json_generator_set_root(gen, root);
     gsize length = 0;
     g_autofree gchar *line = json_generator_to_data(gen, &length);
+    if (s.mqtt_mode) {
+      ++s.frames;
+      if (s.mqtt && !faces.empty()) s.mqtt->publish(s.mqtt->topic(), std::string(line, length));
+      return GST_FLOW_OK;
+    }
     if (std::fwrite(line, 1, length, s.file.get()) != length ||
         std::fputc('\n', s.file.get()) == EOF) {
       GST_ELEMENT_ERROR(self, RESOURCE, WRITE,
@@ -315,7 +383,13 @@ static void gst_emo_meta_publish_set_property(GObject *object, guint prop_id, co
     case PROP_INCLUDE_LANDMARKS:
       self->include_landmarks = g_value_get_boolean(value);
       break;
+    case PROP_METHOD:
+      self->method = static_cast<GstEmoPublishMethod>(g_value_get_enum(value));
+      break;
     default:
+      if (prop_id >= PROP_MQTT_FIRST &&
+          gst_emo_mqtt_set_property(self->mqtt, prop_id - PROP_MQTT_FIRST, value))
+        break;
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
   }
@@ -338,7 +412,13 @@ static void gst_emo_meta_publish_get_property(GObject *object, guint prop_id, GV
     case PROP_INCLUDE_LANDMARKS:
       g_value_set_boolean(value, self->include_landmarks);
       break;
+    case PROP_METHOD:
+      g_value_set_enum(value, self->method);
+      break;
     default:
+      if (prop_id >= PROP_MQTT_FIRST &&
+          gst_emo_mqtt_get_property(self->mqtt, prop_id - PROP_MQTT_FIRST, value))
+        break;
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
   }
@@ -347,6 +427,7 @@ static void gst_emo_meta_publish_get_property(GObject *object, guint prop_id, GV
 static void gst_emo_meta_publish_finalize(GObject *object) {
   GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(object);
   g_free(self->location);
+  self->mqtt.clear();
   self->state.~unique_ptr();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
@@ -358,6 +439,9 @@ static void gst_emo_meta_publish_init(GstEmoMetaPublish *self) {
   self->append = DEFAULT_APPEND;
   self->flush_every = DEFAULT_FLUSH_EVERY;
   self->include_landmarks = DEFAULT_INCLUDE_LANDMARKS;
+  self->method = DEFAULT_METHOD;
+  new (&self->mqtt) GstEmoMqttSettings();
+  self->mqtt.init(DEFAULT_TOPIC);
   gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(self), TRUE);
   gst_base_transform_set_in_place(GST_BASE_TRANSFORM(self), TRUE);
 }
@@ -402,12 +486,22 @@ static void gst_emo_meta_publish_class_init(GstEmoMetaPublishClass *klass) {
                            "Write each face's landmark points ([x, y] in frame pixels); false "
                            "for lines several times shorter",
                            DEFAULT_INCLUDE_LANDMARKS, playing));
+  g_object_class_install_property(
+      gobject_class, PROP_METHOD,
+      g_param_spec_enum("method", "Method",
+                        "Where the JSON objects go: file (JSON Lines at location, every frame) "
+                        "or mqtt (one message per frame with faces to address/topic)",
+                        GST_TYPE_EMO_PUBLISH_METHOD, DEFAULT_METHOD, ready));
+  gst_emo_mqtt_install_properties(gobject_class, PROP_MQTT_FIRST, DEFAULT_TOPIC,
+                                  "method=mqtt (one message per frame with faces)");
+  gst_type_mark_as_plugin_api(GST_TYPE_EMO_PUBLISH_METHOD, static_cast<GstPluginAPIFlags>(0));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
   gst_element_class_set_static_metadata(
       element_class, "Emotion metadata publisher", "Filter/Metadata/Video",
-      "Writes every frame's faces (boxes, landmarks, emotion, track) as JSON Lines; passthrough",
+      "Writes every frame's faces (boxes, landmarks, emotion, track) as JSON Lines or MQTT "
+      "messages; passthrough",
       "gst-emo developers");
 
   trans_class->start = GST_DEBUG_FUNCPTR(gst_emo_meta_publish_start);

@@ -33,6 +33,14 @@
  * moves those windows into the file as "pending". `emo-session-resend` sends the windows
  * without analysis again.
  *
+ * With #GstEmoSession:address set (mqtt:// or mqtts://), every window is also published to
+ * `<topic>/windows` when it closes (the record with `"event":"window"`, analysis "pending")
+ * and again when its analysis is final (the line written to the file, with
+ * `"event":"analysis"`); both carry `"version":1`. The file stays the durable record: MQTT
+ * goes through a bounded queue on its own thread (as emometapublish, same properties: topic,
+ * mqtt-qos, client-id, username, password-env, tls-ca-file, max-queue, fail-on-disconnect,
+ * stats, and "emo-publish-stats" messages) and never holds up the session.
+ *
  * ## Example launch line
  * |[
  * GEMINI_API_KEY=... gst-launch-1.0 -m filesrc location=talk.mp4 ! decodebin ! videoconvert ! \
@@ -49,6 +57,7 @@
 
 #include "emo/gst/face_meta.hpp"
 #include "gstemocommon.h"
+#include "gstemopublish.h"
 #include "gstemosessionrun.h"
 
 GST_DEBUG_CATEGORY(gst_emo_session_debug);
@@ -70,6 +79,7 @@ enum {
   PROP_MAX_RETRIES,
   PROP_LOCATION,
   PROP_EOS_TIMEOUT,
+  PROP_MQTT_FIRST,  // the shared MQTT properties (gstemopublish.h) follow
 };
 
 #define DEFAULT_WINDOW 30.0
@@ -82,6 +92,7 @@ enum {
 #define DEFAULT_TIMEOUT 60.0
 #define DEFAULT_MAX_RETRIES 4
 #define DEFAULT_EOS_TIMEOUT 30.0
+#define DEFAULT_TOPIC "gst-emo"
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw(ANY)"));
@@ -94,6 +105,7 @@ struct _GstEmoSession {
   gint64 track_id;
   gint max_retries;
   gchar *context, *language, *prompt_template, *api_key, *model, *endpoint, *location;
+  GstEmoMqttSettings mqtt;  // publishing: when address is set
 
   /* state: built in start(), dropped in stop() */
   std::unique_ptr<GstEmoSessionRun> run;
@@ -163,12 +175,26 @@ static gboolean gst_emo_session_start(GstBaseSink *sink) {
     return FALSE;
   }
   const bool offline = s.gemini.api_key.empty();
+  std::unique_ptr<GstEmoMqttLink> mqtt;
+  bool publish;
+  {
+    GstEmoObjectLock lock(self);
+    publish = self->mqtt.address && *self->mqtt.address;
+  }
+  bool fatal = false;
+  if (publish && !(mqtt = GstEmoMqttLink::create(GST_ELEMENT(self), self->mqtt, fatal)) && fatal)
+    return FALSE;
   try {
     self->run = std::make_unique<GstEmoSessionRun>(GST_ELEMENT(self), std::move(s));
   } catch (const std::exception &e) {
     GST_ELEMENT_ERROR(self, RESOURCE, OPEN_WRITE, ("Could not start the session: %s", e.what()),
                       (nullptr));
     return FALSE;
+  }
+  if (mqtt) {
+    GstEmoObjectLock lock(self);
+    self->mqtt.link = mqtt.get();
+    self->run->set_publisher(std::move(mqtt));
   }
   self->warned_no_time = false;
   if (offline)
@@ -181,10 +207,27 @@ static gboolean gst_emo_session_start(GstBaseSink *sink) {
 
 static gboolean gst_emo_session_stop(GstBaseSink *sink) {
   GstEmoSession *self = GST_EMO_SESSION(sink);
+  std::unique_ptr<GstEmoMqttLink> mqtt;
   try {
-    self->run.reset();  // writes what is still pending, then stops the client
+    if (self->run) {
+      {
+        GstEmoObjectLock lock(self);
+        self->mqtt.link = nullptr;
+      }
+      // Still in the run while it writes (and publishes) what is pending, taken out after.
+      self->run->write_pending("stopped before the reply arrived");
+      mqtt = self->run->take_publisher();
+    }
+    self->run.reset();  // stops the client
   } catch (const std::exception &e) {
     GST_ERROR_OBJECT(self, "stopping the session: %s", e.what());
+  }
+  if (mqtt) {
+    mqtt->finish(std::chrono::milliseconds(2000));
+    GstStructure *last = mqtt->stats_structure("final");
+    GstEmoObjectLock lock(self);
+    if (self->mqtt.last_stats) gst_structure_free(self->mqtt.last_stats);
+    self->mqtt.last_stats = last;
   }
   return TRUE;
 }
@@ -245,6 +288,7 @@ static void gst_emo_session_eos(GstEmoSession *self) {
   self->run->finish(emo::WindowEnd::Eos, gst_emo_session_context(self));
   const auto wait = std::chrono::milliseconds(static_cast<std::int64_t>(timeout * 1e3));
   if (!self->run->wait_pending(wait)) self->run->write_pending("no reply within eos-timeout");
+  if (GstEmoMqttLink *mqtt = self->run->publisher()) mqtt->flush(GST_EMO_MQTT_EOS_DRAIN);
 }
 
 static gboolean gst_emo_session_event(GstBaseSink *sink, GstEvent *event) {
@@ -332,6 +376,9 @@ static void gst_emo_session_set_property(GObject *object, guint prop_id, const G
       self->eos_timeout = g_value_get_double(value);
       break;
     default:
+      if (prop_id >= PROP_MQTT_FIRST &&
+          gst_emo_mqtt_set_property(self->mqtt, prop_id - PROP_MQTT_FIRST, value))
+        break;
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
   }
@@ -382,6 +429,9 @@ static void gst_emo_session_get_property(GObject *object, guint prop_id, GValue 
       g_value_set_double(value, self->eos_timeout);
       break;
     default:  // api-key is write-only: it is never read back, logged or posted
+      if (prop_id >= PROP_MQTT_FIRST &&
+          gst_emo_mqtt_get_property(self->mqtt, prop_id - PROP_MQTT_FIRST, value))
+        break;
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
   }
@@ -396,6 +446,7 @@ static void gst_emo_session_finalize(GObject *object) {
     memset(self->api_key, 0, strlen(self->api_key));
     g_free(self->api_key);
   }
+  self->mqtt.clear();
   self->run.~unique_ptr();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
@@ -413,6 +464,8 @@ static void gst_emo_session_init(GstEmoSession *self) {
   self->timeout = DEFAULT_TIMEOUT;
   self->max_retries = DEFAULT_MAX_RETRIES;
   self->eos_timeout = DEFAULT_EOS_TIMEOUT;
+  new (&self->mqtt) GstEmoMqttSettings();
+  self->mqtt.init(DEFAULT_TOPIC);
 }
 
 static void gst_emo_session_class_init(GstEmoSessionClass *klass) {
@@ -518,6 +571,8 @@ static void gst_emo_session_class_init(GstEmoSessionClass *klass) {
                           "due before EOS goes on; windows still without one are written as "
                           "\"pending\"",
                           0.0, 3600.0, DEFAULT_EOS_TIMEOUT, playing));
+  gst_emo_mqtt_install_properties(gobject_class, PROP_MQTT_FIRST, DEFAULT_TOPIC,
+                                  "the windows and analyses (<topic>/windows); unset: none");
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_set_static_metadata(

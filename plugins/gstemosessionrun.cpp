@@ -2,6 +2,8 @@
 // gst-emo: the running part of emosession (see gstemosessionrun.h).
 #include "gstemosessionrun.h"
 
+#include <json-glib/json-glib.h>
+
 #include <exception>
 #include <utility>
 
@@ -137,6 +139,7 @@ void GstEmoSessionRun::emit(emo::EmotionWindow window, const std::string &contex
                   emo::to_string(r.window.closed_by), r.window.dominant.c_str(),
                   r.window.face_share * 100.0);
   gst_element_post_message(element_, window_message(element_, r));
+  if (mqtt_) publish(emo::record_to_json(r), "window");
   {
     std::lock_guard<std::mutex> lock(mutex_);
     pending_.push_back(pending);
@@ -197,6 +200,22 @@ void GstEmoSessionRun::store(const emo::WindowRecord &record) {
     }
   }
   gst_element_post_message(element_, analysis_message(element_, record, line));
+  if (mqtt_) publish(line, "analysis");
+}
+
+void GstEmoSessionRun::publish(const std::string &json, const char *event) {
+  g_autoptr(JsonParser) parser = json_parser_new();
+  if (!json_parser_load_from_data(parser, json.c_str(), -1, nullptr)) return;
+  JsonNode *root = json_parser_get_root(parser);
+  if (!JSON_NODE_HOLDS_OBJECT(root)) return;
+  JsonObject *o = json_node_get_object(root);
+  json_object_set_int_member(o, "version", GST_EMO_PUBLISH_SCHEMA_VERSION);
+  json_object_set_string_member(o, "event", event);
+  g_autoptr(JsonGenerator) gen = json_generator_new();
+  json_generator_set_root(gen, root);
+  gsize length = 0;
+  g_autofree gchar *text = json_generator_to_data(gen, &length);
+  mqtt_->publish(mqtt_->topic() + "/windows", std::string(text, length));
 }
 
 bool GstEmoSessionRun::wait_pending(std::chrono::milliseconds timeout) {

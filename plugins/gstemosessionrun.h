@@ -17,6 +17,7 @@
 
 #include "emo/gemini/gemini.hpp"
 #include "emo/session/session.hpp"
+#include "gstemopublish.h"
 
 /// Settings of one run, read once in start().
 struct GstEmoSessionSettings {
@@ -58,6 +59,13 @@ class GstEmoSessionRun {
   /// and `detail`; their replies, should they come later, are ignored.
   void write_pending(const std::string &detail);
 
+  /// Publishes each window when it closes (event "window") and each final analysis (event
+  /// "analysis", the line written to the file) to `<topic>/windows`; before the first frame.
+  void set_publisher(std::unique_ptr<GstEmoMqttLink> mqtt) { mqtt_ = std::move(mqtt); }
+  GstEmoMqttLink *publisher() const { return mqtt_.get(); }
+  /// Takes the publisher out (stop() finishes it outside the run).
+  std::unique_ptr<GstEmoMqttLink> take_publisher() { return std::move(mqtt_); }
+
   const std::string &session_id() const { return session_; }
   std::uint64_t dropped() const { return aggregator_.dropped(); }
 
@@ -70,6 +78,8 @@ class GstEmoSessionRun {
   void on_result(const std::shared_ptr<Pending> &pending, const emo::GeminiResult &result);
   /* Writes the record's line and posts its analysis message; false when writing failed. */
   void store(const emo::WindowRecord &record);
+  /* Publishes `json` (a record line) with "version" and `event` added, when publishing. */
+  void publish(const std::string &json, const char *event);
 
   GstElement *element_;
   GstEmoSessionSettings settings_;
@@ -82,5 +92,6 @@ class GstEmoSessionRun {
   std::condition_variable changed_;
   std::list<std::shared_ptr<Pending>> pending_;  // under mutex_
   std::uint64_t interrupts_ = 0;                 // under mutex_
+  std::unique_ptr<GstEmoMqttLink> mqtt_;         // outlives the client's callbacks
   std::unique_ptr<emo::GeminiClient> client_;    // last: destroyed first
 };

@@ -2,6 +2,7 @@
 // emo-analyze: what a source learns from its pipeline (see analyze_source.hpp): the pad probe
 // and the bus sync handler on streaming threads, the bus watch and progress on the main loop.
 #include <cstdio>
+#include <cstring>
 
 #include "analyze_source.hpp"
 
@@ -140,7 +141,9 @@ void Source::handle(GstMessage *msg) {
     }
     case GST_MESSAGE_WARNING:
       if (from_current) last_warning_ = message_text(msg);
-      if (settings_.verbose && !from_old_source)
+      // The analysis part's MQTT publishers' warnings are always shown (a broker that is away).
+      if (!from_old_source &&
+          (settings_.verbose || g_strstr_len(message_text(msg).c_str(), -1, "MQTT")))
         say("warning from %s: %s", GST_OBJECT_NAME(src), message_text(msg).c_str());
       break;
     case GST_MESSAGE_APPLICATION: {
@@ -180,6 +183,19 @@ void Source::handle(GstMessage *msg) {
         const gchar *closed = gst_structure_get_string(s, "closed-by");
         say("window %" G_GUINT64_FORMAT ": %.1f-%.1f s, dominant %s, closed by %s", index,
             start / 1e9, end / 1e9, dominant ? dominant : "?", closed ? closed : "?");
+      } else if (gst_structure_has_name(s, "emo-publish-stats")) {
+        const gchar *event = gst_structure_get_string(s, "event");
+        const gchar *topic = gst_structure_get_string(s, "topic");
+        guint64 dropped = 0;
+        gst_structure_get_uint64(s, "dropped", &dropped);
+        if (event && !std::strcmp(event, "connected"))
+          say("mqtt %s: connected to %s", topic ? topic : "?",
+              gst_structure_get_string(s, "address"));
+        if (dropped > mqtt_dropped_) {
+          mqtt_dropped_ = dropped;
+          say("mqtt %s: %" G_GUINT64_FORMAT " messages dropped so far (queue full)",
+              topic ? topic : "?", dropped);
+        }
       } else if (gst_structure_has_name(s, "emo-session-analysis")) {
         guint64 index = 0;
         gst_structure_get_uint64(s, "index", &index);

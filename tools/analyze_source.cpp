@@ -179,10 +179,29 @@ bool Source::start() {
                                 ? "queue name=entry max-size-buffers=4"
                                 : "queue name=entry leaky=downstream max-size-buffers=2 "
                                   "max-size-bytes=0 max-size-time=0";
+  std::string publish;
+  if (!settings_.mqtt_address.empty()) {
+    // The same broker settings for the frames (emometapublish) and the session's windows.
+    std::string common = " address=" + quoted(settings_.mqtt_address) +
+                         " mqtt-qos=" + std::to_string(settings_.mqtt_qos);
+    if (!settings_.mqtt_user.empty()) common += " username=" + quoted(settings_.mqtt_user);
+    if (!settings_.mqtt_ca.empty()) common += " tls-ca-file=" + quoted(settings_.mqtt_ca);
+    const std::string prefix = settings_.mqtt_topic + "/" + name_;
+    publish =
+        " ! emometapublish method=mqtt include-landmarks=false topic=" + quoted(prefix + "/faces") +
+        common;
+    if (g_str_has_prefix(sink.c_str(), "emosession")) {
+      const size_t end = sink.find('!');  // the emosession element's own properties
+      sink.insert(end == std::string::npos ? sink.size() : end,
+                  " topic=" + quoted(prefix) + common + " ");
+    }
+    say("publishing to %s topic %s/faces%s", settings_.mqtt_address.c_str(), prefix.c_str(),
+        g_str_has_prefix(sink.c_str(), "emosession") ? (" and " + prefix + "/windows").c_str()
+                                                     : "");
+  }
   const std::string launch = queue +
-                             " ! emofacedetect ! emolandmarks ! emoclassify post-messages=true"
-                             " ! " +
-                             sink;
+                             " ! emofacedetect ! emolandmarks ! emoclassify post-messages=true" +
+                             publish + " ! " + sink;
   GError *err = nullptr;
   GstElement *pipeline = gst_parse_launch(launch.c_str(), &err);
   if (!pipeline || err) {

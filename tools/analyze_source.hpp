@@ -38,6 +38,11 @@ struct Settings {
   int latency_ms = 200;           ///< rtspsrc jitter buffer, milliseconds
   std::string protocols = "tcp";  ///< rtspsrc lower transports ("tcp", "udp", "udp+tcp")
   bool verbose = false;           ///< also print warnings of the source part
+  /// MQTT (--mqtt): when `mqtt_address` is set, an `emometapublish method=mqtt` before the sink
+  /// publishes each frame with faces to <mqtt_topic>/<name>/faces and an emosession sink also
+  /// publishes its windows to <mqtt_topic>/<name>/windows. Password: $EMO_MQTT_PASSWORD.
+  std::string mqtt_address, mqtt_topic = "gst-emo", mqtt_user, mqtt_ca;
+  int mqtt_qos = 1;
 };
 
 enum class Kind { File, Rtsp, V4l2 };
@@ -124,6 +129,7 @@ class Source {
   gint64 last_progress_us_ = 0;
   int faces_ = 0;
   std::string emotion_;
+  guint64 mqtt_dropped_ = 0;  // highest dropped count an MQTT publisher reported
 };
 
 /// A file-system-safe name for a source spec ("dinner-720p", "127.0.0.1-8554-stream",

@@ -34,11 +34,15 @@ namespace {
 
 struct Options {
   gchar *outdir = nullptr, *sink = nullptr, *protocols = nullptr;
-  gint retries = 5, latency = 200;
+  gchar *mqtt = nullptr, *mqtt_topic = nullptr, *mqtt_user = nullptr, *mqtt_ca = nullptr;
+  gint retries = 5, latency = 200, mqtt_qos = 1;
   gdouble backoff = 1.0, backoff_max = 30.0, stall = 10.0, progress = 2.0;
   gboolean verbose = FALSE;
   gchar **sources = nullptr;
-  ~Options() { g_free(outdir), g_free(sink), g_free(protocols), g_strfreev(sources); }
+  ~Options() {
+    g_free(outdir), g_free(sink), g_free(protocols), g_strfreev(sources);
+    g_free(mqtt), g_free(mqtt_topic), g_free(mqtt_user), g_free(mqtt_ca);
+  }
 };
 
 struct App {
@@ -110,6 +114,17 @@ int main(int argc, char **argv) {
       {"progress", 'p', 0, G_OPTION_ARG_DOUBLE, &o.progress,
        "Seconds between progress lines, 0 for none (default 2)", "S"},
       {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose, "Also print pipeline warnings", nullptr},
+      {"mqtt", 0, 0, G_OPTION_ARG_STRING, &o.mqtt,
+       "Also publish every source to this MQTT broker (mqtt://host:port, mqtts://...): frames "
+       "with faces to TOPIC/<name>/faces, emosession windows to TOPIC/<name>/windows",
+       "URL"},
+      {"mqtt-topic", 0, 0, G_OPTION_ARG_STRING, &o.mqtt_topic,
+       "Topic prefix (default gst-emo)", "TOPIC"},
+      {"mqtt-user", 0, 0, G_OPTION_ARG_STRING, &o.mqtt_user,
+       "Broker user name; the password is taken from $EMO_MQTT_PASSWORD", "NAME"},
+      {"mqtt-ca", 0, 0, G_OPTION_ARG_FILENAME, &o.mqtt_ca,
+       "CA certificate file (PEM) of an mqtts:// broker", "FILE"},
+      {"mqtt-qos", 0, 0, G_OPTION_ARG_INT, &o.mqtt_qos, "MQTT QoS, 0 or 1 (default 1)", "Q"},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.sources, nullptr, "SOURCE..."},
       {}};
   GError *err = nullptr;
@@ -154,6 +169,17 @@ int main(int argc, char **argv) {
   settings.latency_ms = o.latency;
   if (o.protocols) settings.protocols = o.protocols;
   settings.verbose = o.verbose;
+  if (o.mqtt) {
+    if (o.mqtt_qos < 0 || o.mqtt_qos > 1) {
+      g_printerr("emo-analyze: --mqtt-qos must be 0 or 1\n");
+      return 2;
+    }
+    settings.mqtt_address = o.mqtt;
+    if (o.mqtt_topic) settings.mqtt_topic = o.mqtt_topic;
+    if (o.mqtt_user) settings.mqtt_user = o.mqtt_user;
+    if (o.mqtt_ca) settings.mqtt_ca = o.mqtt_ca;
+    settings.mqtt_qos = o.mqtt_qos;
+  }
   if (g_mkdir_with_parents(settings.outdir.c_str(), 0755) != 0) {
     g_printerr("emo-analyze: cannot create %s: %s\n", settings.outdir.c_str(), g_strerror(errno));
     return 1;

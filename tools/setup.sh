@@ -20,6 +20,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-skimage python3-numpy python3-onnx python3-opencv
   npm openssl
+  libmosquitto-dev mosquitto mosquitto-clients python3-paho-mqtt
 )
 
 missing=()

@@ -1,11 +1,20 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // emometapublish through GstHarness: one JSON line per frame (parsed back with json-glib),
-// passthrough, timestamps, append, flushing, and a clear error for a file it cannot open.
+// passthrough, timestamps, append, flushing, and a clear error for a file it cannot open;
+// method=mqtt without a broker (closed port, bad address): warnings, passthrough, the queue's
+// drop count in the stats property and in emo-publish-stats messages. With a real broker:
+// tests/pipelines/test-mqtt.sh.
 #include <gtest/gtest.h>
 #include <json-glib/json-glib.h>
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "element_test_util.hpp"
 #include "emo/gst/face_meta.hpp"
@@ -102,6 +111,7 @@ TEST(MetaPublish, OneJsonLinePerFrameWithAndWithoutFaces) {
   JsonObject *f0 = nullptr;
   ParserPtr p0 = parse(lines[0], &f0);
   ASSERT_NE(f0, nullptr);
+  EXPECT_EQ(json_object_get_int_member(f0, "version"), 1);
   EXPECT_EQ(json_object_get_int_member(f0, "frame"), 0);
   EXPECT_EQ(json_object_get_int_member(f0, "pts"), 0);
   EXPECT_EQ(json_object_get_int_member(f0, "running-time"), 0);
@@ -266,6 +276,168 @@ TEST(MetaPublish, UnwritableLocationIsAClearError) {
   g_free(debug);
   gst_element_set_state(element.get(), GST_STATE_NULL);
   gst_element_set_bus(element.get(), nullptr);
+}
+
+// A TCP port of 127.0.0.1 that nobody listens on (bound for a moment, then closed).
+int closed_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+// emometapublish method=mqtt on its own bus, in a harness.
+struct MqttHarness {
+  HarnessPtr h;
+  BusPtr bus{gst_bus_new()};
+};
+MqttHarness mqtt_publisher(const std::string &address, guint max_queue) {
+  MqttHarness m;
+  ElementPtr element(gst_element_factory_make("emometapublish", nullptr));
+  if (!element) {
+    ADD_FAILURE() << "no element emometapublish";
+    return m;
+  }
+  gst_object_ref_sink(element.get());
+  gst_element_set_bus(element.get(), m.bus.get());
+  gst_util_set_object_arg(G_OBJECT(element.get()), "method", "mqtt");
+  g_object_set(element.get(), "address", address.c_str(), "max-queue", max_queue, "topic",
+               "emo/test", nullptr);
+  m.h.reset(gst_harness_new_with_element(element.get(), "sink", "src"));
+  gst_harness_set_src_caps_str(m.h.get(), video_caps("I420", 640, 480).c_str());
+  return m;
+}
+
+guint64 stats_field(GstElement *element, const char *name) {
+  GstStructure *stats = nullptr;
+  g_object_get(element, "stats", &stats, nullptr);
+  EXPECT_NE(stats, nullptr);
+  guint64 v = G_MAXUINT64;
+  if (stats) {
+    EXPECT_TRUE(gst_structure_has_name(stats, "emo-publish-stats"));
+    EXPECT_TRUE(gst_structure_get_uint64(stats, name, &v)) << name;
+    gst_structure_free(stats);
+  }
+  return v;
+}
+
+std::string warning_text(GstBus *bus) {
+  MessagePtr msg(gst_bus_timed_pop_filtered(bus, 5 * GST_SECOND, GST_MESSAGE_WARNING));
+  if (!msg) return "";
+  GError *error = nullptr;
+  gst_message_parse_warning(msg.get(), &error, nullptr);
+  std::string text = error->message;
+  g_error_free(error);
+  return text;
+}
+
+TEST(MetaPublishMqtt, UnreachableBrokerWarnsQueuesAndCountsWhatItDrops) {
+  const int port = closed_port();
+  MqttHarness m = mqtt_publisher("mqtt://127.0.0.1:" + std::to_string(port), 3);
+  ASSERT_TRUE(m.h);
+  // Frames pass through at once, broker or not; only frames with faces are queued.
+  push_passthrough(m.h.get(), make_blank_frame("I420", 640, 480, 0));
+  for (int i = 1; i <= 10; ++i) push_passthrough(m.h.get(), faces_frame(i * GST_SECOND / 30));
+  const std::string warning = warning_text(m.bus.get());
+  EXPECT_NE(warning.find("MQTT: cannot connect to mqtt://127.0.0.1:" + std::to_string(port) +
+                         ": Connection refused; retrying in"),
+            std::string::npos)
+      << warning;
+  EXPECT_EQ(stats_field(m.h->element, "queued"), 10u);
+  EXPECT_EQ(stats_field(m.h->element, "queue-length"), 3u);
+  EXPECT_EQ(stats_field(m.h->element, "dropped-queue-full"), 7u);
+  EXPECT_EQ(stats_field(m.h->element, "dropped"), 7u);
+  EXPECT_EQ(stats_field(m.h->element, "sent"), 0u);
+  // The counters are on the bus too.
+  bool seen = false;
+  while (MessagePtr msg{gst_bus_pop_filtered(m.bus.get(), GST_MESSAGE_ELEMENT)}) {
+    const GstStructure *s = gst_message_get_structure(msg.get());
+    if (gst_structure_has_name(s, "emo-publish-stats")) seen = true;
+  }
+  EXPECT_TRUE(seen) << "no emo-publish-stats message";
+  GstElement *element = GST_ELEMENT(gst_object_ref(m.h->element));
+  m.h.reset();  // stops: what is still queued counts as dropped at stop
+  GstStructure *stats = nullptr;
+  g_object_get(element, "stats", &stats, nullptr);
+  ASSERT_NE(stats, nullptr);
+  guint64 dropped = 0, at_stop = 0;
+  gst_structure_get_uint64(stats, "dropped", &dropped);
+  gst_structure_get_uint64(stats, "dropped-at-stop", &at_stop);
+  EXPECT_EQ(at_stop, 3u);
+  EXPECT_EQ(dropped, 10u);
+  gst_structure_free(stats);
+  gst_element_set_bus(element, nullptr);
+  gst_object_unref(element);
+}
+
+TEST(MetaPublishMqtt, BadAddressIsAWarningAndTheStreamGoesOn) {
+  MqttHarness m = mqtt_publisher("mqtt://user:hunter2@127.0.0.1:1883", 10);
+  ASSERT_TRUE(m.h);
+  push_passthrough(m.h.get(), faces_frame(0));
+  const std::string warning = warning_text(m.bus.get());
+  EXPECT_NE(warning.find("Invalid MQTT address"), std::string::npos) << warning;
+  EXPECT_NE(warning.find("must not hold a user or password"), std::string::npos) << warning;
+  EXPECT_EQ(warning.find("hunter2"), std::string::npos) << warning;
+  EXPECT_EQ(stats_field(m.h->element, "queued"), 0u);
+  gst_element_set_bus(m.h->element, nullptr);
+}
+
+TEST(MetaPublishMqtt, FailOnDisconnectMakesABadAddressAnError) {
+  ElementPtr element(gst_element_factory_make("emometapublish", nullptr));
+  ASSERT_TRUE(element);
+  gst_object_ref_sink(element.get());
+  BusPtr bus(gst_bus_new());
+  gst_element_set_bus(element.get(), bus.get());
+  gst_util_set_object_arg(G_OBJECT(element.get()), "method", "mqtt");
+  g_object_set(element.get(), "address", "garbage", "fail-on-disconnect", TRUE, nullptr);
+  EXPECT_EQ(gst_element_set_state(element.get(), GST_STATE_PAUSED), GST_STATE_CHANGE_FAILURE);
+  MessagePtr msg(gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR));
+  ASSERT_TRUE(msg);
+  GError *error = nullptr;
+  gst_message_parse_error(msg.get(), &error, nullptr);
+  EXPECT_NE(std::string(error->message).find("\"garbage\" is not a broker address"),
+            std::string::npos)
+      << error->message;
+  g_error_free(error);
+  gst_element_set_state(element.get(), GST_STATE_NULL);
+  gst_element_set_bus(element.get(), nullptr);
+}
+
+TEST(MetaPublishMqtt, PropertiesAndDefaults) {
+  ElementPtr element(gst_element_factory_make("emometapublish", nullptr));
+  ASSERT_TRUE(element);
+  gst_object_ref_sink(element.get());
+  gchar *topic = nullptr, *env = nullptr;
+  gint qos = -1, method = -1;
+  guint max_queue = 0;
+  gboolean fail = TRUE;
+  g_object_get(element.get(), "topic", &topic, "password-env", &env, "mqtt-qos", &qos, "max-queue",
+               &max_queue, "fail-on-disconnect", &fail, "method", &method, nullptr);
+  EXPECT_STREQ(topic, "gst-emo/faces");
+  EXPECT_STREQ(env, "EMO_MQTT_PASSWORD");
+  EXPECT_EQ(qos, 1);
+  EXPECT_EQ(max_queue, 1000u);
+  EXPECT_FALSE(fail);
+  EXPECT_EQ(method, 0);  // file
+  g_free(topic);
+  g_free(env);
+  GParamSpec *stats = g_object_class_find_property(G_OBJECT_GET_CLASS(element.get()), "stats");
+  ASSERT_NE(stats, nullptr);
+  EXPECT_FALSE(stats->flags & G_PARAM_WRITABLE);
+  EXPECT_EQ(stats_field(element.get(), "dropped"), 0u);
+  // emosession has the same MQTT properties (one definition, gstemopublish.cpp).
+  ElementPtr session(gst_element_factory_make("emosession", nullptr));
+  ASSERT_TRUE(session);
+  gst_object_ref_sink(session.get());
+  for (const char *name : {"address", "topic", "mqtt-qos", "client-id", "username", "password-env",
+                           "tls-ca-file", "max-queue", "fail-on-disconnect", "stats"})
+    EXPECT_NE(g_object_class_find_property(G_OBJECT_GET_CLASS(session.get()), name), nullptr)
+        << name;
 }
 
 }  // namespace
