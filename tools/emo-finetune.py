@@ -10,7 +10,7 @@ DIR/samples.csv, DIR/folds.csv: the same identity-grouped folds emo-train uses).
         [--epochs 4] [--output models/emotion-finetuned.onnx]
 
 The network is rebuilt in torch from the ONNX model's own nodes and weights. The layers up to
-the second residual block (`--freeze`, default the first 2 blocks) stay fixed, so their
+the first residual block (`--freeze 1`, the default; `--freeze 2` keeps both) stay fixed, so their
 outputs are computed once; the last residual block and a new final 3x3 convolution with one
 output per label are trained (Adam, class-balanced cross-entropy, horizontal flips). Prints
 per-class recall of the grouped cross-validation (all samples, whole-image crops, detected
@@ -214,7 +214,7 @@ def main():
     ap.add_argument("--labels", required=True)
     ap.add_argument("--onnx", default=os.path.join(MODELS, "emotion-cnn.onnx"))
     ap.add_argument("--epochs", type=int, default=4)
-    ap.add_argument("--freeze", type=int, default=2, help="residual blocks kept fixed (1-3)")
+    ap.add_argument("--freeze", type=int, default=1, help="residual blocks kept fixed (1 or 2)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--no-cv", action="store_true")
     ap.add_argument("--output", help="ONNX file to write (sidecar: same name, .json)")
