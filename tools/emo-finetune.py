@@ -67,15 +67,20 @@ class OnnxNet(torch.nn.Module):
             ins = [vals[i] if i in vals else self.p(i) for i in n.input]
             if n.op_type == "Conv":
                 t, l, b, r = a["pads"]
-                y = F.pad(ins[0], (l, r, t, b))
+                # Symmetric pads as the convolution's own (OpenCV 4.6 cannot import the Pad
+                # node torch exports); asymmetric ones (TF SAME at stride 2) need F.pad.
+                y, pad = (ins[0], (t, l)) if (t, l) == (b, r) else (F.pad(ins[0], (l, r, t, b)), 0)
                 y = F.conv2d(y, ins[1], ins[2] if len(ins) > 2 else None,
-                             stride=tuple(a["strides"]), groups=a.get("group", 1))
+                             stride=tuple(a["strides"]), padding=pad, groups=a.get("group", 1))
             elif n.op_type == "Relu":
                 y = F.relu(ins[0])
             elif n.op_type == "MaxPool":
                 t, l, b, r = a["pads"]
-                y = F.pad(ins[0], (l, r, t, b), value=float("-inf"))
-                y = F.max_pool2d(y, tuple(a["kernel_shape"]), tuple(a["strides"]))
+                if (t, l) == (b, r):  # max_pool2d pads with -inf itself
+                    y = F.max_pool2d(ins[0], tuple(a["kernel_shape"]), tuple(a["strides"]), (t, l))
+                else:
+                    y = F.pad(ins[0], (l, r, t, b), value=float("-inf"))
+                    y = F.max_pool2d(y, tuple(a["kernel_shape"]), tuple(a["strides"]))
             elif n.op_type == "Add":
                 y = ins[0] + ins[1]
             elif n.op_type == "GlobalAveragePool":
@@ -264,6 +269,8 @@ def main():
                           dynamic_axes={"input": {0: "N"}, "scores": {0: "N"},
                                         "embedding": {0: "N"}})
         spec.update(model=os.path.basename(a.output), labels=labels,
+                    license=spec["license"] + "; fine-tuned on the emo-train dump's data "
+                    "(here CK+: research, non-commercial only; faces-wild: Apache-2.0)",
                     source=spec["source"] + f"; fine-tuned by tools/emo-finetune.py "
                     f"({a.epochs} epochs, {a.freeze} blocks frozen)")
         json.dump(spec, open(os.path.splitext(a.output)[0] + ".json", "w"), indent=2)

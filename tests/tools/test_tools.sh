@@ -29,7 +29,7 @@ PY
 
 # 1b. The same code path with the other kinds of model: the CNN alone and the prototype's
 # landmark forest (HAPPY/SAD); the default above is the fused model.
-for m in "emotion-cnn.json happiness 7" "happy-sad.yml.gz HAPPY 2"; do
+for m in "emotion-cnn.json happiness 7" "emotion-finetuned.json happiness 6" "happy-sad.yml.gz HAPPY 2"; do
   set -- $m
   "$predict" --model "$GST_EMO_MODEL_DIR/$1" "$astronaut" >"$tmp/kind.json" ||
     fail "emo-predict --model $1 exited $?"
