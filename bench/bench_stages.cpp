@@ -7,6 +7,11 @@
 //                            points; Landmarker evaluates a compact copy of its trees)
 //   BM_FeaturesClassify      compute_features + EmotionClassifier::predict on one face (the
 //                            default model); items = faces
+//   BM_Classify/MODEL        emo::EmotionModel::predict on one face of a 1280x720 luma frame
+//                            (box and 68 landmarks given): forest = the landmark forest
+//                            (emotion.yml.gz, the baseline), cnn = the appearance CNN alone
+//                            (emotion-cnn.json: eye-levelled crop + OpenCV DNN), fused = the
+//                            default emotion-fused.yml.gz (CNN + forest); items = faces
 //   BM_Overlay/FORMAT        one 1280x720 frame with the faces of that frame drawn by the
 //                            emooverlay element (GstHarness); items = frames
 //   BM_SessionSample         one 1280x720 frame with its faces consumed by the emosession sink
@@ -27,6 +32,7 @@
 #include <dlib/opencv/cv_image.h>
 
 #include "emo/classify/classifier.hpp"
+#include "emo/classify/emotion_model.hpp"
 #include "emo/detect/detector.hpp"
 #include "emo/classify/features.hpp"
 #include "emo/gst/face_meta.hpp"
@@ -142,6 +148,25 @@ void BM_FeaturesClassify(benchmark::State &state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+void BM_Classify(benchmark::State &state, const char *file) {
+  const std::vector<FaceSample> &samples = faces();
+  if (samples.empty()) {
+    state.SkipWithError("no face found in the benchmark frames");
+    return;
+  }
+  const std::string dir = emo_bench::emotion_model().substr(
+      0, emo_bench::emotion_model().find_last_of('/') + 1);
+  const emo::EmotionModel model = emo::EmotionModel::load(dir + file);
+  const std::vector<cv::Mat> &frames = luma(1280, 720);
+  size_t i = 0;
+  for (auto _ : state) {
+    const FaceSample &f = samples[i];
+    benchmark::DoNotOptimize(model.predict(frames[f.frame], f.box, f.points));
+    i = (i + 1) % samples.size();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 // A copy of `frame` carrying the faces found on it, with landmarks and an emotion.
 BufferPtr annotated_copy(GstBuffer *frame, size_t index, const emo::EmotionClassifier &model) {
   BufferPtr copy(gst_buffer_copy_deep(frame));
@@ -233,6 +258,15 @@ BENCHMARK(BM_Detect)
 BENCHMARK(BM_Landmarks)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_LandmarksDlib)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_FeaturesClassify)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_Classify, forest, "emotion.yml.gz")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Classify, cnn, "emotion-cnn.json")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Classify, fused, "emotion-fused.yml.gz")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 BENCHMARK_CAPTURE(BM_Overlay, I420, "I420")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_Overlay, BGRx, "BGRx")->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_SessionSample)->Unit(benchmark::kMicrosecond)->UseRealTime();

@@ -16,12 +16,16 @@
 #include "dataset.hpp"
 #include "emo/classify/classifier.hpp"
 #include "emo/detect/detection.hpp"
+#include "emo/classify/emotion_model.hpp"
 #include "emo/detect/detector.hpp"
 #include "emo/core/error.hpp"
 #include "emo/core/model_path.hpp"
 #include "emo/classify/features.hpp"
 #include "emo/landmarks/landmarker.hpp"
 #include "extract.hpp"
+
+// The default emotion model, the same file as emoclassify's default.
+#define EMO_DEFAULT_EMOTION_MODEL "emotion-fused.yml.gz"
 
 using namespace emo_tools;
 
@@ -38,7 +42,7 @@ struct Options {
 };
 
 // $GST_EMO_MODEL_DIR, else the source tree's models/ for a build-tree binary, else installed.
-std::string default_model() { return emo::default_model_path("emotion.yml.gz"); }
+std::string default_model() { return emo::default_model_path(EMO_DEFAULT_EMOTION_MODEL); }
 
 // Vote shares are multiples of 1/trees: 4 decimals keep them exact enough and readable.
 double rounded(double v) { return std::round(v * 1e4) / 1e4; }
@@ -110,7 +114,7 @@ std::optional<std::pair<int, int>> header_size(const std::string &file) {
 class Predictor {
  public:
   explicit Predictor(const Options &o)
-      : model_(emo::EmotionClassifier::load(o.model ? o.model : default_model())),
+      : model_(emo::EmotionModel::load(o.model ? o.model : default_model())),
         landmarker_(o.landmarks ? o.landmarks : emo::Landmarker::kDefaultModel),
         whole_(o.whole),
         upscale_(o.upscale),
@@ -172,27 +176,25 @@ class Predictor {
   void classify(JsonBuilder *b, const cv::Mat &image, const emo::Box &box, const emo::Box &shown) {
     const std::vector<emo::Point> points =
         landmarker_.fit(image, detector_ ? fit_box(*detector_, box) : box);
-    emo::compute_features(points, features_);
-    add_face(b, shown, points.size(), model_.predict(features_), model_.labels());
+    add_face(b, shown, points.size(), model_.predict(image, box, points), model_.labels());
   }
 
-  emo::EmotionClassifier model_;
+  emo::EmotionModel model_;
   emo::Landmarker landmarker_;
   std::unique_ptr<emo::detect::Detector> detector_;
   bool whole_;
   int upscale_;
   double inset_;
   gint64 max_pixels_;
-  std::vector<float> features_;
 };
 
 int run(int argc, char **argv) {
   Options o;
   const GOptionEntry entries[] = {
       {"model", 'm', 0, G_OPTION_ARG_FILENAME, &o.model,
-       "Emotion model (default: $GST_EMO_MODEL_DIR/emotion.yml.gz, else the source tree's "
-       "models/emotion.yml.gz for a build-tree binary, else " EMO_MODEL_INSTALL_DIR
-       "/emotion.yml.gz)",
+       "Emotion model: fused .yml.gz, landmark forest .yml.gz or CNN sidecar .json/.onnx "
+       "(default: " EMO_DEFAULT_EMOTION_MODEL " from $GST_EMO_MODEL_DIR, else the source tree's "
+       "models/ for a build-tree binary, else " EMO_MODEL_INSTALL_DIR ")",
        "FILE"},
       {"landmarks-model", 0, 0, G_OPTION_ARG_FILENAME, &o.landmarks,
        "68-point landmark model (default: dlib's)", "FILE"},

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// emo-train: trains a gst-emo emotion model (random forest over landmark features) from
-// labelled image folders, reports identity-grouped cross-validation, saves the model.
+// emo-train: trains a gst-emo emotion model from labelled image folders - a random forest over
+// landmark features, or a fused model over those features and an appearance CNN's embedding
+// and scores - reports identity-grouped cross-validation, saves the model.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,11 +15,13 @@
 
 #include "dataset.hpp"
 #include "emo/classify/classifier.hpp"
+#include "emo/classify/fused.hpp"
 #include "emo/core/error.hpp"
 #include "emo/classify/features.hpp"
 #include "evaluate.hpp"
 #include "extract.hpp"
 #include "training.hpp"
+#include "training_fused.hpp"
 
 using namespace emo_tools;
 
@@ -27,6 +31,8 @@ struct Options {
   gchar *output = nullptr, *labels = nullptr, *cache = nullptr;
   gchar *landmarks = nullptr, *cascade = nullptr;
   gchar **whole = nullptr, **detect = nullptr, **maps = nullptr;
+  gchar *kind = nullptr, *algorithm = nullptr, *cnn = nullptr, *inputs = nullptr, *dump = nullptr;
+  gint hidden = 64, iterations = 300;
   gint trees = 200, max_depth = 20, min_samples = 2, active_vars = 0, folds = 5, seed = 42;
   gint threads = 2, upscale = 288;
   gdouble inset = 0.05;
@@ -34,8 +40,18 @@ struct Options {
   ~Options() {
     g_free(output), g_free(labels), g_free(cache), g_free(landmarks), g_free(cascade);
     g_strfreev(whole), g_strfreev(detect), g_strfreev(maps);
+    g_free(kind), g_free(algorithm), g_free(cnn), g_free(inputs), g_free(dump);
   }
 };
+
+// The CNN sidecar: $GST_EMO_MODEL_DIR/emotion-cnn.json, else models/emotion-cnn.json in the
+// current directory (the source tree), else the installed one.
+std::string default_cnn() {
+  const char *dir = g_getenv("GST_EMO_MODEL_DIR");
+  if (dir && *dir) return std::string(dir) + "/emotion-cnn.json";
+  if (std::filesystem::exists("models/emotion-cnn.json")) return "models/emotion-cnn.json";
+  return EMO_MODEL_INSTALL_DIR "/emotion-cnn.json";
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -88,6 +104,23 @@ int run(int argc, char **argv) {
       {"cascade", 0, 0, G_OPTION_ARG_FILENAME, &o.cascade, "Same as --detector (older name)",
        "FILE"},
       {"no-progress", 0, 0, G_OPTION_ARG_NONE, &o.no_progress, "No progress bar", nullptr},
+      {"kind", 0, 0, G_OPTION_ARG_STRING, &o.kind,
+       "fused (default: geometry + CNN, see --inputs) or forest (landmark geometry only)", "KIND"},
+      {"algorithm", 0, 0, G_OPTION_ARG_STRING, &o.algorithm,
+       "Fused model: rtrees (default: random forest, --trees ...) or mlp (--hidden)", "ALG"},
+      {"cnn", 0, 0, G_OPTION_ARG_FILENAME, &o.cnn,
+       "CNN sidecar (default: $GST_EMO_MODEL_DIR/emotion-cnn.json, else models/emotion-cnn.json, "
+       "else " EMO_MODEL_INSTALL_DIR "/emotion-cnn.json); its zero-shot figures are reported too",
+       "FILE"},
+      {"inputs", 0, 0, G_OPTION_ARG_STRING, &o.inputs,
+       "Fused model inputs (default geometry,embedding,scores)", "LIST"},
+      {"hidden", 0, 0, G_OPTION_ARG_INT, &o.hidden, "mlp: hidden units (default 64, 0 = linear)",
+       "N"},
+      {"iterations", 0, 0, G_OPTION_ARG_INT, &o.iterations, "mlp: iterations (default 300)", "N"},
+      {"dump-crops", 0, 0, G_OPTION_ARG_FILENAME, &o.dump,
+       "Write each sample's aligned CNN crop (<index>.png) and DIR/samples.csv (index, label, "
+       "identity, whole-image, status, path, geometry features); not with --cache hits",
+       "DIR"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
   GOptionContext *ctx = g_option_context_new("- train a gst-emo emotion model");
   g_option_context_add_main_entries(ctx, entries, nullptr);
@@ -125,6 +158,23 @@ int run(int argc, char **argv) {
   const std::vector<std::string> wanted =
       o.labels ? split_list(o.labels) : std::vector<std::string>{};
 
+  const std::string kind = o.kind ? o.kind : "fused";
+  if (kind != "fused" && kind != "forest") {
+    g_printerr("emo-train: --kind must be fused or forest\n");
+    return 2;
+  }
+  emo::FusedInputs inputs;
+  try {
+    if (o.inputs) inputs = emo::FusedInputs::parse(o.inputs);
+  } catch (const std::invalid_argument &e) {
+    g_printerr("emo-train: %s\n", e.what());
+    return 2;
+  }
+  const std::string cnn_path = o.cnn ? o.cnn : default_cnn();
+  std::shared_ptr<const emo::CnnModel> cnn;
+  if (kind == "fused" || o.cnn || o.dump) cnn = emo::CnnModel::load(cnn_path);
+  if (o.dump) std::filesystem::create_directories(o.dump);
+
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<Sample> samples;
   int excluded = 0;
@@ -145,6 +195,8 @@ int run(int argc, char **argv) {
   if (o.landmarks) es.landmarks_model = o.landmarks;
   if (o.cascade) es.detector_model = o.cascade;
   es.upscale = o.upscale, es.inset = o.inset, es.threads = o.threads, es.progress = !o.no_progress;
+  es.cnn = cnn;
+  if (o.dump) es.dump_crops = o.dump;
   g_printerr("extracting features of %zu images...\n", samples.size());
   const Extraction ex = extract_features(samples, es, o.cache ? o.cache : "");
   const double t_extract = seconds_since(t0);
@@ -159,7 +211,21 @@ int run(int argc, char **argv) {
   const int nc = static_cast<int>(labels.size());
   std::vector<int> used_w(nc), used_d(nc), no_face(nc), unreadable(nc);
   Dataset d;
+  std::vector<size_t> sample_of_row;  // d's row -> samples index
+  cv::Mat cnn_scores;  // CNN class scores of the used samples (zero-shot figures)
+  const int emb = cnn ? cnn->embedding_size() : 0;
+  const int ncnn = cnn ? static_cast<int>(cnn->labels().size()) : 0;
+  FILE *dump_csv = o.dump ? std::fopen((std::string(o.dump) + "/samples.csv").c_str(), "w")
+                          : nullptr;
   for (size_t i = 0; i < samples.size(); ++i) {
+    if (dump_csv) {
+      std::fprintf(dump_csv, "%zu,%s,%s,%d,%d,%s", i, samples[i].label.c_str(),
+                   samples[i].group.c_str(), samples[i].whole_image ? 1 : 0, ex.status[i],
+                   samples[i].path.c_str());
+      for (int j = 0; j < ex.features.cols; ++j)
+        std::fprintf(dump_csv, ",%.6g", ex.features.at<float>(static_cast<int>(i), j));
+      std::fprintf(dump_csv, "\n");
+    }
     const int c = static_cast<int>(std::find(labels.begin(), labels.end(), samples[i].label) -
                                    labels.begin());
     if (ex.status[i] == kUnreadable) {
@@ -171,10 +237,31 @@ int run(int argc, char **argv) {
       continue;
     }
     ++(samples[i].whole_image ? used_w : used_d)[c];
-    d.x.push_back(ex.features.row(static_cast<int>(i)));
+    const int r = static_cast<int>(i);
+    if (kind == "forest") {
+      d.x.push_back(ex.features.row(r));
+    } else {
+      cv::Mat row(1, 0, CV_32F);
+      if (inputs.geometry) cv::hconcat(row, ex.features.row(r), row);
+      if (inputs.embedding) cv::hconcat(row, ex.cnn.row(r).colRange(0, emb), row);
+      if (inputs.scores) cv::hconcat(row, ex.cnn.row(r).colRange(emb, emb + ncnn), row);
+      d.x.push_back(row);
+    }
+    if (cnn) cnn_scores.push_back(ex.cnn.row(r).colRange(emb, emb + ncnn));
     d.y.push_back(c);
     d.groups.push_back(samples[i].group);
+    sample_of_row.push_back(i);
     d.whole.push_back(samples[i].whole_image);
+  }
+  if (dump_csv) {
+    std::fclose(dump_csv);
+    // The cross-validation folds (same assignment as below), for experiments on the dump.
+    if (FILE *f = std::fopen((std::string(o.dump) + "/folds.csv").c_str(), "w")) {
+      const std::vector<int> fold =
+          grouped_folds(d.groups, std::max(o.folds, 2), static_cast<unsigned>(o.seed));
+      for (size_t r = 0; r < fold.size(); ++r) std::fprintf(f, "%zu,%d\n", sample_of_row[r], fold[r]);
+      std::fclose(f);
+    }
   }
   std::printf("%-12s %11s %8s %8s %10s\n", "class", "whole-image", "detect", "no face",
               "unreadable");
@@ -199,6 +286,24 @@ int run(int argc, char **argv) {
     }
   }
 
+  if (cnn && o.folds >= 2) {
+    Confusion cm(nc), whole_cm(nc), detect_cm(nc);
+    evaluate_cnn(d, cnn_scores, cnn->labels(), labels, cm, whole_cm, detect_cm);
+    std::printf("\nCNN alone, zero-shot (%s; its classes outside --labels ignored):\n",
+                cnn_path.c_str());
+    cm.print(labels);
+    if (whole_cm.total() && detect_cm.total()) {
+      std::printf("whole-image samples: accuracy %.3f, balanced accuracy %.3f\n",
+                  whole_cm.accuracy(), whole_cm.balanced_accuracy());
+      std::printf("detected-face samples: accuracy %.3f, balanced accuracy %.3f\n",
+                  detect_cm.accuracy(), detect_cm.balanced_accuracy());
+      std::printf("recall per class:   %-9s %-9s\n", "whole", "detected");
+      for (int c = 0; c < nc; ++c)
+        std::printf("  %-16s %-9.3f %-9.3f\n", labels[c].c_str(), whole_cm.recall(c),
+                    detect_cm.recall(c));
+    }
+  }
+
   TrainSetup setup;
   emo::TrainParams &params = setup.params;
   params.trees = o.trees, params.max_depth = o.max_depth, params.min_sample_count = o.min_samples;
@@ -210,10 +315,31 @@ int run(int argc, char **argv) {
       params.trees, params.max_depth, params.min_sample_count, params.active_vars,
       params.balance_classes ? "balanced" : "none", setup.oversample ? "yes" : "no");
 
+  FusedSetup fsetup;
+  if (kind == "fused") {
+    fsetup.cnn = cnn;
+    fsetup.inputs = inputs;
+    fsetup.params.algorithm = o.algorithm ? o.algorithm : "rtrees";
+    fsetup.params.forest = params;
+    fsetup.params.hidden = o.hidden;
+    fsetup.params.iterations = o.iterations;
+    // The sidecar as the model file will name it: relative to the model's directory.
+    const std::filesystem::path out_dir =
+        std::filesystem::absolute(o.output ? o.output : "x").parent_path();
+    fsetup.cnn_sidecar =
+        std::filesystem::absolute(cnn_path).lexically_relative(out_dir).lexically_normal().string();
+    std::printf("fused model: %s over %s (%d values)\n", fsetup.params.algorithm.c_str(),
+                inputs.str().c_str(), d.x.cols);
+  }
+
   if (o.folds >= 2) {
     const auto t1 = std::chrono::steady_clock::now();
     Confusion cm(nc), whole_cm(nc), detect_cm(nc);
-    cross_validate(d, labels, o.folds, setup, o.threads, cm, whole_cm, detect_cm);
+    if (kind == "fused")
+      cross_validate_fused(d, labels, o.folds, fsetup, static_cast<unsigned>(o.seed), o.threads,
+                           cm, whole_cm, detect_cm);
+    else
+      cross_validate(d, labels, o.folds, setup, o.threads, cm, whole_cm, detect_cm);
     std::printf("\n%d-fold cross-validation grouped by identity (%.1f s):\n", o.folds,
                 seconds_since(t1));
     cm.print(labels);
@@ -222,6 +348,10 @@ int run(int argc, char **argv) {
                   whole_cm.accuracy(), whole_cm.balanced_accuracy());
       std::printf("detected-face samples: accuracy %.3f, balanced accuracy %.3f\n",
                   detect_cm.accuracy(), detect_cm.balanced_accuracy());
+      std::printf("recall per class:   %-9s %-9s\n", "whole", "detected");
+      for (int c = 0; c < nc; ++c)
+        std::printf("  %-16s %-9.3f %-9.3f\n", labels[c].c_str(), whole_cm.recall(c),
+                    detect_cm.recall(c));
     }
   }
 
@@ -230,8 +360,10 @@ int run(int argc, char **argv) {
     return 0;
   }
   const auto t2 = std::chrono::steady_clock::now();
-  const auto model = train_on(d, {}, labels, setup);
-  model.save(o.output);
+  if (kind == "fused")
+    train_fused_on(d, {}, labels, fsetup).save(o.output);
+  else
+    train_on(d, {}, labels, setup).save(o.output);
   std::printf("\nfinal model: %d samples, trained in %.1f s, saved to %s (total %.1f s)\n",
               d.x.rows, seconds_since(t2), o.output, seconds_since(t0));
   return 0;

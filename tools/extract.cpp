@@ -29,8 +29,18 @@ std::string sample_key(const Sample &s, const ExtractSettings &set) {
 }
 
 std::string cache_signature(const ExtractSettings &set) {
-  return "features-v" + std::to_string(emo::kFeatureVersion) + "|" + set.landmarks_model + "|" +
-         set.detector_model;
+  std::string sig = "features-v" + std::to_string(emo::kFeatureVersion) + "|" +
+                    set.landmarks_model + "|" + set.detector_model;
+  if (set.cnn) {
+    const emo::CnnSpec &c = set.cnn->spec();
+    sig += "|cnn:" + c.onnx + cv::format("|%.4f/%.4f/%.4f", c.crop.size, c.crop.below_eyes,
+                                         c.crop.box_scale);
+  }
+  return sig;
+}
+
+int cnn_width(const ExtractSettings &set) {
+  return set.cnn ? set.cnn->embedding_size() + static_cast<int>(set.cnn->labels().size()) : 0;
 }
 
 struct Cache {
@@ -140,7 +150,10 @@ Extraction extract_features(const std::vector<Sample> &samples, const ExtractSet
 
   Extraction out;
   const int n = static_cast<int>(samples.size());
-  out.features = cv::Mat::zeros(n, emo::kFeatureLength, CV_32F);
+  const int geo = emo::kFeatureLength, extra = cnn_width(settings);
+  cv::Mat rows = cv::Mat::zeros(n, geo + extra, CV_32F);  // geometry | CNN, as cached
+  out.features = rows.colRange(0, geo);
+  if (extra) out.cnn = rows.colRange(geo, geo + extra);
   out.status.assign(n, kOk);
   std::vector<int> todo;
   for (int i = 0; i < n; ++i) {
@@ -150,7 +163,7 @@ Extraction extract_features(const std::vector<Sample> &samples, const ExtractSet
       continue;
     }
     out.status[i] = cache.status[it->second];
-    cache.features.row(it->second).copyTo(out.features.row(i));
+    cache.features.row(it->second).copyTo(rows.row(i));
     ++out.from_cache;
   }
   if (todo.empty()) return out;
@@ -169,6 +182,18 @@ Extraction extract_features(const std::vector<Sample> &samples, const ExtractSet
   // One sample: fills out.status[i] and out.features.row(i).
   auto process = [&](const Sample &s, int i, emo::detect::Detector *detector) {
     std::vector<float> feats;
+    // With a CNN: its embedding and scores of the aligned crop (landmarks from the same fit).
+    auto appearance = [&](const cv::Mat &image, const emo::Box &box,
+                          const std::vector<emo::Point> &points) {
+      if (!settings.cnn) return;
+      const cv::Mat crop = settings.cnn->crop(image, box, points);
+      if (!settings.dump_crops.empty())
+        cv::imwrite(settings.dump_crops + "/" + std::to_string(i) + ".png", crop);
+      const emo::CnnOutput o = settings.cnn->run(crop);
+      float *dst = out.cnn.ptr<float>(i);
+      std::copy(o.embedding.begin(), o.embedding.end(), dst);
+      std::copy(o.scores.begin(), o.scores.end(), dst + o.embedding.size());
+    };
     const cv::Mat gray = read_gray(s.path);
     if (gray.empty()) {
       out.status[i] = kUnreadable;
@@ -177,7 +202,9 @@ Extraction extract_features(const std::vector<Sample> &samples, const ExtractSet
     }
     if (s.whole_image) {
       const WholeFace face = prepare_whole_face(gray, settings.upscale, settings.inset);
-      emo::compute_features(landmarker.fit(face.image, face.box), feats);
+      const std::vector<emo::Point> points = landmarker.fit(face.image, face.box);
+      emo::compute_features(points, feats);
+      appearance(face.image, face.box, points);
     } else {
       DetectImage img = prepare_for_detection(gray, settings.upscale);
       if (is_blazeface(*detector)) add_detection_margin(img);
@@ -189,7 +216,9 @@ Extraction extract_features(const std::vector<Sample> &samples, const ExtractSet
         return;
       }
       const emo::Box box = faces.front().pixel_box(img.image.cols, img.image.rows);
-      emo::compute_features(landmarker.fit(img.image, fit_box(*detector, box)), feats);
+      const std::vector<emo::Point> points = landmarker.fit(img.image, fit_box(*detector, box));
+      emo::compute_features(points, feats);
+      appearance(img.image, box, points);
     }
     std::copy(feats.begin(), feats.end(), out.features.ptr<float>(i));
   };
@@ -217,7 +246,7 @@ Extraction extract_features(const std::vector<Sample> &samples, const ExtractSet
 
   if (!cache_path.empty()) {
     for (int i : todo)
-      cache.add(sample_key(samples[i], settings), out.status[i], out.features.row(i));
+      cache.add(sample_key(samples[i], settings), out.status[i], rows.row(i));
     cache.save(cache_path, signature);
   }
   return out;

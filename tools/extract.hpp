@@ -8,6 +8,7 @@
 #include <opencv2/core/mat.hpp>
 
 #include "dataset.hpp"
+#include "emo/classify/cnn.hpp"
 #include "emo/detect/detection.hpp"
 #include "emo/detect/detector.hpp"
 #include "emo/landmarks/landmarker.hpp"
@@ -29,6 +30,11 @@ struct ExtractSettings {
   int threads = 2;       ///< worker threads (each with its own detector)
   bool progress = true;  ///< carriage-return progress bar on stderr
   emo::DetectorParams detector;
+  /// When set, every face also goes through this CNN (aligned crop from the fitted landmarks):
+  /// Extraction::cnn gets its embedding and scores.
+  std::shared_ptr<const emo::CnnModel> cnn;
+  /// When non-empty, each aligned CNN crop is written to <dump_crops>/<sample index>.png.
+  std::string dump_crops;
 };
 
 /// Outcome of one sample.
@@ -38,6 +44,9 @@ struct Extraction {
   cv::Mat features;         ///< samples.size() x emo::kFeatureLength CV_32F (zeros unless kOk)
   std::vector<int> status;  ///< one Status per sample
   int from_cache = 0;       ///< how many came from the cache
+  /// With ExtractSettings::cnn: samples.size() x (embedding size + class count) CV_32F,
+  /// embedding then scores (zeros unless kOk).
+  cv::Mat cnn;
 };
 
 /// Reads a file as 8-bit grayscale (cv::imread decides the format from the bytes, so WebP

@@ -27,6 +27,19 @@ assert abs(sum(f["scores"].values()) - 1) < 1e-3 and f["confidence"] == max(f["s
 assert all(f["box"][k] > 0 for k in ("width", "height"))
 PY
 
+# 1b. The same code path with the other kinds of model: the CNN alone and the prototype's
+# landmark forest (HAPPY/SAD); the default above is the fused model.
+for m in "emotion-cnn.json happiness 7" "emotion-finetuned.json happiness 6" "happy-sad.yml.gz HAPPY 2"; do
+  set -- $m
+  "$predict" --model "$GST_EMO_MODEL_DIR/$1" "$astronaut" >"$tmp/kind.json" ||
+    fail "emo-predict --model $1 exited $?"
+  python3 - "$tmp/kind.json" "$2" "$3" <<'PY' || fail "--model $1: $(cat "$tmp/kind.json")"
+import json, sys
+f = json.loads(open(sys.argv[1]).read())["faces"]
+assert len(f) == 1 and f[0]["label"] == sys.argv[2] and len(f[0]["scores"]) == int(sys.argv[3]), f
+PY
+done
+
 # 2. An unreadable file: an error line and a non-zero exit; the other file still gets its line.
 echo "not an image" >"$tmp/broken.jpg"
 set +e
@@ -98,5 +111,14 @@ grep -q "balanced accuracy" "$tmp/train.out" || fail "no balanced accuracy"
   >"$tmp/out4.json" || fail "emo-predict cannot use the trained model"
 python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); f=r["faces"][0]; assert f["label"] in ("happiness","sadness") and set(f["scores"])=={"happiness","sadness"}, r' \
   "$tmp/out4.json" || fail "bad prediction with the tiny model: $(cat "$tmp/out4.json")"
+
+grep -q "^fused model: rtrees over geometry,embedding,scores (409 values)" "$tmp/train.out" ||
+  fail "the default kind is not the fused model: $(cat "$tmp/train.out")"
+grep -q "CNN alone, zero-shot" "$tmp/train.out" || fail "no zero-shot CNN figures"
+# 5. The landmark-only forest kind still trains and predicts.
+"$train" --kind forest --output "$tmp/tiny-forest.yml.gz" --whole-image "$tmp/data" --trees 10 \
+  --folds 0 --no-progress >/dev/null 2>"$tmp/train5.err" || fail "emo-train --kind forest: $(cat "$tmp/train5.err")"
+"$predict" --model "$tmp/tiny-forest.yml.gz" --whole-image "$data/ck48/happiness/$(ls "$data/ck48/happiness" | tail -n 1)" \
+  | grep -q '"label":"\(happiness\|sadness\)"' || fail "emo-predict cannot use the forest"
 
 echo "PASS"

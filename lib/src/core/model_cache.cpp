@@ -2,6 +2,8 @@
 // gst-emo: one loaded model per file, shared by every user in the process.
 #include "emo/core/model_cache.hpp"
 
+#include "emo/classify/emotion_model.hpp"
+
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -49,6 +51,10 @@ std::shared_ptr<const Landmarker> shared_landmarker(const std::string &path) {
 std::shared_ptr<const EmotionClassifier> shared_classifier(const std::string &path) {
   return shared<EmotionClassifier>(path,
                                    [](const std::string &p) { return EmotionClassifier::load(p); });
+}
+
+std::shared_ptr<const EmotionModel> shared_emotion_model(const std::string &path) {
+  return shared<EmotionModel>(path, [](const std::string &p) { return EmotionModel::load(p); });
 }
 
 }  // namespace emo

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+// gst-emo: any emotion model - landmark forest, appearance CNN or fused - behind one interface.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core/mat.hpp>
+
+#include "emo/classify/classifier.hpp"
+#include "emo/classify/cnn.hpp"
+#include "emo/classify/fused.hpp"
+
+namespace emo {
+
+/// The emotion model of a file, chosen by its content:
+/// - `.json` (a CNN sidecar) or `.onnx` (sidecar beside it): Kind::Cnn, the appearance CNN alone;
+/// - a FileStorage file with format "gst-emo-fused-model": Kind::Fused (emo::FusedModel);
+/// - a FileStorage file with format "gst-emo-emotion-model": Kind::Forest (EmotionClassifier,
+///   e.g. models/happy-sad.yml.gz).
+/// emoclassify and emo-predict both classify through this class.
+class EmotionModel {
+ public:
+  enum class Kind { Forest, Cnn, Fused };
+
+  /// Throws emo::ModelError (naming the path) or emo::ModelMismatch.
+  static EmotionModel load(const std::string &path);
+
+  Kind kind() const { return kind_; }
+  const char *kind_name() const;
+  const std::vector<std::string> &labels() const;
+  /// Whether predict() looks at the pixels (Cnn, Fused); a forest needs only the landmarks.
+  bool needs_pixels() const { return kind_ != Kind::Forest; }
+  /// Landmarks a face must carry: 68 for Forest and Fused; 0 for Cnn (it aligns on 68 landmarks
+  /// when the face has them, else crops the box).
+  int landmark_count() const { return kind_ == Kind::Cnn ? 0 : 68; }
+
+  /// Classifies one face. `gray`: the frame's 8-bit luma (may be empty for a Forest); `box`
+  /// and `landmarks` in its pixels. Thread-safe. Throws emo::ModelMismatch when the face
+  /// lacks the landmarks the model needs, std::invalid_argument on an empty image for a model
+  /// that needs pixels.
+  Prediction predict(const cv::Mat &gray, const Box &box,
+                     const std::vector<Point> &landmarks) const;
+
+ private:
+  Kind kind_ = Kind::Forest;
+  std::shared_ptr<const EmotionClassifier> forest_;
+  std::shared_ptr<const CnnModel> cnn_;
+  std::shared_ptr<const FusedModel> fused_;
+};
+
+/// One loaded EmotionModel per file in the process (see emo::shared_classifier).
+std::shared_ptr<const EmotionModel> shared_emotion_model(const std::string &path);
+
+}  // namespace emo

@@ -1,0 +1,282 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Fine-tunes the emotion CNN (models/emotion-cnn.onnx) on aligned face crops with
+python3-torch, by identity-grouped cross-validation, and exports the result to ONNX.
+
+Input: the directory written by `emo-train --dump-crops DIR` (DIR/<index>.png aligned crops,
+DIR/samples.csv, DIR/folds.csv: the same identity-grouped folds emo-train uses).
+
+    tools/emo-finetune.py DIR --labels anger,disgust,happiness,neutral,sadness,surprise \
+        [--epochs 4] [--output models/emotion-finetuned.onnx]
+
+The network is rebuilt in torch from the ONNX model's own nodes and weights. The layers up to
+the first residual block (`--freeze 1`, the default; `--freeze 2` keeps both) stay fixed, so their
+outputs are computed once; the last residual block and a new final 3x3 convolution with one
+output per label are trained (Adam, class-balanced cross-entropy, horizontal flips). Prints
+per-class recall of the grouped cross-validation (all samples, whole-image crops, detected
+faces) and the zero-shot CNN on the same folds; with --output, trains on everything and writes
+an ONNX model with the same inputs and outputs ("scores", "embedding") and its sidecar.
+"""
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+
+import cv2
+import numpy as np
+import onnx
+import torch
+import torch.nn.functional as F
+from onnx import numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+MODELS = os.path.join(HERE, "..", "models")
+
+
+class OnnxNet(torch.nn.Module):
+    """The ONNX graph of tfjs-emotion-to-onnx.py as a torch module (Conv with explicit
+    asymmetric pads, Relu, MaxPool, Add, GlobalAveragePool, Flatten, Softmax)."""
+
+    def __init__(self, path):
+        super().__init__()
+        m = onnx.load(path)
+        self.nodes = list(m.graph.node)
+        self.params = torch.nn.ParameterDict()
+        for init in m.graph.initializer:
+            self.params[init.name.replace(".", "_")] = torch.nn.Parameter(
+                torch.from_numpy(numpy_helper.to_array(init).copy()))
+        self.attrs = [{a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}
+                      for n in self.nodes]
+
+    def p(self, name):
+        return self.params[name.replace(".", "_")]
+
+    def forward(self, x, start=None, stop=None, values=None):
+        """Runs nodes from the one producing `start` (exclusive; its value in `values`) up to
+        and including the one producing `stop`; returns the dict of values."""
+        vals = dict(values or {})
+        if start is None:
+            vals["input"] = x
+        running = start is None
+        for n, a in zip(self.nodes, self.attrs):
+            if not running:
+                running = n.output[0] == start
+                continue
+            ins = [vals[i] if i in vals else self.p(i) for i in n.input]
+            if n.op_type == "Conv":
+                t, l, b, r = a["pads"]
+                # Symmetric pads as the convolution's own (OpenCV 4.6 cannot import the Pad
+                # node torch exports); asymmetric ones (TF SAME at stride 2) need F.pad.
+                y, pad = (ins[0], (t, l)) if (t, l) == (b, r) else (F.pad(ins[0], (l, r, t, b)), 0)
+                y = F.conv2d(y, ins[1], ins[2] if len(ins) > 2 else None,
+                             stride=tuple(a["strides"]), padding=pad, groups=a.get("group", 1))
+            elif n.op_type == "Relu":
+                y = F.relu(ins[0])
+            elif n.op_type == "MaxPool":
+                t, l, b, r = a["pads"]
+                if (t, l) == (b, r):  # max_pool2d pads with -inf itself
+                    y = F.max_pool2d(ins[0], tuple(a["kernel_shape"]), tuple(a["strides"]), (t, l))
+                else:
+                    y = F.pad(ins[0], (l, r, t, b), value=float("-inf"))
+                    y = F.max_pool2d(y, tuple(a["kernel_shape"]), tuple(a["strides"]))
+            elif n.op_type == "Add":
+                y = ins[0] + ins[1]
+            elif n.op_type == "GlobalAveragePool":
+                y = ins[0].mean(dim=(2, 3), keepdim=True)
+            elif n.op_type == "Flatten":
+                y = ins[0].flatten(1)
+            elif n.op_type == "Softmax":
+                y = F.softmax(ins[0], dim=1)
+            else:
+                raise ValueError(n.op_type)
+            vals[n.output[0]] = y
+            if n.output[0] == stop:
+                break
+        return vals
+
+
+class Head(torch.nn.Module):
+    """The trainable part: the last residual block of `net` (nodes after `start` up to the
+    final block's Add) and a new final 3x3 conv (256 -> classes) + mean + softmax."""
+
+    def __init__(self, net, start, last_add, classes, final_conv):
+        super().__init__()
+        self.net, self.start, self.last_add = net, start, last_add
+        w = net.p(final_conv.input[1]).detach()
+        self.final = torch.nn.Conv2d(w.shape[1], classes, 3, padding=1)
+
+    def forward(self, trunk):
+        vals = self.net(None, start=self.start, stop=self.last_add, values={self.start: trunk})
+        block = vals[self.last_add]
+        logits = self.final(block).mean(dim=(2, 3))
+        return logits, block.mean(dim=(2, 3))
+
+
+class Exported(torch.nn.Module):
+    def __init__(self, net, head, start):
+        super().__init__()
+        self.net, self.head, self.start = net, head, start
+
+    def forward(self, x):
+        trunk = self.net(x, stop=self.start)[self.start]
+        logits, emb = self.head(trunk)
+        return F.softmax(logits, dim=1), emb
+
+
+def graph_points(net):
+    adds = [n for n in net.nodes if n.op_type == "Add"]
+    convs = [n for n in net.nodes if n.op_type == "Conv"]
+    return adds, convs[-1]
+
+
+def load_dump(directory, labels):
+    rows = {}
+    for r in csv.reader(open(os.path.join(directory, "samples.csv"))):
+        rows[int(r[0])] = r
+    idx, y, fold, whole, groups = [], [], [], [], []
+    for r in csv.reader(open(os.path.join(directory, "folds.csv"))):
+        i, f = int(r[0]), int(r[1])
+        s = rows[i]
+        if s[1] not in labels or s[4] != "0":
+            continue
+        idx.append(i), y.append(labels.index(s[1])), fold.append(f), whole.append(s[3] == "1")
+        groups.append(s[2])
+    crops = np.stack([cv2.imread(os.path.join(directory, f"{i}.png"), cv2.IMREAD_GRAYSCALE)
+                      for i in idx])
+    x = crops.astype(np.float32)[:, None] / 127.5 - 1.0
+    return x, np.array(y), np.array(fold), np.array(whole), groups
+
+
+def recall_table(name, y, pred, whole, labels):
+    def rec(mask):
+        out = []
+        for c in range(len(labels)):
+            m = mask & (y == c)
+            out.append(float((pred[m] == c).mean()) if m.any() else float("nan"))
+        return out
+    alls, w, d = rec(np.ones_like(whole)), rec(whole), rec(~whole)
+    print(f"\n{name}: accuracy {float((pred == y).mean()):.3f}, macro recall "
+          f"{np.nanmean(alls):.3f} (whole-image {np.nanmean(w):.3f}, detected {np.nanmean(d):.3f})")
+    print(f"{'class':<12} {'all':>6} {'whole':>6} {'detect':>6} {'n':>5}")
+    for c, l in enumerate(labels):
+        print(f"{l:<12} {alls[c]:6.3f} {w[c]:6.3f} {d[c]:6.3f} {int((y == c).sum()):5d}")
+
+
+def train_head(net, start, last_add, final_conv, trunk, trunk_flip, y, classes, epochs, seed):
+    torch.manual_seed(seed)
+    head = Head(net, start, last_add, classes, final_conv)
+    trainable = [p for n, p in head.named_parameters() if n.startswith("final")]
+    # The last block's own weights: the initializers used by nodes after `start`.
+    names = set()
+    running = False
+    for n in net.nodes:
+        if running:
+            names.update(i for i in n.input if i.replace(".", "_") in net.params)
+        if n.output[0] == start:
+            running = True
+        if n.output[0] == last_add:
+            break
+    block_params = [net.p(nm) for nm in sorted(names)]
+    for p in net.parameters():
+        p.requires_grad_(False)
+    for p in block_params:
+        p.requires_grad_(True)
+    opt = torch.optim.Adam([{"params": trainable, "lr": 3e-3},
+                            {"params": block_params, "lr": 3e-4}], weight_decay=1e-4)
+    counts = np.bincount(y, minlength=classes).astype(np.float32)
+    weight = torch.tensor(len(y) / (classes * np.maximum(counts, 1)))
+    yt = torch.from_numpy(y)
+    n = len(y)
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(n)
+        for b in range(0, n, 64):
+            sel = order[b:b + 64]
+            flip = rng.random(len(sel)) < 0.5
+            xb = torch.where(torch.from_numpy(flip)[:, None, None, None],
+                             trunk_flip[sel], trunk[sel])
+            logits, _ = head(xb)
+            loss = F.cross_entropy(logits, yt[sel], weight=weight)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    for p in block_params:
+        p.requires_grad_(False)
+    return head
+
+
+def predict(head, trunk):
+    with torch.no_grad():
+        out = [head(trunk[b:b + 256])[0] for b in range(0, len(trunk), 256)]
+    return torch.cat(out).argmax(1).numpy()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("dump", help="directory written by emo-train --dump-crops")
+    ap.add_argument("--labels", required=True)
+    ap.add_argument("--onnx", default=os.path.join(MODELS, "emotion-cnn.onnx"))
+    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--freeze", type=int, default=1, help="residual blocks kept fixed (1 or 2)")
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--no-cv", action="store_true")
+    ap.add_argument("--output", help="ONNX file to write (sidecar: same name, .json)")
+    a = ap.parse_args()
+    torch.set_num_threads(2)
+    labels = a.labels.split(",")
+    x, y, fold, whole, _ = load_dump(a.dump, labels)
+    print(f"{len(y)} crops, {len(labels)} classes, {fold.max() + 1} folds")
+    net = OnnxNet(a.onnx)
+    adds, final_conv = graph_points(net)
+    start = adds[a.freeze - 1].output[0]  # frozen trunk output
+    last_add = adds[-1].output[0]
+    t0 = time.time()
+    with torch.no_grad():
+        xt = torch.from_numpy(x)
+        trunk = torch.cat([net(xt[b:b + 256], stop=start)[start] for b in range(0, len(x), 256)])
+        xf = torch.flip(xt, dims=(3,))
+        trunk_flip = torch.cat([net(xf[b:b + 256], stop=start)[start]
+                                for b in range(0, len(x), 256)])
+        # Zero-shot on the same crops, mapped by label name.
+        spec = json.load(open(os.path.splitext(a.onnx)[0] + ".json"))
+        scores = torch.cat([net(xt[b:b + 256])["scores"] for b in range(0, len(x), 256)]).numpy()
+    print(f"trunk features in {time.time() - t0:.1f} s")
+    cols = [spec["labels"].index(l) if l in spec["labels"] else None for l in labels]
+    zs = np.stack([scores[:, c] if c is not None else np.full(len(y), -1.0) for c in cols], 1)
+    recall_table("CNN zero-shot", y, zs.argmax(1), whole, labels)
+
+    if not a.no_cv:
+        pred = np.zeros_like(y)
+        t0 = time.time()
+        for f in range(fold.max() + 1):
+            net_f = OnnxNet(a.onnx)
+            tr, te = fold != f, fold == f
+            head = train_head(net_f, start, last_add, final_conv, trunk[tr], trunk_flip[tr],
+                              y[tr], len(labels), a.epochs, a.seed + f)
+            pred[te] = predict(head, trunk[te])
+            print(f"fold {f + 1}: {time.time() - t0:.0f} s", file=sys.stderr)
+        recall_table(f"fine-tuned ({a.epochs} epochs, {a.freeze} blocks frozen), grouped CV",
+                     y, pred, whole, labels)
+
+    if a.output:
+        head = train_head(net, start, last_add, final_conv, trunk, trunk_flip, y, len(labels),
+                          a.epochs, a.seed)
+        model = Exported(net, head, start).eval()
+        torch.onnx.export(model, torch.zeros(1, 1, 64, 64), a.output, opset_version=11,
+                          input_names=["input"], output_names=["scores", "embedding"],
+                          dynamic_axes={"input": {0: "N"}, "scores": {0: "N"},
+                                        "embedding": {0: "N"}})
+        spec.update(model=os.path.basename(a.output), labels=labels,
+                    license=spec["license"] + "; fine-tuned on the emo-train dump's data "
+                    "(here CK+: research, non-commercial only; faces-wild: Apache-2.0)",
+                    source=spec["source"] + f"; fine-tuned by tools/emo-finetune.py "
+                    f"({a.epochs} epochs, {a.freeze} blocks frozen)")
+        json.dump(spec, open(os.path.splitext(a.output)[0] + ".json", "w"), indent=2)
+        print(f"wrote {a.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
