@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <system_error>
 
@@ -152,6 +153,42 @@ EmotionClassifier EmotionClassifier::load(const std::string &path) {
   if (!std::filesystem::exists(path, ec)) throw ModelError(path, "", "no such file");
   if (std::filesystem::is_directory(path, ec))
     throw ModelError(path, "", "is a directory, not an emotion model");
+
+  // OpenCV 4.6's FileStorage parser can spin for a long time on bytes that no model written
+  // by OpenCV contains (found by the forest fuzz target: 0xff runs inside a YAML key). Models
+  // are 7-bit text, so an uncompressed file with other bytes is refused before OpenCV reads
+  // it. Compressed (.gz) files are decompressed by OpenCV itself and not scanned here.
+  {
+    std::ifstream in(path, std::ios::binary);
+    char magic[2] = {0, 0};
+    in.read(magic, 2);
+    const bool gzip = in.gcount() == 2 && static_cast<unsigned char>(magic[0]) == 0x1f &&
+                      static_cast<unsigned char>(magic[1]) == 0x8b;
+    if (!gzip) {
+      // ...and it must open as OpenCV writes YAML (an 86-byte file with a broken "%YAML:1.t"
+      // header and sequence made OpenCV's parser loop for ever: tests/fuzz/corpus/forest_model
+      // /hang-broken-yaml-header.yml).
+      in.clear();
+      in.seekg(0);
+      char head[10] = {0};
+      in.read(head, 9);
+      if (std::string(head, static_cast<size_t>(in.gcount())) != "%YAML:1.0" &&
+          std::string(head, static_cast<size_t>(in.gcount())) != "%YAML 1.0")
+        throw ModelError(path, "", "not an emotion model: it does not start with %YAML:1.0");
+      in.clear();
+      in.seekg(0);
+      char c;
+      std::size_t offset = 0;
+      while (in.get(c)) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x80 || (u < 0x20 && u != '\n' && u != '\r' && u != '\t'))
+          throw ModelError(path, "",
+                           "not an emotion model: byte " + std::to_string(u) + " at offset " +
+                               std::to_string(offset) + " (OpenCV models are 7-bit text)");
+        ++offset;
+      }
+    }
+  }
 
   EmotionClassifier result;
   try {
