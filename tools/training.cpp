@@ -39,11 +39,10 @@ emo::EmotionClassifier train_on(const Dataset &d, const std::vector<int> &rows,
   return emo::EmotionClassifier::train(x, y, labels, setup.params);
 }
 
-void cross_validate(const Dataset &d, const std::vector<std::string> &labels, int k,
-                    const TrainSetup &setup, int threads, Confusion &all, Confusion &whole,
-                    Confusion &detect) {
-  const std::vector<int> fold =
-      grouped_folds(d.groups, k, static_cast<unsigned>(setup.params.seed));
+void cross_validate_with(const Dataset &d, int k, unsigned seed, int threads,
+                         const FoldPredictor &predict, Confusion &all, Confusion &whole,
+                         Confusion &detect) {
+  const std::vector<int> fold = grouped_folds(d.groups, k, seed);
   std::mutex mutex;
   int next = 0;
   auto worker = [&]() {
@@ -57,12 +56,7 @@ void cross_validate(const Dataset &d, const std::vector<std::string> &labels, in
       std::vector<int> train, test;
       for (int i = 0; i < d.x.rows; ++i) (fold[i] == f ? test : train).push_back(i);
       if (test.empty() || train.empty()) continue;
-      const auto model = train_on(d, train, labels, setup);
-      std::vector<int> predicted;
-      for (int i : test) {
-        const float *row = d.x.ptr<float>(i);
-        predicted.push_back(model.predict(std::vector<float>(row, row + d.x.cols)).class_id);
-      }
+      const std::vector<int> predicted = predict(train, test);
       std::lock_guard<std::mutex> lock(mutex);
       for (size_t t = 0; t < test.size(); ++t) {
         const int i = test[t];
@@ -77,6 +71,17 @@ void cross_validate(const Dataset &d, const std::vector<std::string> &labels, in
   for (int t = 1; t < std::min(threads, k); ++t) pool.emplace_back(worker);
   worker();
   for (auto &t : pool) t.join();
+}
+
+void cross_validate(const Dataset &d, const std::vector<std::string> &labels, int k,
+                    const TrainSetup &setup, int threads, Confusion &all, Confusion &whole,
+                    Confusion &detect) {
+  cross_validate_with(
+      d, k, static_cast<unsigned>(setup.params.seed), threads,
+      [&](const std::vector<int> &train, const std::vector<int> &test) {
+        return predict_rows(train_on(d, train, labels, setup), d, test);
+      },
+      all, whole, detect);
 }
 
 }  // namespace emo_tools

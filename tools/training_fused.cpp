@@ -2,9 +2,7 @@
 #include "training_fused.hpp"
 
 #include <algorithm>
-#include <mutex>
 #include <numeric>
-#include <thread>
 
 #include <glib.h>
 
@@ -30,40 +28,12 @@ emo::FusedModel train_fused_on(const Dataset &d, const std::vector<int> &rows,
 void cross_validate_fused(const Dataset &d, const std::vector<std::string> &labels, int k,
                           const FusedSetup &setup, unsigned seed, int threads, Confusion &all,
                           Confusion &whole, Confusion &detect) {
-  const std::vector<int> fold = grouped_folds(d.groups, k, seed);
-  std::mutex mutex;
-  int next = 0;
-  auto worker = [&]() {
-    for (;;) {
-      int f;
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (next >= k) return;
-        f = next++;
-      }
-      std::vector<int> train, test;
-      for (int i = 0; i < d.x.rows; ++i) (fold[i] == f ? test : train).push_back(i);
-      if (test.empty() || train.empty()) continue;
-      const auto model = train_fused_on(d, train, labels, setup);
-      std::vector<int> predicted;
-      for (int i : test) {
-        const float *row = d.x.ptr<float>(i);
-        predicted.push_back(model.predict(std::vector<float>(row, row + d.x.cols)).class_id);
-      }
-      std::lock_guard<std::mutex> lock(mutex);
-      for (size_t t = 0; t < test.size(); ++t) {
-        const int i = test[t];
-        all.add(d.y[i], predicted[t]);
-        (d.whole[i] ? whole : detect).add(d.y[i], predicted[t]);
-      }
-      g_printerr("fold %d/%d: trained on %zu, tested on %zu samples\n", f + 1, k, train.size(),
-                 test.size());
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < std::min(threads, k); ++t) pool.emplace_back(worker);
-  worker();
-  for (auto &t : pool) t.join();
+  cross_validate_with(
+      d, k, seed, threads,
+      [&](const std::vector<int> &train, const std::vector<int> &test) {
+        return predict_rows(train_fused_on(d, train, labels, setup), d, test);
+      },
+      all, whole, detect);
 }
 
 void evaluate_cnn(const Dataset &d, const cv::Mat &scores,
