@@ -57,6 +57,22 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// Prints a confusion matrix and, when both sources are present, the figures per source
+// (whole-image crops, detected faces) with the recall per class.
+void print_evaluation(const std::vector<std::string> &labels, const Confusion &cm,
+                      const Confusion &whole_cm, const Confusion &detect_cm) {
+  cm.print(labels);
+  if (!whole_cm.total() || !detect_cm.total()) return;
+  std::printf("whole-image samples: accuracy %.3f, balanced accuracy %.3f\n", whole_cm.accuracy(),
+              whole_cm.balanced_accuracy());
+  std::printf("detected-face samples: accuracy %.3f, balanced accuracy %.3f\n",
+              detect_cm.accuracy(), detect_cm.balanced_accuracy());
+  std::printf("recall per class:   %-9s %-9s\n", "whole", "detected");
+  for (size_t c = 0; c < labels.size(); ++c)
+    std::printf("  %-16s %-9.3f %-9.3f\n", labels[c].c_str(), whole_cm.recall(static_cast<int>(c)),
+                detect_cm.recall(static_cast<int>(c)));
+}
+
 int run(int argc, char **argv) {
   Options o;
   const GOptionEntry entries[] = {
@@ -212,11 +228,11 @@ int run(int argc, char **argv) {
   std::vector<int> used_w(nc), used_d(nc), no_face(nc), unreadable(nc);
   Dataset d;
   std::vector<size_t> sample_of_row;  // d's row -> samples index
-  cv::Mat cnn_scores;  // CNN class scores of the used samples (zero-shot figures)
+  cv::Mat cnn_scores;                 // CNN class scores of the used samples (zero-shot figures)
   const int emb = cnn ? cnn->embedding_size() : 0;
   const int ncnn = cnn ? static_cast<int>(cnn->labels().size()) : 0;
-  FILE *dump_csv = o.dump ? std::fopen((std::string(o.dump) + "/samples.csv").c_str(), "w")
-                          : nullptr;
+  FILE *dump_csv =
+      o.dump ? std::fopen((std::string(o.dump) + "/samples.csv").c_str(), "w") : nullptr;
   for (size_t i = 0; i < samples.size(); ++i) {
     if (dump_csv) {
       std::fprintf(dump_csv, "%zu,%s,%s,%d,%d,%s", i, samples[i].label.c_str(),
@@ -259,7 +275,8 @@ int run(int argc, char **argv) {
     if (FILE *f = std::fopen((std::string(o.dump) + "/folds.csv").c_str(), "w")) {
       const std::vector<int> fold =
           grouped_folds(d.groups, std::max(o.folds, 2), static_cast<unsigned>(o.seed));
-      for (size_t r = 0; r < fold.size(); ++r) std::fprintf(f, "%zu,%d\n", sample_of_row[r], fold[r]);
+      for (size_t r = 0; r < fold.size(); ++r)
+        std::fprintf(f, "%zu,%d\n", sample_of_row[r], fold[r]);
       std::fclose(f);
     }
   }
@@ -291,17 +308,7 @@ int run(int argc, char **argv) {
     evaluate_cnn(d, cnn_scores, cnn->labels(), labels, cm, whole_cm, detect_cm);
     std::printf("\nCNN alone, zero-shot (%s; its classes outside --labels ignored):\n",
                 cnn_path.c_str());
-    cm.print(labels);
-    if (whole_cm.total() && detect_cm.total()) {
-      std::printf("whole-image samples: accuracy %.3f, balanced accuracy %.3f\n",
-                  whole_cm.accuracy(), whole_cm.balanced_accuracy());
-      std::printf("detected-face samples: accuracy %.3f, balanced accuracy %.3f\n",
-                  detect_cm.accuracy(), detect_cm.balanced_accuracy());
-      std::printf("recall per class:   %-9s %-9s\n", "whole", "detected");
-      for (int c = 0; c < nc; ++c)
-        std::printf("  %-16s %-9.3f %-9.3f\n", labels[c].c_str(), whole_cm.recall(c),
-                    detect_cm.recall(c));
-    }
+    print_evaluation(labels, cm, whole_cm, detect_cm);
   }
 
   TrainSetup setup;
@@ -336,23 +343,13 @@ int run(int argc, char **argv) {
     const auto t1 = std::chrono::steady_clock::now();
     Confusion cm(nc), whole_cm(nc), detect_cm(nc);
     if (kind == "fused")
-      cross_validate_fused(d, labels, o.folds, fsetup, static_cast<unsigned>(o.seed), o.threads,
-                           cm, whole_cm, detect_cm);
+      cross_validate_fused(d, labels, o.folds, fsetup, static_cast<unsigned>(o.seed), o.threads, cm,
+                           whole_cm, detect_cm);
     else
       cross_validate(d, labels, o.folds, setup, o.threads, cm, whole_cm, detect_cm);
     std::printf("\n%d-fold cross-validation grouped by identity (%.1f s):\n", o.folds,
                 seconds_since(t1));
-    cm.print(labels);
-    if (whole_cm.total() && detect_cm.total()) {
-      std::printf("whole-image samples: accuracy %.3f, balanced accuracy %.3f\n",
-                  whole_cm.accuracy(), whole_cm.balanced_accuracy());
-      std::printf("detected-face samples: accuracy %.3f, balanced accuracy %.3f\n",
-                  detect_cm.accuracy(), detect_cm.balanced_accuracy());
-      std::printf("recall per class:   %-9s %-9s\n", "whole", "detected");
-      for (int c = 0; c < nc; ++c)
-        std::printf("  %-16s %-9.3f %-9.3f\n", labels[c].c_str(), whole_cm.recall(c),
-                    detect_cm.recall(c));
-    }
+    print_evaluation(labels, cm, whole_cm, detect_cm);
   }
 
   if (!o.output) {
