@@ -21,9 +21,13 @@ packages=(
   clang libclang-rt-14-dev time
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-skimage python3-numpy python3-onnx python3-opencv
-  npm openssl
+  openssl
   libmosquitto-dev mosquitto mosquitto-clients python3-paho-mqtt
 )
+
+# npm: the machine's Node.js (often not Debian's, e.g. NodeSource's nodejs, which ships npm and
+# conflicts with Debian's npm package) is used when present; Debian's npm only when none is.
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
