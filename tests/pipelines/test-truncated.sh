@@ -6,8 +6,12 @@
 #     moof/mdat fragments): GStreamer plays the complete fragments and stops at the cut, so
 #     the run ends either with an ERROR or, as qtdemux 1.22 does, with EOS after fewer frames
 #     than the whole clip. To keep CI time low, the chain analyses 4 frames per second of it.
-#  2. the same clip remuxed as a plain MP4 (moov at the end) and cut at 40 %: no moov, so
-#     gst-launch-1.0 exits non-zero with an ERROR message.
+#  2. the same clip remuxed as a plain MP4 with its index first (mp4mux faststart=true) and cut
+#     at 40 %: the index promises 82 s, the samples stop at the cut; the same outcome.
+# Not tested: a plain MP4 cut before its moov (index at the end). GStreamer 1.22's qtdemux
+# then sometimes waits for data forever without an error, with no gst-emo element in the
+# pipeline (`filesrc ! qtdemux ! fakesink` hung in 42 of 120 runs on the loaded 2 cores;
+# `decodebin ! fakesink` in 3 of 120), so such a test fails at random (README "Known limits").
 set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$(dirname "$0")/lib.sh"
@@ -30,24 +34,28 @@ run_chain() {
   echo "$rc"
 }
 
+# expect_early_end NAME FILE: the chain on FILE (4 frames a second) ends with EOS before the
+# end of the clip, or with an ERROR message.
+expect_early_end() {
+  local rc frames
+  rc=$(run_chain "$2" "$tmp/$1.txt" 4)
+  frames=$(grep -c "emo-faces" "$tmp/$1.txt" || true)
+  note "$1 cut at 40 %: exit code $rc, $frames frames analysed"
+  if [ "$rc" -eq 0 ]; then
+    grep -q "Got EOS" "$tmp/$1.txt" || fail "$1: exit code 0 without EOS"
+    # 82 s at 4 fps would be 328 frames: the cut must have ended the stream early.
+    { [ "$frames" -gt 50 ] && [ "$frames" -lt 250 ]; } ||
+      fail "$1: $frames frames analysed, expected those before the cut only"
+  else
+    grep -q "^ERROR" "$tmp/$1.txt" || fail "$1: exit code $rc without an ERROR message"
+  fi
+}
+
 cut40 "$clip" "$tmp/fragmented.mp4"
-rc=$(run_chain "$tmp/fragmented.mp4" "$tmp/fragmented.txt" 4)
-frames=$(grep -c "emo-faces" "$tmp/fragmented.txt" || true)
-note "fragmented MP4 cut at 40 %: exit code $rc, $frames frames analysed"
-if [ "$rc" -eq 0 ]; then
-  grep -q "Got EOS" "$tmp/fragmented.txt" || fail "exit code 0 without EOS"
-  # 82 s at 4 fps would be 328 frames: the cut must have ended the stream early.
-  { [ "$frames" -gt 50 ] && [ "$frames" -lt 250 ]; } ||
-    fail "$frames frames analysed, expected those before the cut only"
-else
-  grep -q "^ERROR" "$tmp/fragmented.txt" || fail "exit code $rc without an ERROR message"
-fi
+expect_early_end fragmented "$tmp/fragmented.mp4"
 
 run_logged "$tmp/remux.txt" gst-launch-1.0 filesrc location="$clip" ! qtdemux ! h264parse ! \
-  mp4mux ! filesink location="$tmp/plain.mp4"
+  mp4mux faststart=true ! filesink location="$tmp/plain.mp4"
 cut40 "$tmp/plain.mp4" "$tmp/plain-cut.mp4"
-rc=$(run_chain "$tmp/plain-cut.mp4" "$tmp/plain.txt")
-grep -A1 "^ERROR" "$tmp/plain.txt" | head -2
-[ "$rc" -ne 0 ] || fail "plain MP4 cut at 40 % played without error"
-grep -q "^ERROR" "$tmp/plain.txt" || fail "exit code $rc without an ERROR message"
+expect_early_end faststart "$tmp/plain-cut.mp4"
 note "ok"
