@@ -2,12 +2,8 @@
 // gst-emo: splits the per-face work of one frame between the calling thread and a helper.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
-#include <cstdint>
-#include <exception>
-#include <mutex>
-#include <thread>
+#include <memory>
 
 namespace emo {
 
@@ -15,11 +11,12 @@ namespace emo {
 /// are done: the landmarks of a frame with several faces take about half as long on two cores
 /// (the per-buffer latency of a live stream), with the same results as a serial loop.
 ///
-/// The helper thread is started once, in the constructor, and sleeps between frames; for_each()
-/// allocates nothing. Items are handed out one at a time from a shared counter, so each runs
-/// exactly once, on either thread, in no fixed order: fn must be safe to call concurrently for
-/// different i (write only to slot i of a pre-sized output). With n <= 1 everything runs on the
-/// calling thread. One caller at a time (the element's streaming thread).
+/// The helper is the one thread of a `dlib::thread_pool` (dlib/threads.h), started once, in the
+/// constructor; it sleeps between frames. Items are handed out one at a time from a shared
+/// counter, so each runs exactly once, on either thread, in no fixed order: fn must be safe to
+/// call concurrently for different i (write only to slot i of a pre-sized output). With n <= 1
+/// everything runs on the calling thread. One caller at a time (the element's streaming
+/// thread).
 class ForkJoin {
  public:
   ForkJoin();
@@ -39,22 +36,8 @@ class ForkJoin {
  private:
   using Call = void (*)(void *, std::size_t);
   void run(std::size_t n, Call call, void *fn);
-  /* Takes items until none is left; records the first exception. */
-  void work();
-  void helper_loop();
-
-  std::mutex mutex_;
-  std::condition_variable wake_, done_;
-  // The job, set by run() under mutex_; the helper takes part when generation_ changes.
-  Call call_ = nullptr;
-  void *fn_ = nullptr;
-  std::size_t n_ = 0;
-  std::size_t next_ = 0;          // under mutex_: the next item to hand out
-  std::uint64_t generation_ = 0;  // under mutex_
-  bool helper_busy_ = false;      // under mutex_: the helper works on the current job
-  std::exception_ptr error_;      // under mutex_
-  bool stopping_ = false;         // under mutex_
-  std::thread helper_;            // last: started once the members above exist
+  struct Pool;                  // the dlib thread pool, kept out of this header
+  std::unique_ptr<Pool> pool_;  // one thread
 };
 
 }  // namespace emo
