@@ -20,7 +20,8 @@ every side (the jaw line sits on the box edge).
   bench/face-accuracy.py --score faces.jsonl    score an emometapublish file of the clip
 
 Configurations (--configs, comma-separated): default (emofacedetect ! emolandmarks !
-emoclassify, all defaults), cascade (the same with emofacedetect's Haar cascade),
+emoclassify, all defaults), sync (the same with async-detection=false: every detection
+frame waits for its detection), cascade (the same with emofacedetect's Haar cascade),
 facedetect (gst-plugins-bad facedetect, Haar on every frame), decode (no analysis: the
 baseline of the fps ratios). EMO_DETECT_PROPS adds emofacedetect properties to default.
 Needs GST_PLUGIN_PATH (and GST_EMO_MODEL_DIR outside the build tree) like gst-launch-1.0.
@@ -45,6 +46,7 @@ def chains():
     return {
         "decode": "",
         "default": f"{detect} ! emolandmarks ! emoclassify !",
+        "sync": f"{detect} async-detection=false ! emolandmarks ! emoclassify !",
         "cascade": f"emofacedetect model={CASCADE} ! emolandmarks ! emoclassify !",
         "facedetect": "facedetect display=false !",
     }

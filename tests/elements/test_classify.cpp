@@ -120,6 +120,41 @@ TEST_F(ClassifyTest, SmoothingFollowsFacesAndResetsOnFlushAndStreamStart) {
   }
 }
 
+// Five tracked faces on a blank frame (a shot cut's new faces).
+BufferPtr five_faces(GstClockTime pts) {
+  BufferPtr buf = make_blank_frame("GRAY8", 512, 512, pts);
+  for (int i = 0; i < 5; ++i) {
+    auto *meta = emo::gst::add_face(buf.get(), emo::Box(10 + 100 * i, 50, 90, 100), i);
+    emo::gst::set_tracking(meta, 100 + i, true);
+    emo::gst::set_landmarks(meta, synthetic_landmarks(i % 2 ? 1.f : -1.f), "dlib-ert");
+  }
+  return buf;
+}
+
+int labelled(GstHarness *h, GstClockTime pts) {
+  EXPECT_EQ(gst_harness_push(h, five_faces(pts).release()), GST_FLOW_OK);
+  BufferPtr out(gst_harness_pull(h));
+  int n = 0;
+  for (const emo::gst::Face &f : emo::gst::read_faces(out.get())) n += f.emotion ? 1 : 0;
+  return n;
+}
+
+TEST_F(ClassifyTest, MaxClassificationsSpreadsNewFacesOverFrames) {
+  HarnessPtr h = classify();
+  guint budget = 0;
+  g_object_get(h->element, "max-classifications", &budget, nullptr);
+  EXPECT_EQ(budget, 2u);
+  const GstClockTime frame = GST_SECOND / 24;
+  EXPECT_EQ(labelled(h.get(), 0), 2);
+  EXPECT_EQ(labelled(h.get(), frame), 4);
+  EXPECT_EQ(labelled(h.get(), 2 * frame), 5);
+  for (int i = 3; i < 20; ++i) EXPECT_EQ(labelled(h.get(), i * frame), 5) << "frame " << i;
+
+  HarnessPtr all = classify();
+  g_object_set(all->element, "max-classifications", 0u, nullptr);
+  EXPECT_EQ(labelled(all.get(), 0), 5);
+}
+
 TEST_F(ClassifyTest, PostsOneFacesMessagePerFrame) {
   HarnessPtr h = classify();
   BusPtr bus(gst_bus_new());

@@ -106,6 +106,49 @@ TEST_F(PerfTest, AsynchronousDetectionKeepsTheFaceOnEveryFrame) {
   EXPECT_GE(detected_frames, 1);
 }
 
+// The default detection (on the worker, applied on the next frame) gives the same boxes
+// whatever the timing: run a moving face twice, once with pauses that let every detection
+// finish early, and compare.
+std::vector<std::pair<emo::Box, bool>> detect_moving_face(bool pause) {
+  HarnessPtr h(gst_harness_new_parse("emofacedetect detection-interval=3"));
+  gst_harness_set_src_caps_str(h.get(), caps_768("I420").c_str());
+  std::vector<std::pair<emo::Box, bool>> out;
+  for (int i = 0; i < 16; ++i) {
+    EXPECT_EQ(gst_harness_push(
+                  h.get(), make_frame(moved_astronaut(6 * i, 2 * i), "I420", i * kFrame).release()),
+              GST_FLOW_OK);
+    BufferPtr buf(gst_harness_pull(h.get()));
+    const auto faces = emo::gst::read_faces(buf.get());
+    EXPECT_EQ(faces.size(), 1u) << "frame " << i;
+    if (faces.size() != 1) return out;
+    guint64 id = 0;
+    gboolean detected = FALSE;
+    EXPECT_TRUE(tracking_of(faces[0], id, detected));
+    out.emplace_back(faces[0].box, detected);
+    if (pause) g_usleep(30000);
+  }
+  return out;
+}
+
+TEST_F(PerfTest, DefaultDetectionLagGivesTheSameBoxesEveryRun) {
+  const auto fast = detect_moving_face(false);
+  const auto paused = detect_moving_face(true);
+  ASSERT_EQ(fast.size(), 16u);
+  ASSERT_EQ(paused.size(), 16u);
+  for (size_t i = 0; i < fast.size(); ++i) {
+    SCOPED_TRACE("frame " + std::to_string(i));
+    EXPECT_EQ(fast[i].first, paused[i].first);
+    EXPECT_EQ(fast[i].second, paused[i].second);
+    // Detections start on frames 0, 3, 6, ...: the first is waited for, each later one is
+    // applied on the frame after its own.
+    EXPECT_EQ(fast[i].second, i == 0 || (i >= 4 && i % 3 == 1));
+    const cv::Point centre(fast[i].first.x + fast[i].first.width / 2,
+                           fast[i].first.y + fast[i].first.height / 2);
+    EXPECT_NEAR(centre.x, 225 + 6 * static_cast<int>(i), 12) << fast[i].first;
+    EXPECT_NEAR(centre.y, 126 + 2 * static_cast<int>(i), 12) << fast[i].first;
+  }
+}
+
 // Sends a QOS event upstream saying that everything up to running time 1 s is too late.
 void send_late_until_one_second(GstHarness *h) {
   ASSERT_TRUE(gst_harness_push_upstream_event(

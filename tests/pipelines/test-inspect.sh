@@ -4,10 +4,10 @@ set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$(dirname "$0")/lib.sh"
 declare -A props=(
-  [emofacedetect]="model scale-factor min-neighbors min-size detection-width max-faces detection-interval async-detection
+  [emofacedetect]="model scale-factor min-neighbors min-size detection-width max-faces detection-interval async-detection detection-lag
     max-unconfirmed max-unconfirmed-time shot-cut-threshold"
   [emolandmarks]="model"
-  [emoclassify]="model post-messages"
+  [emoclassify]="model post-messages reclassify-interval max-classifications"
   [emooverlay]="draw-boxes draw-landmarks draw-labels line-width"
   [emometapublish]="location append flush-every include-landmarks"
   [emosession]="window sample-interval min-window track-id context language prompt-template

@@ -4,10 +4,6 @@
 
 #include <utility>
 
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include "emo/core/opencv_threads.hpp"
 
 namespace emo {
@@ -30,6 +26,11 @@ DetectionWorker::~DetectionWorker() {
 bool DetectionWorker::busy() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return pending_ || ready_;
+}
+
+bool DetectionWorker::running() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return pending_;
 }
 
 bool DetectionWorker::submit(const detect::FrameView &frame, const DetectorParams &params,
@@ -74,8 +75,6 @@ void DetectionWorker::discard() {
 }
 
 void DetectionWorker::run() {
-  // Background work: the stream's own thread goes first (Linux: nice is per thread).
-  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kNice);
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {
     cond_.wait(lock, [this] { return stop_ || pending_; });

@@ -27,15 +27,14 @@ namespace emo {
 /// meant for one calling thread (the stream's).
 class DetectionWorker {
  public:
-  /// The worker thread runs at this nice level (lower priority than the stream's thread).
-  /// OpenCV's own pool threads keep their priority, so with `opencv_on_own_thread` false the
-  /// cascade's parallel loops run at normal priority in OpenCV's pool.
-  static constexpr int kNice = 10;
+  /// The worker thread runs at the priority of the thread that made it: the frame after a
+  /// detection's usually waits for its result (emofacedetect's detection-lag 1), so a lower
+  /// priority only made that frame wait longer on a loaded machine.
 
   /// Takes over `detector` (only the worker uses it from then on) and starts the thread. With
   /// `opencv_on_own_thread` (the default) each detection runs under
   /// run_opencv_on_calling_thread(): the detector's parallel loops (cascade, OpenCV DNN) stay on
-  /// the worker thread, at its low priority, instead of OpenCV's pool; OpenCV's process-wide
+  /// the worker thread instead of OpenCV's pool; OpenCV's process-wide
   /// setting is untouched.
   explicit DetectionWorker(std::unique_ptr<detect::Detector> detector,
                            bool opencv_on_own_thread = true);
@@ -46,6 +45,8 @@ class DetectionWorker {
 
   /// True while a detection runs or its result has not been taken.
   bool busy() const;
+  /// True while a detection runs (submitted, not finished).
+  bool running() const;
 
   /// Starts detecting faces on (the detector's copy of) `frame`. Returns false, and does
   /// nothing, while busy(). Throws what Detector::prepare() throws.
