@@ -24,12 +24,21 @@ import os
 import sys
 import time
 
-import cv2
-import numpy as np
-import onnx
-import torch
-import torch.nn.functional as F
-from onnx import numpy_helper
+# Exit status when a module is missing (emo-train --kind finetuned reports it as such).
+MISSING_MODULE = 3
+
+try:
+    import cv2
+    import numpy as np
+    import onnx
+    import torch
+    import torch.nn.functional as F
+    from onnx import numpy_helper
+except ImportError as e:
+    print(f"emo-finetune.py: {e} (interpreter {sys.executable}); fine-tuning needs "
+          "PyTorch, ONNX, OpenCV and numpy for this python: on Debian, apt install "
+          "python3-torch python3-onnx python3-opencv python3-numpy", file=sys.stderr)
+    sys.exit(MISSING_MODULE)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = os.path.join(HERE, "..", "models")
@@ -150,21 +159,31 @@ def load_dump(directory, labels):
 
 
 def recall_table(name, y, pred, whole, labels):
+    """Accuracy, macro recall and recall per class: all samples, whole-image crops (CK+),
+    detected faces (in the wild); "-" where a source has no sample of a class."""
     def rec(mask):
-        out = []
-        for c in range(len(labels)):
-            m = mask & (y == c)
-            out.append(float((pred[m] == c).mean()) if m.any() else float("nan"))
-        return out
+        return [float((pred[mask & (y == c)] == c).mean()) if (mask & (y == c)).any() else None
+                for c in range(len(labels))]
+
+    def macro(r):
+        v = [x for x in r if x is not None]
+        return f"{np.mean(v):.3f}" if v else "-"
+
+    def cell(x):
+        return f"{x:6.3f}" if x is not None else f"{'-':>6}"
     alls, w, d = rec(np.ones_like(whole)), rec(whole), rec(~whole)
-    print(f"\n{name}: accuracy {float((pred == y).mean()):.3f}, macro recall "
-          f"{np.nanmean(alls):.3f} (whole-image {np.nanmean(w):.3f}, detected {np.nanmean(d):.3f})")
+    print(f"\n{name}: accuracy {float((pred == y).mean()):.3f}, macro recall {macro(alls)} "
+          f"(whole-image {macro(w)}, detected {macro(d)})")
     print(f"{'class':<12} {'all':>6} {'whole':>6} {'detect':>6} {'n':>5}")
     for c, l in enumerate(labels):
-        print(f"{l:<12} {alls[c]:6.3f} {w[c]:6.3f} {d[c]:6.3f} {int((y == c).sum()):5d}")
+        print(f"{l:<12} {cell(alls[c])} {cell(w[c])} {cell(d[c])} {int((y == c).sum()):5d}")
+    sys.stdout.flush()
 
 
-def train_head(net, start, last_add, final_conv, trunk, trunk_flip, y, classes, epochs, seed):
+def train_head(net, start, last_add, final_conv, trunk, trunk_flip, y, classes, epochs, seed,
+               lr=3e-3, smoothing=0.0, balance=1.0):
+    """Trains a Head: the new final conv at `lr`, the last block's weights at lr / 10; class
+    weights (n / (classes * count)) ** balance (1 = fully balanced, 0 = none); label smoothing."""
     torch.manual_seed(seed)
     head = Head(net, start, last_add, classes, final_conv)
     trainable = [p for n, p in head.named_parameters() if n.startswith("final")]
@@ -183,10 +202,10 @@ def train_head(net, start, last_add, final_conv, trunk, trunk_flip, y, classes, 
         p.requires_grad_(False)
     for p in block_params:
         p.requires_grad_(True)
-    opt = torch.optim.Adam([{"params": trainable, "lr": 3e-3},
-                            {"params": block_params, "lr": 3e-4}], weight_decay=1e-4)
+    opt = torch.optim.Adam([{"params": trainable, "lr": lr},
+                            {"params": block_params, "lr": lr / 10}], weight_decay=1e-4)
     counts = np.bincount(y, minlength=classes).astype(np.float32)
-    weight = torch.tensor(len(y) / (classes * np.maximum(counts, 1)))
+    weight = torch.tensor((len(y) / (classes * np.maximum(counts, 1))) ** balance)
     yt = torch.from_numpy(y)
     n = len(y)
     rng = np.random.default_rng(seed)
@@ -198,7 +217,7 @@ def train_head(net, start, last_add, final_conv, trunk, trunk_flip, y, classes, 
             xb = torch.where(torch.from_numpy(flip)[:, None, None, None],
                              trunk_flip[sel], trunk[sel])
             logits, _ = head(xb)
-            loss = F.cross_entropy(logits, yt[sel], weight=weight)
+            loss = F.cross_entropy(logits, yt[sel], weight=weight, label_smoothing=smoothing)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -207,10 +226,15 @@ def train_head(net, start, last_add, final_conv, trunk, trunk_flip, y, classes, 
     return head
 
 
-def predict(head, trunk):
-    with torch.no_grad():
-        out = [head(trunk[b:b + 256])[0] for b in range(0, len(trunk), 256)]
-    return torch.cat(out).argmax(1).numpy()
+def predict(head, trunk, trunk_flip=None):
+    """Class indices; with `trunk_flip`, from the mean softmax of the crop and its mirror."""
+    def probs(t):
+        with torch.no_grad():
+            return torch.cat([F.softmax(head(t[b:b + 256])[0], 1) for b in range(0, len(t), 256)])
+    p = probs(trunk)
+    if trunk_flip is not None:
+        p = (p + probs(trunk_flip)) / 2
+    return p.argmax(1).numpy()
 
 
 def main():
@@ -221,10 +245,18 @@ def main():
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--freeze", type=int, default=1, help="residual blocks kept fixed (1 or 2)")
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--lr", type=float, default=3e-3,
+                    help="learning rate of the new final conv (the block's: a tenth)")
+    ap.add_argument("--label-smoothing", type=float, default=0.0)
+    ap.add_argument("--balance", type=float, default=1.0,
+                    help="class weights (n / (classes * count)) ** BALANCE (0 = none)")
     ap.add_argument("--no-cv", action="store_true")
     ap.add_argument("--output", help="ONNX file to write (sidecar: same name, .json)")
     a = ap.parse_args()
+    if a.freeze not in (1, 2) or a.epochs < 1:
+        ap.error("--freeze must be 1 or 2 and --epochs at least 1")
     torch.set_num_threads(2)
+    hyper = dict(lr=a.lr, smoothing=a.label_smoothing, balance=a.balance)
     labels = a.labels.split(",")
     x, y, fold, whole, _ = load_dump(a.dump, labels)
     print(f"{len(y)} crops, {len(labels)} classes, {fold.max() + 1} folds")
@@ -254,7 +286,7 @@ def main():
             net_f = OnnxNet(a.onnx)
             tr, te = fold != f, fold == f
             head = train_head(net_f, start, last_add, final_conv, trunk[tr], trunk_flip[tr],
-                              y[tr], len(labels), a.epochs, a.seed + f)
+                              y[tr], len(labels), a.epochs, a.seed + f, **hyper)
             pred[te] = predict(head, trunk[te])
             print(f"fold {f + 1}: {time.time() - t0:.0f} s", file=sys.stderr)
         recall_table(f"fine-tuned ({a.epochs} epochs, {a.freeze} blocks frozen), grouped CV",
@@ -262,17 +294,19 @@ def main():
 
     if a.output:
         head = train_head(net, start, last_add, final_conv, trunk, trunk_flip, y, len(labels),
-                          a.epochs, a.seed)
+                          a.epochs, a.seed, **hyper)
         model = Exported(net, head, start).eval()
         torch.onnx.export(model, torch.zeros(1, 1, 64, 64), a.output, opset_version=11,
                           input_names=["input"], output_names=["scores", "embedding"],
                           dynamic_axes={"input": {0: "N"}, "scores": {0: "N"},
                                         "embedding": {0: "N"}})
         spec.update(model=os.path.basename(a.output), labels=labels,
-                    license=spec["license"] + "; fine-tuned on the emo-train dump's data "
-                    "(here CK+: research, non-commercial only; faces-wild: Apache-2.0)",
+                    license=spec["license"] + "; fine-tuned on the images given to emo-train, "
+                    "whose terms apply as well",
                     source=spec["source"] + f"; fine-tuned by tools/emo-finetune.py "
-                    f"({a.epochs} epochs, {a.freeze} blocks frozen)")
+                    f"({a.epochs} epochs, {a.freeze} blocks frozen, lr {a.lr:g}, label "
+                    f"smoothing {a.label_smoothing:g}, balance {a.balance:g}, seed {a.seed}, "
+                    f"{len(y)} crops)")
         json.dump(spec, open(os.path.splitext(a.output)[0] + ".json", "w"), indent=2)
         print(f"wrote {a.output}")
     return 0

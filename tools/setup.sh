@@ -20,7 +20,7 @@ packages=(
   libsoup-3.0-dev libjson-glib-dev libgdk-pixbuf-2.0-dev
   clang libclang-rt-14-dev time
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-skimage python3-numpy python3-onnx python3-opencv
+  python3-skimage python3-numpy python3-onnx python3-opencv python3-torch
   openssl
   libmosquitto-dev mosquitto mosquitto-clients python3-paho-mqtt
 )
