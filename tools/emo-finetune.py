@@ -3,19 +3,25 @@
 """Fine-tunes the emotion CNN (models/emotion-cnn.onnx) on aligned face crops with
 python3-torch, by identity-grouped cross-validation, and exports the result to ONNX.
 
-Input: the directory written by `emo-train --dump-crops DIR` (DIR/<index>.png aligned crops,
-DIR/samples.csv, DIR/folds.csv: the same identity-grouped folds emo-train uses).
+Normally run by `emo-train --kind finetuned` (the default kind), which extracts the crops and
+folds into a temporary directory itself. Input: a directory as `emo-train --dump-crops DIR`
+writes it (DIR/<index>.png aligned crops, DIR/samples.csv, DIR/folds.csv: the same
+identity-grouped folds emo-train uses).
 
     tools/emo-finetune.py DIR --labels anger,disgust,happiness,neutral,sadness,surprise \
-        [--epochs 4] [--output models/emotion-finetuned.onnx]
+        [--epochs 3] [--freeze 1+2] [--output models/emotion-finetuned.onnx]
 
-The network is rebuilt in torch from the ONNX model's own nodes and weights. The layers up to
-the first residual block (`--freeze 1`, the default; `--freeze 2` keeps both) stay fixed, so their
-outputs are computed once; the last residual block and a new final 3x3 convolution with one
-output per label are trained (Adam, class-balanced cross-entropy, horizontal flips). Prints
-per-class recall of the grouped cross-validation (all samples, whole-image crops, detected
-faces) and the zero-shot CNN on the same folds; with --output, trains on everything and writes
-an ONNX model with the same inputs and outputs ("scores", "embedding") and its sidecar.
+The network is rebuilt in torch from the ONNX model's own nodes and weights. `--freeze 1`
+keeps the layers up to the first residual block fixed (their outputs are computed once) and
+trains the last residual block (lr / 10) and a new final 3x3 convolution with one output per
+label (lr); `--freeze 2` keeps both blocks and trains only the new convolution; `--freeze 1+2`
+(the default) trains both heads and exports one model whose scores are their mean softmax
+(the trunk runs once, the last block twice: original and fine-tuned). Adam, class-weighted
+cross-entropy (`--balance`, `--label-smoothing`), random horizontal flips. Prints per-class
+recall of the grouped cross-validation (all samples, whole-image crops, detected faces) and
+the zero-shot CNN on the same folds; with --output, trains on everything and writes an ONNX
+model with the same input and outputs ("scores"; "embedding": the first head's) and its
+sidecar. Exit status 3 when torch, onnx, cv2 or numpy cannot be imported.
 """
 import argparse
 import csv
@@ -117,21 +123,37 @@ class Head(torch.nn.Module):
         self.final = torch.nn.Conv2d(w.shape[1], classes, 3, padding=1)
 
     def forward(self, trunk):
-        vals = self.net(None, start=self.start, stop=self.last_add, values={self.start: trunk})
-        block = vals[self.last_add]
+        if self.start == self.last_add:  # both blocks fixed: only the new conv is trained
+            block = trunk
+        else:
+            vals = self.net(None, start=self.start, stop=self.last_add,
+                            values={self.start: trunk})
+            block = vals[self.last_add]
         logits = self.final(block).mean(dim=(2, 3))
         return logits, block.mean(dim=(2, 3))
 
 
 class Exported(torch.nn.Module):
-    def __init__(self, net, head, start):
+    """The whole network: `net` (unchanged) up to `first`, then each head from its own start
+    (the original layers from `first` to it); scores = the heads' mean softmax, embedding =
+    the first head's."""
+
+    def __init__(self, net, heads, first):
         super().__init__()
-        self.net, self.head, self.start = net, head, start
+        self.net, self.first = net, first
+        self.heads = torch.nn.ModuleList([h for h, _ in heads])
+        self.starts = [st for _, st in heads]
 
     def forward(self, x):
-        trunk = self.net(x, stop=self.start)[self.start]
-        logits, emb = self.head(trunk)
-        return F.softmax(logits, dim=1), emb
+        trunk = self.net(x, stop=self.first)[self.first]
+        probs, emb = [], None
+        for head, start in zip(self.heads, self.starts):
+            t = trunk if start == self.first else self.net(
+                None, start=self.first, stop=start, values={self.first: trunk})[start]
+            logits, e = head(t)
+            probs.append(F.softmax(logits, dim=1))
+            emb = e if emb is None else emb
+        return sum(probs) / len(probs), emb
 
 
 def graph_points(net):
@@ -226,15 +248,32 @@ def train_head(net, start, last_add, final_conv, trunk, trunk_flip, y, classes, 
     return head
 
 
-def predict(head, trunk, trunk_flip=None):
-    """Class indices; with `trunk_flip`, from the mean softmax of the crop and its mirror."""
-    def probs(t):
-        with torch.no_grad():
-            return torch.cat([F.softmax(head(t[b:b + 256])[0], 1) for b in range(0, len(t), 256)])
-    p = probs(trunk)
-    if trunk_flip is not None:
-        p = (p + probs(trunk_flip)) / 2
-    return p.argmax(1).numpy()
+def probabilities(head, trunk):
+    with torch.no_grad():
+        return torch.cat([F.softmax(head(trunk[b:b + 256])[0], 1)
+                          for b in range(0, len(trunk), 256)])
+
+
+def inline_constant_identities(path):
+    """torch.onnx.export writes an Identity node for a weight used twice (the original last
+    block in an ensemble); OpenCV 4.6 DNN cannot import Identity on a constant, so each becomes
+    a copy of the weight under the node's output name."""
+    m = onnx.load(path)
+    inits = {i.name: i for i in m.graph.initializer}
+    keep = []
+    for n in m.graph.node:
+        if n.op_type == "Identity" and n.input[0] in inits:
+            copy = onnx.TensorProto()
+            copy.CopyFrom(inits[n.input[0]])
+            copy.name = n.output[0]
+            m.graph.initializer.append(copy)
+        else:
+            keep.append(n)
+    if len(keep) != len(m.graph.node):
+        del m.graph.node[:]
+        m.graph.node.extend(keep)
+        onnx.checker.check_model(m)
+        onnx.save(m, path)
 
 
 def main():
@@ -242,8 +281,10 @@ def main():
     ap.add_argument("dump", help="directory written by emo-train --dump-crops")
     ap.add_argument("--labels", required=True)
     ap.add_argument("--onnx", default=os.path.join(MODELS, "emotion-cnn.onnx"))
-    ap.add_argument("--epochs", type=int, default=4)
-    ap.add_argument("--freeze", type=int, default=1, help="residual blocks kept fixed (1 or 2)")
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--freeze", default="1+2",
+                    help="residual blocks kept fixed: 1 (the last block is trained too), 2 "
+                    "(only the new final conv), or 1+2 (both heads, their mean softmax)")
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--lr", type=float, default=3e-3,
                     help="learning rate of the new final conv (the block's: a tenth)")
@@ -253,8 +294,13 @@ def main():
     ap.add_argument("--no-cv", action="store_true")
     ap.add_argument("--output", help="ONNX file to write (sidecar: same name, .json)")
     a = ap.parse_args()
-    if a.freeze not in (1, 2) or a.epochs < 1:
-        ap.error("--freeze must be 1 or 2 and --epochs at least 1")
+    try:
+        freezes = [int(v) for v in a.freeze.split("+")]
+    except ValueError:
+        freezes = []
+    if not freezes or any(k not in (1, 2) for k in freezes) or len(set(freezes)) != len(freezes) \
+            or a.epochs < 1:
+        ap.error("--freeze must be 1, 2 or 1+2 and --epochs at least 1")
     torch.set_num_threads(2)
     hyper = dict(lr=a.lr, smoothing=a.label_smoothing, balance=a.balance)
     labels = a.labels.split(",")
@@ -262,15 +308,22 @@ def main():
     print(f"{len(y)} crops, {len(labels)} classes, {fold.max() + 1} folds")
     net = OnnxNet(a.onnx)
     adds, final_conv = graph_points(net)
-    start = adds[a.freeze - 1].output[0]  # frozen trunk output
+    starts = [adds[k - 1].output[0] for k in freezes]  # each head's fixed trunk output
+    first, deepest = adds[min(freezes) - 1].output[0], adds[max(freezes) - 1].output[0]
     last_add = adds[-1].output[0]
     t0 = time.time()
     with torch.no_grad():
         xt = torch.from_numpy(x)
-        trunk = torch.cat([net(xt[b:b + 256], stop=start)[start] for b in range(0, len(x), 256)])
         xf = torch.flip(xt, dims=(3,))
-        trunk_flip = torch.cat([net(xf[b:b + 256], stop=start)[start]
-                                for b in range(0, len(x), 256)])
+
+        def trunks(z):  # {start: features} for one pass up to the deepest start
+            out = {st: [] for st in starts}
+            for b in range(0, len(z), 256):
+                v = net(z[b:b + 256], stop=deepest)
+                for st in starts:
+                    out[st].append(v[st])
+            return {st: torch.cat(t) for st, t in out.items()}
+        trunk, trunk_flip = trunks(xt), trunks(xf)
         # Zero-shot on the same crops, mapped by label name.
         spec = json.load(open(os.path.splitext(a.onnx)[0] + ".json"))
         scores = torch.cat([net(xt[b:b + 256])["scores"] for b in range(0, len(x), 256)]).numpy()
@@ -283,23 +336,28 @@ def main():
         pred = np.zeros_like(y)
         t0 = time.time()
         for f in range(fold.max() + 1):
-            net_f = OnnxNet(a.onnx)
             tr, te = fold != f, fold == f
-            head = train_head(net_f, start, last_add, final_conv, trunk[tr], trunk_flip[tr],
-                              y[tr], len(labels), a.epochs, a.seed + f, **hyper)
-            pred[te] = predict(head, trunk[te])
+            p = 0
+            for st in starts:
+                head = train_head(OnnxNet(a.onnx), st, last_add, final_conv, trunk[st][tr],
+                                  trunk_flip[st][tr], y[tr], len(labels), a.epochs, a.seed + f,
+                                  **hyper)
+                p = p + probabilities(head, trunk[st][te])
+            pred[te] = p.argmax(1).numpy()
             print(f"fold {f + 1}: {time.time() - t0:.0f} s", file=sys.stderr)
         recall_table(f"fine-tuned ({a.epochs} epochs, {a.freeze} blocks frozen), grouped CV",
                      y, pred, whole, labels)
 
     if a.output:
-        head = train_head(net, start, last_add, final_conv, trunk, trunk_flip, y, len(labels),
-                          a.epochs, a.seed, **hyper)
-        model = Exported(net, head, start).eval()
+        heads = [(train_head(OnnxNet(a.onnx), st, last_add, final_conv, trunk[st],
+                             trunk_flip[st], y, len(labels), a.epochs, a.seed, **hyper), st)
+                 for st in starts]
+        model = Exported(net, heads, first).eval()
         torch.onnx.export(model, torch.zeros(1, 1, 64, 64), a.output, opset_version=11,
                           input_names=["input"], output_names=["scores", "embedding"],
                           dynamic_axes={"input": {0: "N"}, "scores": {0: "N"},
                                         "embedding": {0: "N"}})
+        inline_constant_identities(a.output)
         spec.update(model=os.path.basename(a.output), labels=labels,
                     license=spec["license"] + "; fine-tuned on the images given to emo-train, "
                     "whose terms apply as well",

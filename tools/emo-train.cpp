@@ -34,9 +34,9 @@ struct Options {
   gchar *landmarks = nullptr, *cascade = nullptr;
   gchar **whole = nullptr, **detect = nullptr, **maps = nullptr;
   gchar *kind = nullptr, *algorithm = nullptr, *cnn = nullptr, *inputs = nullptr, *dump = nullptr;
-  gchar *python = nullptr, *script = nullptr;
+  gchar *python = nullptr, *script = nullptr, *freeze = nullptr;
   gint hidden = 64, iterations = 300;
-  gint epochs = 5, freeze = 1;
+  gint epochs = 3;
   gdouble lr = 3e-3, label_smoothing = 0.0, balance = 1.0;
   gint trees = 200, max_depth = 20, min_samples = 2, active_vars = 0, folds = 5, seed = 42;
   gint threads = 2, upscale = 288;
@@ -46,7 +46,7 @@ struct Options {
     g_free(output), g_free(labels), g_free(cache), g_free(landmarks), g_free(cascade);
     g_strfreev(whole), g_strfreev(detect), g_strfreev(maps);
     g_free(kind), g_free(algorithm), g_free(cnn), g_free(inputs), g_free(dump);
-    g_free(python), g_free(script);
+    g_free(python), g_free(script), g_free(freeze);
   }
 };
 
@@ -139,11 +139,12 @@ int run(int argc, char **argv) {
        "finetuned (default: the CNN fine-tuned with PyTorch, --output FILE.onnx + FILE.json), "
        "fused (a forest over geometry + CNN, see --inputs) or forest (landmark geometry only)",
        "KIND"},
-      {"epochs", 0, 0, G_OPTION_ARG_INT, &o.epochs, "finetuned: training epochs (default 5)", "N"},
-      {"freeze", 0, 0, G_OPTION_ARG_INT, &o.freeze,
-       "finetuned: residual blocks of the CNN kept fixed, 1 or 2 (default 1: the last block and "
-       "a new final convolution are trained)",
-       "N"},
+      {"epochs", 0, 0, G_OPTION_ARG_INT, &o.epochs, "finetuned: training epochs (default 3)", "N"},
+      {"freeze", 0, 0, G_OPTION_ARG_STRING, &o.freeze,
+       "finetuned: residual blocks of the CNN kept fixed: 1 (the last block and a new final "
+       "convolution are trained), 2 (only a new final convolution), 1+2 (default: both heads in "
+       "one model, their mean scores; best in grouped CV)",
+       "1|2|1+2"},
       {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr,
        "finetuned: learning rate of the final convolution, the block's is a tenth (default "
        "0.003)",
@@ -219,9 +220,10 @@ int run(int argc, char **argv) {
   }
   FinetuneSetup ft;
   TempDir tmp_dump;
+  const std::string freeze = o.freeze ? o.freeze : "1+2";
   if (kind == "finetuned") {
-    if (o.epochs < 1 || (o.freeze != 1 && o.freeze != 2) || o.lr <= 0 || o.label_smoothing < 0 ||
-        o.label_smoothing >= 1 || o.balance < 0) {
+    if (o.epochs < 1 || (freeze != "1" && freeze != "2" && freeze != "1+2") || o.lr <= 0 ||
+        o.label_smoothing < 0 || o.label_smoothing >= 1 || o.balance < 0) {
       g_printerr("emo-train: invalid --epochs, --freeze, --lr, --label-smoothing or --balance\n");
       return 2;
     }
@@ -407,13 +409,13 @@ int run(int argc, char **argv) {
     ft.dump = dump_dir;
     ft.onnx = cnn->spec().onnx;
     ft.labels = labels;
-    ft.epochs = o.epochs, ft.freeze = o.freeze, ft.seed = o.seed;
+    ft.epochs = o.epochs, ft.freeze = freeze, ft.seed = o.seed;
     ft.lr = o.lr, ft.label_smoothing = o.label_smoothing, ft.balance = o.balance;
     ft.cross_validate = o.folds >= 2;
     std::printf(
-        "\nfine-tuning %s with %s %s (%d epochs, %d blocks frozen, lr %g, label "
+        "\nfine-tuning %s with %s %s (%d epochs, %s blocks frozen, lr %g, label "
         "smoothing %g, balance %g)%s\n",
-        ft.onnx.c_str(), ft.python.c_str(), ft.script.c_str(), ft.epochs, ft.freeze, ft.lr,
+        ft.onnx.c_str(), ft.python.c_str(), ft.script.c_str(), ft.epochs, ft.freeze.c_str(), ft.lr,
         ft.label_smoothing, ft.balance,
         ft.cross_validate ? "; identity-grouped cross-validation on the folds above" : "");
     std::string error;

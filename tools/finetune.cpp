@@ -54,7 +54,7 @@ std::vector<std::string> finetune_argv(const FinetuneSetup &s) {
                                    "--epochs",
                                    std::to_string(s.epochs),
                                    "--freeze",
-                                   std::to_string(s.freeze),
+                                   s.freeze,
                                    "--seed",
                                    std::to_string(s.seed),
                                    "--lr",

@@ -18,7 +18,8 @@ struct FinetuneSetup {
   std::string onnx;    ///< the CNN to start from (its sidecar: same name, .json)
   std::vector<std::string> labels;
   std::string output;  ///< ONNX file to write (sidecar: same name, .json); empty: CV only
-  int epochs = 5, freeze = 1, seed = 42;
+  int epochs = 3, seed = 42;
+  std::string freeze = "1";  ///< blocks kept fixed: "1", "2" or "1+2" (an ensemble of both)
   bool cross_validate = true;
   double lr = 3e-3, label_smoothing = 0.0, balance = 1.0;
 };

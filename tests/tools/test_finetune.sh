@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# emo-train --kind finetuned end to end (python3-torch): one command from <label>/<images>
+# emo-train --kind finetuned end to end (python3-torch; the default --freeze 1+2, two heads in
+# one ONNX model): one command from <label>/<images>
 # folders (20 happiness + 20 surprise CK+48 crops, 1 epoch, 3 grouped folds) gives an ONNX
 # model and sidecar that OpenCV DNN loads and emo-predict runs; the temporary crop dump is
 # removed; a python without torch is a clear error. Environment (set by CTest): EMO_BUILD_DIR,
@@ -22,7 +23,7 @@ mkdir "$tmp/scratch"
 TMPDIR="$tmp/scratch" "$tools/emo-train" --kind finetuned --whole-image "$tmp/data" \
   --labels surprise,happiness --epochs 1 --folds 3 --no-progress --output "$tmp/tiny.onnx" \
   >"$tmp/train.out" 2>"$tmp/train.err" || fail "emo-train --kind finetuned: $(tail -n 20 "$tmp/train.err")"
-grep -q "^fine-tuned (1 epochs, 1 blocks frozen), grouped CV: accuracy" "$tmp/train.out" ||
+grep -q "^fine-tuned (1 epochs, 1+2 blocks frozen), grouped CV: accuracy" "$tmp/train.out" ||
   fail "no cross-validated figures: $(cat "$tmp/train.out")"
 grep -Eq "^happiness +[0-9.]+ +[0-9.]+ +- +20$" "$tmp/train.out" ||
   fail "no per-class recall per source for happiness: $(cat "$tmp/train.out")"
