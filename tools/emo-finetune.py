@@ -138,9 +138,10 @@ class Exported(torch.nn.Module):
     (the original layers from `first` to it); scores = the heads' mean softmax, embedding =
     the first head's."""
 
-    def __init__(self, net, heads, first):
+    def __init__(self, net, heads, first, offset):
         super().__init__()
         self.net, self.first = net, first
+        self.register_buffer("offset", offset)  # log class priors added to every head's logits
         self.heads = torch.nn.ModuleList([h for h, _ in heads])
         self.starts = [st for _, st in heads]
 
@@ -151,7 +152,7 @@ class Exported(torch.nn.Module):
             t = trunk if start == self.first else self.net(
                 None, start=self.first, stop=start, values={self.first: trunk})[start]
             logits, e = head(t)
-            probs.append(F.softmax(logits, dim=1))
+            probs.append(F.softmax(logits + self.offset, dim=1))
             emb = e if emb is None else emb
         return sum(probs) / len(probs), emb
 
@@ -248,10 +249,23 @@ def train_head(net, start, last_add, final_conv, trunk, trunk_flip, y, classes, 
     return head
 
 
-def probabilities(head, trunk):
+def probabilities(head, trunk, offset):
+    """Softmax of the head's logits + `offset` (log class priors, see --prior)."""
     with torch.no_grad():
-        return torch.cat([F.softmax(head(trunk[b:b + 256])[0], 1)
+        return torch.cat([F.softmax(head(trunk[b:b + 256])[0] + offset, 1)
                           for b in range(0, len(trunk), 256)])
+
+
+def parse_prior(text, labels):
+    """'happiness=1.5,...' -> log factors per label (0 for the others)."""
+    offset = torch.zeros(len(labels))
+    for item in filter(None, (text or "").split(",")):
+        name, _, value = item.partition("=")
+        if name not in labels or not value or float(value) <= 0:
+            raise ValueError(f"--prior: '{item}' is not LABEL=FACTOR with a label of --labels "
+                             "and a factor > 0")
+        offset[labels.index(name)] = float(np.log(float(value)))
+    return offset
 
 
 def inline_constant_identities(path):
@@ -291,6 +305,10 @@ def main():
     ap.add_argument("--label-smoothing", type=float, default=0.0)
     ap.add_argument("--balance", type=float, default=1.0,
                     help="class weights (n / (classes * count)) ** BALANCE (0 = none)")
+    ap.add_argument("--prior", default="",
+                    help="LABEL=FACTOR,...: multiply a class's score by FACTOR before the "
+                    "softmax of each head, at prediction (cross-validation and the exported "
+                    "model), not in training")
     ap.add_argument("--no-cv", action="store_true")
     ap.add_argument("--output", help="ONNX file to write (sidecar: same name, .json)")
     a = ap.parse_args()
@@ -304,6 +322,10 @@ def main():
     torch.set_num_threads(2)
     hyper = dict(lr=a.lr, smoothing=a.label_smoothing, balance=a.balance)
     labels = a.labels.split(",")
+    try:
+        offset = parse_prior(a.prior, labels)
+    except ValueError as e:
+        ap.error(str(e))
     x, y, fold, whole, _ = load_dump(a.dump, labels)
     print(f"{len(y)} crops, {len(labels)} classes, {fold.max() + 1} folds")
     net = OnnxNet(a.onnx)
@@ -342,17 +364,18 @@ def main():
                 head = train_head(OnnxNet(a.onnx), st, last_add, final_conv, trunk[st][tr],
                                   trunk_flip[st][tr], y[tr], len(labels), a.epochs, a.seed + f,
                                   **hyper)
-                p = p + probabilities(head, trunk[st][te])
+                p = p + probabilities(head, trunk[st][te], offset)
             pred[te] = p.argmax(1).numpy()
             print(f"fold {f + 1}: {time.time() - t0:.0f} s", file=sys.stderr)
-        recall_table(f"fine-tuned ({a.epochs} epochs, {a.freeze} blocks frozen), grouped CV",
+        recall_table(f"fine-tuned ({a.epochs} epochs, {a.freeze} blocks frozen"
+                     f"{', prior ' + a.prior if a.prior else ''}), grouped CV",
                      y, pred, whole, labels)
 
     if a.output:
         heads = [(train_head(OnnxNet(a.onnx), st, last_add, final_conv, trunk[st],
                              trunk_flip[st], y, len(labels), a.epochs, a.seed, **hyper), st)
                  for st in starts]
-        model = Exported(net, heads, first).eval()
+        model = Exported(net, heads, first, offset).eval()
         torch.onnx.export(model, torch.zeros(1, 1, 64, 64), a.output, opset_version=11,
                           input_names=["input"], output_names=["scores", "embedding"],
                           dynamic_axes={"input": {0: "N"}, "scores": {0: "N"},
@@ -363,7 +386,8 @@ def main():
                     "whose terms apply as well",
                     source=spec["source"] + f"; fine-tuned by tools/emo-finetune.py "
                     f"({a.epochs} epochs, {a.freeze} blocks frozen, lr {a.lr:g}, label "
-                    f"smoothing {a.label_smoothing:g}, balance {a.balance:g}, seed {a.seed}, "
+                    f"smoothing {a.label_smoothing:g}, balance {a.balance:g}, prior "
+                    f"{a.prior or 'none'}, seed {a.seed}, "
                     f"{len(y)} crops)")
         json.dump(spec, open(os.path.splitext(a.output)[0] + ".json", "w"), indent=2)
         print(f"wrote {a.output}")

@@ -34,7 +34,7 @@ struct Options {
   gchar *landmarks = nullptr, *cascade = nullptr;
   gchar **whole = nullptr, **detect = nullptr, **maps = nullptr;
   gchar *kind = nullptr, *algorithm = nullptr, *cnn = nullptr, *inputs = nullptr, *dump = nullptr;
-  gchar *python = nullptr, *script = nullptr, *freeze = nullptr;
+  gchar *python = nullptr, *script = nullptr, *freeze = nullptr, *prior = nullptr;
   gint hidden = 64, iterations = 300;
   gint epochs = 3;
   gdouble lr = 3e-3, label_smoothing = 0.0, balance = 1.0;
@@ -46,7 +46,7 @@ struct Options {
     g_free(output), g_free(labels), g_free(cache), g_free(landmarks), g_free(cascade);
     g_strfreev(whole), g_strfreev(detect), g_strfreev(maps);
     g_free(kind), g_free(algorithm), g_free(cnn), g_free(inputs), g_free(dump);
-    g_free(python), g_free(script), g_free(freeze);
+    g_free(python), g_free(script), g_free(freeze), g_free(prior);
   }
 };
 
@@ -153,6 +153,10 @@ int run(int argc, char **argv) {
        "finetuned: label smoothing of the cross-entropy (default 0)", "F"},
       {"balance", 0, 0, G_OPTION_ARG_DOUBLE, &o.balance,
        "finetuned: class weights (n / (classes * count)) ^ F; 1 balanced (default), 0 none", "F"},
+      {"prior", 0, 0, G_OPTION_ARG_STRING, &o.prior,
+       "finetuned: multiply these classes' scores by FACTOR at prediction (in the "
+       "cross-validation and the written model, not in training), e.g. happiness=1.5",
+       "LABEL=F,..."},
       {"python", 0, 0, G_OPTION_ARG_FILENAME, &o.python,
        "finetuned: python interpreter with python3-torch (default /usr/bin/python3, else python3 "
        "from PATH)",
@@ -411,12 +415,13 @@ int run(int argc, char **argv) {
     ft.labels = labels;
     ft.epochs = o.epochs, ft.freeze = freeze, ft.seed = o.seed;
     ft.lr = o.lr, ft.label_smoothing = o.label_smoothing, ft.balance = o.balance;
+    ft.prior = o.prior ? o.prior : "";
     ft.cross_validate = o.folds >= 2;
     std::printf(
         "\nfine-tuning %s with %s %s (%d epochs, %s blocks frozen, lr %g, label "
-        "smoothing %g, balance %g)%s\n",
+        "smoothing %g, balance %g, prior %s)%s\n",
         ft.onnx.c_str(), ft.python.c_str(), ft.script.c_str(), ft.epochs, ft.freeze.c_str(), ft.lr,
-        ft.label_smoothing, ft.balance,
+        ft.label_smoothing, ft.balance, ft.prior.empty() ? "none" : ft.prior.c_str(),
         ft.cross_validate ? "; identity-grouped cross-validation on the folds above" : "");
     std::string error;
     const int rc = run_finetune(ft, error);

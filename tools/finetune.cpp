@@ -63,6 +63,7 @@ std::vector<std::string> finetune_argv(const FinetuneSetup &s) {
                                    number(s.label_smoothing),
                                    "--balance",
                                    number(s.balance)};
+  if (!s.prior.empty()) argv.insert(argv.end(), {"--prior", s.prior});
   if (!s.cross_validate) argv.push_back("--no-cv");
   if (!s.output.empty()) argv.insert(argv.end(), {"--output", s.output});
   return argv;

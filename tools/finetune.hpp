@@ -22,6 +22,7 @@ struct FinetuneSetup {
   std::string freeze = "1";  ///< blocks kept fixed: "1", "2" or "1+2" (an ensemble of both)
   bool cross_validate = true;
   double lr = 3e-3, label_smoothing = 0.0, balance = 1.0;
+  std::string prior;  ///< "LABEL=FACTOR,...": score factors at prediction; empty: none
 };
 
 /// The interpreter emo-train runs the script with by default: Debian's /usr/bin/python3 when

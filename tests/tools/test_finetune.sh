@@ -52,6 +52,16 @@ crop="$data/ck48/happiness/$(ls "$data/ck48/happiness" | tail -n 1)"
 $py -c 'import json,sys; f=json.load(open(sys.argv[1]))["faces"][0]; assert set(f["scores"])=={"surprise","happiness"} and f["label"] in f["scores"], f' \
   "$tmp/pred.json" || fail "bad prediction: $(cat "$tmp/pred.json")"
 
+# 3b. --prior is in the written model: with happiness x 1e6 a surprise crop comes out happiness.
+surprised="$data/ck48/surprise/$(ls "$data/ck48/surprise" | tail -n 1)"
+"$tools/emo-train" --whole-image "$tmp/data" --labels surprise,happiness --epochs 1 --folds 0 \
+  --prior happiness=1e6 --no-progress --output "$tmp/prior.onnx" >/dev/null 2>"$tmp/prior.err" ||
+  fail "emo-train --prior: $(tail -n 5 "$tmp/prior.err")"
+"$tools/emo-predict" --model "$tmp/tiny.json" --whole-image "$surprised" | grep -q '"label":"surprise"' ||
+  fail "the model without a prior does not call $surprised surprise"
+"$tools/emo-predict" --model "$tmp/prior.json" --whole-image "$surprised" | grep -q '"label":"happiness"' ||
+  fail "--prior happiness=1e6 is not in the written model"
+
 # 4. A python without torch (a torch module that fails to import): exit 2 and what to install.
 mkdir -p "$tmp/notorch/torch"
 echo 'raise ImportError("No module named torch (test)")' >"$tmp/notorch/torch/__init__.py"
