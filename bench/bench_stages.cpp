@@ -10,8 +10,10 @@
 //   BM_Classify/MODEL        emo::EmotionModel::predict on one face of a 1280x720 luma frame
 //                            (box and 68 landmarks given): forest = the landmark forest
 //                            (emotion.yml.gz, the baseline), cnn = the appearance CNN alone
-//                            (emotion-cnn.json: eye-levelled crop + OpenCV DNN), fused = the
-//                            default emotion-fused.yml.gz (CNN + forest); items = faces
+//                            (emotion-cnn.json: eye-levelled crop + OpenCV DNN), finetuned =
+//                            the default emotion-finetuned.json (the same network fine-tuned,
+//                            6 classes), fused = emotion-fused.yml.gz (CNN + forest); items =
+//                            faces
 //   BM_Overlay/FORMAT        one 1280x720 frame with the faces of that frame drawn by the
 //                            emooverlay element (GstHarness); items = frames
 //   BM_SessionSample         one 1280x720 frame with its faces consumed by the emosession sink
@@ -154,8 +156,8 @@ void BM_Classify(benchmark::State &state, const char *file) {
     state.SkipWithError("no face found in the benchmark frames");
     return;
   }
-  const std::string dir = emo_bench::emotion_model().substr(
-      0, emo_bench::emotion_model().find_last_of('/') + 1);
+  const std::string dir =
+      emo_bench::emotion_model().substr(0, emo_bench::emotion_model().find_last_of('/') + 1);
   const emo::EmotionModel model = emo::EmotionModel::load(dir + file);
   const std::vector<cv::Mat> &frames = luma(1280, 720);
   size_t i = 0;
@@ -262,6 +264,9 @@ BENCHMARK_CAPTURE(BM_Classify, forest, "emotion.yml.gz")
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_Classify, cnn, "emotion-cnn.json")
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_Classify, finetuned, "emotion-finetuned.json")
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_Classify, fused, "emotion-fused.yml.gz")

@@ -9,11 +9,12 @@
  * [0, 1] summing to 1, in the order of `labels`).
  *
  * The kind of model follows from the #GstEmoClassify:model file (emo::EmotionModel):
- * - a fused model (`.yml.gz`, format gst-emo-fused-model; the default emotion-fused.yml.gz): a
- *   random forest over the 68-landmark geometry and an appearance CNN's embedding and class
- *   scores, on an eye-levelled crop of the face's luma;
- * - the appearance CNN alone (`.json` sidecar or `.onnx` with its sidecar beside it): aligned
- *   on the landmarks when the face has 68, else cropped from the box;
+ * - an appearance CNN (`.json` sidecar or `.onnx` with its sidecar beside it; the default
+ *   emotion-finetuned.json, the FER2013 mini-Xception fine-tuned by emo-train on our data, 6
+ *   classes): run by OpenCV DNN on an eye-levelled 64x64 crop of the face's luma, aligned on
+ *   the landmarks when the face has 68, else cropped from the box;
+ * - a fused model (`.yml.gz`, format gst-emo-fused-model, emotion-fused.yml.gz): a random
+ *   forest over the 68-landmark geometry and the CNN's embedding and class scores;
  * - a landmark forest (`.yml.gz`, format gst-emo-emotion-model, e.g. happy-sad.yml.gz), which
  *   never looks at the pixels.
  *
@@ -77,7 +78,7 @@ enum {
   PROP_MAX_CLASSIFICATIONS,
 };
 
-#define DEFAULT_MODEL_NAME "emotion-fused.yml.gz"
+#define DEFAULT_MODEL_NAME "emotion-finetuned.json"
 /* alpha = 0.5: the smoothed score keeps half of the previous frame's. This cuts the variance of
  * the frame-to-frame vote noise to (1 - a) / (1 + a) = 1/3 while a real change of expression
  * shows after 1 frame and is 94 % through after 4 frames (~130 ms at 30 fps), much shorter
@@ -405,8 +406,8 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
       gobject_class, PROP_MODEL,
       g_param_spec_string(
           "model", "Emotion model",
-          "Path of the emotion model: fused or landmark-forest .yml.gz (written by emo-train) "
-          "or CNN sidecar .json / .onnx; "
+          "Path of the emotion model: CNN sidecar .json / .onnx, fused or landmark-forest "
+          ".yml.gz (all written by emo-train); "
           "loaded when the element starts; default " EMO_MODEL_INSTALL_DIR "/" DEFAULT_MODEL_NAME
           ", or $GST_EMO_MODEL_DIR/" DEFAULT_MODEL_NAME
           " when GST_EMO_MODEL_DIR is set, or the source tree's models/" DEFAULT_MODEL_NAME

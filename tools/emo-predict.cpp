@@ -25,7 +25,7 @@
 #include "extract.hpp"
 
 // The default emotion model, the same file as emoclassify's default.
-#define EMO_DEFAULT_EMOTION_MODEL "emotion-fused.yml.gz"
+#define EMO_DEFAULT_EMOTION_MODEL "emotion-finetuned.json"
 
 using namespace emo_tools;
 
@@ -192,7 +192,7 @@ int run(int argc, char **argv) {
   Options o;
   const GOptionEntry entries[] = {
       {"model", 'm', 0, G_OPTION_ARG_FILENAME, &o.model,
-       "Emotion model: fused .yml.gz, landmark forest .yml.gz or CNN sidecar .json/.onnx "
+       "Emotion model: CNN sidecar .json/.onnx, fused .yml.gz or landmark forest .yml.gz "
        "(default: " EMO_DEFAULT_EMOTION_MODEL " from $GST_EMO_MODEL_DIR, else the source tree's "
        "models/ for a build-tree binary, else " EMO_MODEL_INSTALL_DIR ")",
        "FILE"},

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// emo-train: trains a gst-emo emotion model from labelled image folders - a random forest over
-// landmark features, or a fused model over those features and an appearance CNN's embedding
-// and scores - reports identity-grouped cross-validation, saves the model.
+// emo-train: trains a gst-emo emotion model from labelled image folders - the appearance CNN
+// fine-tuned with PyTorch (tools/emo-finetune.py, run as a child process), a random forest over
+// landmark features, or a fused model over those features and the CNN's embedding and scores -
+// reports identity-grouped cross-validation, saves the model.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -20,6 +21,7 @@
 #include "emo/classify/features.hpp"
 #include "evaluate.hpp"
 #include "extract.hpp"
+#include "finetune.hpp"
 #include "training.hpp"
 #include "training_fused.hpp"
 
@@ -32,7 +34,10 @@ struct Options {
   gchar *landmarks = nullptr, *cascade = nullptr;
   gchar **whole = nullptr, **detect = nullptr, **maps = nullptr;
   gchar *kind = nullptr, *algorithm = nullptr, *cnn = nullptr, *inputs = nullptr, *dump = nullptr;
+  gchar *python = nullptr, *script = nullptr, *freeze = nullptr, *prior = nullptr;
   gint hidden = 64, iterations = 300;
+  gint epochs = 3;
+  gdouble lr = 3e-3, label_smoothing = 0.0, balance = 1.0;
   gint trees = 200, max_depth = 20, min_samples = 2, active_vars = 0, folds = 5, seed = 42;
   gint threads = 2, upscale = 288;
   gdouble inset = 0.05;
@@ -41,6 +46,16 @@ struct Options {
     g_free(output), g_free(labels), g_free(cache), g_free(landmarks), g_free(cascade);
     g_strfreev(whole), g_strfreev(detect), g_strfreev(maps);
     g_free(kind), g_free(algorithm), g_free(cnn), g_free(inputs), g_free(dump);
+    g_free(python), g_free(script), g_free(freeze), g_free(prior);
+  }
+};
+
+// Removes a temporary directory (and what is in it) when it goes out of scope.
+struct TempDir {
+  std::string path;
+  ~TempDir() {
+    std::error_code ec;
+    if (!path.empty()) std::filesystem::remove_all(path, ec);
   }
 };
 
@@ -121,7 +136,35 @@ int run(int argc, char **argv) {
        "FILE"},
       {"no-progress", 0, 0, G_OPTION_ARG_NONE, &o.no_progress, "No progress bar", nullptr},
       {"kind", 0, 0, G_OPTION_ARG_STRING, &o.kind,
-       "fused (default: geometry + CNN, see --inputs) or forest (landmark geometry only)", "KIND"},
+       "finetuned (default: the CNN fine-tuned with PyTorch, --output FILE.onnx + FILE.json), "
+       "fused (a forest over geometry + CNN, see --inputs) or forest (landmark geometry only)",
+       "KIND"},
+      {"epochs", 0, 0, G_OPTION_ARG_INT, &o.epochs, "finetuned: training epochs (default 3)", "N"},
+      {"freeze", 0, 0, G_OPTION_ARG_STRING, &o.freeze,
+       "finetuned: residual blocks of the CNN kept fixed: 1 (the last block and a new final "
+       "convolution are trained), 2 (only a new final convolution), 1+2 (default: both heads in "
+       "one model, their mean scores; best in grouped CV)",
+       "1|2|1+2"},
+      {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr,
+       "finetuned: learning rate of the final convolution, the block's is a tenth (default "
+       "0.003)",
+       "F"},
+      {"label-smoothing", 0, 0, G_OPTION_ARG_DOUBLE, &o.label_smoothing,
+       "finetuned: label smoothing of the cross-entropy (default 0)", "F"},
+      {"balance", 0, 0, G_OPTION_ARG_DOUBLE, &o.balance,
+       "finetuned: class weights (n / (classes * count)) ^ F; 1 balanced (default), 0 none", "F"},
+      {"prior", 0, 0, G_OPTION_ARG_STRING, &o.prior,
+       "finetuned: multiply these classes' scores by FACTOR at prediction (in the "
+       "cross-validation and the written model, not in training), e.g. happiness=1.5",
+       "LABEL=F,..."},
+      {"python", 0, 0, G_OPTION_ARG_FILENAME, &o.python,
+       "finetuned: python interpreter with python3-torch (default /usr/bin/python3, else python3 "
+       "from PATH)",
+       "FILE"},
+      {"finetune-script", 0, 0, G_OPTION_ARG_FILENAME, &o.script,
+       "finetuned: the training script (default: tools/emo-finetune.py of the source tree for a "
+       "build-tree binary, else the installed share/gst-emo/tools/emo-finetune.py)",
+       "FILE"},
       {"algorithm", 0, 0, G_OPTION_ARG_STRING, &o.algorithm,
        "Fused model: rtrees (default: random forest, --trees ...) or mlp (--hidden)", "ALG"},
       {"cnn", 0, 0, G_OPTION_ARG_FILENAME, &o.cnn,
@@ -174,11 +217,62 @@ int run(int argc, char **argv) {
   const std::vector<std::string> wanted =
       o.labels ? split_list(o.labels) : std::vector<std::string>{};
 
-  const std::string kind = o.kind ? o.kind : "fused";
-  if (kind != "fused" && kind != "forest") {
-    g_printerr("emo-train: --kind must be fused or forest\n");
+  const std::string kind = o.kind ? o.kind : "finetuned";
+  if (kind != "fused" && kind != "forest" && kind != "finetuned") {
+    g_printerr("emo-train: --kind must be finetuned, fused or forest\n");
     return 2;
   }
+  FinetuneSetup ft;
+  TempDir tmp_dump;
+  const std::string freeze = o.freeze ? o.freeze : "1+2";
+  if (kind == "finetuned") {
+    if (o.epochs < 1 || (freeze != "1" && freeze != "2" && freeze != "1+2") || o.lr <= 0 ||
+        o.label_smoothing < 0 || o.label_smoothing >= 1 || o.balance < 0) {
+      g_printerr("emo-train: invalid --epochs, --freeze, --lr, --label-smoothing or --balance\n");
+      return 2;
+    }
+    if (o.output) {
+      ft.output = o.output;
+      if (g_str_has_suffix(o.output, ".json"))
+        ft.output = ft.output.substr(0, ft.output.size() - 5) + ".onnx";
+      else if (!g_str_has_suffix(o.output, ".onnx")) {
+        g_printerr(
+            "emo-train: --kind finetuned writes an ONNX model: --output FILE.onnx (its "
+            "sidecar FILE.json is written beside it)\n");
+        return 2;
+      }
+    }
+    ft.python = o.python ? o.python : default_python();
+    std::vector<std::string> tried;
+    ft.script = o.script ? o.script : find_finetune_script(tried);
+    if (ft.script.empty() || !std::filesystem::is_regular_file(ft.script)) {
+      std::string where = o.script ? o.script : "";
+      for (const auto &t : tried) where += (where.empty() ? "" : ", ") + t;
+      g_printerr(
+          "emo-train: cannot find emo-finetune.py (looked at %s); give "
+          "--finetune-script\n",
+          where.c_str());
+      return 2;
+    }
+    if (o.cache) {
+      g_printerr(
+          "emo-train: warning: --cache is not used with --kind finetuned (it needs every "
+          "face's crop)\n");
+      g_free(o.cache), o.cache = nullptr;
+    }
+    if (!o.dump) {
+      GError *terr = nullptr;
+      gchar *dir = g_dir_make_tmp("emo-train-XXXXXX", &terr);
+      if (!dir) {
+        g_printerr("emo-train: cannot make a temporary directory: %s\n", terr->message);
+        g_error_free(terr);
+        return 1;
+      }
+      tmp_dump.path = dir;
+      g_free(dir);
+    }
+  }
+  const std::string dump_dir = o.dump ? o.dump : tmp_dump.path;
   emo::FusedInputs inputs;
   try {
     if (o.inputs) inputs = emo::FusedInputs::parse(o.inputs);
@@ -188,8 +282,8 @@ int run(int argc, char **argv) {
   }
   const std::string cnn_path = o.cnn ? o.cnn : default_cnn();
   std::shared_ptr<const emo::CnnModel> cnn;
-  if (kind == "fused" || o.cnn || o.dump) cnn = emo::CnnModel::load(cnn_path);
-  if (o.dump) std::filesystem::create_directories(o.dump);
+  if (kind != "forest" || o.cnn || !dump_dir.empty()) cnn = emo::CnnModel::load(cnn_path);
+  if (!dump_dir.empty()) std::filesystem::create_directories(dump_dir);
 
   const auto t0 = std::chrono::steady_clock::now();
   std::vector<Sample> samples;
@@ -212,7 +306,7 @@ int run(int argc, char **argv) {
   if (o.cascade) es.detector_model = o.cascade;
   es.upscale = o.upscale, es.inset = o.inset, es.threads = o.threads, es.progress = !o.no_progress;
   es.cnn = cnn;
-  if (o.dump) es.dump_crops = o.dump;
+  es.dump_crops = dump_dir;
   g_printerr("extracting features of %zu images...\n", samples.size());
   const Extraction ex = extract_features(samples, es, o.cache ? o.cache : "");
   const double t_extract = seconds_since(t0);
@@ -232,7 +326,11 @@ int run(int argc, char **argv) {
   const int emb = cnn ? cnn->embedding_size() : 0;
   const int ncnn = cnn ? static_cast<int>(cnn->labels().size()) : 0;
   FILE *dump_csv =
-      o.dump ? std::fopen((std::string(o.dump) + "/samples.csv").c_str(), "w") : nullptr;
+      dump_dir.empty() ? nullptr : std::fopen((dump_dir + "/samples.csv").c_str(), "w");
+  if (!dump_dir.empty() && !dump_csv) {
+    g_printerr("emo-train: cannot write %s/samples.csv\n", dump_dir.c_str());
+    return 1;
+  }
   for (size_t i = 0; i < samples.size(); ++i) {
     if (dump_csv) {
       std::fprintf(dump_csv, "%zu,%s,%s,%d,%d,%s", i, samples[i].label.c_str(),
@@ -254,7 +352,7 @@ int run(int argc, char **argv) {
     }
     ++(samples[i].whole_image ? used_w : used_d)[c];
     const int r = static_cast<int>(i);
-    if (kind == "forest") {
+    if (kind != "fused") {
       d.x.push_back(ex.features.row(r));
     } else {
       cv::Mat row(1, 0, CV_32F);
@@ -272,7 +370,7 @@ int run(int argc, char **argv) {
   if (dump_csv) {
     std::fclose(dump_csv);
     // The cross-validation folds (same assignment as below), for experiments on the dump.
-    if (FILE *f = std::fopen((std::string(o.dump) + "/folds.csv").c_str(), "w")) {
+    if (FILE *f = std::fopen((dump_dir + "/folds.csv").c_str(), "w")) {
       const std::vector<int> fold =
           grouped_folds(d.groups, std::max(o.folds, 2), static_cast<unsigned>(o.seed));
       for (size_t r = 0; r < fold.size(); ++r)
@@ -309,6 +407,46 @@ int run(int argc, char **argv) {
     std::printf("\nCNN alone, zero-shot (%s; its classes outside --labels ignored):\n",
                 cnn_path.c_str());
     print_evaluation(labels, cm, whole_cm, detect_cm);
+  }
+
+  if (kind == "finetuned") {
+    ft.dump = dump_dir;
+    ft.onnx = cnn->spec().onnx;
+    ft.labels = labels;
+    ft.epochs = o.epochs, ft.freeze = freeze, ft.seed = o.seed;
+    ft.lr = o.lr, ft.label_smoothing = o.label_smoothing, ft.balance = o.balance;
+    ft.prior = o.prior ? o.prior : "";
+    ft.cross_validate = o.folds >= 2;
+    std::printf(
+        "\nfine-tuning %s with %s %s (%d epochs, %s blocks frozen, lr %g, label "
+        "smoothing %g, balance %g, prior %s)%s\n",
+        ft.onnx.c_str(), ft.python.c_str(), ft.script.c_str(), ft.epochs, ft.freeze.c_str(), ft.lr,
+        ft.label_smoothing, ft.balance, ft.prior.empty() ? "none" : ft.prior.c_str(),
+        ft.cross_validate ? "; identity-grouped cross-validation on the folds above" : "");
+    std::string error;
+    const int rc = run_finetune(ft, error);
+    if (rc == kFinetuneMissingModule) {
+      g_printerr(
+          "emo-train: --kind finetuned needs PyTorch (and python3-onnx, -opencv, "
+          "-numpy) for %s: on Debian, apt install python3-torch; or give --python, or "
+          "--kind fused\n",
+          ft.python.c_str());
+      return 2;
+    }
+    if (rc != 0) {
+      g_printerr("emo-train: fine-tuning failed: %s\n",
+                 error.empty()
+                     ? ("emo-finetune.py exited with status " + std::to_string(rc)).c_str()
+                     : error.c_str());
+      return 1;
+    }
+    if (!o.output) {
+      g_printerr("emo-train: no --output: the final model is not trained\n");
+      return 0;
+    }
+    std::printf("\nfinal model saved to %s (sidecar %s.json; total %.1f s)\n", ft.output.c_str(),
+                ft.output.substr(0, ft.output.size() - 5).c_str(), seconds_since(t0));
+    return 0;
   }
 
   TrainSetup setup;

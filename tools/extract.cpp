@@ -2,16 +2,15 @@
 #include "extract.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
 #include <glib.h>
 #include <opencv2/core/persistence.hpp>
+#include <opencv2/core/utility.hpp>
 #include <opencv2/imgcodecs.hpp>
 
 #include "emo/core/model_path.hpp"
@@ -33,8 +32,8 @@ std::string cache_signature(const ExtractSettings &set) {
                     set.landmarks_model + "|" + set.detector_model;
   if (set.cnn) {
     const emo::CnnSpec &c = set.cnn->spec();
-    sig += "|cnn:" + c.onnx + cv::format("|%.4f/%.4f/%.4f", c.crop.size, c.crop.below_eyes,
-                                         c.crop.box_scale);
+    sig += "|cnn:" + c.onnx +
+           cv::format("|%.4f/%.4f/%.4f", c.crop.size, c.crop.below_eyes, c.crop.box_scale);
   }
   return sig;
 }
@@ -222,31 +221,46 @@ Extraction extract_features(const std::vector<Sample> &samples, const ExtractSet
     }
     std::copy(feats.begin(), feats.end(), out.features.ptr<float>(i));
   };
-  std::atomic<size_t> next{0};
-  auto worker = [&]() {
-    std::unique_ptr<emo::detect::Detector> detector;
-    if (need_detector) detector = emo::detect::make_detector(settings.detector_model);
-    for (size_t k = next++; k < todo.size(); k = next++) {
-      const int i = todo[k];
-      try {
-        process(samples[i], i, detector.get());
-      } catch (const std::exception &e) {
-        out.status[i] = kNoFace;
-        progress.warn("skipping " + samples[i].path + ": " + e.what());
-      }
-      progress.step();
-    }
-  };
+  // OpenCV's parallel loop, one sample per stripe, on settings.threads threads. Detectors are
+  // not thread-safe: each stripe borrows one from `idle` (made when none is free, so at most
+  // one per thread) and gives it back.
+  std::mutex idle_mutex;
+  std::vector<std::unique_ptr<emo::detect::Detector>> idle;
   const int nthreads = std::max(1, std::min<int>(settings.threads, todo.size()));
-  std::vector<std::thread> pool;
-  for (int t = 1; t < nthreads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto &t : pool) t.join();
+  const int previous_threads = cv::getNumThreads();
+  cv::setNumThreads(nthreads);
+  cv::parallel_for_(
+      cv::Range(0, static_cast<int>(todo.size())),
+      [&](const cv::Range &range) {
+        for (int k = range.start; k < range.end; ++k) {
+          const int i = todo[k];
+          std::unique_ptr<emo::detect::Detector> detector;
+          try {
+            if (need_detector) {
+              {
+                std::lock_guard<std::mutex> lock(idle_mutex);
+                if (!idle.empty()) detector = std::move(idle.back()), idle.pop_back();
+              }
+              if (!detector) detector = emo::detect::make_detector(settings.detector_model);
+            }
+            process(samples[i], i, detector.get());
+          } catch (const std::exception &e) {
+            out.status[i] = kNoFace;
+            progress.warn("skipping " + samples[i].path + ": " + e.what());
+          }
+          if (detector) {
+            std::lock_guard<std::mutex> lock(idle_mutex);
+            idle.push_back(std::move(detector));
+          }
+          progress.step();
+        }
+      },
+      static_cast<double>(todo.size()));
+  cv::setNumThreads(previous_threads);
   progress.finish();
 
   if (!cache_path.empty()) {
-    for (int i : todo)
-      cache.add(sample_key(samples[i], settings), out.status[i], rows.row(i));
+    for (int i : todo) cache.add(sample_key(samples[i], settings), out.status[i], rows.row(i));
     cache.save(cache_path, signature);
   }
   return out;

@@ -8,6 +8,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${EMO_BUILD_DIR:-$here/build}"
 
+# python3-torch: emo-train --kind finetuned (the default model's training) and its test
+# tools-finetune; on a bare bookworm it adds 30 packages, 56 MB to download, 284 MB installed
+# (measured: about 2 s download from the mirror, 5.5 s unpacking, 5 s byte-compiling).
 packages=(
   build-essential cmake pkg-config git
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
@@ -20,7 +23,7 @@ packages=(
   libsoup-3.0-dev libjson-glib-dev libgdk-pixbuf-2.0-dev
   clang libclang-rt-14-dev time
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-skimage python3-numpy python3-onnx python3-opencv
+  python3-skimage python3-numpy python3-onnx python3-opencv python3-torch
   openssl
   libmosquitto-dev mosquitto mosquitto-clients python3-paho-mqtt
 )

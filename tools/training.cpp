@@ -4,10 +4,11 @@
 #include <algorithm>
 #include <mutex>
 #include <numeric>
+#include <exception>
 #include <random>
-#include <thread>
 
 #include <glib.h>
+#include <opencv2/core/utility.hpp>
 
 namespace emo_tools {
 
@@ -44,33 +45,38 @@ void cross_validate_with(const Dataset &d, int k, unsigned seed, int threads,
                          Confusion &detect) {
   const std::vector<int> fold = grouped_folds(d.groups, k, seed);
   std::mutex mutex;
-  int next = 0;
-  auto worker = [&]() {
-    for (;;) {
-      int f;
-      {
-        std::lock_guard<std::mutex> lock(mutex);
-        if (next >= k) return;
-        f = next++;
-      }
-      std::vector<int> train, test;
-      for (int i = 0; i < d.x.rows; ++i) (fold[i] == f ? test : train).push_back(i);
-      if (test.empty() || train.empty()) continue;
-      const std::vector<int> predicted = predict(train, test);
-      std::lock_guard<std::mutex> lock(mutex);
-      for (size_t t = 0; t < test.size(); ++t) {
-        const int i = test[t];
-        all.add(d.y[i], predicted[t]);
-        (d.whole[i] ? whole : detect).add(d.y[i], predicted[t]);
-      }
-      g_printerr("fold %d/%d: trained on %zu, tested on %zu samples\n", f + 1, k, train.size(),
-                 test.size());
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < std::min(threads, k); ++t) pool.emplace_back(worker);
-  worker();
-  for (auto &t : pool) t.join();
+  std::exception_ptr error;  // the first fold's exception, rethrown after the loop
+  // OpenCV's parallel loop, one fold per stripe, on up to `threads` threads.
+  const int previous_threads = cv::getNumThreads();
+  cv::setNumThreads(std::max(1, std::min(threads, k)));
+  cv::parallel_for_(
+      cv::Range(0, k),
+      [&](const cv::Range &range) {
+        for (int f = range.start; f < range.end; ++f) {
+          std::vector<int> train, test;
+          for (int i = 0; i < d.x.rows; ++i) (fold[i] == f ? test : train).push_back(i);
+          if (test.empty() || train.empty()) continue;
+          std::vector<int> predicted;
+          try {
+            predicted = predict(train, test);
+          } catch (...) {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (!error) error = std::current_exception();
+            continue;
+          }
+          std::lock_guard<std::mutex> lock(mutex);
+          for (size_t t = 0; t < test.size(); ++t) {
+            const int i = test[t];
+            all.add(d.y[i], predicted[t]);
+            (d.whole[i] ? whole : detect).add(d.y[i], predicted[t]);
+          }
+          g_printerr("fold %d/%d: trained on %zu, tested on %zu samples\n", f + 1, k, train.size(),
+                     test.size());
+        }
+      },
+      k);
+  cv::setNumThreads(previous_threads);
+  if (error) std::rethrow_exception(error);
 }
 
 void cross_validate(const Dataset &d, const std::vector<std::string> &labels, int k,

@@ -210,9 +210,9 @@ TEST_F(ClassifyTest, DefaultModelFollowsGstEmoModelDir) {
   g_object_get(element.get(), "model", &model, nullptr);
   const gchar *dir = g_getenv("GST_EMO_MODEL_DIR");
   if (dir && *dir) {
-    EXPECT_EQ(std::string(model), std::string(dir) + "/emotion-fused.yml.gz");
+    EXPECT_EQ(std::string(model), std::string(dir) + "/emotion-finetuned.json");
   }
-  EXPECT_TRUE(g_str_has_suffix(model, "/emotion-fused.yml.gz")) << model;
+  EXPECT_TRUE(g_str_has_suffix(model, "/emotion-finetuned.json")) << model;
   g_free(model);
 }
 

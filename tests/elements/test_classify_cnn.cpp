@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// emoclassify through GstHarness with the appearance CNN (models/emotion-cnn.json), the fused
-// default model (models/emotion-fused.yml.gz) and the prototype's landmark forest
-// (models/happy-sad.yml.gz), on the real astronaut portrait; reclassify-interval.
+// emoclassify through GstHarness with the appearance CNN (models/emotion-cnn.json), the default
+// fine-tuned CNN (models/emotion-finetuned.json), the fused model (models/emotion-fused.yml.gz)
+// and the prototype's landmark forest (models/happy-sad.yml.gz), on the real astronaut
+// portrait; reclassify-interval.
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -47,8 +48,13 @@ TEST(ClassifyCnn, TheCnnModelReadsTheAstronautsSmileInEveryLumaLayout) {
   }
 }
 
-TEST(ClassifyCnn, TheDefaultFusedModelAndTheHappySadForest) {
+TEST(ClassifyCnn, TheDefaultFineTunedCnnTheFusedModelAndTheHappySadForest) {
   ASSERT_FALSE(astronaut().empty());
+  const auto finetuned = classify_astronaut(model("emotion-finetuned.json"), "I420");
+  ASSERT_TRUE(finetuned);
+  EXPECT_EQ(finetuned->label, "happiness");
+  EXPECT_EQ(finetuned->scores.size(), 6u);
+  EXPECT_GT(finetuned->confidence, 0.5f);
   const auto fused = classify_astronaut(model("emotion-fused.yml.gz"), "I420");
   ASSERT_TRUE(fused);
   EXPECT_EQ(fused->label, "happiness");
@@ -56,13 +62,13 @@ TEST(ClassifyCnn, TheDefaultFusedModelAndTheHappySadForest) {
   const auto forest = classify_astronaut(model("happy-sad.yml.gz"), "I420");
   ASSERT_TRUE(forest);
   EXPECT_EQ(forest->label, "HAPPY");
-  // The element's default is the fused model.
+  // The element's default is the fine-tuned CNN.
   GstElement *e = gst_element_factory_make("emoclassify", nullptr);
   ASSERT_NE(e, nullptr);
   gchar *m = nullptr;
   guint interval = 0;
   g_object_get(e, "model", &m, "reclassify-interval", &interval, nullptr);
-  EXPECT_TRUE(g_str_has_suffix(m, "/emotion-fused.yml.gz")) << m;
+  EXPECT_TRUE(g_str_has_suffix(m, "/emotion-finetuned.json")) << m;
   EXPECT_GE(interval, 1u);
   g_free(m);
   gst_object_unref(e);

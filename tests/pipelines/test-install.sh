@@ -15,9 +15,10 @@ source "$(dirname "$0")/lib.sh"
 prefix="$tmp/prefix"
 run_logged "$tmp/install.txt" cmake --install "$EMO_BUILD_DIR" --prefix "$prefix"
 [ -f "$prefix/lib/gstreamer-1.0/libgstemo.so" ] || fail "plugin not installed under the prefix"
-for m in emotion-fused.yml.gz emotion-cnn.onnx emotion-cnn.json emotion.yml.gz happy-sad.yml.gz; do
+for m in emotion-finetuned.json emotion-finetuned.onnx emotion-fused.yml.gz emotion-cnn.onnx emotion-cnn.json emotion.yml.gz happy-sad.yml.gz; do
   [ -f "$prefix/share/gst-emo/models/$m" ] || fail "model $m not installed"
 done
+[ -x "$prefix/share/gst-emo/tools/emo-finetune.py" ] || fail "emo-finetune.py (emo-train --kind finetuned) not installed"
 pc="$(find "$prefix" -name gst-emo-1.0.pc | head -1)"
 [ -n "$pc" ] || fail "gst-emo-1.0.pc not installed"
 for header in emo/gst/face_meta.hpp emo/classify/classifier.hpp emo/landmarks/landmarker.hpp \
@@ -60,7 +61,7 @@ for element in "${elements[@]}"; do
 done
 GST_DEBUG=emoclassify:4 run_logged "$tmp/run.txt" gst-launch-1.0 videotestsrc num-buffers=2 ! \
   emoclassify ! fakesink
-grep -q "loaded emotion model .*share/gst-emo/models/emotion-fused.yml.gz" "$tmp/run.txt" ||
+grep -q "loaded emotion model .*share/gst-emo/models/emotion-finetuned.json" "$tmp/run.txt" ||
   fail "emoclassify did not load the installed default model: $(grep -m1 ERROR "$tmp/run.txt")"
 
 # Consumers built against the installed prefix only (-I/-L from pkg-config, no build tree).

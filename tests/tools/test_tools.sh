@@ -12,7 +12,8 @@ tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
-# 1. One JSON line, one face, 68 landmarks, happiness.
+# 1. One JSON line, one face, 68 landmarks, happiness, the default model's 6 classes (the
+#    fine-tuned CNN, emotion-finetuned.json).
 "$predict" "$astronaut" >"$tmp/out.json" || fail "emo-predict exited $? on $astronaut"
 [ "$(wc -l <"$tmp/out.json")" -eq 1 ] || fail "expected one line: $(cat "$tmp/out.json")"
 python3 - "$tmp/out.json" <<'PY' || fail "bad astronaut output: $(cat "$tmp/out.json")"
@@ -23,13 +24,14 @@ assert len(faces) == 1, faces
 f = faces[0]
 assert f["landmarks"] == 68, f
 assert f["label"] == "happiness", f
+assert sorted(f["scores"]) == ["anger", "disgust", "happiness", "neutral", "sadness", "surprise"], f
 assert abs(sum(f["scores"].values()) - 1) < 1e-3 and f["confidence"] == max(f["scores"].values())
 assert all(f["box"][k] > 0 for k in ("width", "height"))
 PY
 
-# 1b. The same code path with the other kinds of model: the CNN alone and the prototype's
-# landmark forest (HAPPY/SAD); the default above is the fused model.
-for m in "emotion-cnn.json happiness 7" "emotion-finetuned.json happiness 6" "happy-sad.yml.gz HAPPY 2"; do
+# 1b. The same code path with the other kinds of model: the zero-shot CNN, the fused model
+# (forest over geometry + CNN), the landmark forest and the prototype's HAPPY/SAD forest.
+for m in "emotion-cnn.json happiness 7" "emotion-fused.yml.gz happiness 6" "emotion.yml.gz happiness 6" "happy-sad.yml.gz HAPPY 2"; do
   set -- $m
   "$predict" --model "$GST_EMO_MODEL_DIR/$1" "$astronaut" >"$tmp/kind.json" ||
     fail "emo-predict --model $1 exited $?"
@@ -102,7 +104,7 @@ for label in happiness sadness; do
   mkdir -p "$tmp/data/$label"
   for f in $(ls "$data/ck48/$label" | head -n 15); do ln -s "$data/ck48/$label/$f" "$tmp/data/$label/$f"; done
 done
-"$train" --output "$tmp/tiny.yml.gz" --whole-image "$tmp/data" --trees 10 --folds 3 \
+"$train" --kind fused --output "$tmp/tiny.yml.gz" --whole-image "$tmp/data" --trees 10 --folds 3 \
   --no-progress >"$tmp/train.out" 2>"$tmp/train.err" || fail "emo-train: $(cat "$tmp/train.err")"
 grep -q "confusion matrix" "$tmp/train.out" || fail "no confusion matrix: $(cat "$tmp/train.out")"
 grep -q "balanced accuracy" "$tmp/train.out" || fail "no balanced accuracy"
@@ -113,7 +115,7 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); f=r["faces"][0]; as
   "$tmp/out4.json" || fail "bad prediction with the tiny model: $(cat "$tmp/out4.json")"
 
 grep -q "^fused model: rtrees over geometry,embedding,scores (409 values)" "$tmp/train.out" ||
-  fail "the default kind is not the fused model: $(cat "$tmp/train.out")"
+  fail "--kind fused did not train the fused model: $(cat "$tmp/train.out")"
 grep -q "CNN alone, zero-shot" "$tmp/train.out" || fail "no zero-shot CNN figures"
 # 5. The landmark-only forest kind still trains and predicts.
 "$train" --kind forest --output "$tmp/tiny-forest.yml.gz" --whole-image "$tmp/data" --trees 10 \

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# emo-train --kind finetuned end to end (python3-torch; the default --freeze 1+2, two heads in
+# one ONNX model): one command from <label>/<images>
+# folders (20 happiness + 20 surprise CK+48 crops, 1 epoch, 3 grouped folds) gives an ONNX
+# model and sidecar that OpenCV DNN loads and emo-predict runs; the temporary crop dump is
+# removed; a python without torch is a clear error. Environment (set by CTest): EMO_BUILD_DIR,
+# EMO_SOURCE_DIR, EMO_SHARED_DATA, GST_EMO_MODEL_DIR.
+set -euo pipefail
+tools="${EMO_TOOLS_DIR:-$EMO_BUILD_DIR/tools}"
+data="${EMO_SHARED_DATA:?}"
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+py=/usr/bin/python3
+
+for label in happiness surprise; do
+  mkdir -p "$tmp/data/$label"
+  for f in $(ls "$data/ck48/$label" | head -n 20); do ln -s "$data/ck48/$label/$f" "$tmp/data/$label/$f"; done
+done
+mkdir "$tmp/scratch"
+
+# 1. One command: crops, folds, fine-tuning with cross-validation, the final model.
+TMPDIR="$tmp/scratch" "$tools/emo-train" --kind finetuned --whole-image "$tmp/data" \
+  --labels surprise,happiness --epochs 1 --folds 3 --no-progress --output "$tmp/tiny.onnx" \
+  >"$tmp/train.out" 2>"$tmp/train.err" || fail "emo-train --kind finetuned: $(tail -n 20 "$tmp/train.err")"
+grep -q "^fine-tuned (1 epochs, 1+2 blocks frozen), grouped CV: accuracy" "$tmp/train.out" ||
+  fail "no cross-validated figures: $(cat "$tmp/train.out")"
+grep -Eq "^happiness +[0-9.]+ +[0-9.]+ +- +20$" "$tmp/train.out" ||
+  fail "no per-class recall per source for happiness: $(cat "$tmp/train.out")"
+[ -z "$(ls -A "$tmp/scratch")" ] || fail "temporary dump left behind: $(ls "$tmp/scratch")"
+
+# 2. The sidecar names the model and our labels in --labels order; OpenCV DNN loads the ONNX
+#    and gives 2 scores summing to 1 and a 256-value embedding for a 64x64 grey input.
+$py - "$tmp/tiny.json" <<'PY' || fail "bad model: $(cat "$tmp/tiny.json")"
+import json, os, sys
+import cv2, numpy as np
+spec = json.load(open(sys.argv[1]))
+assert spec["labels"] == ["surprise", "happiness"], spec["labels"]
+assert spec["model"] == "tiny.onnx" and spec["input"]["width"] == 64, spec
+assert "1 epochs" in spec["source"], spec["source"]
+net = cv2.dnn.readNetFromONNX(os.path.join(os.path.dirname(sys.argv[1]), spec["model"]))
+net.setInput(np.random.default_rng(1).uniform(-1, 1, (1, 1, 64, 64)).astype(np.float32))
+scores, emb = net.forward(["scores", "embedding"])
+assert scores.shape == (1, 2) and abs(scores.sum() - 1) < 1e-4, scores
+assert emb.shape == (1, 256), emb.shape
+PY
+
+# 3. emo-predict runs it (a held-back crop of the same people is fine here: this checks the path).
+crop="$data/ck48/happiness/$(ls "$data/ck48/happiness" | tail -n 1)"
+"$tools/emo-predict" --model "$tmp/tiny.json" --whole-image "$crop" >"$tmp/pred.json" ||
+  fail "emo-predict --model tiny.json"
+$py -c 'import json,sys; f=json.load(open(sys.argv[1]))["faces"][0]; assert set(f["scores"])=={"surprise","happiness"} and f["label"] in f["scores"], f' \
+  "$tmp/pred.json" || fail "bad prediction: $(cat "$tmp/pred.json")"
+
+# 3b. --prior is in the written model: with happiness x 1e6 a surprise crop comes out happiness.
+surprised="$data/ck48/surprise/$(ls "$data/ck48/surprise" | tail -n 1)"
+"$tools/emo-train" --whole-image "$tmp/data" --labels surprise,happiness --epochs 1 --folds 0 \
+  --prior happiness=1e6 --no-progress --output "$tmp/prior.onnx" >/dev/null 2>"$tmp/prior.err" ||
+  fail "emo-train --prior: $(tail -n 5 "$tmp/prior.err")"
+"$tools/emo-predict" --model "$tmp/tiny.json" --whole-image "$surprised" | grep -q '"label":"surprise"' ||
+  fail "the model without a prior does not call $surprised surprise"
+"$tools/emo-predict" --model "$tmp/prior.json" --whole-image "$surprised" | grep -q '"label":"happiness"' ||
+  fail "--prior happiness=1e6 is not in the written model"
+
+# 4. A python without torch (a torch module that fails to import): exit 2 and what to install.
+mkdir -p "$tmp/notorch/torch"
+echo 'raise ImportError("No module named torch (test)")' >"$tmp/notorch/torch/__init__.py"
+rc=0
+PYTHONPATH="$tmp/notorch" "$tools/emo-train" --whole-image "$tmp/data" --epochs 1 --folds 0 \
+  --no-progress --output "$tmp/x.onnx" >/dev/null 2>"$tmp/notorch.err" || rc=$?
+[ "$rc" -eq 2 ] || fail "without torch: exit status $rc, expected 2: $(cat "$tmp/notorch.err")"
+grep -q "needs PyTorch .*apt install python3-torch" "$tmp/notorch.err" ||
+  fail "without torch: $(cat "$tmp/notorch.err")"
+[ ! -e "$tmp/x.onnx" ] || fail "without torch: a model was written"
+
+# 5. A model file name that is not .onnx/.json: usage error before any work.
+rc=0
+"$tools/emo-train" --whole-image "$tmp/data" --output "$tmp/x.yml.gz" >/dev/null 2>"$tmp/ext.err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "FILE.onnx" "$tmp/ext.err" || fail "bad --output: $rc $(cat "$tmp/ext.err")"
+echo "PASS"
