@@ -59,6 +59,8 @@
 #include <memory>
 
 #include "emo/classify/classifier.hpp"
+#include "emo/core/fork_join.hpp"
+#include "emo/core/opencv_threads.hpp"
 #include "emo/classify/emotion_model.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/core/model_cache.hpp"
@@ -102,6 +104,7 @@ struct GstEmoClassifyState {
   explicit GstEmoClassifyState(const std::string &model)
       : classifier(emo::shared_emotion_model(model)) {}
   std::shared_ptr<const emo::EmotionModel> classifier;
+  std::unique_ptr<emo::ForkJoin> fork_join;  // models that read pixels (CNN): faces in pairs
   emo::ScoreSmoother smoother;
   /* Per track id: the last classification's raw scores and the frames since then. */
   struct Cached {
@@ -136,6 +139,8 @@ GST_ELEMENT_REGISTER_DEFINE(emoclassify, "emoclassify", GST_RANK_NONE, GST_TYPE_
 static bool gst_emo_classify_load(GstEmoAnalysisFilter *filter, const std::string &model) {
   GstEmoClassify *self = GST_EMO_CLASSIFY(filter);
   self->state = std::make_unique<GstEmoClassifyState>(model);
+  if (self->state->classifier->needs_pixels())
+    self->state->fork_join = std::make_unique<emo::ForkJoin>();
   GST_INFO_OBJECT(
       self, "loaded emotion model %s (%s, %zu classes, %d landmarks), instance %p, %ld users",
       model.c_str(), self->state->classifier->kind_name(), self->state->classifier->labels().size(),
@@ -269,7 +274,31 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
     state.deferred += due.size() - budget;
     due.resize(budget);
   }
-  for (const auto &d : due) classify[d.second] = true;
+  /* The faces due run on the streaming thread and the element's helper thread (a CNN copy
+   * each, see emo::CnnModel), in OpenCV's pool only with opencv-threads=pool. */
+  std::vector<std::vector<float>> fresh(due.size());
+  std::vector<size_t> slot(faces.size(), 0);
+  for (size_t k = 0; k < due.size(); ++k) slot[due[k].second] = k;
+  bool mapped = true;
+  if (!due.empty() && classifier.needs_pixels() && !pixels()) {
+    GST_WARNING_OBJECT(self, "cannot map the frame; faces not classified");
+    mapped = false;
+  } else if (!due.empty()) {
+    for (const auto &d : due) classify[d.second] = true;
+    const bool own = gst_emo_analysis_filter_opencv_threads(filter) == GST_EMO_OPENCV_THREADS_OWN;
+    auto one = [&](size_t k) {
+      const emo::gst::Face &face = faces[due[k].second];
+      auto run = [&] { fresh[k] = classifier.predict(luma, face.box, face.landmarks).scores; };
+      if (own)
+        emo::run_opencv_on_calling_thread(run);
+      else
+        run();
+    };
+    if (state.fork_join && due.size() > 1)
+      state.fork_join->for_each(due.size(), one);
+    else
+      for (size_t k = 0; k < due.size(); ++k) one(k);
+  }
 
   std::map<std::int64_t, GstEmoClassifyState::Cached> seen;
   for (size_t i = 0; i < faces.size(); ++i) {
@@ -277,11 +306,7 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
     emo::gst::Face &face = faces[i];
     std::vector<float> scores;
     if (classify[i]) {
-      if (classifier.needs_pixels() && !pixels()) {
-        GST_WARNING_OBJECT(self, "cannot map the frame; faces not classified");
-        break;
-      }
-      scores = classifier.predict(luma, face.box, face.landmarks).scores;
+      scores = std::move(fresh[slot[i]]);
       if (face.track_id >= 0) seen[face.track_id] = {scores, 0};
       ++state.classified;
     } else {

@@ -11,6 +11,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "element_test_util.hpp"
+#include "emo/classify/emotion_model.hpp"
 #include "emo/detect/detector.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/landmarks/landmarker.hpp"
@@ -46,6 +47,38 @@ TEST(ClassifyCnn, TheCnnModelReadsTheAstronautsSmileInEveryLumaLayout) {
     EXPECT_GT(p->confidence, 0.9f) << format;
     EXPECT_NEAR(std::accumulate(p->scores.begin(), p->scores.end(), 0.f), 1.f, 1e-4);
   }
+}
+
+// Two faces of one frame run at once (the streaming thread and the element's helper,
+// a CNN copy each): every face gets the scores the library gives for it alone.
+TEST(ClassifyCnn, FacesClassifiedInParallelGetTheirOwnScores) {
+  ASSERT_FALSE(astronaut().empty()) << "astronaut.png (python3-skimage) is missing";
+  cv::Mat frame(384, 1024, CV_8UC3, cv::Scalar(120, 120, 120)), small, flipped;
+  cv::resize(astronaut(), small, cv::Size(384, 384), 0, 0, cv::INTER_AREA);
+  cv::flip(small, flipped, 1);
+  small.copyTo(frame(cv::Rect(0, 0, 384, 384)));
+  flipped.copyTo(frame(cv::Rect(512, 0, 384, 384)));
+  const std::string path = model("emotion-finetuned.json");
+  HarnessPtr h(gst_harness_new_parse(
+      ("emofacedetect ! emolandmarks ! emoclassify smoothing=0 max-classifications=0 model=" + path)
+          .c_str()));
+  gst_harness_set_src_caps_str(h.get(), video_caps("GRAY8", 1024, 384).c_str());
+  ASSERT_EQ(gst_harness_push(h.get(), make_frame(frame, "GRAY8").release()), GST_FLOW_OK);
+  BufferPtr out(gst_harness_pull(h.get()));
+  const auto faces = emo::gst::read_faces(out.get());
+  ASSERT_EQ(faces.size(), 2u);
+  GstMapInfo info;
+  ASSERT_TRUE(gst_buffer_map(out.get(), &info, GST_MAP_READ));
+  const cv::Mat gray(384, 1024, CV_8UC1, info.data);  // GRAY8, stride 1024: the frame's luma
+  const auto direct = emo::shared_emotion_model(path);
+  for (const emo::gst::Face &face : faces) {
+    ASSERT_TRUE(face.emotion);
+    const emo::Prediction p = direct->predict(gray, face.box, face.landmarks);
+    ASSERT_EQ(face.emotion->scores.size(), p.scores.size());
+    for (size_t c = 0; c < p.scores.size(); ++c)
+      EXPECT_NEAR(face.emotion->scores[c], p.scores[c], 1e-6) << face.box << " class " << c;
+  }
+  gst_buffer_unmap(out.get(), &info);
 }
 
 TEST(ClassifyCnn, TheDefaultFineTunedCnnTheFusedModelAndTheHappySadForest) {

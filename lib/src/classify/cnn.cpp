@@ -126,25 +126,36 @@ struct CnnModel::Net {
   std::vector<cv::String> outputs;
 };
 
-CnnModel::CnnModel(CnnSpec spec) : spec_(std::move(spec)), net_(std::make_shared<Net>()) {
+CnnModel::CnnModel(CnnSpec spec) : spec_(std::move(spec)) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(spec_.onnx, ec))
     throw ModelError(spec_.onnx, "",
                      "no such ONNX model (named by the sidecar " + spec_.sidecar + ")");
-  try {
-    net_->net = cv::dnn::readNetFromONNX(spec_.onnx);
-    net_->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-    net_->net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-  } catch (const cv::Exception &e) {
-    throw ModelError(spec_.onnx, "", "not a readable ONNX model (" + e.msg + ")");
+  for (int i = 0; i < kInstances; ++i) {
+    auto net = std::make_shared<Net>();
+    try {
+      net->net = cv::dnn::readNetFromONNX(spec_.onnx);
+      net->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
+      net->net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+    } catch (const cv::Exception &e) {
+      throw ModelError(spec_.onnx, "", "not a readable ONNX model (" + e.msg + ")");
+    }
+    if (net->net.empty()) throw ModelError(spec_.onnx, "", "empty ONNX model");
+    net->outputs.push_back(spec_.scores_output);
+    if (!spec_.embedding_output.empty()) net->outputs.push_back(spec_.embedding_output);
+    nets_.push_back(std::move(net));
   }
-  if (net_->net.empty()) throw ModelError(spec_.onnx, "", "empty ONNX model");
-  net_->outputs.push_back(spec_.scores_output);
-  if (!spec_.embedding_output.empty()) net_->outputs.push_back(spec_.embedding_output);
-  // One run on a flat image checks the output names and sizes against the sidecar.
+  // One run of each copy on a flat image checks the output names and sizes against the
+  // sidecar and makes OpenCV set up its layers now rather than on a live frame (the other
+  // copies are held, so run() takes copy i).
   CnnOutput probe;
   try {
-    probe = run(cv::Mat(spec_.height, spec_.width, CV_8U, cv::Scalar(128)));
+    for (size_t i = 0; i < nets_.size(); ++i) {
+      std::vector<std::unique_lock<std::mutex>> others;
+      for (size_t j = 0; j < nets_.size(); ++j)
+        if (j != i) others.emplace_back(nets_[j]->mutex);
+      probe = run(cv::Mat(spec_.height, spec_.width, CV_8U, cv::Scalar(128)));
+    }
   } catch (const cv::Exception &e) {
     throw ModelError(spec_.onnx, "",
                      "does not run with the sidecar " + spec_.sidecar + " (" + e.msg + ")");
@@ -180,9 +191,22 @@ CnnOutput CnnModel::run(const cv::Mat &crop) const {
                                         cv::Scalar(-spec_.offset / spec_.scale), false, false);
   std::vector<cv::Mat> outs;
   {
-    std::lock_guard<std::mutex> lock(net_->mutex);
-    net_->net.setInput(blob);
-    net_->net.forward(outs, net_->outputs);
+    /* A free copy of the network, else the first one (waiting for it). */
+    std::unique_lock<std::mutex> lock;
+    Net *net = nullptr;
+    for (const std::shared_ptr<Net> &n : nets_) {
+      lock = std::unique_lock<std::mutex>(n->mutex, std::try_to_lock);
+      if (lock.owns_lock()) {
+        net = n.get();
+        break;
+      }
+    }
+    if (!net) {
+      net = nets_.front().get();
+      lock = std::unique_lock<std::mutex>(net->mutex);
+    }
+    net->net.setInput(blob);
+    net->net.forward(outs, net->outputs);
   }
   CnnOutput o;
   auto flat = [](const cv::Mat &m) {

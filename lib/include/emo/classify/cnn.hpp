@@ -52,8 +52,10 @@ struct CnnOutput {
 /// An appearance CNN: aligns the face (emo::align_face with the sidecar's framing), scales it to
 /// the input size, normalises it and runs the ONNX network with OpenCV DNN (CPU).
 ///
-/// Thread-safe: runs are serialised by an internal mutex (cv::dnn::Net::forward is not
-/// reentrant), so one loaded model can be shared by several elements.
+/// Thread-safe: the model holds kInstances copies of the network, each behind a mutex
+/// (cv::dnn::Net::forward is not reentrant); a run takes a free one, or waits for the first.
+/// So two threads (emoclassify's streaming thread and its helper) run two faces at once, and
+/// one loaded model can be shared by several elements.
 class CnnModel {
  public:
   /// Loads from a sidecar (.json) or from an ONNX file with its sidecar beside it (same name,
@@ -76,11 +78,14 @@ class CnnModel {
 
   explicit CnnModel(CnnSpec spec);  ///< loads spec.onnx; use load()
 
+  /// Copies of the network kept to run faces concurrently (about 1 MB each for the default).
+  static constexpr int kInstances = 2;
+
  private:
   CnnSpec spec_;
   int embedding_size_ = 0;
   struct Net;
-  std::shared_ptr<Net> net_;
+  std::vector<std::shared_ptr<Net>> nets_;  // kInstances
 };
 
 }  // namespace emo
