@@ -22,7 +22,10 @@
  * (like DL Streamer's gvaclassify); in between its last scores are reused and smoothed. At most
  * #GstEmoClassify:max-classifications faces are classified per frame (new faces first): after
  * a shot cut the faces of the new shot get their labels over the next few frames instead of
- * all on one frame, which bounds the frame's latency.
+ * all on one frame, which bounds the frame's latency. With a model that reads the pixels (a
+ * CNN), the faces of a frame are classified two at a time, on the streaming thread and a
+ * helper thread of the element (each with its own copy of the network); the scores are those
+ * of one face at a time.
  *
  * Scores are smoothed per face across frames with an exponential moving average (faces are
  * followed by their track id, set by emofacedetect's tracker, or by box overlap when a face has
