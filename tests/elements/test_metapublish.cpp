@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "../support/closed_port.hpp"
 #include "element_test_util.hpp"
 #include "emo/gst/face_meta.hpp"
 
@@ -278,19 +279,6 @@ TEST(MetaPublish, UnwritableLocationIsAClearError) {
   gst_element_set_bus(element.get(), nullptr);
 }
 
-// A TCP port of 127.0.0.1 that nobody listens on (bound for a moment, then closed).
-int closed_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 // emometapublish method=mqtt on its own bus, in a harness.
 struct MqttHarness {
   HarnessPtr h;
@@ -337,7 +325,7 @@ std::string warning_text(GstBus *bus) {
 }
 
 TEST(MetaPublishMqtt, UnreachableBrokerWarnsQueuesAndCountsWhatItDrops) {
-  const int port = closed_port();
+  const int port = emo::test::closed_port();
   MqttHarness m = mqtt_publisher("mqtt://127.0.0.1:" + std::to_string(port), 3);
   ASSERT_TRUE(m.h);
   // Frames pass through at once, broker or not; only frames with faces are queued.

@@ -5,7 +5,8 @@
 // (a split on variable 146, a tree missing a child, wrong counts; an inflated tree count, a
 // truncated file). Not part of the build; run once from the repository root:
 //   g++ -std=c++17 -O1 tests/fuzz/make-model-seeds.cpp -Ilib/include build/lib/libemo.a \
-//     $(pkg-config --cflags --libs opencv4 dlib-1) -o /tmp/make-model-seeds && /tmp/make-model-seeds
+//     $(pkg-config --cflags --libs opencv4 dlib-1) -o /tmp/make-model-seeds &&
+//     /tmp/make-model-seeds
 #include <dlib/image_processing/shape_predictor.h>
 #include <dlib/serialize.h>
 
@@ -16,6 +17,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "../support/tiny_models.hpp"
 #include "emo/classify/classifier.hpp"
 #include "emo/classify/features.hpp"
 
@@ -60,28 +62,8 @@ void forest_seeds() {
   put(t, "header-only.yml", yaml.substr(0, yaml.find("forest:")));
 }
 
-std::string predictor() {
-  dlib::matrix<float, 0, 1> initial(136);
-  for (long i = 0; i < initial.size(); ++i) initial(i) = 0.01f * static_cast<float>(i % 50);
-  std::vector<std::vector<dlib::impl::regression_tree>> forests(2);
-  std::vector<std::vector<dlib::vector<float, 2>>> pixels(2);
-  for (auto &level : forests)
-    for (int t = 0; t < 3; ++t) {
-      dlib::impl::regression_tree tree;
-      tree.splits.push_back({0, 1, 0.5f});
-      dlib::matrix<float, 0, 1> leaf(136);
-      leaf = 0.001f * static_cast<float>(t);
-      tree.leaf_values = {leaf, leaf};
-      level.push_back(tree);
-    }
-  for (auto &p : pixels) p = {{0.1f, 0.2f}, {-0.1f, 0.3f}};
-  std::ostringstream out;
-  dlib::serialize(dlib::shape_predictor(initial, forests, pixels), out);
-  return out.str();
-}
-
 void dlib_seeds() {
-  const std::string good = predictor();
+  const std::string good = emo::test::tiny_shape_predictor();
   const std::string t = "dlib_model";
   put(t, "tiny.dat", good);
   std::ostringstream prefix;

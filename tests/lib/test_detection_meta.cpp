@@ -5,6 +5,7 @@
 
 #include <memory>
 
+#include "../support/meta_scale.hpp"
 #include "emo/gst/face_meta.hpp"
 
 namespace {
@@ -71,16 +72,8 @@ TEST_F(DetectionMetaTest, KeypointsFollowAVideoScale) {
   GstVideoRegionOfInterestMeta *a = emo::gst::add_face(src.get(), {100, 50, 100, 110}, 3);
   emo::gst::set_detection(a, 0.9, kKeypoints, "blazeface-short");
   // What videoconvertscale does to every "size" meta: 1280x720 -> 640x480.
-  GstVideoInfo in, out;
-  gst_video_info_set_format(&in, GST_VIDEO_FORMAT_I420, 1280, 720);
-  gst_video_info_set_format(&out, GST_VIDEO_FORMAT_RGB, 640, 480);
-  GstVideoMetaTransform trans{&in, &out};
   BufferPtr dest(gst_buffer_new_allocate(nullptr, 64, nullptr));
-  gpointer state = nullptr;
-  GstMeta *m = nullptr;
-  while ((m = gst_buffer_iterate_meta(src.get(), &state)))
-    m->info->transform_func(dest.get(), m, src.get(), gst_video_meta_transform_scale_get_quark(),
-                            &trans);
+  emo::test::scale_metas(dest.get(), src.get(), 1280, 720, 640, 480);
   const auto faces = emo::gst::read_faces(dest.get());
   ASSERT_EQ(faces.size(), 1u);
   EXPECT_EQ(faces[0].box, emo::Box(50, 33, 50, 73));

@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "../support/meta_scale.hpp"
 #include "emo/gst/face_meta.hpp"
 
 namespace {
@@ -123,16 +124,8 @@ TEST(FaceMetaC, ObjectIdAloneGivesTheTrackId) {
 TEST(FaceMetaC, KeypointsAreRescaledWithTheFrame) {
   gst_init(nullptr, nullptr);
   BufferPtr src = written();
-  GstVideoInfo in, out;
-  gst_video_info_set_format(&in, GST_VIDEO_FORMAT_I420, 640, 480);
-  gst_video_info_set_format(&out, GST_VIDEO_FORMAT_RGB, 320, 240);
-  GstVideoMetaTransform trans{&in, &out};
   BufferPtr dest(gst_buffer_new_allocate(nullptr, 64, nullptr));
-  gpointer state = nullptr;
-  GstMeta *m = nullptr;
-  while ((m = gst_buffer_iterate_meta(src.get(), &state)))
-    m->info->transform_func(dest.get(), m, src.get(), gst_video_meta_transform_scale_get_quark(),
-                            &trans);
+  emo::test::scale_metas(dest.get(), src.get(), 640, 480, 320, 240);
   std::vector<FacePtr> faces = faces_of(dest.get());
   ASSERT_EQ(faces.size(), 1u);  // the ROI meta's own scale: box halved, params lost
   gint x, y, w, h;

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 
+#include "../support/tiny_models.hpp"
 #include "emo/classify/classifier.hpp"
 #include "emo/core/error.hpp"
 #include "emo/classify/features.hpp"
@@ -111,28 +112,6 @@ TEST(HostileModel, BrokenTreesAndCountsAreRefusedNamingTheFault) {
   std::filesystem::remove_all(dir);
 }
 
-/* A small but complete dlib shape_predictor (68 points, 2 levels of 3 trees of depth 1). */
-std::string tiny_shape_predictor() {
-  dlib::matrix<float, 0, 1> initial(136);
-  for (long i = 0; i < initial.size(); ++i) initial(i) = 0.01f * static_cast<float>(i % 50);
-  std::vector<std::vector<dlib::impl::regression_tree>> forests(2);
-  std::vector<std::vector<dlib::vector<float, 2>>> pixels(2);
-  for (auto &level : forests)
-    for (int t = 0; t < 3; ++t) {
-      dlib::impl::regression_tree tree;
-      tree.splits.push_back({0, 1, 0.5f});
-      dlib::matrix<float, 0, 1> leaf(136);
-      leaf = 0.001f * static_cast<float>(t);
-      tree.leaf_values = {leaf, leaf};
-      level.push_back(tree);
-    }
-  for (auto &p : pixels) p = {{0.1f, 0.2f}, {-0.1f, 0.3f}};
-  const dlib::shape_predictor sp(initial, forests, pixels);
-  std::ostringstream out;
-  dlib::serialize(sp, out);
-  return out.str();
-}
-
 long max_rss_kb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -140,7 +119,7 @@ long max_rss_kb() {
 }
 
 TEST(HostileModel, InflatedDlibTreeCountFailsAtOnceWithBoundedMemory) {
-  const std::string good = tiny_shape_predictor();
+  const std::string good = emo::test::tiny_shape_predictor();
   // The tree count of the first level follows version, initial shape and level count.
   std::ostringstream prefix;
   dlib::serialize(1, prefix);

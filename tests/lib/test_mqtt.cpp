@@ -13,25 +13,13 @@
 #include <stdexcept>
 #include <thread>
 
+#include "../support/closed_port.hpp"
 #include "emo/publish/mqtt.hpp"
 
 using namespace emo::publish;
 using namespace std::chrono_literals;
 
 namespace {
-
-// A TCP port of 127.0.0.1 that nobody listens on (bound for a moment, then closed).
-int closed_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr *>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr *>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 std::string invalid_message(const std::string &url) {
   try {
@@ -104,7 +92,8 @@ TEST(DropOldestQueue, DropsTheOldestAndCountsIt) {
 
 TEST(MqttPublisher, NeverBlocksAndAccountsForEveryMessageWithoutABroker) {
   MqttConfig config;
-  config.address = parse_mqtt_address("mqtt://127.0.0.1:" + std::to_string(closed_port()));
+  config.address =
+      parse_mqtt_address("mqtt://127.0.0.1:" + std::to_string(emo::test::closed_port()));
   config.max_queue = 10;
   config.backoff_min = 50ms;
   config.backoff_max = 100ms;
