@@ -285,17 +285,22 @@ struct GeminiClient::Impl {
     }
   }
 
+  // The transfer of `job` is over (reply, error or abort): no timer any more. A job cancelled
+  // meanwhile is finished as cancelled; returns true then.
+  bool end_transfer(Job *job) {
+    job->in_flight = false;
+    job->drop_timer();
+    if (!job->cancelled) return false;
+    finish_cancelled(job);
+    return true;
+  }
+
   // Aborts the transfer; a final failure (a server that sends this much is not retried).
   void reply_too_large(Job *job, const std::string &why) {
     job->drop_stream();
     job->reply.clear();
     job->reply.shrink_to_fit();
-    job->in_flight = false;
-    job->drop_timer();
-    if (job->cancelled) {
-      finish_cancelled(job);
-      return;
-    }
+    if (end_transfer(job)) return;
     GeminiResult &r = job->result;
     r.state = GeminiState::Failed;
     r.http_status = static_cast<int>(soup_message_get_status(job->message));
@@ -306,12 +311,7 @@ struct GeminiClient::Impl {
   }
 
   void handle_reply(Job *job, const std::string *reply, GError *error) {
-    job->in_flight = false;
-    job->drop_timer();
-    if (job->cancelled) {
-      finish_cancelled(job);
-      return;
-    }
+    if (end_transfer(job)) return;
     GeminiResult &r = job->result;
     if (error) {
       r.http_status = 0;
