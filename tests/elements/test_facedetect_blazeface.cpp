@@ -50,7 +50,7 @@ TEST_F(FaceDetectBlazeFaceTest, DefaultIsBlazeFaceWithDetectionAndObjectId) {
   gchar *model = nullptr;
   gdouble threshold = 0;
   g_object_get(e.get(), "model", &model, "threshold", &threshold, nullptr);
-  EXPECT_NE(std::string(model).find("blazeface/face_detection_back_256x256_barracuda.onnx"),
+  EXPECT_NE(std::string(model).find("blazeface/face_detection_back_256_rect.onnx"),
             std::string::npos)
       << model;
   g_free(model);
@@ -113,8 +113,7 @@ TEST_F(FaceDetectBlazeFaceTest, NonSquareFrameMapsBackToTheFace) {
 
 TEST_F(FaceDetectBlazeFaceTest, ShortRangeAndCascadeModels) {
   const auto near =
-      detect("model=" + model_dir() + "/blazeface/face_detection_front_128x128_barracuda.onnx",
-             astronaut())
+      detect("model=" + model_dir() + "/blazeface/face_detection_front_128_rect.onnx", astronaut())
           .faces;
   ASSERT_EQ(near.size(), 1u);
   EXPECT_EQ(near[0].detector_model, "blazeface-short");

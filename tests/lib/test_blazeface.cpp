@@ -32,6 +32,13 @@ std::string full_model() {
 std::string short_model() {
   return std::string(EMO_TEST_MODEL_DIR) + "/" + emo::detect::kShortRangeModel;
 }
+// The npm package's square-input files, from which the default ones are derived.
+std::string full_square_model() {
+  return std::string(EMO_TEST_MODEL_DIR) + "/" + emo::detect::kFullRangeSquareModel;
+}
+std::string short_square_model() {
+  return std::string(EMO_TEST_MODEL_DIR) + "/" + emo::detect::kShortRangeSquareModel;
+}
 
 // The astronaut's face, by eye: from the forehead to the chin, ear to ear less the hair.
 const emo::Box kAstronautFace(172, 74, 105, 105);
@@ -63,6 +70,51 @@ TEST(BlazeFaceAnchors, CountsAndPositionsFollowMediaPipe) {
     EXPECT_FLOAT_EQ(a[895].y, 7.5f / 8);
   }
   EXPECT_THROW(emo::detect::blazeface_anchors(192), std::invalid_argument);
+}
+
+TEST(BlazeFaceAnchors, RectangularInputsHaveAGridOfTheirOwn) {
+  // 256 x 160 (a 16:9 frame): 16 x 10 cells of 2, then 8 x 5 cells of 6.
+  const std::vector<Anchor> a = emo::detect::blazeface_anchors(cv::Size(256, 160), 256);
+  ASSERT_EQ(a.size(), 16u * 10 * 2 + 8u * 5 * 6);
+  EXPECT_FLOAT_EQ(a[0].x, 0.5f / 16);
+  EXPECT_FLOAT_EQ(a[0].y, 0.5f / 10);
+  EXPECT_FLOAT_EQ(a[32].y, 1.5f / 10);  // second row of 16 cells of 2
+  EXPECT_FLOAT_EQ(a[319].x, 15.5f / 16);
+  EXPECT_FLOAT_EQ(a[319].y, 9.5f / 10);
+  EXPECT_FLOAT_EQ(a[320].x, 0.5f / 8);
+  EXPECT_FLOAT_EQ(a[320].y, 0.5f / 5);
+  EXPECT_FLOAT_EQ(a[559].x, 7.5f / 8);
+  EXPECT_FLOAT_EQ(a[559].y, 4.5f / 5);
+  // Short range: strides 8 and 16 on a portrait 80 x 128.
+  EXPECT_EQ(emo::detect::blazeface_anchors(cv::Size(80, 128), 128).size(),
+            10u * 16 * 2 + 5u * 8 * 6);
+  // The square grid is the one MediaPipe uses.
+  const auto square = emo::detect::blazeface_anchors(cv::Size(256, 256), 256);
+  const auto mediapipe = emo::detect::blazeface_anchors(256);
+  ASSERT_EQ(square.size(), mediapipe.size());
+  for (size_t i = 0; i < square.size(); ++i) EXPECT_FLOAT_EQ(square[i].y, mediapipe[i].y);
+  EXPECT_THROW(emo::detect::blazeface_anchors(cv::Size(256, 150), 256), std::invalid_argument);
+  EXPECT_THROW(emo::detect::blazeface_anchors(cv::Size(0, 0), 256), std::invalid_argument);
+}
+
+TEST(BlazeFaceDecode, RectangularInputDecodesInInputPixels) {
+  const cv::Size input(256, 160);
+  const auto anchors = emo::detect::blazeface_anchors(input, 256);
+  std::vector<float> scores(anchors.size(), -1000.f), reg(anchors.size() * 16, 0.f);
+  const size_t i = 320 + (2 * 8 + 3) * 6;  // coarse grid, row 2, column 3
+  scores[i] = 3.f;
+  reg[i * 16 + 0] = 4, reg[i * 16 + 1] = -2, reg[i * 16 + 2] = 30, reg[i * 16 + 3] = 36;
+  reg[i * 16 + 4] = -6, reg[i * 16 + 5] = -8;  // right eye
+  std::vector<FaceDetection> out;
+  emo::detect::decode_blazeface(scores.data(), reg.data(), anchors, input, 0.5f, out);
+  ASSERT_EQ(out.size(), 1u);
+  // Cell centre (3.5 * 32, 2.5 * 32) = (112, 80) input pixels.
+  EXPECT_NEAR(out[0].box.x, 112 + 4 - 15, 1e-4);
+  EXPECT_NEAR(out[0].box.y, 80 - 2 - 18, 1e-4);
+  EXPECT_NEAR(out[0].box.width, 30, 1e-4);
+  EXPECT_NEAR(out[0].box.height, 36, 1e-4);
+  EXPECT_NEAR(out[0].keypoints[0].x, 106, 1e-4);
+  EXPECT_NEAR(out[0].keypoints[0].y, 72, 1e-4);
 }
 
 TEST(BlazeFaceDecode, SyntheticOutputGivesTheExpectedBox) {
@@ -137,6 +189,75 @@ TEST(BlazeFaceLetterbox, NonSquareFramesArePaddedNotStretched) {
   EXPECT_NEAR(r.x, 0, 1e-3);
   EXPECT_NEAR(r.width, 333, 1e-2);
   EXPECT_NEAR(r.height, 1000, 1e-2);
+}
+
+TEST(BlazeFaceLetterbox, AlignedInputsPadOnlyToTheStride) {
+  EXPECT_EQ(emo::detect::rectangular_align(256), 64);
+  EXPECT_EQ(emo::detect::rectangular_align(128), 32);
+  const Letterbox hd = Letterbox::fit_aligned(1280, 720, 256, 64);
+  EXPECT_EQ(hd.input, cv::Size(256, 192));
+  EXPECT_EQ(hd.content, cv::Size(256, 144));
+  EXPECT_EQ(hd.pad_x, 0);
+  EXPECT_EQ(hd.pad_y, 24);
+  const emo::Point centre = hd.to_frame({128, 24 + 72});
+  EXPECT_NEAR(centre.x, 640, 1e-3);
+  EXPECT_NEAR(centre.y, 360, 1e-3);
+  const emo::Point corner = hd.to_frame({256, 24 + 144});
+  EXPECT_NEAR(corner.x, 1280, 1e-3);
+  EXPECT_NEAR(corner.y, 720, 1e-3);
+  // The same scale as the square letterbox, only less padding.
+  const Letterbox square = Letterbox::fit(1280, 720, 256);
+  EXPECT_DOUBLE_EQ(hd.scale_x, square.scale_x);
+  EXPECT_EQ(hd.content, square.content);
+  // 4:3, portrait, and a frame already aligned.
+  const Letterbox vga = Letterbox::fit_aligned(640, 480, 256, 64);
+  EXPECT_EQ(vga.input, cv::Size(256, 192));
+  EXPECT_EQ(vga.pad_y, 0);
+  EXPECT_EQ(Letterbox::fit_aligned(1280, 720, 256, 32).input, cv::Size(256, 160));
+  const Letterbox tall = Letterbox::fit_aligned(720, 1280, 256, 64);
+  EXPECT_EQ(tall.input, cv::Size(192, 256));
+  EXPECT_EQ(tall.pad_x, 24);
+  EXPECT_EQ(tall.pad_y, 0);
+  EXPECT_EQ(Letterbox::fit_aligned(512, 256, 256, 32).input, cv::Size(256, 128));
+  EXPECT_EQ(Letterbox::fit_aligned(500, 500, 128, 16).input, cv::Size(128, 128));
+  EXPECT_THROW(Letterbox::fit_aligned(640, 480, 256, 3), std::invalid_argument);
+}
+
+TEST(BlazeFace, DerivedRectangularModelsEqualTheNpmFilesOnASquareInput) {
+  const cv::Mat img = astronaut();  // 512 x 512
+  for (const auto &[rect, square] : {std::pair{full_model(), full_square_model()},
+                                     std::pair{short_model(), short_square_model()}}) {
+    BlazeFace a(rect), b(square);
+    EXPECT_TRUE(a.rectangular()) << rect;
+    EXPECT_FALSE(b.rectangular()) << square;
+    EXPECT_EQ(a.input_size(), b.input_size());
+    a.prepare(FrameView::from_mat(img), emo::DetectorParams{});
+    b.prepare(FrameView::from_mat(img), emo::DetectorParams{});
+    cv::Mat sa, ra, sb, rb;
+    a.forward(sa, ra);
+    b.forward(sb, rb);
+    ASSERT_EQ(sa.rows, 896);
+    EXPECT_EQ(cv::norm(sa, sb, cv::NORM_INF), 0.0) << rect;
+    EXPECT_EQ(cv::norm(ra, rb, cv::NORM_INF), 0.0) << rect;
+  }
+}
+
+TEST(BlazeFace, RectangularInputFindsWhatTheSquareInputFinds) {
+  // The portrait in a 16:9 frame: 256 x 192 input against 256 x 256, the same face.
+  const cv::Mat img = astronaut();
+  cv::Mat frame(720, 1280, CV_8UC3, cv::Scalar(90, 120, 60));
+  img.copyTo(frame(cv::Rect(cv::Point(600, 100), img.size())));
+  BlazeFace rect(full_model()), square(full_square_model());
+  const auto a = rect.detect(FrameView::from_mat(frame), emo::DetectorParams{});
+  EXPECT_EQ(rect.letterbox().input, cv::Size(256, 192));
+  EXPECT_EQ(rect.anchors().size(), 16u * 12 * 2 + 8u * 6 * 6);
+  const auto b = square.detect(FrameView::from_mat(frame), emo::DetectorParams{});
+  EXPECT_EQ(square.letterbox().input, cv::Size(256, 256));
+  ASSERT_EQ(a.size(), 1u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_GT(emo::detect::iou(a[0].box, b[0].box), 0.95) << a[0].box << " vs " << b[0].box;
+  EXPECT_NEAR(a[0].score, b[0].score, 0.02);
+  for (int k = 0; k < 6; ++k) EXPECT_LT(cv::norm(a[0].keypoints[k] - b[0].keypoints[k]), 3.0) << k;
 }
 
 TEST(BlazeFace, FindsTheAstronautsFaceWithKeypointsInside) {

@@ -43,10 +43,12 @@ const std::string kSourceModels = EMO_TEST_MODEL_DIR;
 
 TEST(ModelPath, BuildTreeFindsTheSourceTreesModelsWithoutEnvironment) {
   ModelDirEnv env(nullptr);
-  for (const char *name : {"emotion.yml.gz", "happy-sad.yml.gz",
-                           "blazeface/face_detection_front_128x128_barracuda.onnx",
-                           "blazeface/face_detection_back_256x256_barracuda.onnx",
-                           "human/emotion.json", "human/emotion.bin"}) {
+  for (const char *name :
+       {"emotion.yml.gz", "happy-sad.yml.gz",
+        "blazeface/face_detection_front_128x128_barracuda.onnx",
+        "blazeface/face_detection_back_256x256_barracuda.onnx",
+        "blazeface/face_detection_front_128_rect.onnx",
+        "blazeface/face_detection_back_256_rect.onnx", "human/emotion.json", "human/emotion.bin"}) {
     SCOPED_TRACE(name);
     const emo::ModelLocation where = emo::find_model(name);
     EXPECT_EQ(where.path, kSourceModels + "/" + name);

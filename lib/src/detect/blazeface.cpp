@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 #include <system_error>
 
 #include <opencv2/imgproc.hpp>
@@ -37,32 +38,48 @@ std::string fetch_hint() {
 
 }  // namespace
 
-std::vector<Anchor> blazeface_anchors(int input_size) {
-  if (input_size != 128 && input_size != 256)
-    throw std::invalid_argument("blazeface_anchors: input size must be 128 or 256");
-  // Strides {8, 16, 16, 16} on 128, {16, 32, 32, 32} on 256: a 16 x 16 grid of 2 anchors
-  // (first layer: aspect ratio 1 and the interpolated scale) and an 8 x 8 grid of 6 (three
-  // layers of stride 16/32 share it). Fixed anchor size: only the centres matter.
+std::vector<Anchor> blazeface_anchors(cv::Size input, int size) {
+  if (size != 128 && size != 256)
+    throw std::invalid_argument("blazeface_anchors: network size must be 128 or 256");
+  const int coarse = size / 8, fine = size / 16;
+  if (input.width < coarse || input.height < coarse || input.width % coarse != 0 ||
+      input.height % coarse != 0)
+    throw std::invalid_argument("blazeface_anchors: input sides must be multiples of " +
+                                std::to_string(coarse));
+  // Strides {8, 16, 16, 16} for S = 128, {16, 32, 32, 32} for S = 256: a grid of stride S / 16
+  // with 2 anchors per cell (first layer: aspect ratio 1 and the interpolated scale), then one
+  // of stride S / 8 with 6 (three layers share it). Fixed anchor size: only centres matter.
   std::vector<Anchor> anchors;
-  anchors.reserve(896);
-  for (const auto &[grid, per_cell] : {std::pair{16, 2}, std::pair{8, 6}})
-    for (int y = 0; y < grid; ++y)
-      for (int x = 0; x < grid; ++x)
+  const int cells = (input.width / fine) * (input.height / fine) * 2 +
+                    (input.width / coarse) * (input.height / coarse) * 6;
+  anchors.reserve(static_cast<size_t>(cells));
+  for (const auto &[stride, per_cell] : {std::pair{fine, 2}, std::pair{coarse, 6}}) {
+    const int cols = input.width / stride, rows = input.height / stride;
+    for (int y = 0; y < rows; ++y)
+      for (int x = 0; x < cols; ++x)
         for (int k = 0; k < per_cell; ++k)
-          anchors.push_back({(x + 0.5f) / grid, (y + 0.5f) / grid});
+          anchors.push_back(
+              {(x + 0.5f) / static_cast<float>(cols), (y + 0.5f) / static_cast<float>(rows)});
+  }
   return anchors;
 }
 
+std::vector<Anchor> blazeface_anchors(int size) {
+  if (size != 128 && size != 256)
+    throw std::invalid_argument("blazeface_anchors: input size must be 128 or 256");
+  return blazeface_anchors(cv::Size(size, size), size);
+}
+
 void decode_blazeface(const float *scores, const float *regressors,
-                      const std::vector<Anchor> &anchors, int input_size, float threshold,
+                      const std::vector<Anchor> &anchors, cv::Size input, float threshold,
                       std::vector<FaceDetection> &out) {
-  const float s = static_cast<float>(input_size);
+  const auto w_px = static_cast<float>(input.width), h_px = static_cast<float>(input.height);
   for (size_t i = 0; i < anchors.size(); ++i) {
     const float raw = std::clamp(scores[i], -kScoreClip, kScoreClip);
     const float score = 1.f / (1.f + std::exp(-raw));
     if (!(score > threshold)) continue;
     const float *r = regressors + i * kValues;
-    const float ax = anchors[i].x * s, ay = anchors[i].y * s;  // anchor centre, input pixels
+    const float ax = anchors[i].x * w_px, ay = anchors[i].y * h_px;  // anchor centre, pixels
     FaceDetection d;
     d.score = score;
     const float cx = ax + r[0], cy = ay + r[1], w = r[2], h = r[3];
@@ -72,6 +89,12 @@ void decode_blazeface(const float *scores, const float *regressors,
       d.keypoints.emplace_back(ax + r[4 + 2 * k], ay + r[5 + 2 * k]);
     out.push_back(std::move(d));
   }
+}
+
+void decode_blazeface(const float *scores, const float *regressors,
+                      const std::vector<Anchor> &anchors, int input_size, float threshold,
+                      std::vector<FaceDetection> &out) {
+  decode_blazeface(scores, regressors, anchors, cv::Size(input_size, input_size), threshold, out);
 }
 
 float iou(const cv::Rect2f &a, const cv::Rect2f &b) {
@@ -138,12 +161,23 @@ Letterbox Letterbox::fit(int width, int height, int size) {
     return std::clamp(2 * static_cast<int>(std::lround(v / 2)), 2, size);
   };
   Letterbox lb;
-  lb.size = size;
+  lb.input = cv::Size(size, size);
   lb.content = cv::Size(even(width * s), even(height * s));
   lb.pad_x = (size - lb.content.width) / 2;
   lb.pad_y = (size - lb.content.height) / 2;
   lb.scale_x = static_cast<double>(lb.content.width) / width;
   lb.scale_y = static_cast<double>(lb.content.height) / height;
+  return lb;
+}
+
+Letterbox Letterbox::fit_aligned(int width, int height, int size, int align) {
+  if (align < 2 || align % 2 != 0 || size % align != 0)
+    throw std::invalid_argument("Letterbox::fit_aligned: align must be even and divide size");
+  Letterbox lb = fit(width, height, size);
+  const auto up = [align](int v) { return (v + align - 1) / align * align; };
+  lb.input = cv::Size(up(lb.content.width), up(lb.content.height));
+  lb.pad_x = (lb.input.width - lb.content.width) / 2;
+  lb.pad_y = (lb.input.height - lb.content.height) / 2;
   return lb;
 }
 
@@ -160,7 +194,16 @@ cv::Rect2f Letterbox::to_frame(const cv::Rect2f &r) const {
 Letterbox letterbox_rgb(const FrameView &f, int size, cv::Mat &rgb, cv::Mat &scratch) {
   if (f.width < 1 || f.height < 1) throw std::invalid_argument("letterbox_rgb: empty frame");
   const Letterbox lb = Letterbox::fit(f.width, f.height, size);
-  rgb.create(size, size, CV_8UC3);
+  letterbox_rgb(f, lb, rgb, scratch);
+  return lb;
+}
+
+void letterbox_rgb(const FrameView &f, const Letterbox &lb, cv::Mat &rgb, cv::Mat &scratch) {
+  if (f.width < 1 || f.height < 1) throw std::invalid_argument("letterbox_rgb: empty frame");
+  if (lb.pad_x < 0 || lb.pad_y < 0 || lb.pad_x + lb.content.width > lb.input.width ||
+      lb.pad_y + lb.content.height > lb.input.height)
+    throw std::invalid_argument("letterbox_rgb: content outside the input");
+  rgb.create(lb.input, CV_8UC3);
   rgb.setTo(cv::Scalar::all(0));
   cv::Mat dst = rgb(cv::Rect(lb.pad_x, lb.pad_y, lb.content.width, lb.content.height));
   const int w = lb.content.width, h = lb.content.height;
@@ -214,8 +257,9 @@ Letterbox letterbox_rgb(const FrameView &f, int size, cv::Mat &rgb, cv::Mat &scr
       break;
     }
   }
-  return lb;
 }
+
+int rectangular_align(int size) { return size / 4; }
 
 BlazeFace::BlazeFace(const std::string &path) : path_(path) {
   std::error_code ec;
@@ -243,7 +287,7 @@ BlazeFace::BlazeFace(const std::string &path) : path_(path) {
   for (int size : {small_first ? 128 : 256, small_first ? 256 : 128}) {
     try {
       size_ = size;
-      anchors_ = blazeface_anchors(size);
+      anchors_input_ = cv::Size();  // prepare() makes the anchors of this size
       cv::Mat blob_src(size, size, CV_8UC3, cv::Scalar::all(0));
       prepare(FrameView::from_mat(blob_src), DetectorParams{});
       forward(scores, regressors);
@@ -261,6 +305,25 @@ BlazeFace::BlazeFace(const std::string &path) : path_(path) {
                      "not a BlazeFace network (1 x 128|256 x 128|256 x 3 input, "
                      "896 anchors): " +
                          why + fetch_hint());
+  // The npm files pad channels with a fixed-size Concat of zeros (OpenCV logs an error when
+  // another size is tried, so they are not tried); tools/blazeface-rect.py's files have no
+  // Concat. Those are run once on a 16:9 letterbox (S x 3S/4, the common case, so the first
+  // frame of an HD stream does not reallocate the network) to confirm.
+  bool concat = false;
+  for (const cv::String &layer : net_.getLayerNames())
+    concat = concat || net_.getLayer(layer)->type == "Concat";
+  if (!concat) {
+    try {
+      rectangular_ = true;
+      cv::Mat wide(size_ * 9 / 16, size_, CV_8UC3, cv::Scalar::all(0));
+      prepare(FrameView::from_mat(wide), DetectorParams{});
+      forward(scores, regressors);
+    } catch (const cv::Exception &) {
+      rectangular_ = false;  // square inputs only
+    } catch (const std::runtime_error &) {
+      rectangular_ = false;
+    }
+  }
   prepared_ = false;
 }
 
@@ -274,7 +337,15 @@ const char *BlazeFace::model_name() const {
 
 void BlazeFace::prepare(const FrameView &frame, const DetectorParams &params) {
   if (size_ == 0) throw std::invalid_argument("BlazeFace: no network loaded");
-  letterbox_ = letterbox_rgb(frame, size_, rgb_, scratch_);
+  if (frame.width < 1 || frame.height < 1) throw std::invalid_argument("BlazeFace: empty frame");
+  letterbox_ = rectangular_ ? Letterbox::fit_aligned(frame.width, frame.height, size_,
+                                                     rectangular_align(size_))
+                            : Letterbox::fit(frame.width, frame.height, size_);
+  letterbox_rgb(frame, letterbox_, rgb_, scratch_);
+  if (letterbox_.input != anchors_input_) {
+    anchors_ = blazeface_anchors(letterbox_.input, size_);
+    anchors_input_ = letterbox_.input;
+  }
   frame_size_ = cv::Size(frame.width, frame.height);
   rgb_.convertTo(input_, CV_32FC3, 1.0 / 127.5, -1.0);
   params_ = params;
@@ -283,29 +354,40 @@ void BlazeFace::prepare(const FrameView &frame, const DetectorParams &params) {
 
 void BlazeFace::forward(cv::Mat &scores, cv::Mat &regressors) {
   if (!prepared_) throw std::invalid_argument("BlazeFace: no frame prepared");
-  const int dims[] = {1, size_, size_, 3};
+  const cv::Size in = letterbox_.input;
+  const int dims[] = {1, in.height, in.width, 3};
   const cv::Mat blob(4, dims, CV_32F, input_.data);  // NHWC, as the network wants
   net_.setInput(blob);
   net_.forward(outs_, out_names_);
-  // Tell the four outputs apart by shape: N x 1 scores, N x 16 regressors, N = 512 then 384.
+  // Tell the four outputs apart by shape: N x 1 scores, N x 16 regressors, with N the anchors
+  // of the fine grid (2 per cell of stride S / 16) then the coarse one (6 per S / 8 cell).
+  const int fine = size_ / 16, coarse = size_ / 8;
+  const size_t counts[2] = {static_cast<size_t>(in.width / fine) * (in.height / fine) * 2,
+                            static_cast<size_t>(in.width / coarse) * (in.height / coarse) * 6};
   const cv::Mat *s[2] = {nullptr, nullptr}, *r[2] = {nullptr, nullptr};
   for (const cv::Mat &o : outs_) {
     if (o.type() != CV_32F || o.dims < 2) continue;
     const int last = o.size[o.dims - 1];
     const size_t n = o.total() / static_cast<size_t>(last);
-    const int grid = n == 512 ? 0 : n == 384 ? 1 : -1;
+    const int grid = n == counts[0] ? 0 : n == counts[1] ? 1 : -1;
     if (grid < 0) continue;
     if (last == 1) s[grid] = &o;
     if (last == kValues) r[grid] = &o;
   }
   if (!s[0] || !s[1] || !r[0] || !r[1])
-    throw std::runtime_error("unexpected outputs (want 512 x 1, 384 x 1, 512 x 16, 384 x 16)");
-  scores.create(896, 1, CV_32F);
-  regressors.create(896, kValues, CV_32F);
-  std::copy_n(s[0]->ptr<float>(), 512, scores.ptr<float>());
-  std::copy_n(s[1]->ptr<float>(), 384, scores.ptr<float>() + 512);
-  std::copy_n(r[0]->ptr<float>(), 512 * kValues, regressors.ptr<float>());
-  std::copy_n(r[1]->ptr<float>(), 384 * kValues, regressors.ptr<float>() + 512 * kValues);
+    throw std::runtime_error("unexpected outputs (want " + std::to_string(counts[0]) + " x 1, " +
+                             std::to_string(counts[1]) + " x 1, " + std::to_string(counts[0]) +
+                             " x 16, " + std::to_string(counts[1]) + " x 16)");
+  const size_t total = counts[0] + counts[1];
+  if (total != anchors_.size()) throw std::logic_error("BlazeFace: anchors of another input");
+  const int rows = static_cast<int>(total);
+  scores.create(rows, 1, CV_32F);
+  regressors.create(rows, kValues, CV_32F);
+  std::copy_n(s[0]->ptr<float>(), counts[0], scores.ptr<float>());
+  std::copy_n(s[1]->ptr<float>(), counts[1], scores.ptr<float>() + counts[0]);
+  std::copy_n(r[0]->ptr<float>(), counts[0] * kValues, regressors.ptr<float>());
+  std::copy_n(r[1]->ptr<float>(), counts[1] * kValues,
+              regressors.ptr<float>() + counts[0] * kValues);
 }
 
 void BlazeFace::run(std::vector<FaceDetection> &faces) {
@@ -316,7 +398,8 @@ void BlazeFace::run(std::vector<FaceDetection> &faces) {
   const float threshold = params_.score_threshold >= 0 ? static_cast<float>(params_.score_threshold)
                                                        : default_threshold();
   raw_.clear();
-  decode_blazeface(scores.ptr<float>(), regressors.ptr<float>(), anchors_, size_, threshold, raw_);
+  decode_blazeface(scores.ptr<float>(), regressors.ptr<float>(), anchors_, letterbox_.input,
+                   threshold, raw_);
   for (FaceDetection &d : weighted_nms(std::move(raw_), kSuppressionIou)) {
     d.box = letterbox_.to_frame(d.box);
     for (Point &p : d.keypoints) p = letterbox_.to_frame(p);
