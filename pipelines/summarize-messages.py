@@ -15,7 +15,8 @@ from collections import Counter
 FACE = re.compile(r'face, id=\(int\)(?P<id>-?\d+), x=\(int\)(?P<x>-?\d+), y=\(int\)(?P<y>-?\d+), '
                   r'width=\(int\)(?P<width>\d+), height=\(int\)(?P<height>\d+), '
                   r'landmarks=\(uint\)(?P<landmarks>\d+)'
-                  r'(?:, label=\(string\)"?(?P<label>[^,;"]*)"?, confidence=\(double\)(?P<conf>[-0-9.e]+))?')
+                  r'(?:, label=\(string\)"?(?P<label>[^,;"]*)"?, confidence=\(double\)(?P<conf>[-0-9.e]+))?'
+                  r'(?:, shot-start=\(boolean\)(?P<shot>true|false))?')
 TIMESTAMP = re.compile(r'emo-faces, timestamp=\(guint64\)(\d+)')
 
 
@@ -31,6 +32,7 @@ def parse(path):
                 face = {k: int(m.group(k)) for k in ('id', 'x', 'y', 'width', 'height', 'landmarks')}
                 face['label'] = m.group('label')
                 face['confidence'] = float(m.group('conf')) if m.group('conf') else None
+                face['shot_start'] = m.group('shot') == 'true'
                 faces.append(face)
             frames.append({'timestamp': int(ts.group(1)) if ts else None, 'faces': faces})
     return frames

@@ -22,7 +22,10 @@
  * (like DL Streamer's gvaclassify); in between its last scores are reused and smoothed. At most
  * #GstEmoClassify:max-classifications faces are classified per frame (new faces first): after
  * a shot cut the faces of the new shot get their labels over the next few frames instead of
- * all on one frame, which bounds the frame's latency. With a model that reads the pixels (a
+ * all on one frame, which bounds the frame's latency. The first frame of a shot (faces marked
+ * `shot-start` by emofacedetect, which waited there for the frame's own detection) classifies
+ * none of them unless #GstEmoClassify:classify-shot-start: they get their labels from the next
+ * frame on, one frame later. With a model that reads the pixels (a
  * CNN), the faces of a frame are classified two at a time, on the streaming thread and a
  * helper thread of the element (each with its own copy of the network); the scores are those
  * of one face at a time.
@@ -37,7 +40,8 @@
  * "emo-faces", with the fields `timestamp`, `stream-time` and `running-time` (#GstClockTime)
  * and `faces`, a #GstValueList of "face" structures with the fields `id`, `x`, `y`, `width`,
  * `height` (gint, frame pixels), `landmarks` (guint, number of points), `label` (string, empty
- * when the face was not classified) and `confidence` (gdouble in [0, 1]).
+ * when the face was not classified), `confidence` (gdouble in [0, 1]) and `shot-start`
+ * (gboolean: the frame starts a shot, see emofacedetect).
  *
  * The element never changes the video; with a CNN it maps frames for reading. One loaded model
  * is shared by every emoclassify of the process that uses the same file.
@@ -81,6 +85,7 @@ enum {
   PROP_POST_MESSAGES,
   PROP_RECLASSIFY_INTERVAL,
   PROP_MAX_CLASSIFICATIONS,
+  PROP_CLASSIFY_SHOT_START,
 };
 
 #define DEFAULT_MODEL_NAME "emotion-finetuned.json"
@@ -99,6 +104,11 @@ enum {
  * each) made the frame's tail latency. Two a frame label 6 new faces within 3 frames (0.125 s
  * at 24 fps) and spread their later re-classifications over the frames. */
 #define DEFAULT_MAX_CLASSIFICATIONS 2
+/* FALSE: the first frame of a shot (emofacedetect's "shot-start") already waited for its own
+ * detection; its faces are labelled from the next frame on, one frame (42 ms at 24 fps) later.
+ * Classifying them there too made those frames the live chain's p99 latency (bench/RESULTS.md,
+ * "Latency"). */
+#define DEFAULT_CLASSIFY_SHOT_START FALSE
 
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread
  * (transform_ip and the serialized events FLUSH_STOP and STREAM_START). The classifier is
@@ -130,6 +140,7 @@ struct _GstEmoClassify {
   gboolean post_messages;
   guint reclassify_interval;
   guint max_classifications;
+  gboolean classify_shot_start;
 
   /* state */
   std::unique_ptr<GstEmoClassifyState> state;
@@ -193,7 +204,8 @@ static GstMessage *gst_emo_classify_faces_message(GstEmoClassify *self, GstBuffe
         "width", G_TYPE_INT, face.box.width, "height", G_TYPE_INT, face.box.height, "landmarks",
         G_TYPE_UINT, static_cast<guint>(face.landmarks.size()), "label", G_TYPE_STRING,
         face.emotion ? face.emotion->label.c_str() : "", "confidence", G_TYPE_DOUBLE,
-        face.emotion ? static_cast<gdouble>(face.emotion->confidence) : 0.0, nullptr);
+        face.emotion ? static_cast<gdouble>(face.emotion->confidence) : 0.0, "shot-start",
+        G_TYPE_BOOLEAN, face.shot_start ? TRUE : FALSE, nullptr);
     GValue item = G_VALUE_INIT;
     g_value_init(&item, GST_TYPE_STRUCTURE);
     g_value_take_boxed(&item, s);
@@ -213,12 +225,14 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
   gboolean post_messages;
   guint interval;
   size_t budget;
+  gboolean shot_start_classified;
   {
     GstEmoObjectLock lock(self);
     smoothing = self->smoothing;
     post_messages = self->post_messages;
     interval = self->reclassify_interval;
     budget = self->max_classifications;
+    shot_start_classified = self->classify_shot_start;
   }
   GstMessage *message = nullptr;
   GstEmoClassifyState &state = *self->state;
@@ -273,7 +287,14 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
   }
   std::stable_sort(due.begin(), due.end(),
                    [](const auto &a, const auto &b) { return a.first > b.first; });
-  if (budget > 0 && due.size() > budget) {
+  /* The first frame of a shot waited for its detection upstream: its faces (all new) are
+   * classified from the next frame, unless classify-shot-start. */
+  const bool shot_start =
+      std::any_of(faces.begin(), faces.end(), [](const emo::gst::Face &f) { return f.shot_start; });
+  if (shot_start && !shot_start_classified) {
+    state.deferred += due.size();
+    due.clear();
+  } else if (budget > 0 && due.size() > budget) {
     state.deferred += due.size() - budget;
     due.resize(budget);
   }
@@ -282,10 +303,8 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
   std::vector<std::vector<float>> fresh(due.size());
   std::vector<size_t> slot(faces.size(), 0);
   for (size_t k = 0; k < due.size(); ++k) slot[due[k].second] = k;
-  bool mapped = true;
   if (!due.empty() && classifier.needs_pixels() && !pixels()) {
     GST_WARNING_OBJECT(self, "cannot map the frame; faces not classified");
-    mapped = false;
   } else if (!due.empty()) {
     for (const auto &d : due) classify[d.second] = true;
     const bool own = gst_emo_analysis_filter_opencv_threads(filter) == GST_EMO_OPENCV_THREADS_OWN;
@@ -367,6 +386,9 @@ static void gst_emo_classify_set_property(GObject *object, guint prop_id, const 
     case PROP_MAX_CLASSIFICATIONS:
       self->max_classifications = g_value_get_uint(value);
       break;
+    case PROP_CLASSIFY_SHOT_START:
+      self->classify_shot_start = g_value_get_boolean(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -392,6 +414,9 @@ static void gst_emo_classify_get_property(GObject *object, guint prop_id, GValue
     case PROP_MAX_CLASSIFICATIONS:
       g_value_set_uint(value, self->max_classifications);
       break;
+    case PROP_CLASSIFY_SHOT_START:
+      g_value_set_boolean(value, self->classify_shot_start);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -414,6 +439,7 @@ static void gst_emo_classify_init(GstEmoClassify *self) {
   self->post_messages = DEFAULT_POST_MESSAGES;
   self->reclassify_interval = DEFAULT_RECLASSIFY_INTERVAL;
   self->max_classifications = DEFAULT_MAX_CLASSIFICATIONS;
+  self->classify_shot_start = DEFAULT_CLASSIFY_SHOT_START;
 }
 
 static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
@@ -477,6 +503,16 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
           "their last scores one frame more, and a new face over the limit is labelled on a "
           "following frame. Bounds the per-buffer latency after a shot cut",
           0, G_MAXINT, DEFAULT_MAX_CLASSIFICATIONS, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_CLASSIFY_SHOT_START,
+      g_param_spec_boolean(
+          "classify-shot-start", "Classify on a shot's first frame",
+          "Classify the faces of a frame that starts a shot (\"shot-start\" in their "
+          "\"tracking\" structure: emofacedetect's first frame and shot cuts, where it already "
+          "waited for that frame's own detection). FALSE (the default): they are classified "
+          "from the next frame on (within max-classifications), one frame later, which keeps "
+          "those frames' latency to one detection",
+          DEFAULT_CLASSIFY_SHOT_START, mutable_playing));
 
   gst_element_class_set_static_metadata(
       element_class, "Emotion classifier", "Filter/Analyzer/Video",

@@ -31,7 +31,9 @@
  * same while the face is followed and is never reused in the stream; `detected` is TRUE on the
  * frames where a detection result was associated with the face (with
  * #GstEmoFaceDetect:async-detection that detection ran on a frame a few frames earlier, and
- * its box was carried forward by the face's motion since then).
+ * its box was carried forward by the face's motion since then); `shot-start` is TRUE on the
+ * faces of a frame that starts a shot (the first analysed frame, a shot cut's frame), where
+ * every track is new (emoclassify labels those faces from the next frame on).
  *
  * Tracks never outlive their face for long: a track that no detection confirms within
  * #GstEmoFaceDetect:max-unconfirmed frames or #GstEmoFaceDetect:max-unconfirmed-time of
@@ -195,6 +197,7 @@ struct GstEmoFaceDetectState {
   std::vector<emo::gst::LandmarkBox> follow;     // landmark boxes taken from the mailbox
   guint64 stale_landmark_events = 0;             // for another frame than the last analysed
   bool detected_once = false;
+  bool shot_start = false;  // the last analysed frame starts a shot (first frame, shot cut)
   int next_id = 0;
   guint64 waited = 0;  // frames that waited for an overdue detection
 };
@@ -406,6 +409,7 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state,
   const std::uint64_t frame = state.tracker.advance(luma, time_ns);
   state.frame = frame;
   const bool cut = state.tracker.shot_cut();
+  state.shot_start = cut || !state.detected_once;
   const auto interval = static_cast<std::uint64_t>(schedule.interval);
   const bool due = !state.detected_once || cut || frame - state.last_detection >= interval;
   if (state.worker) {
@@ -509,7 +513,7 @@ static GstFlowReturn gst_emo_face_detect_analyse(GstEmoAnalysisFilter *filter, G
     }
     for (const emo::TrackedFace &face : state.faces) {
       GstVideoRegionOfInterestMeta *meta = emo::gst::add_face(buf, face.box, state.next_id++);
-      emo::gst::set_tracking(meta, face.track_id, face.detected);
+      emo::gst::set_tracking(meta, face.track_id, face.detected, state.shot_start);
       if (const emo::detect::DetectionMemory::Entry *d = state.memory.find(face.track_id))
         emo::gst::set_detection(meta, d->has_score ? d->score : -1.0,
                                 emo::detect::DetectionMemory::place(*d, face.box),

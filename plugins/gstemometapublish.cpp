@@ -23,6 +23,8 @@
  * rounded to 1/64 px (a binary fraction, which json-glib prints exactly and briefly, e.g.
  * 420.515625), confidence and scores to 0.0001 (json-glib prints the nearest double with 17
  * significant digits, e.g. 0.96500000000000008). `track-id` is present when the face is tracked,
+ * `"shot-start":true` on the faces of a frame that starts a shot (see emofacedetect; their
+ * `emotion` comes on the next frames),
  * `emotion` when emoclassify has run, `landmarks` is empty when emolandmarks has not run (and left
  * out with #GstEmoMetaPublish:include-landmarks=false).
  *
@@ -187,6 +189,10 @@ void add_face(JsonBuilder *b, const emo::gst::Face &face, bool include_landmarks
   if (face.track_id >= 0) add_int(b, "track-id", face.track_id);
   json_builder_set_member_name(b, "detected");
   json_builder_add_boolean_value(b, face.detected);
+  if (face.shot_start) {
+    json_builder_set_member_name(b, "shot-start");
+    json_builder_add_boolean_value(b, TRUE);
+  }
   json_builder_set_member_name(b, "box");
   json_builder_begin_object(b);
   add_int(b, "x", face.box.x);

@@ -57,7 +57,9 @@ TEST_F(ClassifyTest, ClassifiesTheDetectedAstronaut) {
   ASSERT_TRUE(g_file_test(emo::Landmarker::kDefaultModel, G_FILE_TEST_EXISTS))
       << emo::Landmarker::kDefaultModel << " (libdlib-data) is missing";
   HarnessPtr h =
-      make_harness("emofacedetect ! emolandmarks ! emoclassify model=" + tiny_model_path(), "I420");
+      make_harness("emofacedetect ! emolandmarks ! emoclassify classify-shot-start=true model=" +
+                       tiny_model_path(),
+                   "I420");
   ASSERT_EQ(gst_harness_push(h.get(), make_frame(astronaut(), "I420").release()), GST_FLOW_OK);
   BufferPtr out(gst_harness_pull(h.get()));
   const auto faces = emo::gst::read_faces(out.get());
@@ -69,6 +71,28 @@ TEST_F(ClassifyTest, ClassifiesTheDetectedAstronaut) {
   ASSERT_TRUE(p.class_id == 0 || p.class_id == 1);
   EXPECT_EQ(p.label, p.class_id == 0 ? "happiness" : "sadness");
   EXPECT_FLOAT_EQ(p.confidence, p.scores[static_cast<size_t>(p.class_id)]);
+}
+
+// The first frame of a shot (emofacedetect marks its faces "shot-start") already waited for its
+// own detection: emoclassify labels those faces from the next frame on, unless asked not to.
+TEST_F(ClassifyTest, TheFacesOfAShotsFirstFrameAreLabelledFromTheNextFrame) {
+  ASSERT_FALSE(astronaut().empty()) << "astronaut.png (python3-skimage) is missing";
+  for (const bool at_once : {false, true}) {
+    SCOPED_TRACE(at_once ? "classify-shot-start=true" : "default");
+    HarnessPtr h = make_harness(std::string("emofacedetect ! emolandmarks ! emoclassify ") +
+                                    (at_once ? "classify-shot-start=true " : "") +
+                                    "model=" + tiny_model_path(),
+                                "I420");
+    for (int frame = 0; frame < 3; ++frame) {
+      BufferPtr in = make_frame(astronaut(), "I420", frame * GST_SECOND / 24);
+      ASSERT_EQ(gst_harness_push(h.get(), in.release()), GST_FLOW_OK);
+      BufferPtr out(gst_harness_pull(h.get()));
+      const auto faces = emo::gst::read_faces(out.get());
+      ASSERT_EQ(faces.size(), 1u) << frame;
+      EXPECT_EQ(faces[0].shot_start, frame == 0) << frame;
+      EXPECT_EQ(static_cast<bool>(faces[0].emotion), at_once || frame > 0) << frame;
+    }
+  }
 }
 
 TEST_F(ClassifyTest, SyntheticSmileAndFrown) {

@@ -28,8 +28,9 @@ std::string model(const char *name) {
 // The astronaut's label through emofacedetect ! emolandmarks ! emoclassify model=...
 std::optional<emo::Prediction> classify_astronaut(const std::string &model_path,
                                                   const std::string &format) {
-  HarnessPtr h =
-      make_harness("emofacedetect ! emolandmarks ! emoclassify model=" + model_path, format);
+  HarnessPtr h = make_harness(
+      "emofacedetect ! emolandmarks ! emoclassify classify-shot-start=true model=" + model_path,
+      format);
   EXPECT_EQ(gst_harness_push(h.get(), make_frame(astronaut(), format).release()), GST_FLOW_OK);
   BufferPtr out(gst_harness_pull(h.get()));
   const auto faces = emo::gst::read_faces(out.get());
@@ -60,7 +61,9 @@ TEST(ClassifyCnn, FacesClassifiedInParallelGetTheirOwnScores) {
   flipped.copyTo(frame(cv::Rect(512, 0, 384, 384)));
   const std::string path = model("emotion-finetuned.json");
   HarnessPtr h(gst_harness_new_parse(
-      ("emofacedetect ! emolandmarks ! emoclassify smoothing=0 max-classifications=0 model=" + path)
+      ("emofacedetect ! emolandmarks ! emoclassify smoothing=0 max-classifications=0 "
+       "classify-shot-start=true model=" +
+       path)
           .c_str()));
   gst_harness_set_src_caps_str(h.get(), video_caps("GRAY8", 1024, 384).c_str());
   ASSERT_EQ(gst_harness_push(h.get(), make_frame(frame, "GRAY8").release()), GST_FLOW_OK);

@@ -136,6 +136,7 @@ TEST(MetaPublish, OneJsonLinePerFrameWithAndWithoutFaces) {
   EXPECT_EQ(json_object_get_int_member(a, "id"), 4);
   EXPECT_EQ(json_object_get_int_member(a, "track-id"), 9);
   EXPECT_FALSE(json_object_get_boolean_member(a, "detected"));
+  EXPECT_FALSE(json_object_has_member(a, "shot-start"));  // written only when TRUE
   JsonObject *box = json_object_get_object_member(a, "box");
   EXPECT_EQ(json_object_get_int_member(box, "x"), 100);
   EXPECT_EQ(json_object_get_int_member(box, "y"), 60);

@@ -183,7 +183,12 @@ TEST_F(FaceMetaTest, TrackingRoundTripsAndDefaultsToUntracked) {
   EXPECT_TRUE(gst_structure_get_int(gst_video_region_of_interest_meta_get_param(a, "object_id"),
                                     "id", &object_id));
   EXPECT_EQ(object_id, static_cast<gint>(1ull << 40));
-  (void)b;
+  EXPECT_FALSE(faces[0].shot_start);  // absent: FALSE
+  emo::gst::set_tracking(b, 3, true, true);
+  faces = emo::gst::read_faces(buffer_);
+  EXPECT_TRUE(faces[1].shot_start);
+  EXPECT_EQ(faces[1].track_id, 3);
+  EXPECT_FALSE(faces[0].shot_start);
 }
 
 TEST_F(FaceMetaTest, SkipsOtherRegionsAndMalformedFields) {

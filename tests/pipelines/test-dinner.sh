@@ -40,8 +40,10 @@ frames, min_share = int(sys.argv[2]), float(sys.argv[3])
 assert frames <= s['frames'] <= frames + 2, f"{s['frames']} emo-faces messages, expected {frames}"
 share = s['frames_with_faces'] / s['frames']
 assert share >= min_share, f'faces on {share:.0%} of frames, expected at least {min_share:.0%}'
-# emoclassify labels at most max-classifications (2) new faces a frame: after a cut the other
-# new faces get their label one or two frames later; nothing else goes unlabelled.
+# emoclassify labels no face on a shot's first frame (emofacedetect waited there for the
+# frame's own detection) and at most max-classifications (2) new faces a frame: after a cut the
+# new faces get their label one to three frames later; nothing else goes unlabelled (the exact
+# check follows on emometapublish's lines). Measured: 52 of 2814 (50 on shot-start frames).
 unlabelled = 0
 total = 0
 for i, fr in enumerate(s['per_frame']):
@@ -53,7 +55,30 @@ for i, fr in enumerate(s['per_frame']):
             f['y'] + f['height'] <= 720, f'frame {i}: box outside the frame: {f}'
         assert 40 <= f['width'] <= 400, f'frame {i}: implausible face size {f}'
 print(f'faces without an emotion label yet: {unlabelled} of {total}')
-assert unlabelled <= 0.02 * total, f'{unlabelled} of {total} faces without an emotion label'
+assert unlabelled <= 0.03 * total, f'{unlabelled} of {total} faces without an emotion label'
+PY
+# Which faces go unlabelled (emometapublish's lines): those of a shot's first frame
+# ("shot-start", labelled from the next frame on) and new faces over the per-frame budget, which
+# get their label within a few frames; a face tracked for 4 frames or more always has one.
+python3 - "$tmp/faces.jsonl" <<'PY' || fail "faces left unlabelled"
+import json, sys
+age, shot_start, late = {}, 0, 0
+for line in open(sys.argv[1]):
+    fr = json.loads(line)
+    seen = {}
+    for f in fr['faces']:
+        t = f.get('track-id')
+        seen[t] = age.get(t, 0) + 1
+        if 'emotion' in f:
+            continue
+        if f.get('shot-start'):
+            shot_start += 1
+            continue
+        late += 1
+        assert seen[t] <= 3, f"frame {fr['frame']}: track {t} unlabelled on its frame {seen[t]}"
+    age = seen
+print(f'unlabelled: {shot_start} on a shot\'s first frame, {late} new faces over the budget')
+assert shot_start > 0, 'no shot-start frame with faces in the clip'
 PY
 if [ "$frames" = 1972 ]; then
   /usr/bin/python3 "$EMO_SOURCE_DIR/bench/face-accuracy.py" --score "$tmp/faces.jsonl" \

@@ -388,6 +388,13 @@ void gst_emo_face_meta_set_tracking(GstVideoRegionOfInterestMeta *roi, guint64 t
   replace_param(roi, gst_structure_new(OBJECT_ID, "id", G_TYPE_INT, (gint)track_id, NULL));
 }
 
+void gst_emo_face_meta_set_shot_start(GstVideoRegionOfInterestMeta *roi, gboolean shot_start) {
+  g_return_if_fail(roi != NULL);
+  GstStructure *s = gst_video_region_of_interest_meta_get_param(roi, TRACKING);
+  g_return_if_fail(s != NULL);
+  gst_structure_set(s, "shot-start", G_TYPE_BOOLEAN, shot_start ? TRUE : FALSE, NULL);
+}
+
 void gst_emo_face_meta_set_detection(GstVideoRegionOfInterestMeta *roi, gdouble confidence,
                                      const gfloat *keypoints, guint n_coords, const gchar *model) {
   g_return_if_fail(roi != NULL);
@@ -420,6 +427,7 @@ struct _GstEmoFace {
   GArray *scores; /* gdouble */
   gint64 track_id;
   gboolean detected;
+  gboolean shot_start;
   gboolean has_detection;
   gdouble detection_confidence;
   GArray *keypoints; /* gfloat, interleaved */
@@ -576,6 +584,8 @@ GstEmoFace *gst_emo_face_new_from_meta(GstBuffer *buffer, GstVideoRegionOfIntere
     if (gst_structure_get_uint64(s, "track-id", &track_id)) face->track_id = (gint64)track_id;
     gboolean detected;
     if (gst_structure_get_boolean(s, "detected", &detected)) face->detected = detected;
+    gboolean shot_start;
+    if (gst_structure_get_boolean(s, "shot-start", &shot_start)) face->shot_start = shot_start;
   } else if ((s = gst_emo_face_params_meta_find_param(carrier, roi, OBJECT_ID)) != NULL) {
     gint id;
     if (gst_structure_get_int(s, "id", &id) && id >= 0) face->track_id = id;
@@ -630,6 +640,7 @@ const gdouble *gst_emo_face_get_emotion_scores(const GstEmoFace *face, guint *n_
 
 gint64 gst_emo_face_get_track_id(const GstEmoFace *face) { return face->track_id; }
 gboolean gst_emo_face_is_detected(const GstEmoFace *face) { return face->detected; }
+gboolean gst_emo_face_is_shot_start(const GstEmoFace *face) { return face->shot_start; }
 gboolean gst_emo_face_has_detection(const GstEmoFace *face) { return face->has_detection; }
 
 gdouble gst_emo_face_get_detection_confidence(const GstEmoFace *face) {

@@ -68,8 +68,10 @@ void set_emotion(GstVideoRegionOfInterestMeta *meta, const Prediction &predictio
                                 static_cast<guint>(scores.size()));
 }
 
-void set_tracking(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id, bool detected) {
+void set_tracking(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id, bool detected,
+                  bool shot_start) {
   gst_emo_face_meta_set_tracking(meta, track_id, detected ? TRUE : FALSE);
+  if (shot_start) gst_emo_face_meta_set_shot_start(meta, TRUE);
 }
 
 void set_detection(GstVideoRegionOfInterestMeta *meta, double confidence,
@@ -124,6 +126,7 @@ std::vector<Face> read_faces(GstBuffer *buffer) {
           face.emotion_labels.emplace_back(*l);
       face.track_id = gst_emo_face_get_track_id(c.get());
       face.detected = gst_emo_face_is_detected(c.get());
+      face.shot_start = gst_emo_face_is_shot_start(c.get());
       if (gst_emo_face_has_detection(c.get())) {
         face.confidence = gst_emo_face_get_detection_confidence(c.get());
         guint n = 0;

@@ -22,7 +22,11 @@
 //                                 detected (gboolean: TRUE on the frame where a detection
 //                                 confirmed the box - with emofacedetect's background detection
 //                                 that detection ran on a frame a few frames earlier and was
-//                                 carried forward -, FALSE when only the tracker placed it).
+//                                 carried forward -, FALSE when only the tracker placed it),
+//                                 shot-start (gboolean, optional, FALSE when absent: TRUE on
+//                                 every face of a frame that starts a shot - the stream's
+//                                 first analysed frame or a shot cut's -, where every track
+//                                 is new and emofacedetect waited for the frame's detection).
 //   param structure "detection"   what the detector said about the face (emofacedetect):
 //                                 confidence (gdouble in [0, 1]: the score of the detection
 //                                 last associated with the track; absent for the cascade,
@@ -97,6 +101,7 @@ struct Face {
   std::optional<Prediction> emotion;  ///< set when emoclassify has run
   std::int64_t track_id = -1;         ///< stable across frames; -1 when the face is untracked
   bool detected = true;               ///< false when the tracker, not a detection, placed the box
+  bool shot_start = false;            ///< the frame starts a shot (first frame, shot cut)
   /// The class names of `emotion`, in the order of its scores; empty when absent.
   std::vector<std::string> emotion_labels;
   /// "detection": the detector's confidence in [0, 1] (-1 when absent: cascade, or no
@@ -125,7 +130,8 @@ void set_emotion(GstVideoRegionOfInterestMeta *meta, const Prediction &predictio
                  const std::vector<std::string> &labels);
 
 /// Stores the track of a face region (see "tracking" above), replacing an earlier one.
-void set_tracking(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id, bool detected);
+void set_tracking(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id, bool detected,
+                  bool shot_start = false);
 
 /// Stores what the detector said about a face region (see "detection" above), replacing an
 /// earlier one: `confidence` < 0 writes no confidence field (the cascade has none).

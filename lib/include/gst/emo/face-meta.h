@@ -16,7 +16,10 @@
  *                                 (GstValueArray of gdouble, same order as labels).
  *   param structure "tracking"    track-id (guint64, stable while the face is tracked, never
  *                                 reused in a stream), detected (gboolean: a detection
- *                                 confirmed the box, rather than the tracker alone).
+ *                                 confirmed the box, rather than the tracker alone),
+ *                                 shot-start (gboolean, optional, FALSE when absent: the
+ *                                 frame starts a shot, the stream's first analysed frame or a
+ *                                 shot cut's; every track on it is new).
  *   param structure "object_id"   id (gint): the track id again, as Intel DL Streamer's
  *                                 gvatrack writes it (read when "tracking" is absent).
  *   param structure "detection"   confidence (gdouble in [0, 1]), n-keypoints (guint),
@@ -148,6 +151,15 @@ void gst_emo_face_meta_set_emotion(GstVideoRegionOfInterestMeta *roi, const gcha
  */
 void gst_emo_face_meta_set_tracking(GstVideoRegionOfInterestMeta *roi, guint64 track_id,
                                     gboolean detected);
+
+/**
+ * gst_emo_face_meta_set_shot_start:
+ * @roi: a face region with a "tracking" structure (gst_emo_face_meta_set_tracking())
+ * @shot_start: %TRUE when the frame starts a shot (the stream's first frame, a shot cut)
+ *
+ * Sets the "shot-start" field of the region's "tracking" structure.
+ */
+void gst_emo_face_meta_set_shot_start(GstVideoRegionOfInterestMeta *roi, gboolean shot_start);
 
 /**
  * gst_emo_face_meta_set_detection:
@@ -316,6 +328,13 @@ gint64 gst_emo_face_get_track_id(const GstEmoFace *face);
  * Returns: %FALSE when only the tracker placed the box.
  */
 gboolean gst_emo_face_is_detected(const GstEmoFace *face);
+/**
+ * gst_emo_face_is_shot_start:
+ * @face: a face
+ *
+ * Returns: %TRUE when the face's frame starts a shot ("shot-start" of "tracking").
+ */
+gboolean gst_emo_face_is_shot_start(const GstEmoFace *face);
 
 /**
  * gst_emo_face_has_detection:
