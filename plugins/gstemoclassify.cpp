@@ -95,8 +95,8 @@ enum {
  * than an expression (0.5 to 4 s). */
 #define DEFAULT_SMOOTHING 0.5
 #define DEFAULT_POST_MESSAGES FALSE
-/* 3: a tracked face is classified on every third frame (8 times a second at 24 fps, still far
- * more often than expressions change; smoothing covers the frames between). The fused model
+/* 6: a tracked face is classified on every sixth frame (4 times a second at 24 fps, still more
+ * often than expressions change; smoothing covers the frames between). The fused model
  * costs about 100x the landmark forest per face (bench_stages BM_Classify: 38 ms against
  * 0.34 ms wall, 5.8 against 0.07 ms CPU of the calling thread, on 2 loaded cores). */
 #define DEFAULT_RECLASSIFY_INTERVAL 6

@@ -88,11 +88,7 @@ TEST(BlazeFaceAnchors, RectangularInputsHaveAGridOfTheirOwn) {
   // Short range: strides 8 and 16 on a portrait 80 x 128.
   EXPECT_EQ(emo::detect::blazeface_anchors(cv::Size(80, 128), 128).size(),
             10u * 16 * 2 + 5u * 8 * 6);
-  // The square grid is the one MediaPipe uses.
-  const auto square = emo::detect::blazeface_anchors(cv::Size(256, 256), 256);
-  const auto mediapipe = emo::detect::blazeface_anchors(256);
-  ASSERT_EQ(square.size(), mediapipe.size());
-  for (size_t i = 0; i < square.size(); ++i) EXPECT_FLOAT_EQ(square[i].y, mediapipe[i].y);
+  // (The square grid, MediaPipe's, is checked value by value above.)
   EXPECT_THROW(emo::detect::blazeface_anchors(cv::Size(256, 150), 256), std::invalid_argument);
   EXPECT_THROW(emo::detect::blazeface_anchors(cv::Size(0, 0), 256), std::invalid_argument);
 }

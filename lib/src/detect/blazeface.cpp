@@ -65,8 +65,6 @@ std::vector<Anchor> blazeface_anchors(cv::Size input, int size) {
 }
 
 std::vector<Anchor> blazeface_anchors(int size) {
-  if (size != 128 && size != 256)
-    throw std::invalid_argument("blazeface_anchors: input size must be 128 or 256");
   return blazeface_anchors(cv::Size(size, size), size);
 }
 

@@ -137,7 +137,7 @@ struct Letterbox {
   /// The same scale (long side `size`) in the smallest input whose short side is a multiple
   /// of `align` (>= 2, even, dividing `size`; rectangular_align() for BlazeFace) and holds the
   /// content: 1280 x 720 in (256, align 64) gives a 256 x 192 input with 256 x 144 of content
-  /// at (0, 24).
+  /// at (0, 24). Throws std::invalid_argument for another `align` or an empty frame.
   static Letterbox fit_aligned(int width, int height, int size, int align);
   /// Input pixels -> frame pixels.
   Point to_frame(Point input) const;
@@ -150,7 +150,8 @@ int rectangular_align(int size);
 /// Builds the network's RGB input from a frame: `rgb` becomes lb.input CV_8UC3 (RGB order),
 /// black outside the frame's letterbox `lb` (Letterbox::fit or fit_aligned of this frame's
 /// size); `scratch` holds intermediate planes (both reused across calls: no allocation in the
-/// steady state). Throws std::invalid_argument for an empty frame or missing planes.
+/// steady state). Throws std::invalid_argument for an empty frame, missing planes or a
+/// letterbox whose content lies outside its input.
 void letterbox_rgb(const FrameView &frame, const Letterbox &lb, cv::Mat &rgb, cv::Mat &scratch);
 /// The same in a size x size input (Letterbox::fit); returns the letterbox.
 Letterbox letterbox_rgb(const FrameView &frame, int size, cv::Mat &rgb, cv::Mat &scratch);
