@@ -215,11 +215,21 @@ PY
     pids+=("$!")
     wait_for_line "$tmp/annotated.log" "^PORT [0-9]+" 20
     aport="$(sed -n 's/^PORT \([0-9]*\)$/\1/p' "$tmp/annotated.log")"
-    run_logged "$tmp/client.log" gst-launch-1.0 -v rtspsrc location="rtsp://127.0.0.1:$aport/stream" \
-      protocols=tcp ! rtph264depay ! h264parse ! avdec_h264 ! identity eos-after=24 ! \
-      fakesink name=client
+    # A stock client: 24 frames, then EOS. Its exit code is not the check: rtspsrc (1.22) can
+    # race its own PAUSE against its TEARDOWN when it is shut down, and then posts "Could not
+    # send message" after the server has answered the TEARDOWN and closed the connection
+    # (seen once in CI). What must hold is that the frames came and the stream ended in EOS
+    # with no error before the shutdown.
+    gst-launch-1.0 -v rtspsrc location="rtsp://127.0.0.1:$aport/stream" protocols=tcp ! \
+      rtph264depay ! h264parse ! avdec_h264 ! identity eos-after=24 ! fakesink name=client \
+      >"$tmp/client.log" 2>&1 || true
     grep -q 'GstFakeSink:client.GstPad:sink: caps = video/x-raw.*width=(int)1280, height=(int)720' \
-      "$tmp/client.log" || fail "no 1280x720 frames from the annotated stream"
+      "$tmp/client.log" || fail "no 1280x720 frames from the annotated stream: $(tail "$tmp/client.log")"
+    sed '/^Setting pipeline to NULL/q' "$tmp/client.log" >"$tmp/client-run.log"
+    grep -q '^Got EOS from element "pipeline0"' "$tmp/client-run.log" ||
+      fail "the client did not reach EOS: $(tail "$tmp/client.log")"
+    ! grep -q '^ERROR' "$tmp/client-run.log" ||
+      fail "the client failed before its shutdown: $(grep -A3 '^ERROR' "$tmp/client-run.log")"
     ;;
   *) fail "unknown mode $mode" ;;
 esac
