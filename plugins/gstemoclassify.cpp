@@ -66,12 +66,12 @@
 #include <memory>
 
 #include "emo/classify/classifier.hpp"
-#include "emo/core/fork_join.hpp"
-#include "emo/core/opencv_threads.hpp"
 #include "emo/classify/emotion_model.hpp"
-#include "emo/gst/face_meta.hpp"
-#include "emo/core/model_cache.hpp"
 #include "emo/classify/smoothing.hpp"
+#include "emo/core/fork_join.hpp"
+#include "emo/core/model_cache.hpp"
+#include "emo/core/opencv_threads.hpp"
+#include "emo/gst/face_meta.hpp"
 #include "gstemoanalysisfilter.h"
 #include "gstemocommon.h"
 
@@ -96,9 +96,9 @@ enum {
 #define DEFAULT_SMOOTHING 0.5
 #define DEFAULT_POST_MESSAGES FALSE
 /* 6: a tracked face is classified on every sixth frame (4 times a second at 24 fps, still more
- * often than expressions change; smoothing covers the frames between). The fused model
- * costs about 100x the landmark forest per face (bench_stages BM_Classify: 38 ms against
- * 0.34 ms wall, 5.8 against 0.07 ms CPU of the calling thread, on 2 loaded cores). */
+ * often than expressions change; smoothing covers the frames between). The default fine-tuned
+ * CNN costs about 90x the landmark forest per face (bench_stages BM_Classify/finetuned: 5.0 ms
+ * against 0.057 ms for BM_Classify/forest, one run on the 2 cores, idle). */
 #define DEFAULT_RECLASSIFY_INTERVAL 6
 /* 2: after a shot cut every face of the new shot is new; classifying 6 of them at once (a CNN
  * each) made the frame's tail latency. Two a frame label 6 new faces within 3 frames (0.125 s
