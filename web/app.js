@@ -45,10 +45,12 @@ function card(name) {
   img.src = `api/sources/${encodeURIComponent(name)}/video.mjpeg`;
   const faces = el('ul', 'faces');
   faces.append(el('li', 'none', 'no face'));
-  row.append(img, faces);
   const timeline = el('div', 'timeline');
+  const side = el('div', 'side');
+  side.append(faces, timeline);
+  row.append(img, side);
   const windows = el('ul', 'windows');
-  root.append(h, uri, row, timeline, el('h3', null, 'Session windows'), windows);
+  root.append(h, uri, row, el('h3', null, 'Session windows'), windows);
   document.getElementById('sources').append(root);
   c = { root, badge, fps, uri, img, faces, timeline, windows, chart: null, tracks: [],
         xs: [], ys: new Map(), dirty: false, windowItems: new Map() };

@@ -104,21 +104,21 @@ case "$mode" in
     start_analyze "$tmp/analyze.log" --sink "$session" "$url"
     wait_state "$name" streaming 20
     rc=0
-    "${browser[@]}" "$http/" --timeout 40 --stay 1 --screenshot "$tmp/page.png" \
+    "${browser[@]}" "$http/" --timeout 40 --stay 1 --size 1280x960 --screenshot "$tmp/page.png" \
       --wait 'video=document.querySelector(".source[data-video]")' \
       --wait 'emotion=document.querySelector(".faces .emotion[data-emotion]")' \
       --wait 'reading=document.querySelector(".windows li[data-analysis=ok] .reading")?.textContent.length > 0' \
       --wait 'chart=document.querySelector(".timeline .uplot")' \
       --eval 'video=document.querySelector(".source").dataset.video' \
       --eval 'emotion=document.querySelector(".faces .emotion").dataset.emotion' \
-      --eval 'reading=document.querySelector(".windows .reading").textContent' \
+      --eval 'reading=document.querySelector(".windows li[data-analysis=ok] .reading").textContent' \
       --eval 'box=JSON.stringify(document.querySelector(".video").getBoundingClientRect())' \
       --eval 'stats=document.getElementById("stats").textContent' \
       --eval 'text=document.body.innerText' >"$tmp/browser.json" || rc=$?
     cat "$tmp/browser.json"
     [ "$rc" -eq 0 ] || fail "the page did not show everything within 40 s"
     # The video's region of the screenshot holds a picture, not a blank or black box.
-    /usr/bin/python3 - "$tmp/browser.json" "$tmp/page.png" <<'PY' || fail "the video region is blank"
+    /usr/bin/python3 - "$tmp/browser.json" "$tmp/page.png" <<'PY' || fail "the page does not show what it should (above)"
 import json, sys
 import cv2
 r = json.load(open(sys.argv[1]))['evals']
@@ -129,6 +129,7 @@ region = img[y:y + h, x:x + w]
 assert region.size and region.std() > 20, f'video region {x},{y} {w}x{h} std {region.std():.1f}'
 assert r['emotion'], r
 assert 'She looks delighted' in r['reading'], r['reading']
+assert 'Window 0' in r['text'], r['text']
 w, h = (int(v) for v in r['video'].split('x'))
 assert w <= 640 and h <= 360 and w > 0, r['video']
 print(f'video {r["video"]}, emotion {r["emotion"]}, region std {region.std():.1f}')
