@@ -11,7 +11,8 @@
 #                       requests get their 4xx and change nothing (unknown source, malformed
 #                       JSON, a URI that is not rtsp/file/v4l2, a body over 4096 bytes, no JSON
 #                       content type, too many MJPEG viewers); credentials of a URI never reach
-#                       the API. ~40 s
+#                       the API; a camera nobody answers is "reconnecting" (attempt k of n)
+#                       and ends on DELETE. ~45 s
 #   test_http.sh token  --http-token-env: 401 and no frame or event without the token (Bearer
 #                       or login cookie); the token never in the output. ~15 s
 set -euo pipefail
@@ -183,21 +184,37 @@ PY
     [ "$(state_of "$name")" = streaming ] || fail "the first camera is $(state_of "$name")"
     grep -q "^\[$second\] done: .* windows -> " "$tmp/analyze.log" ||
       fail "the second camera did not finish cleanly: $(grep "^\[$second\]" "$tmp/analyze.log")"
-    /usr/bin/python3 - "$tmp/out/$second.jsonl" <<'PY' || fail "bad JSON Lines of the second camera"
+    # Every window the second camera closed (its "window" events) is in its file, each once,
+    # with a final analysis state (offline: skipped), the last line whole.
+    /usr/bin/python3 - "$tmp/out/$second.jsonl" "$tmp/events.txt" "$second" <<'PY' ||
 import json, sys
 data = open(sys.argv[1], 'rb').read()
 assert data.endswith(b'\n'), 'the last line is not whole'
 w = [json.loads(l) for l in data.decode().splitlines()]
+events = [json.loads(l[6:]) for l in open(sys.argv[2]) if l.startswith('data: {')]
+closed = [e['index'] for e in events if e.get('event') == 'window' and e['source'] == sys.argv[3]]
 assert len(w) >= 2, f'{len(w)} windows'
-assert w[-1]['closed_by'] == 'eos', w[-1].get('closed_by')
-print(f'{len(w)} windows of the removed camera, the last closed by EOS')
+assert [r['index'] for r in w] == list(range(len(w))), [r['index'] for r in w]
+assert set(closed) <= {r['index'] for r in w}, (closed, len(w))
+assert all(r['analysis']['state'] == 'skipped' for r in w), [r['analysis']['state'] for r in w]
+print(f'{len(w)} windows of the removed camera written ({len(closed)} window events), last closed by {w[-1]["closed_by"]}')
 PY
+      fail "bad JSON Lines of the second camera"
     grep -q '"event":"state".*"state":"finished"' "$tmp/events.txt" || fail "no finished state event"
     expect 200 DELETE "/api/sources/$second"
     expect 404 GET "/api/sources/$second"
     sleep 1
     kill "$events" 2>/dev/null || true
     grep -q "^event: removed" "$tmp/events.txt" || fail "no removed event"
+    # A camera nobody answers: "reconnecting", attempt k of n; DELETE ends it meanwhile.
+    expect 201 POST /api/sources -H 'Content-Type: application/json' \
+      --data '{"uri": "rtsp://127.0.0.1:1/nobody"}'
+    wait_state 127.0.0.1-1-nobody reconnecting 15
+    curl -s "$http/api/sources/127.0.0.1-1-nobody" | grep -q '"attempt":[1-9],"retries":5' ||
+      fail "no attempt of the reconnecting camera: $(curl -s "$http/api/sources/127.0.0.1-1-nobody")"
+    expect 202 DELETE /api/sources/127.0.0.1-1-nobody
+    wait_state 127.0.0.1-1-nobody finished 15
+    [ "$(state_of "$name")" = streaming ] || fail "the first camera is $(state_of "$name")"
     grep -q "pa55word" "$tmp/events.txt" "$tmp/analyze.log" && fail "the URI's password leaked"
     ;;
   token)
