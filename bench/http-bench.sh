@@ -106,6 +106,6 @@ for pass in 1 2; do
   done
   sleep 2
   echo "after pass $pass ($viewers viewers + $viewers event clients): VmRSS $(rss "$apid") kB," \
-    "open clients: $(curl -s -o /dev/null -w '%{http_code}' "$http/api/sources")"
+    "then /api/sources answers HTTP $(curl -s -o /dev/null -w "%{http_code}" "$http/api/sources")"
 done
 stop "$apid"

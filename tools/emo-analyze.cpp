@@ -163,12 +163,14 @@ gboolean on_progress(gpointer data) {
 
 // --http and its companions into the server's options; false and `error` when they are wrong.
 bool parse_http_options(const Options &o, http::Options &h, std::string &error) {
-  const std::string spec = o.http;
+  // "PORT" alone binds the loopback address: the page shows faces, a LAN is a choice.
+  std::string spec = o.http;
+  if (spec.find(':') == std::string::npos) spec = "127.0.0.1:" + spec;
   const size_t colon = spec.rfind(':');
   gint64 port = -1;
-  if (colon == std::string::npos || colon == 0 ||
+  if (colon == 0 ||
       !g_ascii_string_to_signed(spec.c_str() + colon + 1, 10, 0, 65535, &port, nullptr)) {
-    error = "--http wants ADDRESS:PORT (e.g. 127.0.0.1:8080), not \"" + spec + "\"";
+    error = "--http wants [ADDRESS:]PORT (e.g. 8080 or 127.0.0.1:8080), not \"" + spec + "\"";
     return false;
   }
   h.address = spec.substr(0, colon);
@@ -244,8 +246,9 @@ int main(int argc, char **argv) {
        "CA certificate file (PEM) of an mqtts:// broker", "FILE"},
       {"mqtt-qos", 0, 0, G_OPTION_ARG_INT, &o.mqtt_qos, "MQTT QoS, 0 or 1 (default 1)", "Q"},
       {"http", 0, 0, G_OPTION_ARG_STRING, &o.http,
-       "Serve the live page and the API on ADDRESS:PORT (e.g. 127.0.0.1:8080; see docs/web.md)",
-       "ADDRESS:PORT"},
+       "Serve the live page and the API on [ADDRESS:]PORT (address 127.0.0.1 unless given; "
+       "see docs/web.md)",
+       "[ADDRESS:]PORT"},
       {"http-token-env", 0, 0, G_OPTION_ARG_STRING, &o.http_token_env,
        "Every request needs the token in this environment variable (Authorization: Bearer, or "
        "the cookie of the login form)",

@@ -14,7 +14,8 @@
 #                       the API; a camera nobody answers is "reconnecting" (attempt k of n)
 #                       and ends on DELETE. ~45 s
 #   test_http.sh token  --http-token-env: 401 and no frame or event without the token (Bearer
-#                       or login cookie); the token never in the output. ~15 s
+#                       or login cookie); the token never in the output; --http PORT binds
+#                       127.0.0.1. ~15 s
 set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$EMO_SOURCE_DIR/tests/pipelines/lib.sh"
@@ -51,7 +52,7 @@ name="127.0.0.1-$rtsp_port-stream"
 start_analyze() {
   local log="$1"
   shift
-  "$analyze" --http 127.0.0.1:0 -o "$tmp/out" --progress 0 "$@" >"$log" 2>&1 &
+  "$analyze" --http "${http_spec:-127.0.0.1:0}" -o "$tmp/out" --progress 0 "$@" >"$log" 2>&1 &
   analyze_pid=$!
   pids+=("$analyze_pid")
   http=""
@@ -219,8 +220,10 @@ PY
     ;;
   token)
     export EMO_TEST_HTTP_TOKEN="tok-$RANDOM-$RANDOM-secret"
+    http_spec=0  # a port alone: the loopback address
     start_analyze "$tmp/analyze.log" --http-token-env EMO_TEST_HTTP_TOKEN \
       --sink "fakesink sync=false" "$url"
+    [[ "$http" == http://127.0.0.1:* ]] || fail "--http PORT serves $http, not 127.0.0.1"
     for path in / /api/sources /api/events "/api/sources/$name/video.mjpeg" /app.js; do
       expect 401 GET "$path" --max-time 5
       grep -q "image/jpeg\|event: \|\"name\"" "$tmp/body" && fail "GET $path without token leaked data"
