@@ -563,6 +563,16 @@ std::string default_web_root() {
   if (const char *env = g_getenv("GST_EMO_WEB_DIR"); env && *env) return env;
   g_autofree gchar *exe = g_file_read_link("/proc/self/exe", nullptr);
   if (exe && g_str_has_prefix(exe, EMO_BUILD_DIR "/")) return EMO_WEB_SOURCE_DIR;
+  // An installation moved elsewhere (cmake --install --prefix DIR): DIR/bin/../share/...
+  if (exe) {
+    g_autofree gchar *bin = g_path_get_dirname(exe);
+    g_autofree gchar *moved =
+        g_build_filename(bin, "..", "share", "gst-emo", "web", "index.html", nullptr);
+    if (g_file_test(moved, G_FILE_TEST_IS_REGULAR)) {
+      g_autofree gchar *dir = g_path_get_dirname(moved);
+      return dir;
+    }
+  }
   return EMO_WEB_INSTALL_DIR;
 }
 

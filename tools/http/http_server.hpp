@@ -126,8 +126,9 @@ class Server : public SourceObserver {
   std::vector<std::unique_ptr<Client>> clients_;
 };
 
-/// The web root next to the binary: $GST_EMO_WEB_DIR, else the source tree's web/ for a
-/// binary of the build tree, else the installed <datadir>/gst-emo/web.
+/// Where the page's files are: $GST_EMO_WEB_DIR, else the source tree's web/ for a binary of
+/// the build tree, else <bin>/../share/gst-emo/web when it holds index.html (an installation
+/// moved with --prefix), else the configured <datadir>/gst-emo/web.
 std::string default_web_root();
 
 }  // namespace emo_analyze::http
