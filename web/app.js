@@ -1,6 +1,7 @@
 // gst-emo live page: one card per source (annotated video, state, faces now, emotion timeline
 // per track, session windows newest first), fed by /api/sources and /api/events (Server-Sent
-// Events carrying the MQTT messages with their "source"). Text goes in with textContent only.
+// Events carrying the MQTT messages with their "source"; "history" replays a frame a second
+// of the last 5 minutes on connect). Text goes in with textContent only.
 'use strict';
 
 const TIMELINE_SECONDS = 300;  // the chart keeps the last 5 minutes
@@ -92,6 +93,7 @@ function showFaces(c, frame) {
 // Timeline: one series per track, y = the emotion's index (stepped), x = wall-clock seconds.
 function addToTimeline(c, frame) {
   const t = (frame['entry-time'] || Date.now()) / 1000;
+  if (c.xs.length && t <= c.xs[c.xs.length - 1]) return;  // replayed twice after a reconnect
   c.xs.push(t);
   for (const ys of c.ys.values()) ys.push(null);
   for (const f of frame.faces) {
@@ -213,6 +215,7 @@ async function start() {
   const on = (type, fn) => events.addEventListener(type, (e) => fn(JSON.parse(e.data)));
   on('state', showState);
   on('frame', onFrame);
+  on('history', (f) => addToTimeline(card(f.source), f));  // past frames, on connect
   on('window', (w) => windowItem(card(w.source), w));
   on('analysis', (w) => windowItem(card(w.source), w));
   on('removed', (m) => removeCard(m.source));

@@ -12,7 +12,7 @@
 #                       JSON, a URI that is not rtsp/file/v4l2, a body over 4096 bytes, no JSON
 #                       content type, too many MJPEG viewers); credentials of a URI never reach
 #                       the API; a camera nobody answers is "reconnecting" (attempt k of n)
-#                       and ends on DELETE. ~45 s
+#                       and ends on DELETE; a late events client gets past frames. ~45 s
 #   test_http.sh token  --http-token-env: 401 and no frame or event without the token (Bearer
 #                       or login cookie); the token never in the output; --http PORT binds
 #                       127.0.0.1. ~15 s
@@ -207,6 +207,10 @@ PY
     sleep 1
     kill "$events" 2>/dev/null || true
     grep -q "^event: removed" "$tmp/events.txt" || fail "no removed event"
+    # A client that connects late gets a frame a second of the past (for the page's timeline).
+    timeout 2 curl -sN "$http/api/events" >"$tmp/late.txt" || true
+    n="$(grep -A1 "^event: history" "$tmp/late.txt" | grep -c "\"source\":\"$name\"" || true)"
+    [ "$n" -ge 5 ] || fail "only $n history events for a late client"
     # A camera nobody answers: "reconnecting", attempt k of n; DELETE ends it meanwhile.
     expect 201 POST /api/sources -H 'Content-Type: application/json' \
       --data '{"uri": "rtsp://127.0.0.1:1/nobody"}'

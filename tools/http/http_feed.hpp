@@ -34,6 +34,9 @@ struct Feed : std::enable_shared_from_this<Feed> {
   std::atomic<int> viewers{0};      // MJPEG clients; 0 = the video branch drops every frame
   std::deque<std::string> history;  // main loop: window/analysis events replayed on connect
   std::string last_frame;           // main loop: the last frame event
+  // main loop: one frame a second of the last kTimelineSeconds, as "history" events (monotonic
+  // microseconds, event), replayed on connect so that a page's timeline starts full.
+  std::deque<std::pair<gint64, std::string>> timeline;
 
   // The analysis-tee probe's streaming thread only.
   Thinner thinner;

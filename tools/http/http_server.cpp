@@ -25,8 +25,10 @@ constexpr const char *kBoundary = "emoframe";
 // A client whose events pile up beyond this many unsent chunks is cut off; EventSource
 // reconnects and gets the current state again.
 constexpr int kMaxPendingEvents = 512;
-constexpr int kMaxPendingFrames = 2;  // a viewer that is behind skips frames
-constexpr size_t kHistory = 64;       // windows and analyses replayed per source
+constexpr int kMaxPendingFrames = 2;                  // a viewer that is behind skips frames
+constexpr size_t kHistory = 64;                       // windows and analyses replayed per source
+constexpr gint64 kTimelineUs = 300 * G_USEC_PER_SEC;  // frames replayed: the last 5 minutes,
+constexpr gint64 kTimelineStepUs = G_USEC_PER_SEC;    // one a second at most
 
 std::string json_of(JsonBuilder *b) {
   g_autoptr(JsonNode) root = json_builder_get_root(b);
@@ -221,7 +223,14 @@ void Server::element_message(Source &source, const GstStructure *s) {
 
 void Server::broadcast(const std::string &type, const std::string &data, Feed *feed, bool keep) {
   const std::string text = sse_event(type, data);
-  if (feed && type == "frame") feed->last_frame = text;
+  if (feed && type == "frame") {
+    feed->last_frame = text;
+    const gint64 now = g_get_monotonic_time();
+    auto &t = feed->timeline;
+    if (t.empty() || now - t.back().first >= kTimelineStepUs)
+      t.emplace_back(now, sse_event("history", data));
+    while (!t.empty() && now - t.front().first > kTimelineUs) t.pop_front();
+  }
   if (feed && keep) {
     feed->history.push_back(text);
     while (feed->history.size() > kHistory) feed->history.pop_front();
@@ -536,6 +545,7 @@ void Server::open_events(SoupServerMessage *msg) {
     hello += sse_event("state", state_json(*s));
     auto it = feeds_.find(s->name());
     if (it == feeds_.end()) continue;
+    for (const auto &e : it->second->timeline) hello += e.second;
     for (const std::string &e : it->second->history) hello += e;
     hello += it->second->last_frame;
   }

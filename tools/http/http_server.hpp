@@ -6,8 +6,8 @@
 //   GET /api/sources                   JSON: every source's name, uri (no credentials), state,
 //                                      attempt, retries, fps, faces, output
 //   GET /api/events                    Server-Sent Events: "frame" (thinned), "window",
-//                                      "analysis", "state", "removed"; each object names its
-//                                      "source"
+//                                      "analysis", "state", "removed", and on connect
+//                                      "history" (past frames); each object names its "source"
 //   GET /api/sources/NAME/video.mjpeg  the annotated video, multipart/x-mixed-replace JPEG
 //   POST /api/sources {"uri": "..."}   adds a source (201)
 //   DELETE /api/sources/NAME           ends a source cleanly (202), or forgets a finished one
