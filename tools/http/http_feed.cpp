@@ -58,12 +58,41 @@ void Feed::hook(GstElement *pipeline) {
   add_probe(pipeline, "entry", "sink", GST_PAD_PROBE_TYPE_BUFFER, on_entry, this);
   add_probe(pipeline, "analysis-tee", "sink", GST_PAD_PROBE_TYPE_BUFFER, on_analysed, this);
   add_probe(pipeline, "web-gate", "sink", GST_PAD_PROBE_TYPE_BUFFER, on_gate, this);
+  if (session_text) gst_object_unref(session_text);
+  session_text = gst_bin_get_by_name(GST_BIN(pipeline), "web-session");
   if (GstElement *sink = gst_bin_get_by_name(GST_BIN(pipeline), "web-video")) {
     GstAppSinkCallbacks callbacks{};
     callbacks.new_sample = on_sample;
     gst_app_sink_set_callbacks(GST_APP_SINK(sink), &callbacks, this, nullptr);
     gst_object_unref(sink);
   }
+}
+
+Feed::~Feed() {
+  if (session_text) gst_object_unref(session_text);
+}
+
+void Feed::show_session(const GstStructure *s) {
+  if (!session_text) return;
+  guint64 index = 0;
+  gst_structure_get_uint64(s, "index", &index);
+  if (gst_structure_has_name(s, "emo-session-window")) {
+    guint64 start = 0, end = 0;
+    gst_structure_get_uint64(s, "start", &start);
+    gst_structure_get_uint64(s, "end", &end);
+    const gchar *dominant = gst_structure_get_string(s, "dominant");
+    g_autofree gchar *line =
+        g_strdup_printf("session: window %" G_GUINT64_FORMAT " %.0f-%.0f s, mostly %s", index,
+                        start / 1e9, end / 1e9, dominant ? dominant : "?");
+    window_text = line;
+    g_autofree gchar *text = g_strdup_printf("%s; analysing", line);
+    g_object_set(session_text, "text", text, "silent", FALSE, nullptr);
+    return;
+  }
+  const gchar *state = gst_structure_get_string(s, "state");
+  g_autofree gchar *text =
+      g_strdup_printf("%s; analysis %s", window_text.c_str(), state ? state : "?");
+  g_object_set(session_text, "text", text, "silent", FALSE, nullptr);
 }
 
 GstPadProbeReturn Feed::on_entry(GstPad *, GstPadProbeInfo *info, gpointer data) {

@@ -28,6 +28,10 @@ struct Feed : std::enable_shared_from_this<Feed> {
   /// Finds the pipeline's "entry" queue, "analysis-tee" and "web-gate" queue and "web-video"
   /// appsink (Server::branch()) and hooks them. Main loop, after Source::start().
   void hook(GstElement *pipeline);
+  ~Feed();
+  /// Writes the session's last window and its analysis on the video (the "web-session"
+  /// textoverlay), from an "emo-session-window" or "emo-session-analysis" message. Main loop.
+  void show_session(const GstStructure *s);
 
   const std::string name;
   Server *server = nullptr;         // main loop; null once the source is gone
@@ -44,6 +48,8 @@ struct Feed : std::enable_shared_from_this<Feed> {
   // Wall clock at which each recent frame entered the analysis (entry probe -> tee probe).
   std::mutex entry_mutex;
   std::deque<std::pair<GstClockTime, gint64>> entries;  // pts, UNIX ms
+  GstElement *session_text = nullptr;                   // the textoverlay (a ref), null without it
+  std::string window_text;                              // main loop: the last window's line
 
  private:
   static GstPadProbeReturn on_entry(GstPad *, GstPadProbeInfo *info, gpointer self);

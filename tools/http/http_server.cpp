@@ -142,7 +142,9 @@ std::string Server::branch() const {
          std::to_string(fps) + " ! videoscale ! video/x-raw,width=[1," +
          std::to_string(options_.video_width) + "],height=[1," +
          std::to_string(options_.video_height) +
-         "],pixel-aspect-ratio=1/1 ! emooverlay ! videoconvert ! jpegenc quality=" +
+         "],pixel-aspect-ratio=1/1 ! emooverlay ! textoverlay name=web-session silent=true "
+         "valignment=bottom halignment=left shaded-background=true font-desc=\"Sans 10\" ! "
+         "videoconvert ! jpegenc quality=" +
          std::to_string(options_.jpeg_quality) +
          " ! appsink name=web-video sync=false async=false max-buffers=1 drop=true";
 }
@@ -216,6 +218,7 @@ void Server::element_message(Source &source, const GstStructure *s) {
   const gchar *json = gst_structure_get_string(s, "json");
   if (!json) return;
   const char *event = window ? "window" : "analysis";
+  if (auto f = feeds_.find(source.name()); f != feeds_.end()) f->second->show_session(s);
   const std::string data = with_source(emo::publish::with_event(json, event), source.name());
   auto it = feeds_.find(source.name());
   if (!data.empty()) broadcast(event, data, it == feeds_.end() ? nullptr : it->second.get(), true);
