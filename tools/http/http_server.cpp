@@ -137,15 +137,21 @@ bool Server::listen(std::string &error) {
 
 std::string Server::branch() const {
   const int fps = std::max(1, options_.video_fps);
+  // The session's line on the video needs textoverlay (gstreamer1.0-x); without it the video
+  // has boxes and labels only.
+  std::string text;
+  if (GstElementFactory *f = gst_element_factory_find("textoverlay")) {
+    gst_object_unref(f);
+    text =
+        " ! textoverlay name=web-session silent=true valignment=bottom halignment=left "
+        "shaded-background=true font-desc=\"Sans 10\"";
+  }
   return "queue name=web-gate leaky=downstream max-size-buffers=1 max-size-bytes=0 "
          "max-size-time=0 ! videorate drop-only=true max-rate=" +
          std::to_string(fps) + " ! videoscale ! video/x-raw,width=[1," +
          std::to_string(options_.video_width) + "],height=[1," +
-         std::to_string(options_.video_height) +
-         "],pixel-aspect-ratio=1/1 ! emooverlay ! textoverlay name=web-session silent=true "
-         "valignment=bottom halignment=left shaded-background=true font-desc=\"Sans 10\" ! "
-         "videoconvert ! jpegenc quality=" +
-         std::to_string(options_.jpeg_quality) +
+         std::to_string(options_.video_height) + "],pixel-aspect-ratio=1/1 ! emooverlay" + text +
+         " ! videoconvert ! jpegenc quality=" + std::to_string(options_.jpeg_quality) +
          " ! appsink name=web-video sync=false async=false max-buffers=1 drop=true";
 }
 
