@@ -29,7 +29,8 @@
  * out with #GstEmoMetaPublish:include-landmarks=false).
  *
  * Every object starts with `"version":1` (GST_EMO_PUBLISH_SCHEMA_VERSION, raised when a member
- * changes meaning or goes away; new members may appear without a new version).
+ * changes meaning or goes away; new members may appear without a new version). The objects are
+ * built by emo/publish/messages.hpp, which emo-analyze --http also uses for its events.
  *
  * With `location=-` the lines go to standard output: run gst-launch-1.0 with `-q` so that its
  * own messages do not mix with them. A file that cannot be opened is an error naming the path.
@@ -66,17 +67,15 @@
 #include "gstemometapublish.h"
 
 #include <gst/video/video.h>
-#include <json-glib/json-glib.h>
 
 #include <cerrno>
-#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include <glib/gstdio.h>
 
-#include "emo/gst/face_meta.hpp"
+#include "emo/publish/messages.hpp"
 #include "gstemocommon.h"
 #include "gstemopublish.h"
 
@@ -145,77 +144,6 @@ struct _GstEmoMetaPublish {
 G_DEFINE_TYPE(GstEmoMetaPublish, gst_emo_meta_publish, GST_TYPE_BASE_TRANSFORM);
 GST_ELEMENT_REGISTER_DEFINE(emometapublish, "emometapublish", GST_RANK_NONE,
                             GST_TYPE_EMO_META_PUBLISH);
-
-namespace {
-
-double rounded(double v, double unit) { return std::round(v / unit) * unit; }
-
-void add_time(JsonBuilder *b, const char *name, GstClockTime t) {
-  json_builder_set_member_name(b, name);
-  if (GST_CLOCK_TIME_IS_VALID(t))
-    json_builder_add_int_value(b, static_cast<gint64>(t));
-  else
-    json_builder_add_null_value(b);
-}
-
-void add_int(JsonBuilder *b, const char *name, gint64 v) {
-  json_builder_set_member_name(b, name);
-  json_builder_add_int_value(b, v);
-}
-
-void add_emotion(JsonBuilder *b, const emo::Prediction &p, const std::vector<std::string> &labels) {
-  json_builder_set_member_name(b, "emotion");
-  json_builder_begin_object(b);
-  json_builder_set_member_name(b, "label");
-  json_builder_add_string_value(b, p.label.c_str());
-  add_int(b, "class-id", p.class_id);
-  json_builder_set_member_name(b, "confidence");
-  json_builder_add_double_value(b, rounded(p.confidence, 1e-4));
-  json_builder_set_member_name(b, "scores");
-  json_builder_begin_object(b);
-  for (size_t c = 0; c < p.scores.size(); ++c) {
-    /* keyed by label; by class index when the structure has no matching labels */
-    const std::string key = labels.size() == p.scores.size() ? labels[c] : std::to_string(c);
-    json_builder_set_member_name(b, key.c_str());
-    json_builder_add_double_value(b, rounded(p.scores[c], 1e-4));
-  }
-  json_builder_end_object(b);
-  json_builder_end_object(b);
-}
-
-void add_face(JsonBuilder *b, const emo::gst::Face &face, bool include_landmarks) {
-  json_builder_begin_object(b);
-  add_int(b, "id", face.id);
-  if (face.track_id >= 0) add_int(b, "track-id", face.track_id);
-  json_builder_set_member_name(b, "detected");
-  json_builder_add_boolean_value(b, face.detected);
-  if (face.shot_start) {
-    json_builder_set_member_name(b, "shot-start");
-    json_builder_add_boolean_value(b, TRUE);
-  }
-  json_builder_set_member_name(b, "box");
-  json_builder_begin_object(b);
-  add_int(b, "x", face.box.x);
-  add_int(b, "y", face.box.y);
-  add_int(b, "width", face.box.width);
-  add_int(b, "height", face.box.height);
-  json_builder_end_object(b);
-  if (include_landmarks) {
-    json_builder_set_member_name(b, "landmarks");
-    json_builder_begin_array(b);
-    for (const emo::Point &p : face.landmarks) {
-      json_builder_begin_array(b);
-      json_builder_add_double_value(b, rounded(p.x, 1.0 / 64));
-      json_builder_add_double_value(b, rounded(p.y, 1.0 / 64));
-      json_builder_end_array(b);
-    }
-    json_builder_end_array(b);
-  }
-  if (face.emotion) add_emotion(b, *face.emotion, face.emotion_labels);
-  json_builder_end_object(b);
-}
-
-}  // namespace
 
 static gboolean gst_emo_meta_publish_start(GstBaseTransform *trans) {
   GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(trans);
@@ -326,35 +254,21 @@ static GstFlowReturn gst_emo_meta_publish_transform_ip(GstBaseTransform *trans, 
     include_landmarks = self->include_landmarks;
   }
   try {
-    const GstClockTime pts = GST_BUFFER_PTS(buf);
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    json_builder_begin_object(b);
-    add_int(b, "version", GST_EMO_PUBLISH_SCHEMA_VERSION);
-    add_int(b, "frame", static_cast<gint64>(s.frames));
-    add_time(b, "pts", pts);
-    add_time(b, "duration", GST_BUFFER_DURATION(buf));
-    add_time(b, "running-time", gst_segment_to_running_time(&trans->segment, GST_FORMAT_TIME, pts));
-    add_time(b, "stream-time", gst_segment_to_stream_time(&trans->segment, GST_FORMAT_TIME, pts));
-    add_int(b, "width", s.width);
-    add_int(b, "height", s.height);
-    json_builder_set_member_name(b, "faces");
-    json_builder_begin_array(b);
-    const std::vector<emo::gst::Face> faces = emo::gst::read_faces(buf);
-    for (const emo::gst::Face &face : faces) add_face(b, face, include_landmarks);
-    json_builder_end_array(b);
-    json_builder_end_object(b);
-
-    g_autoptr(JsonNode) root = json_builder_get_root(b);
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    json_generator_set_root(gen, root);
-    gsize length = 0;
-    g_autofree gchar *line = json_generator_to_data(gen, &length);
+    emo::publish::FrameInfo info;
+    info.frame = s.frames;
+    info.segment = &trans->segment;
+    info.width = s.width;
+    info.height = s.height;
+    info.include_landmarks = include_landmarks;
+    std::size_t n_faces = 0;
+    const std::string line = emo::publish::frame_json(buf, info, &n_faces);
+    const gsize length = line.size();
     if (s.mqtt_mode) {
       ++s.frames;
-      if (s.mqtt && !faces.empty()) s.mqtt->publish(s.mqtt->topic(), std::string(line, length));
+      if (s.mqtt && n_faces > 0) s.mqtt->publish(s.mqtt->topic(), line);
       return GST_FLOW_OK;
     }
-    if (std::fwrite(line, 1, length, s.file.get()) != length ||
+    if (std::fwrite(line.data(), 1, length, s.file.get()) != length ||
         std::fputc('\n', s.file.get()) == EOF) {
       GST_ELEMENT_ERROR(self, RESOURCE, WRITE,
                         ("Could not write to file \"%s\".", s.location.c_str()), GST_ERROR_SYSTEM);

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 
+#include "emo/publish/messages.hpp"
 #include "emo/publish/mqtt.hpp"
 
 G_BEGIN_DECLS
@@ -27,7 +28,7 @@ GType gst_emo_publish_method_get_type(void);
 G_END_DECLS
 
 /// Version of the JSON messages gst-emo publishes (the "version" member of each message).
-#define GST_EMO_PUBLISH_SCHEMA_VERSION 1
+#define GST_EMO_PUBLISH_SCHEMA_VERSION (emo::publish::kSchemaVersion)
 
 /// The shared properties, relative to the first id an element reserves for them: the element
 /// installs them with gst_emo_mqtt_install_properties(klass, FIRST, ...) and hands ids from

@@ -17,7 +17,8 @@
  * For each window the element posts an element message "emo-session-window" (fields session,
  * index, start, end, duration, stream-start, sample-interval (#GstClockTime), closed-by,
  * timeline (array of strings), counts (structure label -> gint), dominant, face-share,
- * frames, face-frames, context), then "emo-session-analysis" once the reply or the final error
+ * frames, face-frames, context, json: the record as published to MQTT without its "version" and
+ * "event"), then "emo-session-analysis" once the reply or the final error
  * is there (fields session, index, state, text, detail, http-status, error-status, attempts,
  * retryable and json, the line written). Requests run on the Gemini client's own thread: the
  * streaming thread never waits on the network. Without an API key (#GstEmoSession:api-key or

@@ -2,11 +2,12 @@
 // gst-emo: the running part of emosession (see gstemosessionrun.h).
 #include "gstemosessionrun.h"
 
-#include <json-glib/json-glib.h>
 #include <sys/stat.h>
 
 #include <exception>
 #include <utility>
+
+#include "emo/publish/messages.hpp"
 
 GST_DEBUG_CATEGORY_EXTERN(gst_emo_session_debug);
 #define GST_CAT_DEFAULT gst_emo_session_debug
@@ -18,7 +19,8 @@ GstClockTime clock_time(std::int64_t ns) {
 }
 
 /* "emo-session-window": the window's figures, for applications and `gst-launch-1.0 -m`. */
-GstMessage *window_message(GstElement *element, const emo::WindowRecord &r) {
+GstMessage *window_message(GstElement *element, const emo::WindowRecord &r,
+                           const std::string &json) {
   const emo::EmotionWindow &w = r.window;
   GValue timeline = G_VALUE_INIT;
   gst_value_array_init(&timeline, static_cast<guint>(w.timeline.size()));
@@ -39,7 +41,7 @@ GstMessage *window_message(GstElement *element, const emo::WindowRecord &r) {
       clock_time(w.sample_interval), "closed-by", G_TYPE_STRING, emo::to_string(w.closed_by),
       "dominant", G_TYPE_STRING, w.dominant.c_str(), "face-share", G_TYPE_DOUBLE, w.face_share,
       "frames", G_TYPE_INT, w.frames, "face-frames", G_TYPE_INT, w.face_frames, "context",
-      G_TYPE_STRING, r.context.c_str(), nullptr);
+      G_TYPE_STRING, r.context.c_str(), "json", G_TYPE_STRING, json.c_str(), nullptr);
   gst_structure_take_value(s, "timeline", &timeline);
   gst_structure_set(s, "counts", GST_TYPE_STRUCTURE, counts, nullptr);
   gst_structure_free(counts);
@@ -156,8 +158,9 @@ void GstEmoSessionRun::emit(emo::EmotionWindow window, const std::string &contex
                   r.window.index, GST_TIME_ARGS(r.window.start), GST_TIME_ARGS(r.window.end),
                   emo::to_string(r.window.closed_by), r.window.dominant.c_str(),
                   r.window.face_share * 100.0);
-  gst_element_post_message(element_, window_message(element_, r));
-  if (mqtt_) publish(emo::record_to_json(r), "window");
+  const std::string json = emo::record_to_json(r);
+  gst_element_post_message(element_, window_message(element_, r, json));
+  if (mqtt_) publish(json, "window");
   {
     std::lock_guard<std::mutex> lock(mutex_);
     pending_.push_back(pending);
@@ -222,18 +225,8 @@ void GstEmoSessionRun::store(const emo::WindowRecord &record) {
 }
 
 void GstEmoSessionRun::publish(const std::string &json, const char *event) {
-  g_autoptr(JsonParser) parser = json_parser_new();
-  if (!json_parser_load_from_data(parser, json.c_str(), -1, nullptr)) return;
-  JsonNode *root = json_parser_get_root(parser);
-  if (!JSON_NODE_HOLDS_OBJECT(root)) return;
-  JsonObject *o = json_node_get_object(root);
-  json_object_set_int_member(o, "version", GST_EMO_PUBLISH_SCHEMA_VERSION);
-  json_object_set_string_member(o, "event", event);
-  g_autoptr(JsonGenerator) gen = json_generator_new();
-  json_generator_set_root(gen, root);
-  gsize length = 0;
-  g_autofree gchar *text = json_generator_to_data(gen, &length);
-  mqtt_->publish(mqtt_->topic() + "/windows", std::string(text, length));
+  const std::string text = emo::publish::with_event(json, event);
+  if (!text.empty()) mqtt_->publish(mqtt_->topic() + "/windows", text);
 }
 
 bool GstEmoSessionRun::wait_pending(std::chrono::milliseconds timeout) {

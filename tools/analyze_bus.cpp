@@ -163,6 +163,7 @@ void Source::handle(GstMessage *msg) {
         gst_bin_recalculate_latency(GST_BIN(pipeline_));
         attempts_ = 0;
         last_warning_.clear();
+        notify();
       }
       break;
     }
@@ -183,6 +184,7 @@ void Source::handle(GstMessage *msg) {
         const gchar *closed = gst_structure_get_string(s, "closed-by");
         say("window %" G_GUINT64_FORMAT ": %.1f-%.1f s, dominant %s, closed by %s", index,
             start / 1e9, end / 1e9, dominant ? dominant : "?", closed ? closed : "?");
+        if (observer_) observer_->element_message(*this, s);
       } else if (gst_structure_has_name(s, "emo-publish-stats")) {
         const gchar *event = gst_structure_get_string(s, "event");
         const gchar *topic = gst_structure_get_string(s, "topic");
@@ -207,6 +209,7 @@ void Source::handle(GstMessage *msg) {
           say("analysis %" G_GUINT64_FORMAT ": %s", index, *detail ? detail : state);
         else
           say("analysis %" G_GUINT64_FORMAT ": %s: %s", index, state, detail);
+        if (observer_) observer_->element_message(*this, s);
       }
       break;
     }

