@@ -113,6 +113,8 @@ struct _GstEmoSession {
   /* state: built in start(), dropped in stop() */
   std::unique_ptr<GstEmoSessionRun> run;
   bool warned_no_time;
+  /* what emooverlay session=NAME draws: lives as long as the element (and its readers) */
+  std::shared_ptr<emo::SessionBoard> board;
 };
 
 #define gst_emo_session_parent_class parent_class
@@ -123,6 +125,10 @@ static std::int64_t to_ns(gdouble seconds) {
   return static_cast<std::int64_t>(seconds * 1e9 + 0.5);
 }
 static std::string str(const gchar *s) { return s ? s : ""; }
+
+std::shared_ptr<emo::SessionBoard> gst_emo_session_board(GstEmoSession *self) {
+  return self->board;
+}
 
 static std::string gst_emo_session_context(GstEmoSession *self) {
   GstEmoObjectLock lock(self);
@@ -150,6 +156,7 @@ static gboolean gst_emo_session_start(GstBaseSink *sink) {
     s.gemini.max_reply_bytes = static_cast<std::size_t>(self->max_reply_size);
     s.location = str(self->location);
   }
+  s.board = self->board;
   if (s.gemini.api_key.empty()) s.gemini.api_key = str(g_getenv("GEMINI_API_KEY"));
   if (s.window.sample_interval > s.window.window || s.window.min_window > s.window.window) {
     GST_ELEMENT_ERROR(
@@ -458,12 +465,14 @@ static void gst_emo_session_finalize(GObject *object) {
   }
   self->mqtt.clear();
   self->run.~unique_ptr();
+  self->board.~shared_ptr();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
 static void gst_emo_session_init(GstEmoSession *self) {
   /* GObject zero-fills the instance; construct the C++ members in place. */
   new (&self->run) std::unique_ptr<GstEmoSessionRun>();
+  new (&self->board) std::shared_ptr<emo::SessionBoard>(std::make_shared<emo::SessionBoard>());
   self->window = DEFAULT_WINDOW;
   self->sample_interval = DEFAULT_SAMPLE_INTERVAL;
   self->min_window = DEFAULT_MIN_WINDOW;

@@ -11,3 +11,10 @@ G_DECLARE_FINAL_TYPE(GstEmoSession, gst_emo_session, GST, EMO_SESSION, GstBaseSi
 GST_ELEMENT_REGISTER_DECLARE(emosession);
 
 G_END_DECLS
+
+#include <memory>
+
+#include "emo/session/overlay_state.hpp"
+
+/// The board a session shows its state on (emooverlay session=NAME reads it); never null.
+std::shared_ptr<emo::SessionBoard> gst_emo_session_board(GstEmoSession *self);

@@ -106,6 +106,7 @@ GstEmoSessionRun::GstEmoSessionRun(GstElement *element, GstEmoSessionSettings se
       journal_ = std::make_unique<emo::PendingJournal>(settings_.location);
   }
   client_ = std::make_unique<emo::GeminiClient>(settings_.gemini);
+  if (settings_.board) settings_.board->reset(settings_.gemini.api_key.empty());
 }
 
 GstEmoSessionRun::~GstEmoSessionRun() {
@@ -125,12 +126,25 @@ void GstEmoSessionRun::add_frame(std::int64_t running_time, std::int64_t duratio
                                  const std::string &context) {
   for (emo::EmotionWindow &w : aggregator_.add_frame(running_time, duration, stream_time, faces))
     emit(std::move(w), context);
+  show_window();
+}
+
+void GstEmoSessionRun::show_window() {
+  if (!settings_.board) return;
+  const std::optional<emo::EmotionWindow> w = aggregator_.current();
+  if (w)
+    settings_.board->set_window(settings_.window.track_id, true, w->index, w->start,
+                                settings_.window.window, w->duration(), w->dominant);
+  else
+    settings_.board->set_window(settings_.window.track_id, false, 0, 0, settings_.window.window, 0,
+                                emo::kNoFace);
 }
 
 void GstEmoSessionRun::add_gap(std::int64_t running_time, std::int64_t duration,
                                std::int64_t stream_time, const std::string &context) {
   for (emo::EmotionWindow &w : aggregator_.add_gap(running_time, duration, stream_time))
     emit(std::move(w), context);
+  show_window();
 }
 
 void GstEmoSessionRun::finish(emo::WindowEnd why, const std::string &context) {
@@ -139,6 +153,7 @@ void GstEmoSessionRun::finish(emo::WindowEnd why, const std::string &context) {
     emit(std::move(*w), context);
   else if (aggregator_.dropped() != dropped)
     GST_INFO_OBJECT(element_, "%s: dropped a window shorter than min-window", emo::to_string(why));
+  show_window();
 }
 
 void GstEmoSessionRun::emit(emo::EmotionWindow window, const std::string &context) {
@@ -162,6 +177,7 @@ void GstEmoSessionRun::emit(emo::EmotionWindow window, const std::string &contex
     std::lock_guard<std::mutex> lock(mutex_);
     pending_.push_back(pending);
   }
+  if (settings_.board) settings_.board->add_analysing(settings_.window.track_id);
   /* Never blocks on the network or the disk: the request and the journal line are for the
    * client's own thread. */
   emo::GeminiClient::Started journal_line;
@@ -219,6 +235,8 @@ void GstEmoSessionRun::store(const emo::WindowRecord &record) {
   }
   gst_element_post_message(element_, analysis_message(element_, record, line));
   if (mqtt_) publish(line, "analysis");
+  if (settings_.board)
+    settings_.board->set_reply(settings_.window.track_id, record.window.index, record.analysis);
 }
 
 void GstEmoSessionRun::publish(const std::string &json, const char *event) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "emo/gemini/gemini.hpp"
+#include "emo/session/overlay_state.hpp"
 #include "emo/session/session.hpp"
 #include "gstemopublish.h"
 
@@ -26,6 +27,8 @@ struct GstEmoSessionSettings {
   std::string template_text;  ///< empty: the language's built-in prompt
   emo::GeminiConfig gemini;   ///< empty api_key: offline, analyses "skipped"
   std::string location;       ///< JSON Lines file, empty: none
+  /// Where the run shows its state for emooverlay (session=NAME); may be null.
+  std::shared_ptr<emo::SessionBoard> board;
 };
 
 /// One session run. add_frame(), add_gap() and finish() are for the streaming thread (one at a
@@ -80,6 +83,8 @@ class GstEmoSessionRun {
   void store(const emo::WindowRecord &record);
   /* Publishes `json` (a record line) with "version" and `event` added, when publishing. */
   void publish(const std::string &json, const char *event);
+  /* Shows the open window (or none) on the board. */
+  void show_window();
 
   GstElement *element_;
   GstEmoSessionSettings settings_;
