@@ -26,7 +26,9 @@
  * `"shot-start":true` on the faces of a frame that starts a shot (see emofacedetect; their
  * `emotion` comes on the next frames),
  * `emotion` when emoclassify has run, `landmarks` is empty when emolandmarks has not run (and left
- * out with #GstEmoMetaPublish:include-landmarks=false).
+ * out with #GstEmoMetaPublish:include-landmarks=false), `"pose":{"yaw":-4.2,"pitch":7.9,
+ * "roll":1.3}` (head pose in degrees, rounded to 0.1, see emolandmarks) when emolandmarks
+ * estimated one.
  *
  * Every object starts with `"version":1` (GST_EMO_PUBLISH_SCHEMA_VERSION, raised when a member
  * changes meaning or goes away; new members may appear without a new version).
@@ -210,6 +212,16 @@ void add_face(JsonBuilder *b, const emo::gst::Face &face, bool include_landmarks
       json_builder_end_array(b);
     }
     json_builder_end_array(b);
+  }
+  if (face.pose) {
+    json_builder_set_member_name(b, "pose");
+    json_builder_begin_object(b);
+    const char *names[] = {"yaw", "pitch", "roll"};
+    for (int i = 0; i < 3; ++i) {
+      json_builder_set_member_name(b, names[i]);
+      json_builder_add_double_value(b, rounded((*face.pose)[i], 0.1));
+    }
+    json_builder_end_object(b);
   }
   if (face.emotion) add_emotion(b, *face.emotion, face.emotion_labels);
   json_builder_end_object(b);

@@ -16,8 +16,19 @@
  * matrix and range (BT.601 when the caps do not say).
  *
  * Frames without faces, or with every layer turned off, pass through untouched: they are not
- * even mapped. Text size follows the face size, line width follows the frame size unless
- * #GstEmoOverlay:line-width is set.
+ * even mapped (unless a session is drawn, see below).
+ *
+ * #GstEmoOverlay:blur pixelates each face region before anything else is drawn (privacy: the
+ * video can be recorded or streamed without identifiable faces, the metadata keeps the
+ * emotion). #GstEmoOverlay:draw-pose draws each face's head pose axes (from its 68 landmarks).
+ *
+ * #GstEmoOverlay:session names an emosession of the same pipeline (usually on the other branch
+ * of a `tee`): its state is drawn at the bottom of every frame, faces or not: "● REC 17 / 30 s"
+ * and the window's dominant emotion so far, "analysing…" or "offline", and Gemini's reading of
+ * the last window, word-wrapped (or its error: quota, timeout, ...) until the next one. That
+ * text is laid out by Pango and drawn by Cairo (accents and any script the fonts have) and
+ * blended with GStreamer's video-blend; see docs/session-overlay.md. Text size follows the face
+ * size, line width follows the frame size unless #GstEmoOverlay:line-width is set.
  *
  * Quality of service (#GstBaseTransform:qos, default TRUE): a frame that is already late
  * downstream passes on at once undrawn (not dropped), counted by a QoS message and the `stats`
@@ -32,6 +43,12 @@
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! videoconvert ! emofacedetect ! \
  *     emolandmarks ! emoclassify ! emooverlay draw-landmarks=false ! videoconvert ! \
  *     autovideosink
+ * ]|
+ * With a session on screen:
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! emofacedetect ! emolandmarks ! emoclassify ! \
+ *     tee name=t t. ! queue ! emooverlay session=s ! videoconvert ! autovideosink \
+ *     t. ! queue ! emosession name=s context="my new job"
  * ]|
  */
 #include "gstemooverlay.h"
@@ -48,6 +65,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "emo/gst/face_meta.hpp"
+#include "emo/landmarks/head_pose.hpp"
 #include "emo/render/frame.hpp"
 #include "emo/render/session_panel.hpp"
 #include "gstemoanalysisfilter.h"
@@ -65,6 +83,7 @@ enum {
   PROP_LINE_WIDTH,
   PROP_SESSION,
   PROP_BLUR,
+  PROP_DRAW_POSE,
 };
 
 #define DEFAULT_DRAW_BOXES TRUE
@@ -73,6 +92,7 @@ enum {
 #define DEFAULT_LINE_WIDTH 0
 #define DEFAULT_SESSION nullptr
 #define DEFAULT_BLUR FALSE
+#define DEFAULT_DRAW_POSE FALSE
 
 #define GST_EMO_OVERLAY_FORMATS "{ BGR, BGRx, RGB, RGBx, BGRA, RGBA, I420, NV12 }"
 
@@ -90,6 +110,7 @@ struct GstEmoOverlaySettings {
   gboolean draw_labels;
   gint line_width;  // 0 = follow the frame size
   gboolean blur;    // pixelate each face region first
+  gboolean draw_pose;
 };
 
 struct _GstEmoOverlay {
@@ -259,6 +280,23 @@ void draw_face(Canvas &canvas, const emo::gst::Face &face, const GstEmoOverlaySe
   });
 }
 
+/* The head's axes from its 68 landmarks (emo::estimate_head_pose(), the same estimate as the
+ * "pose" structure): x (image right) red, y (down) green, z (towards the camera) blue, from the
+ * nose tip, a third of the face width long at a frontal pose. */
+void draw_pose(Canvas &canvas, const emo::gst::Face &face, int line_width, const cv::Size &frame) {
+  const std::optional<emo::HeadPose> pose = emo::estimate_head_pose(face.landmarks, frame);
+  if (!pose) return;
+  const double eye_px = cv::norm(face.landmarks[45] - face.landmarks[36]);
+  /* model units per pixel at the face: the eye corners are 450 units apart */
+  const double length = 450.0 / std::max(1.0, eye_px) * face.box.width / 3.0;
+  const std::array<cv::Point2f, 4> axes = emo::head_pose_axes(*pose, frame, length);
+  const Rgb colours[3] = {{235, 45, 45}, {40, 205, 75}, {55, 125, 245}};
+  for (int i = 0; i < 3; ++i)
+    canvas.draw(colours[i], [&](cv::Mat &m, double s, const cv::Scalar &c) {
+      cv::line(m, at(axes[0], s), at(axes[i + 1], s), c, thick(line_width + 1, s), cv::LINE_AA);
+    });
+}
+
 }  // namespace
 
 /* The board of the emosession called `name` in the same pipeline (the top-level bin and every
@@ -357,7 +395,7 @@ static GstFlowReturn gst_emo_overlay_analyse(GstEmoAnalysisFilter *base, GstBuff
     settings = self->settings;
   }
   const bool face_layers = settings.draw_boxes || settings.draw_landmarks || settings.draw_labels ||
-                           settings.blur;
+                           settings.blur || settings.draw_pose;
   const std::vector<emo::SessionView> views = gst_emo_overlay_session_views(self);
   if (!face_layers && views.empty()) return GST_FLOW_OK;
   const std::vector<emo::gst::Face> faces = emo::gst::read_faces(buf);
@@ -378,6 +416,9 @@ static GstFlowReturn gst_emo_overlay_analyse(GstEmoAnalysisFilter *base, GstBuff
     for (const emo::gst::Face &face : faces) gst_emo_overlay_blur_face(self, map.frame(), face.box);
   if (face_layers)
     for (const emo::gst::Face &face : faces) draw_face(canvas, face, settings, line_width, frame);
+  if (settings.draw_pose)
+    for (const emo::gst::Face &face : faces)
+      if (face.landmarks.size() == 68) draw_pose(canvas, face, line_width, frame);
   gst_emo_overlay_draw_session(self, map.frame(), views, faces, GST_BUFFER_PTS(buf));
   GST_LOG_OBJECT(self, "drew %zu faces at %" GST_TIME_FORMAT, faces.size(),
                  GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
@@ -403,6 +444,9 @@ static void gst_emo_overlay_set_property(GObject *object, guint prop_id, const G
       break;
     case PROP_BLUR:
       self->settings.blur = g_value_get_boolean(value);
+      break;
+    case PROP_DRAW_POSE:
+      self->settings.draw_pose = g_value_get_boolean(value);
       break;
     case PROP_SESSION:
       g_free(self->session);
@@ -433,6 +477,9 @@ static void gst_emo_overlay_get_property(GObject *object, guint prop_id, GValue 
       break;
     case PROP_BLUR:
       g_value_set_boolean(value, self->settings.blur);
+      break;
+    case PROP_DRAW_POSE:
+      g_value_set_boolean(value, self->settings.draw_pose);
       break;
     case PROP_SESSION:
       g_value_set_string(value, self->session);
@@ -467,6 +514,7 @@ static void gst_emo_overlay_init(GstEmoOverlay *self) {
   self->settings.draw_labels = DEFAULT_DRAW_LABELS;
   self->settings.line_width = DEFAULT_LINE_WIDTH;
   self->settings.blur = DEFAULT_BLUR;
+  self->settings.draw_pose = DEFAULT_DRAW_POSE;
 }
 
 static void gst_emo_overlay_class_init(GstEmoOverlayClass *klass) {
@@ -513,6 +561,12 @@ static void gst_emo_overlay_class_init(GstEmoOverlayClass *klass) {
                            "side, blocks of an eighth of its width) before anything is drawn; the "
                            "metadata is kept",
                            DEFAULT_BLUR, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_DRAW_POSE,
+      g_param_spec_boolean("draw-pose", "Draw head pose",
+                           "Draw each face's head pose (from its 68 landmarks) as three axes from "
+                           "the nose tip: x red, y green, z (towards the camera) blue",
+                           DEFAULT_DRAW_POSE, mutable_playing));
   g_object_class_install_property(
       gobject_class, PROP_SESSION,
       g_param_spec_string("session", "Session",
