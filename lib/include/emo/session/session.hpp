@@ -223,6 +223,9 @@ Analysis analysis_from(const GeminiResult &result);
 /// Everything a JSON line holds about one window.
 struct WindowRecord {
   std::string session;  ///< id of the emosession run (random UUID), with `window.index` a key
+  /// The person whose window it is (emosession follow=all: their track id); -1: the primary
+  /// face (follow=primary). In JSON as "track_id", only when >= 0.
+  std::int64_t track_id = -1;
   EmotionWindow window;
   std::string context;   ///< the user's context at the time of the window
   std::string language;  ///< the resolved prompt language
