@@ -31,7 +31,10 @@ emo_require_plugin "$0"
 [ -n "${GEMINI_API_KEY:-}" ] || echo "$0: GEMINI_API_KEY is not set: running offline" >&2
 show=(videoconvert ! autovideosink)
 if [ -n "${EMO_SESSION_VIDEO:-}" ]; then
-  show=(videoconvert ! x264enc speed-preset=veryfast ! mp4mux ! filesink location="$EMO_SESSION_VIDEO")
+  # zerolatency: the encoder passes each frame on at once, so the file branch prerolls while the
+  # session branch, already prerolled, holds the tee (no lookahead to fill).
+  show=(videoconvert ! x264enc speed-preset=veryfast tune=zerolatency ! mp4mux !
+    filesink location="$EMO_SESSION_VIDEO")
 fi
 # Layout: file -> analysis -> tee -> overlay session=s -> screen (or EMO_SESSION_VIDEO)
 #                                `-> emosession name=s
@@ -39,7 +42,8 @@ fi
 gst-launch-1.0 -e -m filesrc location="$video" ! decodebin ! videoconvert ! \
   emofacedetect ! emolandmarks ! emoclassify ! tee name=t \
   t. ! queue ! emooverlay session=s ${EMO_OVERLAY_PROPS:-} ! "${show[@]}" \
-  t. ! queue ! emosession name=s context="$context" location="$out" sync=false \
+  t. ! queue max-size-bytes=0 max-size-time=0 max-size-buffers=32 ! \
+  emosession name=s context="$context" location="$out" sync=false \
   ${EMO_SESSION_PROPS:-} |
   grep --line-buffered -E 'emo-session-(window|analysis)' |
   sed -u -E 's/.*(emo-session-window), session=\(string\)[^,]*, index=\(guint64\)([0-9]+).*dominant=\(string\)([^,]*).*/window \2: dominant \3/;
