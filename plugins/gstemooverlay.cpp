@@ -123,6 +123,7 @@ struct _GstEmoOverlay {
   /* streaming state: the board of `board_name` once found, dropped in stop() */
   std::shared_ptr<emo::SessionBoard> board;
   std::string board_name;
+  std::unique_ptr<emo::render::PanelCache> panels;  // the last panels drawn
   bool warned_no_session;
 };
 
@@ -364,18 +365,21 @@ static void gst_emo_overlay_draw_session(GstEmoOverlay *self, GstVideoFrame *fra
     if (GST_CLOCK_TIME_IS_VALID(rt)) running_time = static_cast<std::int64_t>(rt);
   }
   const cv::Size size(GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame));
+  if (!self->panels) self->panels = std::make_unique<emo::render::PanelCache>();
   for (const emo::SessionView &view : views) {
     emo::render::PlacedPanel panel;
     if (view.track_id < 0 || views.size() == 1) {
       panel = emo::render::render_session_panel(view, running_time, size,
-                                                emo::render::PanelPlace::Bottom);
+                                                emo::render::PanelPlace::Bottom, cv::Rect(),
+                                                self->panels.get());
     } else {
       auto face = std::find_if(faces.begin(), faces.end(), [&](const emo::gst::Face &f) {
         return f.track_id == view.track_id;
       });
       if (face == faces.end()) continue;
       panel = emo::render::render_session_panel(view, running_time, size,
-                                                emo::render::PanelPlace::UnderBox, face->box);
+                                                emo::render::PanelPlace::UnderBox, face->box,
+                                                self->panels.get());
     }
     if (panel.image.bgra.empty()) continue;
     if (!emo::render::blend(frame, panel.image.bgra, panel.at.x, panel.at.y))
@@ -494,6 +498,7 @@ static void gst_emo_overlay_unload(GstEmoAnalysisFilter *base) {
   GstEmoOverlay *self = GST_EMO_OVERLAY(base);
   self->board.reset();
   self->board_name.clear();
+  self->panels.reset();
   self->warned_no_session = false;
 }
 
@@ -502,6 +507,7 @@ static void gst_emo_overlay_finalize(GObject *object) {
   g_free(self->session);
   self->board.~shared_ptr();
   self->board_name.~basic_string();
+  self->panels.~unique_ptr();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
@@ -509,6 +515,7 @@ static void gst_emo_overlay_init(GstEmoOverlay *self) {
   /* GObject zero-fills the instance; construct the C++ members in place. */
   new (&self->board) std::shared_ptr<emo::SessionBoard>();
   new (&self->board_name) std::string();
+  new (&self->panels) std::unique_ptr<emo::render::PanelCache>();
   self->settings.draw_boxes = DEFAULT_DRAW_BOXES;
   self->settings.draw_landmarks = DEFAULT_DRAW_LANDMARKS;
   self->settings.draw_labels = DEFAULT_DRAW_LABELS;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "emo/render/frame.hpp"
+#include "emo/render/session_panel.hpp"
 #include "emo/render/text.hpp"
 
 namespace {
@@ -195,6 +196,32 @@ TEST(RenderTest, PixelateAveragesBlocksInsideTheRegionOnly) {
   }
   TestFrame t(GST_VIDEO_FORMAT_v210, 48, 16);
   EXPECT_FALSE(emo::render::pixelate(&t.frame, cv::Rect(0, 0, 16, 16), 8));
+}
+
+}  // namespace
+
+namespace {
+
+TEST(RenderTest, PanelCacheRendersAgainOnlyWhenTheTextChanges) {
+  emo::SessionView view;
+  view.recording = true;
+  view.window_length = 30 * emo::kSecond;
+  view.elapsed = 3 * emo::kSecond + 100;
+  view.dominant = "happiness";
+  emo::render::PanelCache cache;
+  const cv::Size frame(640, 480);
+  using emo::render::PanelPlace;
+  const auto a = emo::render::render_session_panel(view, -1, frame, PanelPlace::Bottom, {}, &cache);
+  const auto b = emo::render::render_session_panel(view, -1, frame, PanelPlace::Bottom, {}, &cache);
+  ASSERT_FALSE(a.image.bgra.empty());
+  EXPECT_EQ(a.image.bgra.data, b.image.bgra.data) << "the same text is not rendered again";
+  view.elapsed = 4 * emo::kSecond;  // "REC 4 / 30 s"
+  const auto c = emo::render::render_session_panel(view, -1, frame, PanelPlace::Bottom, {}, &cache);
+  EXPECT_NE(c.image.bgra.data, a.image.bgra.data);
+  // Same pixels as without the cache.
+  const auto d = emo::render::render_session_panel(view, -1, frame, PanelPlace::Bottom);
+  EXPECT_EQ(cv::norm(c.image.bgra, d.image.bgra, cv::NORM_INF), 0.0);
+  EXPECT_EQ(c.at, d.at);
 }
 
 }  // namespace

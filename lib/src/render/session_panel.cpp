@@ -11,8 +11,17 @@ constexpr std::uint32_t kRecRed = 0xFF3B30;
 constexpr std::uint32_t kErrorAmber = 0xFFB347;
 }  // namespace
 
+const Rendered &PanelCache::get(std::int64_t track_id, const std::string &key,
+                                const std::function<Rendered()> &render) {
+  if (entries_.size() > 64) entries_.clear();  // tracks come and go: stay small
+  auto &entry = entries_[track_id];
+  if (entry.first != key || entry.second.bgra.empty()) entry = {key, render()};
+  return entry.second;
+}
+
 PlacedPanel render_session_panel(const SessionView &view, std::int64_t running_time,
-                                 const cv::Size &frame, PanelPlace place, const cv::Rect &box) {
+                                 const cv::Size &frame, PanelPlace place, const cv::Rect &box,
+                                 PanelCache *cache) {
   PlacedPanel out;
   const bool under_box = place == PanelPlace::UnderBox;
   const double scale = under_box ? 0.8 : 1.0;
@@ -29,7 +38,16 @@ PlacedPanel render_session_panel(const SessionView &view, std::int64_t running_t
   style.max_width = under_box ? std::min(frame.width - 2 * margin, std::max(box.width * 2, 240))
                               : frame.width - 2 * margin;
   if (style.max_width - 2 * style.padding < 8) return out;
-  out.image = render_panel({status, reading}, style);
+  if (cache) {
+    const std::string key = status.text + '\x1f' + reading.text + '\x1f' +
+                            std::to_string(reading.rgb) + '\x1f' + std::to_string(style.max_width) +
+                            'x' + std::to_string(frame.height);
+    out.image = cache->get(view.track_id, key, [&] {
+      return render_panel({status, reading}, style);
+    });
+  } else {
+    out.image = render_panel({status, reading}, style);
+  }
   const cv::Mat &img = out.image.bgra;
   if (img.empty()) return out;
   if (!under_box) {

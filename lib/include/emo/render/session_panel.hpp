@@ -7,6 +7,9 @@
 #include <opencv2/core.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
 
 #include "emo/render/text.hpp"
 #include "emo/session/overlay_state.hpp"
@@ -25,13 +28,27 @@ struct PlacedPanel {
   cv::Point at;
 };
 
+/// The panels of the last frames, one per track: a panel is laid out and drawn again only when
+/// its text or size changed (the status line changes once a second), else the same image is
+/// blended again. Not thread-safe (one streaming thread).
+class PanelCache {
+ public:
+  /// The image for `key` of `track_id`: the cached one, or render()'s, then cached.
+  const Rendered &get(std::int64_t track_id, const std::string &key,
+                      const std::function<Rendered()> &render);
+  void clear() { entries_.clear(); }
+
+ private:
+  std::map<std::int64_t, std::pair<std::string, Rendered>> entries_;
+};
+
 /// Renders the panel of `view` on a frame of `frame` size at `running_time` (-1: unknown).
 /// Sizes: status text frame height / 24 (at least 12 px), reading / 30 (at least 11 px);
 /// Bottom: reading up to 6 lines, the panel as wide as the frame less a margin of height / 40;
 /// UnderBox (`box` in frame pixels): reading up to 3 lines at 0.8 of those sizes. An empty
-/// image when there is nothing to show.
+/// image when there is nothing to show. With `cache`, an unchanged panel is not rendered again.
 PlacedPanel render_session_panel(const SessionView &view, std::int64_t running_time,
                                  const cv::Size &frame, PanelPlace place,
-                                 const cv::Rect &box = cv::Rect());
+                                 const cv::Rect &box = cv::Rect(), PanelCache *cache = nullptr);
 
 }  // namespace emo::render
