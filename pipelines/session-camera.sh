@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # A live emotion session on a V4L2 camera: the overlay on screen while the session sink reads
 # the emotion of the main face in 30-second windows and asks Google Gemini for an empathetic
-# reply to each; replies are printed and appended to a JSON Lines file.
+# reply to each. The screen shows the session too (emooverlay session=s): "● REC 17 / 30 s",
+# the window's dominant emotion so far, "analysing…", then Gemini's reading until the next one
+# (or "offline", a quota or timeout error). Replies are also printed and appended to a JSON
+# Lines file.
 #
 #   GEMINI_API_KEY=... pipelines/session-camera.sh "CONTEXT" [OUT.jsonl] [DEVICE]
 #
@@ -9,8 +12,8 @@
 # to /dev/video0. Ctrl-C ends the session: EOS is sent (-e), the sink waits for the replies
 # still due (eos-timeout) and writes every window, so nothing is lost.
 #
-# Layout: camera -> leaky queue -> analysis -> tee -> overlay -> screen
-#                                              `-> leaky queue -> emosession
+# Layout: camera -> leaky queue -> analysis -> tee -> overlay session=s -> screen
+#                                              `-> leaky queue -> emosession name=s
 # The leaky queues (max-size-buffers=1, leaky=downstream) keep only the newest frame: when the
 # analysis is slower than the camera, frames are dropped there instead of building latency, and
 # the session branch can never hold the display back. The session uses the frames' running
@@ -34,7 +37,8 @@ leaky=(queue leaky=downstream max-size-buffers=1 max-size-bytes=0 max-size-time=
 # shellcheck disable=SC2086
 gst-launch-1.0 -e -m v4l2src device="$device" ! "${leaky[@]}" ! videoconvert ! \
   emofacedetect ! emolandmarks ! emoclassify ! tee name=t \
-  t. ! queue ! emooverlay ${EMO_OVERLAY_PROPS:-} ! videoconvert ! autovideosink \
-  t. ! "${leaky[@]}" ! emosession context="$context" location="$out" ${EMO_SESSION_PROPS:-} |
+  t. ! queue ! emooverlay session=s ${EMO_OVERLAY_PROPS:-} ! videoconvert ! autovideosink \
+  t. ! "${leaky[@]}" ! emosession name=s context="$context" location="$out" \
+  ${EMO_SESSION_PROPS:-} |
   grep --line-buffered -E 'emo-session-analysis' |
   sed -u -E 's/.*index=\(guint64\)([0-9]+), state=\(string\)([^,]*), text=\(string\)(.*), detail=.*/window \1 (\2): \3/'

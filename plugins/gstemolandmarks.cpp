@@ -13,6 +13,10 @@
  * FacemarkLBF instead, with however many points that model holds. emoclassify needs the 68
  * points of the default layout. Fitting runs on 8-bit luma, like emofacedetect.
  *
+ * With 68 points the head pose is estimated too and stored as a "pose" structure (`yaw`,
+ * `pitch`, `roll` in degrees; cv::solvePnP on a generic 3D face model, the camera taken from
+ * the frame size: see emo/landmarks/head_pose.hpp and docs/session-overlay.md).
+ *
  * dlib's model was trained on faces framed by dlib's own detector. A region that
  * emofacedetect found with BlazeFace (its "detection" structure's `model` is
  * "blazeface-full" or "blazeface-short") is mapped to that framing before the fit
@@ -61,6 +65,7 @@
 #include "emo/core/fork_join.hpp"
 #include "emo/detect/blazeface.hpp"
 #include "emo/gst/face_meta.hpp"
+#include "emo/landmarks/head_pose.hpp"
 #include "emo/gst/landmark_event.hpp"
 #include "emo/landmarks/landmarker.hpp"
 #include "emo/core/model_cache.hpp"
@@ -181,6 +186,8 @@ static GstFlowReturn gst_emo_landmarks_analyse(GstEmoAnalysisFilter *filter, Gst
       continue;
     }
     emo::gst::set_landmarks(face.meta, points, landmarker.backend());
+    if (const std::optional<emo::HeadPose> pose = emo::estimate_head_pose(points, luma.size()))
+      emo::gst::set_pose(face.meta, pose->yaw, pose->pitch, pose->roll);
     ++fitted;
     if (face.track_id >= 0)
       boxes.push_back(

@@ -26,7 +26,9 @@
  * `"shot-start":true` on the faces of a frame that starts a shot (see emofacedetect; their
  * `emotion` comes on the next frames),
  * `emotion` when emoclassify has run, `landmarks` is empty when emolandmarks has not run (and left
- * out with #GstEmoMetaPublish:include-landmarks=false).
+ * out with #GstEmoMetaPublish:include-landmarks=false), `"pose":{"yaw":-4.2,"pitch":7.9,
+ * "roll":1.3}` (head pose in degrees, rounded to 0.1, see emolandmarks) when emolandmarks
+ * estimated one.
  *
  * Every object starts with `"version":1` (GST_EMO_PUBLISH_SCHEMA_VERSION, raised when a member
  * changes meaning or goes away; new members may appear without a new version). The objects are

@@ -16,8 +16,19 @@
  * matrix and range (BT.601 when the caps do not say).
  *
  * Frames without faces, or with every layer turned off, pass through untouched: they are not
- * even mapped. Text size follows the face size, line width follows the frame size unless
- * #GstEmoOverlay:line-width is set.
+ * even mapped (unless a session is drawn, see below).
+ *
+ * #GstEmoOverlay:blur pixelates each face region before anything else is drawn (privacy: the
+ * video can be recorded or streamed without identifiable faces, the metadata keeps the
+ * emotion). #GstEmoOverlay:draw-pose draws each face's head pose axes (from its 68 landmarks).
+ *
+ * #GstEmoOverlay:session names an emosession of the same pipeline (usually on the other branch
+ * of a `tee`): its state is drawn at the bottom of every frame, faces or not: "● REC 17 / 30 s"
+ * and the window's dominant emotion so far, "analysing…" or "offline", and Gemini's reading of
+ * the last window, word-wrapped (or its error: quota, timeout, ...) until the next one. That
+ * text is laid out by Pango and drawn by Cairo (accents and any script the fonts have) and
+ * blended with GStreamer's video-blend; see docs/session-overlay.md. Text size follows the face
+ * size, line width follows the frame size unless #GstEmoOverlay:line-width is set.
  *
  * Quality of service (#GstBaseTransform:qos, default TRUE): a frame that is already late
  * downstream passes on at once undrawn (not dropped), counted by a QoS message and the `stats`
@@ -33,19 +44,33 @@
  *     emolandmarks ! emoclassify ! emooverlay draw-landmarks=false ! videoconvert ! \
  *     autovideosink
  * ]|
+ * With a session on screen:
+ * |[
+ * gst-launch-1.0 v4l2src ! videoconvert ! emofacedetect ! emolandmarks ! emoclassify ! \
+ *     tee name=t t. ! queue ! emooverlay session=s ! videoconvert ! autovideosink \
+ *     t. ! queue ! emosession name=s context="my new job"
+ * ]|
  */
 #include "gstemooverlay.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <string>
 #include <vector>
 
+#include <memory>
+#include <optional>
+
 #include <opencv2/imgproc.hpp>
 
 #include "emo/gst/face_meta.hpp"
+#include "emo/landmarks/head_pose.hpp"
+#include "emo/render/frame.hpp"
+#include "emo/render/session_panel.hpp"
 #include "gstemoanalysisfilter.h"
 #include "gstemocommon.h"
+#include "gstemosession.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_emo_overlay_debug);
 #define GST_CAT_DEFAULT gst_emo_overlay_debug
@@ -56,12 +81,18 @@ enum {
   PROP_DRAW_LANDMARKS,
   PROP_DRAW_LABELS,
   PROP_LINE_WIDTH,
+  PROP_SESSION,
+  PROP_BLUR,
+  PROP_DRAW_POSE,
 };
 
 #define DEFAULT_DRAW_BOXES TRUE
 #define DEFAULT_DRAW_LANDMARKS TRUE
 #define DEFAULT_DRAW_LABELS TRUE
 #define DEFAULT_LINE_WIDTH 0
+#define DEFAULT_SESSION nullptr
+#define DEFAULT_BLUR FALSE
+#define DEFAULT_DRAW_POSE FALSE
 
 #define GST_EMO_OVERLAY_FORMATS "{ BGR, BGRx, RGB, RGBx, BGRA, RGBA, I420, NV12 }"
 
@@ -78,6 +109,8 @@ struct GstEmoOverlaySettings {
   gboolean draw_landmarks;
   gboolean draw_labels;
   gint line_width;  // 0 = follow the frame size
+  gboolean blur;    // pixelate each face region first
+  gboolean draw_pose;
 };
 
 struct _GstEmoOverlay {
@@ -85,6 +118,13 @@ struct _GstEmoOverlay {
 
   /* settings, under GST_OBJECT_LOCK */
   GstEmoOverlaySettings settings;
+  gchar *session;  // name of the emosession whose state is drawn, or NULL
+
+  /* streaming state: the board of `board_name` once found, dropped in stop() */
+  std::shared_ptr<emo::SessionBoard> board;
+  std::string board_name;
+  std::unique_ptr<emo::render::PanelCache> panels;  // the last panels drawn
+  bool warned_no_session;
 };
 
 #define gst_emo_overlay_parent_class parent_class
@@ -241,7 +281,114 @@ void draw_face(Canvas &canvas, const emo::gst::Face &face, const GstEmoOverlaySe
   });
 }
 
+/* The head's axes from its 68 landmarks (emo::estimate_head_pose(), the same estimate as the
+ * "pose" structure): x (image right) red, y (down) green, z (towards the camera) blue, from the
+ * nose tip, a third of the face width long at a frontal pose. */
+void draw_pose(Canvas &canvas, const emo::gst::Face &face, int line_width, const cv::Size &frame) {
+  const std::optional<emo::HeadPose> pose = emo::estimate_head_pose(face.landmarks, frame);
+  if (!pose) return;
+  const double eye_px = cv::norm(face.landmarks[45] - face.landmarks[36]);
+  /* model units per pixel at the face: the eye corners are 450 units apart */
+  const double length = 450.0 / std::max(1.0, eye_px) * face.box.width / 3.0;
+  const std::array<cv::Point2f, 4> axes = emo::head_pose_axes(*pose, frame, length);
+  const Rgb colours[3] = {{235, 45, 45}, {40, 205, 75}, {55, 125, 245}};
+  for (int i = 0; i < 3; ++i)
+    canvas.draw(colours[i], [&](cv::Mat &m, double s, const cv::Scalar &c) {
+      cv::line(m, at(axes[0], s), at(axes[i + 1], s), c, thick(line_width + 1, s), cv::LINE_AA);
+    });
+}
+
 }  // namespace
+
+/* The board of the emosession called `name` in the same pipeline (the top-level bin and every
+ * bin in it), or null when there is none (yet). */
+static std::shared_ptr<emo::SessionBoard> gst_emo_overlay_find_board(GstEmoOverlay *self,
+                                                                     const std::string &name) {
+  GstObject *top = GST_OBJECT(gst_object_ref(self));
+  while (GstObject *parent = gst_object_get_parent(top)) {
+    gst_object_unref(top);
+    top = parent;
+  }
+  std::shared_ptr<emo::SessionBoard> board;
+  if (GST_IS_BIN(top)) {
+    if (GstElement *e = gst_bin_get_by_name(GST_BIN(top), name.c_str())) {
+      if (GST_IS_EMO_SESSION(e)) board = gst_emo_session_board(GST_EMO_SESSION(e));
+      gst_object_unref(e);
+    }
+  }
+  gst_object_unref(top);
+  return board;
+}
+
+/* Privacy: pixelates the face's box grown by a sixth on each side (hair, ears, chin), in
+ * blocks of an eighth of the face width (at least 4 pixels). */
+static void gst_emo_overlay_blur_face(GstEmoOverlay *self, GstVideoFrame *frame,
+                                      const cv::Rect &box) {
+  const int grow = box.width / 6;
+  const cv::Rect region(box.x - grow, box.y - grow, box.width + 2 * grow, box.height + 2 * grow);
+  if (!emo::render::pixelate(frame, region, std::max(4, box.width / 8)))
+    GST_WARNING_OBJECT(self, "cannot pixelate faces on this format");
+}
+
+/* The session views to draw on this buffer (none without a session property). */
+static std::vector<emo::SessionView> gst_emo_overlay_session_views(GstEmoOverlay *self) {
+  std::string name;
+  {
+    GstEmoObjectLock lock(self);
+    name = self->session ? self->session : "";
+  }
+  if (name.empty()) return {};
+  if (!self->board || name != self->board_name) {
+    self->board = gst_emo_overlay_find_board(self, name);
+    self->board_name = name;
+    if (!self->board && !self->warned_no_session) {
+      GST_ELEMENT_WARNING(
+          self, RESOURCE, NOT_FOUND,
+          ("No emosession named \"%s\" in this pipeline: its state is not drawn.", name.c_str()),
+          ("session=%s names no element of type emosession", name.c_str()));
+      self->warned_no_session = true;
+    }
+  }
+  return self->board ? self->board->snapshot() : std::vector<emo::SessionView>();
+}
+
+/* Draws the session panels: across the bottom for the followed face (or the only session);
+ * with one session per person, each under its face when the face is on the frame. */
+static void gst_emo_overlay_draw_session(GstEmoOverlay *self, GstVideoFrame *frame,
+                                         const std::vector<emo::SessionView> &views,
+                                         const std::vector<emo::gst::Face> &faces,
+                                         GstClockTime pts) {
+  const GstSegment *segment = &GST_BASE_TRANSFORM(self)->segment;
+  std::int64_t running_time = -1;
+  if (GST_CLOCK_TIME_IS_VALID(pts) && segment->format == GST_FORMAT_TIME) {
+    const GstClockTime rt = gst_segment_to_running_time(segment, GST_FORMAT_TIME, pts);
+    if (GST_CLOCK_TIME_IS_VALID(rt)) running_time = static_cast<std::int64_t>(rt);
+  }
+  const cv::Size size(GST_VIDEO_FRAME_WIDTH(frame), GST_VIDEO_FRAME_HEIGHT(frame));
+  if (!self->panels) self->panels = std::make_unique<emo::render::PanelCache>();
+  for (const emo::SessionView &view : views) {
+    emo::render::PlacedPanel panel;
+    if (view.track_id < 0 || views.size() == 1) {
+      panel = emo::render::render_session_panel(view, running_time, size,
+                                                emo::render::PanelPlace::Bottom, cv::Rect(),
+                                                self->panels.get());
+    } else {
+      auto face = std::find_if(faces.begin(), faces.end(), [&](const emo::gst::Face &f) {
+        return f.track_id == view.track_id;
+      });
+      if (face == faces.end()) continue;
+      panel = emo::render::render_session_panel(view, running_time, size,
+                                                emo::render::PanelPlace::UnderBox, face->box,
+                                                self->panels.get());
+    }
+    if (panel.image.bgra.empty()) continue;
+    if (!emo::render::blend(frame, panel.image.bgra, panel.at.x, panel.at.y))
+      GST_WARNING_OBJECT(self, "cannot blend the session panel on %s",
+                         GST_VIDEO_FRAME_FORMAT(frame) == GST_VIDEO_FORMAT_UNKNOWN
+                             ? "?"
+                             : gst_video_format_to_string(GST_VIDEO_FRAME_FORMAT(frame)));
+  }
+}
 
 static GstFlowReturn gst_emo_overlay_analyse(GstEmoAnalysisFilter *base, GstBuffer *buf) {
   GstEmoOverlay *self = GST_EMO_OVERLAY(base);
@@ -251,9 +398,12 @@ static GstFlowReturn gst_emo_overlay_analyse(GstEmoAnalysisFilter *base, GstBuff
     GstEmoObjectLock lock(self);
     settings = self->settings;
   }
-  if (!settings.draw_boxes && !settings.draw_landmarks && !settings.draw_labels) return GST_FLOW_OK;
+  const bool face_layers = settings.draw_boxes || settings.draw_landmarks || settings.draw_labels ||
+                           settings.blur || settings.draw_pose;
+  const std::vector<emo::SessionView> views = gst_emo_overlay_session_views(self);
+  if (!face_layers && views.empty()) return GST_FLOW_OK;
   const std::vector<emo::gst::Face> faces = emo::gst::read_faces(buf);
-  if (faces.empty()) return GST_FLOW_OK;
+  if ((faces.empty() || !face_layers) && views.empty()) return GST_FLOW_OK;
   /* Only now is the frame mapped for writing (a copy of its memory if it is shared). */
   GstEmoFrameMap map(&filter->in_info, buf, GST_MAP_READWRITE);
   if (!map.ok()) {
@@ -266,7 +416,14 @@ static GstFlowReturn gst_emo_overlay_analyse(GstEmoAnalysisFilter *base, GstBuff
                              ? settings.line_width
                              : std::max(1, cvRound(std::min(frame.width, frame.height) / 360.0));
   Canvas canvas(map.frame());
-  for (const emo::gst::Face &face : faces) draw_face(canvas, face, settings, line_width, frame);
+  if (settings.blur)
+    for (const emo::gst::Face &face : faces) gst_emo_overlay_blur_face(self, map.frame(), face.box);
+  if (face_layers)
+    for (const emo::gst::Face &face : faces) draw_face(canvas, face, settings, line_width, frame);
+  if (settings.draw_pose)
+    for (const emo::gst::Face &face : faces)
+      if (face.landmarks.size() == 68) draw_pose(canvas, face, line_width, frame);
+  gst_emo_overlay_draw_session(self, map.frame(), views, faces, GST_BUFFER_PTS(buf));
   GST_LOG_OBJECT(self, "drew %zu faces at %" GST_TIME_FORMAT, faces.size(),
                  GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
   return GST_FLOW_OK;
@@ -288,6 +445,16 @@ static void gst_emo_overlay_set_property(GObject *object, guint prop_id, const G
       break;
     case PROP_LINE_WIDTH:
       self->settings.line_width = g_value_get_int(value);
+      break;
+    case PROP_BLUR:
+      self->settings.blur = g_value_get_boolean(value);
+      break;
+    case PROP_DRAW_POSE:
+      self->settings.draw_pose = g_value_get_boolean(value);
+      break;
+    case PROP_SESSION:
+      g_free(self->session);
+      self->session = g_value_dup_string(value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -312,17 +479,49 @@ static void gst_emo_overlay_get_property(GObject *object, guint prop_id, GValue 
     case PROP_LINE_WIDTH:
       g_value_set_int(value, self->settings.line_width);
       break;
+    case PROP_BLUR:
+      g_value_set_boolean(value, self->settings.blur);
+      break;
+    case PROP_DRAW_POSE:
+      g_value_set_boolean(value, self->settings.draw_pose);
+      break;
+    case PROP_SESSION:
+      g_value_set_string(value, self->session);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
   }
 }
 
+static void gst_emo_overlay_unload(GstEmoAnalysisFilter *base) {
+  GstEmoOverlay *self = GST_EMO_OVERLAY(base);
+  self->board.reset();
+  self->board_name.clear();
+  self->panels.reset();
+  self->warned_no_session = false;
+}
+
+static void gst_emo_overlay_finalize(GObject *object) {
+  GstEmoOverlay *self = GST_EMO_OVERLAY(object);
+  g_free(self->session);
+  self->board.~shared_ptr();
+  self->board_name.~basic_string();
+  self->panels.~unique_ptr();
+  G_OBJECT_CLASS(parent_class)->finalize(object);
+}
+
 static void gst_emo_overlay_init(GstEmoOverlay *self) {
+  /* GObject zero-fills the instance; construct the C++ members in place. */
+  new (&self->board) std::shared_ptr<emo::SessionBoard>();
+  new (&self->board_name) std::string();
+  new (&self->panels) std::unique_ptr<emo::render::PanelCache>();
   self->settings.draw_boxes = DEFAULT_DRAW_BOXES;
   self->settings.draw_landmarks = DEFAULT_DRAW_LANDMARKS;
   self->settings.draw_labels = DEFAULT_DRAW_LABELS;
   self->settings.line_width = DEFAULT_LINE_WIDTH;
+  self->settings.blur = DEFAULT_BLUR;
+  self->settings.draw_pose = DEFAULT_DRAW_POSE;
 }
 
 static void gst_emo_overlay_class_init(GstEmoOverlayClass *klass) {
@@ -335,6 +534,7 @@ static void gst_emo_overlay_class_init(GstEmoOverlayClass *klass) {
 
   gobject_class->set_property = gst_emo_overlay_set_property;
   gobject_class->get_property = gst_emo_overlay_get_property;
+  gobject_class->finalize = gst_emo_overlay_finalize;
 
   /* Every setting is read once per buffer under the object lock: safe to change any time. */
   const auto mutable_playing = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
@@ -361,6 +561,26 @@ static void gst_emo_overlay_class_init(GstEmoOverlayClass *klass) {
                        "Width of the box lines in frame pixels; 0 = follow the frame size "
                        "(1 pixel per 360 lines of the shorter side)",
                        0, 64, DEFAULT_LINE_WIDTH, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_BLUR,
+      g_param_spec_boolean("blur", "Blur faces",
+                           "Privacy: pixelate each face region (its box grown by a sixth on each "
+                           "side, blocks of an eighth of its width) before anything is drawn; the "
+                           "metadata is kept",
+                           DEFAULT_BLUR, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_DRAW_POSE,
+      g_param_spec_boolean("draw-pose", "Draw head pose",
+                           "Draw each face's head pose (from its 68 landmarks) as three axes from "
+                           "the nose tip: x red, y green, z (towards the camera) blue",
+                           DEFAULT_DRAW_POSE, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_SESSION,
+      g_param_spec_string("session", "Session",
+                          "Name of an emosession element in the same pipeline whose state is "
+                          "drawn: recording time, dominant emotion so far, Gemini's last reading "
+                          "or error (Pango text); unset: none",
+                          DEFAULT_SESSION, mutable_playing));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_add_static_pad_template(element_class, &src_template);
@@ -373,4 +593,5 @@ static void gst_emo_overlay_class_init(GstEmoOverlayClass *klass) {
    * only then), not by GstVideoFilter for every frame. */
   filter_class->analysis = "Drawing the overlay";
   filter_class->analyse = gst_emo_overlay_analyse;
+  filter_class->unload = gst_emo_overlay_unload;
 }

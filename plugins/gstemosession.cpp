@@ -17,12 +17,20 @@
  * For each window the element posts an element message "emo-session-window" (fields session,
  * index, start, end, duration, stream-start, sample-interval (#GstClockTime), closed-by,
  * timeline (array of strings), counts (structure label -> gint), dominant, face-share,
- * frames, face-frames, context, json: the record as published to MQTT without its "version" and
- * "event"), then "emo-session-analysis" once the reply or the final error
- * is there (fields session, index, state, text, detail, http-status, error-status, attempts,
- * retryable and json, the line written). Requests run on the Gemini client's own thread: the
- * streaming thread never waits on the network. Without an API key (#GstEmoSession:api-key or
- * the environment variable GEMINI_API_KEY) nothing is sent and every analysis is "skipped".
+ * frames, face-frames, context, track-id, json: the record as published to MQTT without its
+ * "version" and "event"), then "emo-session-analysis" once the reply or the final error is there
+ * (fields session, index, state, text, detail, http-status, error-status, attempts, retryable,
+ * json (the line written) and track-id).
+ *
+ * #GstEmoSession:follow=all gives every person a session of their own: each track (the
+ * "tracking" metadata of emofacedetect) gets its own windows, made of the frames its face is
+ * on, closed when the track has been gone for two sample intervals; a track seen for less
+ * than #GstEmoSession:min-window makes no window. Their records, lines, MQTT messages and bus
+ * messages carry the person's `track_id` / `track-id` (-1 for the primary face of
+ * follow=primary, where the JSON has no `track_id`); window indices stay unique in the run.
+ * Requests run on the Gemini client's own thread: the streaming thread never waits on the network.
+ * Without an API key (#GstEmoSession:api-key or the environment variable GEMINI_API_KEY) nothing is
+ * sent and every analysis is "skipped".
  *
  * The file gets one line per window, written once, when its analysis is final: append-only,
  * one write and one fsync per line, so a killed process leaves only whole lines. On EOS the
@@ -33,6 +41,10 @@
  * process is killed, the next emosession on the same file (in start()) or `emo-session-resend`
  * moves those windows into the file as "pending". `emo-session-resend` sends the windows
  * without analysis again.
+ *
+ * `emooverlay session=NAME` (NAME: this element's name) draws the session's state on the video:
+ * the window being recorded, its dominant emotion so far, and the last reading (see
+ * docs/session-overlay.md).
  *
  * With #GstEmoSession:address set (mqtt:// or mqtts://), every window is also published to
  * `<topic>/windows` when it closes (the record with `"event":"window"`, analysis "pending")
@@ -81,6 +93,7 @@ enum {
   PROP_LOCATION,
   PROP_EOS_TIMEOUT,
   PROP_MAX_REPLY_SIZE,
+  PROP_FOLLOW,
   PROP_MQTT_FIRST,  // the shared MQTT properties (gstemopublish.h) follow
 };
 
@@ -96,6 +109,19 @@ enum {
 #define DEFAULT_EOS_TIMEOUT 30.0
 #define DEFAULT_MAX_REPLY_SIZE (G_GUINT64_CONSTANT(4) << 20)
 #define DEFAULT_TOPIC "gst-emo"
+#define DEFAULT_FOLLOW GST_EMO_SESSION_FOLLOW_PRIMARY
+
+GType gst_emo_session_follow_get_type(void) {
+  static GType type = 0;
+  if (g_once_init_enter(&type)) {
+    static const GEnumValue values[] = {
+        {GST_EMO_SESSION_FOLLOW_PRIMARY, "The primary face: the largest, or track-id", "primary"},
+        {GST_EMO_SESSION_FOLLOW_ALL, "Every tracked face: a session per person", "all"},
+        {0, nullptr, nullptr}};
+    g_once_init_leave(&type, g_enum_register_static("GstEmoSessionFollow", values));
+  }
+  return type;
+}
 
 static GstStaticPadTemplate sink_template = GST_STATIC_PAD_TEMPLATE(
     "sink", GST_PAD_SINK, GST_PAD_ALWAYS, GST_STATIC_CAPS("video/x-raw(ANY)"));
@@ -108,12 +134,15 @@ struct _GstEmoSession {
   gint64 track_id;
   gint max_retries;
   guint64 max_reply_size;
+  GstEmoSessionFollow follow;
   gchar *context, *language, *prompt_template, *api_key, *model, *endpoint, *location;
   GstEmoMqttSettings mqtt;  // publishing: when address is set
 
   /* state: built in start(), dropped in stop() */
   std::unique_ptr<GstEmoSessionRun> run;
   bool warned_no_time;
+  /* what emooverlay session=NAME draws: lives as long as the element (and its readers) */
+  std::shared_ptr<emo::SessionBoard> board;
 };
 
 #define gst_emo_session_parent_class parent_class
@@ -124,6 +153,10 @@ static std::int64_t to_ns(gdouble seconds) {
   return static_cast<std::int64_t>(seconds * 1e9 + 0.5);
 }
 static std::string str(const gchar *s) { return s ? s : ""; }
+
+std::shared_ptr<emo::SessionBoard> gst_emo_session_board(GstEmoSession *self) {
+  return self->board;
+}
 
 static std::string gst_emo_session_context(GstEmoSession *self) {
   GstEmoObjectLock lock(self);
@@ -141,6 +174,7 @@ static gboolean gst_emo_session_start(GstBaseSink *sink) {
     s.window.sample_interval = to_ns(self->sample_interval);
     s.window.min_window = to_ns(self->min_window);
     s.window.track_id = self->track_id;
+    s.follow_all = self->follow == GST_EMO_SESSION_FOLLOW_ALL;
     language = str(self->language);
     template_path = str(self->prompt_template);
     s.gemini.api_key = str(self->api_key);
@@ -151,6 +185,7 @@ static gboolean gst_emo_session_start(GstBaseSink *sink) {
     s.gemini.max_reply_bytes = static_cast<std::size_t>(self->max_reply_size);
     s.location = str(self->location);
   }
+  s.board = self->board;
   if (s.gemini.api_key.empty()) s.gemini.api_key = str(g_getenv("GEMINI_API_KEY"));
   if (s.window.sample_interval > s.window.window || s.window.min_window > s.window.window) {
     GST_ELEMENT_ERROR(
@@ -383,6 +418,9 @@ static void gst_emo_session_set_property(GObject *object, guint prop_id, const G
     case PROP_MAX_REPLY_SIZE:
       self->max_reply_size = g_value_get_uint64(value);
       break;
+    case PROP_FOLLOW:
+      self->follow = static_cast<GstEmoSessionFollow>(g_value_get_enum(value));
+      break;
     default:
       if (prop_id >= PROP_MQTT_FIRST &&
           gst_emo_mqtt_set_property(self->mqtt, prop_id - PROP_MQTT_FIRST, value))
@@ -439,6 +477,9 @@ static void gst_emo_session_get_property(GObject *object, guint prop_id, GValue 
     case PROP_MAX_REPLY_SIZE:
       g_value_set_uint64(value, self->max_reply_size);
       break;
+    case PROP_FOLLOW:
+      g_value_set_enum(value, self->follow);
+      break;
     default:  // api-key is write-only: it is never read back, logged or posted
       if (prop_id >= PROP_MQTT_FIRST &&
           gst_emo_mqtt_get_property(self->mqtt, prop_id - PROP_MQTT_FIRST, value))
@@ -459,12 +500,14 @@ static void gst_emo_session_finalize(GObject *object) {
   }
   self->mqtt.clear();
   self->run.~unique_ptr();
+  self->board.~shared_ptr();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
 static void gst_emo_session_init(GstEmoSession *self) {
   /* GObject zero-fills the instance; construct the C++ members in place. */
   new (&self->run) std::unique_ptr<GstEmoSessionRun>();
+  new (&self->board) std::shared_ptr<emo::SessionBoard>(std::make_shared<emo::SessionBoard>());
   self->window = DEFAULT_WINDOW;
   self->sample_interval = DEFAULT_SAMPLE_INTERVAL;
   self->min_window = DEFAULT_MIN_WINDOW;
@@ -476,6 +519,7 @@ static void gst_emo_session_init(GstEmoSession *self) {
   self->max_retries = DEFAULT_MAX_RETRIES;
   self->eos_timeout = DEFAULT_EOS_TIMEOUT;
   self->max_reply_size = DEFAULT_MAX_REPLY_SIZE;
+  self->follow = DEFAULT_FOLLOW;
   new (&self->mqtt) GstEmoMqttSettings();
   self->mqtt.init(DEFAULT_TOPIC);
 }
@@ -589,9 +633,16 @@ static void gst_emo_session_class_init(GstEmoSessionClass *klass) {
                           "Largest Gemini reply body read, in bytes; a larger reply is aborted "
                           "and its window's analysis recorded as \"failed\" (not retried)",
                           1024, G_GUINT64_CONSTANT(1) << 30, DEFAULT_MAX_REPLY_SIZE, ready));
+  g_object_class_install_property(
+      gobject_class, PROP_FOLLOW,
+      g_param_spec_enum("follow", "Follow",
+                        "Whose emotion makes the windows: the primary face (the largest, or "
+                        "track-id) or every tracked face, each with windows of their own",
+                        GST_TYPE_EMO_SESSION_FOLLOW, DEFAULT_FOLLOW, ready));
   gst_emo_mqtt_install_properties(gobject_class, PROP_MQTT_FIRST, DEFAULT_TOPIC,
                                   "the windows and analyses (<topic>/windows); unset: none");
 
+  gst_type_mark_as_plugin_api(GST_TYPE_EMO_SESSION_FOLLOW, static_cast<GstPluginAPIFlags>(0));
   gst_element_class_add_static_pad_template(element_class, &sink_template);
   gst_element_class_set_static_metadata(
       element_class, "Emotion session", "Sink/Analyzer/Video",

@@ -43,7 +43,8 @@ GstMessage *window_message(GstElement *element, const emo::WindowRecord &r,
       "frames", G_TYPE_INT, w.frames, "face-frames", G_TYPE_INT, w.face_frames, "context",
       G_TYPE_STRING, r.context.c_str(), "json", G_TYPE_STRING, json.c_str(), nullptr);
   gst_structure_take_value(s, "timeline", &timeline);
-  gst_structure_set(s, "counts", GST_TYPE_STRUCTURE, counts, nullptr);
+  gst_structure_set(s, "counts", GST_TYPE_STRUCTURE, counts, "track-id", G_TYPE_INT64,
+                    static_cast<gint64>(r.track_id), nullptr);
   gst_structure_free(counts);
   return gst_message_new_element(GST_OBJECT(element), s);
 }
@@ -58,7 +59,7 @@ GstMessage *analysis_message(GstElement *element, const emo::WindowRecord &r,
       G_TYPE_STRING, a.text.c_str(), "detail", G_TYPE_STRING, a.detail.c_str(), "http-status",
       G_TYPE_INT, a.http_status, "error-status", G_TYPE_STRING, a.error_status.c_str(), "attempts",
       G_TYPE_INT, a.attempts, "retryable", G_TYPE_BOOLEAN, a.retryable(), "json", G_TYPE_STRING,
-      line.c_str(), nullptr);
+      line.c_str(), "track-id", G_TYPE_INT64, static_cast<gint64>(r.track_id), nullptr);
   return gst_message_new_element(GST_OBJECT(element), s);
 }
 
@@ -76,6 +77,7 @@ GstEmoSessionRun::GstEmoSessionRun(GstElement *element, GstEmoSessionSettings se
       settings_(std::move(settings)),
       session_(random_session_id()),
       aggregator_(settings_.window) {
+  if (settings_.follow_all) tracks_ = std::make_unique<emo::TrackWindows>(settings_.window);
   if (!settings_.location.empty()) {
     std::vector<emo::RejectedLine> rejected;
     const std::vector<emo::WindowRecord> recovered =
@@ -108,6 +110,7 @@ GstEmoSessionRun::GstEmoSessionRun(GstElement *element, GstEmoSessionSettings se
       journal_ = std::make_unique<emo::PendingJournal>(settings_.location);
   }
   client_ = std::make_unique<emo::GeminiClient>(settings_.gemini);
+  if (settings_.board) settings_.board->reset(settings_.gemini.api_key.empty());
 }
 
 GstEmoSessionRun::~GstEmoSessionRun() {
@@ -125,28 +128,67 @@ GstEmoSessionRun::~GstEmoSessionRun() {
 void GstEmoSessionRun::add_frame(std::int64_t running_time, std::int64_t duration,
                                  std::int64_t stream_time, const std::vector<emo::FrameFace> &faces,
                                  const std::string &context) {
-  for (emo::EmotionWindow &w : aggregator_.add_frame(running_time, duration, stream_time, faces))
-    emit(std::move(w), context);
+  if (tracks_)
+    emit_all(tracks_->add_frame(running_time, duration, stream_time, faces), context);
+  else
+    for (emo::EmotionWindow &w : aggregator_.add_frame(running_time, duration, stream_time, faces))
+      emit(std::move(w), context);
+  show_window();
+}
+
+void GstEmoSessionRun::emit_all(std::vector<emo::TrackWindow> windows, const std::string &context) {
+  for (emo::TrackWindow &w : windows) emit(std::move(w.window), context, w.track_id);
+}
+
+void GstEmoSessionRun::show_window() {
+  if (!settings_.board) return;
+  if (tracks_) {
+    for (const auto &[id, w] : tracks_->current())
+      settings_.board->set_window(id, true, w.index, w.start, settings_.window.window, w.duration(),
+                                  w.dominant);
+    for (std::int64_t id : tracks_->forgotten())
+      settings_.board->set_window(id, false, 0, 0, settings_.window.window, 0, emo::kNoFace);
+    return;
+  }
+  const std::optional<emo::EmotionWindow> w = aggregator_.current();
+  if (w)
+    settings_.board->set_window(settings_.window.track_id, true, w->index, w->start,
+                                settings_.window.window, w->duration(), w->dominant);
+  else
+    settings_.board->set_window(settings_.window.track_id, false, 0, 0, settings_.window.window, 0,
+                                emo::kNoFace);
 }
 
 void GstEmoSessionRun::add_gap(std::int64_t running_time, std::int64_t duration,
                                std::int64_t stream_time, const std::string &context) {
-  for (emo::EmotionWindow &w : aggregator_.add_gap(running_time, duration, stream_time))
-    emit(std::move(w), context);
+  if (tracks_)
+    emit_all(tracks_->add_gap(running_time, duration, stream_time), context);
+  else
+    for (emo::EmotionWindow &w : aggregator_.add_gap(running_time, duration, stream_time))
+      emit(std::move(w), context);
+  show_window();
 }
 
 void GstEmoSessionRun::finish(emo::WindowEnd why, const std::string &context) {
+  if (tracks_) {
+    emit_all(tracks_->finish(why), context);
+    show_window();
+    return;
+  }
   const std::uint64_t dropped = aggregator_.dropped();
   if (std::optional<emo::EmotionWindow> w = aggregator_.finish(why))
     emit(std::move(*w), context);
   else if (aggregator_.dropped() != dropped)
     GST_INFO_OBJECT(element_, "%s: dropped a window shorter than min-window", emo::to_string(why));
+  show_window();
 }
 
-void GstEmoSessionRun::emit(emo::EmotionWindow window, const std::string &context) {
+void GstEmoSessionRun::emit(emo::EmotionWindow window, const std::string &context,
+                            std::int64_t track_id) {
   auto pending = std::make_shared<Pending>();
   emo::WindowRecord &r = pending->record;
   r.session = session_;
+  r.track_id = track_id;
   r.window = std::move(window);
   r.context = context;
   r.language = settings_.language;
@@ -165,6 +207,7 @@ void GstEmoSessionRun::emit(emo::EmotionWindow window, const std::string &contex
     std::lock_guard<std::mutex> lock(mutex_);
     pending_.push_back(pending);
   }
+  if (settings_.board) settings_.board->add_analysing(board_key(track_id));
   /* Never blocks on the network or the disk: the request and the journal line are for the
    * client's own thread. */
   emo::GeminiClient::Started journal_line;
@@ -222,6 +265,8 @@ void GstEmoSessionRun::store(const emo::WindowRecord &record) {
   }
   gst_element_post_message(element_, analysis_message(element_, record, line));
   if (mqtt_) publish(line, "analysis");
+  if (settings_.board)
+    settings_.board->set_reply(board_key(record.track_id), record.window.index, record.analysis);
 }
 
 void GstEmoSessionRun::publish(const std::string &json, const char *event) {

@@ -16,7 +16,9 @@
 #include <vector>
 
 #include "emo/gemini/gemini.hpp"
+#include "emo/session/overlay_state.hpp"
 #include "emo/session/session.hpp"
+#include "emo/session/track_windows.hpp"
 #include "gstemopublish.h"
 
 /// Settings of one run, read once in start().
@@ -26,6 +28,10 @@ struct GstEmoSessionSettings {
   std::string template_text;  ///< empty: the language's built-in prompt
   emo::GeminiConfig gemini;   ///< empty api_key: offline, analyses "skipped"
   std::string location;       ///< JSON Lines file, empty: none
+  /// follow=all: a session per person (emo::TrackWindows), else the primary face's windows.
+  bool follow_all = false;
+  /// Where the run shows its state for emooverlay (session=NAME); may be null.
+  std::shared_ptr<emo::SessionBoard> board;
 };
 
 /// One session run. add_frame(), add_gap() and finish() are for the streaming thread (one at a
@@ -67,24 +73,32 @@ class GstEmoSessionRun {
   std::unique_ptr<GstEmoMqttLink> take_publisher() { return std::move(mqtt_); }
 
   const std::string &session_id() const { return session_; }
-  std::uint64_t dropped() const { return aggregator_.dropped(); }
+  std::uint64_t dropped() const { return tracks_ ? tracks_->dropped() : aggregator_.dropped(); }
 
  private:
   struct Pending {
     emo::WindowRecord record;
     bool written = false;
   };
-  void emit(emo::EmotionWindow window, const std::string &context);
+  /* `track_id`: the person's track (follow=all), -1 for the primary face. */
+  void emit(emo::EmotionWindow window, const std::string &context, std::int64_t track_id = -1);
+  void emit_all(std::vector<emo::TrackWindow> windows, const std::string &context);
+  std::int64_t board_key(std::int64_t track_id) const {
+    return settings_.follow_all ? track_id : settings_.window.track_id;
+  }
   void on_result(const std::shared_ptr<Pending> &pending, const emo::GeminiResult &result);
   /* Writes the record's line and posts its analysis message; false when writing failed. */
   void store(const emo::WindowRecord &record);
   /* Publishes `json` (a record line) with "version" and `event` added, when publishing. */
   void publish(const std::string &json, const char *event);
+  /* Shows the open window (or none) on the board. */
+  void show_window();
 
   GstElement *element_;
   GstEmoSessionSettings settings_;
   std::string session_;
   emo::WindowAggregator aggregator_;
+  std::unique_ptr<emo::TrackWindows> tracks_;  // follow=all
   std::unique_ptr<emo::JsonLinesWriter> writer_;
   std::unique_ptr<emo::PendingJournal> journal_;  // with a file and an API key
   std::atomic<bool> store_failed_{false};         // then the journal is kept

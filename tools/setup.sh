@@ -8,6 +8,8 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${EMO_BUILD_DIR:-$here/build}"
 
+# libpango1.0-dev, libcairo2-dev, fonts-dejavu-core: the session panel of emooverlay (Pango
+# text, accents included); pango1.0-tools: its test compares against pango-view.
 # python3-torch: emo-train --kind finetuned (the default model's training) and its test
 # tools-finetune; on a bare bookworm it adds 30 packages, 56 MB to download, 284 MB installed
 # (measured: about 2 s download from the mirror, 5.5 s unpacking, 5 s byte-compiling).
@@ -24,6 +26,7 @@ packages=(
   libopencv-dev libopencv-contrib-dev opencv-data
   libdlib-dev libdlib-data
   libsoup-3.0-dev libjson-glib-dev libgdk-pixbuf-2.0-dev
+  libpango1.0-dev libcairo2-dev pango1.0-tools fonts-dejavu-core
   clang libclang-rt-14-dev time
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-skimage python3-numpy python3-onnx python3-opencv python3-torch

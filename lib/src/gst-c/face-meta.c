@@ -10,6 +10,7 @@
 #define TRACKING "tracking"
 #define OBJECT_ID "object_id"
 #define DETECTION "detection"
+#define POSE "pose"
 
 /* ---- helpers ---- */
 
@@ -408,6 +409,13 @@ void gst_emo_face_meta_set_detection(GstVideoRegionOfInterestMeta *roi, gdouble 
   replace_param(roi, s);
 }
 
+void gst_emo_face_meta_set_pose(GstVideoRegionOfInterestMeta *roi, gdouble yaw, gdouble pitch,
+                                gdouble roll) {
+  g_return_if_fail(roi != NULL);
+  replace_param(roi, gst_structure_new(POSE, "yaw", G_TYPE_DOUBLE, yaw, "pitch", G_TYPE_DOUBLE,
+                                       pitch, "roll", G_TYPE_DOUBLE, roll, NULL));
+}
+
 void gst_emo_face_meta_set_object_id(GstVideoRegionOfInterestMeta *roi, gint id) {
   g_return_if_fail(roi != NULL);
   replace_param(roi, gst_structure_new(OBJECT_ID, "id", G_TYPE_INT, id, NULL));
@@ -432,6 +440,8 @@ struct _GstEmoFace {
   gdouble detection_confidence;
   GArray *keypoints; /* gfloat, interleaved */
   gchar *model;
+  gboolean has_pose;
+  gdouble yaw, pitch, roll; /* degrees */
 };
 
 G_DEFINE_BOXED_TYPE(GstEmoFace, gst_emo_face, gst_emo_face_copy, gst_emo_face_free)
@@ -592,6 +602,11 @@ GstEmoFace *gst_emo_face_new_from_meta(GstBuffer *buffer, GstVideoRegionOfIntere
   }
   if ((s = gst_emo_face_params_meta_find_param(carrier, roi, DETECTION)) != NULL)
     read_detection(face, s, roi);
+  if ((s = gst_emo_face_params_meta_find_param(carrier, roi, POSE)) != NULL)
+    face->has_pose = gst_structure_get_double(s, "yaw", &face->yaw) &&
+                     gst_structure_get_double(s, "pitch", &face->pitch) &&
+                     gst_structure_get_double(s, "roll", &face->roll);
+  if (!face->has_pose) face->yaw = face->pitch = face->roll = 0.0;
   return face;
 }
 
@@ -641,6 +656,20 @@ const gdouble *gst_emo_face_get_emotion_scores(const GstEmoFace *face, guint *n_
 gint64 gst_emo_face_get_track_id(const GstEmoFace *face) { return face->track_id; }
 gboolean gst_emo_face_is_detected(const GstEmoFace *face) { return face->detected; }
 gboolean gst_emo_face_is_shot_start(const GstEmoFace *face) { return face->shot_start; }
+
+gboolean gst_emo_face_has_pose(const GstEmoFace *face) {
+  g_return_val_if_fail(face != NULL, FALSE);
+  return face->has_pose;
+}
+
+gboolean gst_emo_face_get_pose(const GstEmoFace *face, gdouble *yaw, gdouble *pitch,
+                               gdouble *roll) {
+  g_return_val_if_fail(face != NULL, FALSE);
+  if (yaw != NULL) *yaw = face->yaw;
+  if (pitch != NULL) *pitch = face->pitch;
+  if (roll != NULL) *roll = face->roll;
+  return face->has_pose;
+}
 gboolean gst_emo_face_has_detection(const GstEmoFace *face) { return face->has_detection; }
 
 gdouble gst_emo_face_get_detection_confidence(const GstEmoFace *face) {

@@ -86,6 +86,10 @@ void set_detection(GstVideoRegionOfInterestMeta *meta, double confidence,
                                   static_cast<guint>(coords.size()), model);
 }
 
+void set_pose(GstVideoRegionOfInterestMeta *meta, double yaw, double pitch, double roll) {
+  gst_emo_face_meta_set_pose(meta, yaw, pitch, roll);
+}
+
 void set_object_id(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id) {
   gst_emo_face_meta_set_object_id(meta, static_cast<gint>(track_id & G_MAXINT));
 }
@@ -127,6 +131,9 @@ std::vector<Face> read_faces(GstBuffer *buffer) {
       face.track_id = gst_emo_face_get_track_id(c.get());
       face.detected = gst_emo_face_is_detected(c.get());
       face.shot_start = gst_emo_face_is_shot_start(c.get());
+      double yaw = 0, pitch = 0, roll = 0;
+      if (gst_emo_face_get_pose(c.get(), &yaw, &pitch, &roll))
+        face.pose = cv::Vec3d(yaw, pitch, roll);
       if (gst_emo_face_has_detection(c.get())) {
         face.confidence = gst_emo_face_get_detection_confidence(c.get());
         guint n = 0;

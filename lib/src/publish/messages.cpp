@@ -76,6 +76,16 @@ void add_face(JsonBuilder *b, const emo::gst::Face &face, bool include_landmarks
     }
     json_builder_end_array(b);
   }
+  if (face.pose) {
+    json_builder_set_member_name(b, "pose");
+    json_builder_begin_object(b);
+    const char *names[] = {"yaw", "pitch", "roll"};
+    for (int i = 0; i < 3; ++i) {
+      json_builder_set_member_name(b, names[i]);
+      json_builder_add_double_value(b, rounded((*face.pose)[i], 0.1));
+    }
+    json_builder_end_object(b);
+  }
   if (face.emotion) add_emotion(b, *face.emotion, face.emotion_labels);
   json_builder_end_object(b);
 }

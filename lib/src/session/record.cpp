@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// gst-emo: JSON form of an emotion window and its analysis (json-glib; see emo/session/session.hpp).
+// gst-emo: JSON form of an emotion window and its analysis (json-glib; see
+// emo/session/session.hpp).
 #include <json-glib/json-glib.h>
 
 #include <cmath>
@@ -157,6 +158,7 @@ std::string record_to_json(const WindowRecord &r) {
   json_builder_begin_object(j);
   member(j, "session", r.session);
   member(j, "index", static_cast<std::int64_t>(w.index));
+  if (r.track_id >= 0) member(j, "track_id", r.track_id);
   member(j, "start", w.start);
   member(j, "end", w.end);
   member(j, "duration", w.duration());
@@ -203,6 +205,8 @@ std::optional<WindowRecord> record_from_json(const std::string &line, std::strin
      * overflow; counts fit an int. */
     constexpr std::int64_t kMaxInt = G_MAXINT;
     w.index = static_cast<std::uint64_t>(get_int_in(o, "index", 0, G_MAXINT64));
+    if (json_object_has_member(o, "track_id"))
+      r.track_id = get_int_in(o, "track_id", 0, G_MAXINT64);
     w.start = get_int_in(o, "start", 0, G_MAXINT64);
     w.end = get_int_in(o, "end", w.start, G_MAXINT64);
     w.stream_start = get_int_in(o, "stream_start", -1, G_MAXINT64);

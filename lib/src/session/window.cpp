@@ -58,9 +58,9 @@ void WindowAggregator::open(std::int64_t start, std::int64_t running_time,
   frames_ = face_frames_ = 0;
 }
 
-EmotionWindow WindowAggregator::close(std::int64_t end, WindowEnd why) {
+EmotionWindow WindowAggregator::summarise(std::int64_t end, WindowEnd why) const {
   EmotionWindow w;
-  w.index = next_index_++;
+  w.index = next_index_;
   w.start = start_;
   w.end = end;
   w.stream_start = stream_start_;
@@ -93,8 +93,19 @@ EmotionWindow WindowAggregator::close(std::int64_t end, WindowEnd why) {
     if (count > best) best = count, w.dominant = name;
   }
   w.face_share = n ? static_cast<double>(faces) / static_cast<double>(n) : 0.0;
+  return w;
+}
+
+EmotionWindow WindowAggregator::close(std::int64_t end, WindowEnd why) {
+  EmotionWindow w = summarise(end, why);
+  ++next_index_;
   open_ = false;
   return w;
+}
+
+std::optional<EmotionWindow> WindowAggregator::current() const {
+  if (!open_) return std::nullopt;
+  return summarise(std::max(start_, std::min(last_end_, start_ + config_.window)), WindowEnd::Full);
 }
 
 std::vector<EmotionWindow> WindowAggregator::advance(std::int64_t running_time,

@@ -27,6 +27,9 @@
 //                                 every face of a frame that starts a shot - the stream's
 //                                 first analysed frame or a shot cut's -, where every track
 //                                 is new and emofacedetect waited for the frame's detection).
+//   param structure "pose"        yaw, pitch, roll (gdouble, degrees): the head pose
+//                                 emolandmarks estimates from 68 landmarks (see
+//                                 emo/landmarks/head_pose.hpp for the model, camera and signs).
 //   param structure "detection"   what the detector said about the face (emofacedetect):
 //                                 confidence (gdouble in [0, 1]: the score of the detection
 //                                 last associated with the track; absent for the cascade,
@@ -110,6 +113,8 @@ struct Face {
   double confidence = -1;
   std::vector<Point> keypoints;
   std::string detector_model;
+  /// "pose": the head pose in degrees (yaw, pitch, roll), when emolandmarks set one.
+  std::optional<cv::Vec3d> pose;
 };
 
 /// All face regions of a buffer, in meta order. Never throws; malformed structures are
@@ -137,6 +142,10 @@ void set_tracking(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id, bo
 /// earlier one: `confidence` < 0 writes no confidence field (the cascade has none).
 void set_detection(GstVideoRegionOfInterestMeta *meta, double confidence,
                    const std::vector<Point> &keypoints, const char *model);
+
+/// Stores the head pose of a face region ("pose": yaw, pitch, roll in degrees), replacing an
+/// earlier one.
+void set_pose(GstVideoRegionOfInterestMeta *meta, double yaw, double pitch, double roll);
 
 /// Stores DL Streamer's "object_id" structure (id = track id, as gint), replacing an earlier one.
 void set_object_id(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id);

@@ -125,6 +125,10 @@ class WindowAggregator {
   /// long; nullopt when there is none or it was too short.
   std::optional<EmotionWindow> finish(WindowEnd why);
 
+  /// The open window so far (up to the end of its last frame), as it would be closed now, with
+  /// the index it will get; nothing is closed. nullopt when no window is open.
+  std::optional<EmotionWindow> current() const;
+
   const WindowConfig &config() const { return config_; }
   bool has_open_window() const { return open_; }
   std::uint64_t dropped() const { return dropped_; }  ///< windows shorter than min_window
@@ -134,6 +138,7 @@ class WindowAggregator {
     std::vector<std::pair<std::string, int>> votes;  ///< label -> frames, in order first seen
   };
   void open(std::int64_t start, std::int64_t running_time, std::int64_t stream_time);
+  EmotionWindow summarise(std::int64_t end, WindowEnd why) const;
   EmotionWindow close(std::int64_t end, WindowEnd why);
   std::vector<EmotionWindow> advance(std::int64_t running_time, std::int64_t stream_time);
 
@@ -218,6 +223,9 @@ Analysis analysis_from(const GeminiResult &result);
 /// Everything a JSON line holds about one window.
 struct WindowRecord {
   std::string session;  ///< id of the emosession run (random UUID), with `window.index` a key
+  /// The person whose window it is (emosession follow=all: their track id); -1: the primary
+  /// face (follow=primary). In JSON as "track_id", only when >= 0.
+  std::int64_t track_id = -1;
   EmotionWindow window;
   std::string context;   ///< the user's context at the time of the window
   std::string language;  ///< the resolved prompt language

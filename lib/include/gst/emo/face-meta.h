@@ -25,6 +25,12 @@
  *   param structure "detection"   confidence (gdouble in [0, 1]), n-keypoints (guint),
  *                                 keypoints (GstValueArray of gfloat, interleaved x, y in frame
  *                                 pixels), model (string): what the face detector reported.
+ *   param structure "pose"        yaw, pitch, roll (gdouble, degrees): the head pose emolandmarks
+ *                                 estimates from the 68 landmarks (cv::solvePnP on a generic 3D
+ *                                 face model, camera from the frame size; emo/landmarks/
+ *                                 head_pose.hpp). 0, 0, 0 faces the camera; yaw > 0 turns
+ *                                 towards the image's right, pitch > 0 tilts down, roll > 0 leans
+ *                                 clockwise. Not rescaled (angles).
  *
  * Companion meta (GstEmoFaceParamsMeta, API "GstEmoFaceParamsMetaAPI", tags "video",
  * "orientation", "size"): GStreamer 1.22's region meta loses its param structures in a scale
@@ -160,6 +166,18 @@ void gst_emo_face_meta_set_tracking(GstVideoRegionOfInterestMeta *roi, guint64 t
  * Sets the "shot-start" field of the region's "tracking" structure.
  */
 void gst_emo_face_meta_set_shot_start(GstVideoRegionOfInterestMeta *roi, gboolean shot_start);
+
+/**
+ * gst_emo_face_meta_set_pose:
+ * @roi: a face region
+ * @yaw: degrees, > 0 turned towards the image's right
+ * @pitch: degrees, > 0 tilted down
+ * @roll: degrees, > 0 leaning clockwise
+ *
+ * Stores the "pose" structure on @roi, replacing an earlier one.
+ */
+void gst_emo_face_meta_set_pose(GstVideoRegionOfInterestMeta *roi, gdouble yaw, gdouble pitch,
+                                gdouble roll);
 
 /**
  * gst_emo_face_meta_set_detection:
@@ -366,6 +384,26 @@ const gfloat *gst_emo_face_get_keypoints(const GstEmoFace *face, guint *n_coords
  * Returns: (nullable): the detector's model name.
  */
 const gchar *gst_emo_face_get_detection_model(const GstEmoFace *face);
+
+/**
+ * gst_emo_face_has_pose:
+ * @face: a face
+ *
+ * Returns: %TRUE when a "pose" structure is present.
+ */
+gboolean gst_emo_face_has_pose(const GstEmoFace *face);
+/**
+ * gst_emo_face_get_pose:
+ * @face: a face
+ * @yaw: (out) (optional): degrees, > 0 turned towards the image's right
+ * @pitch: (out) (optional): degrees, > 0 tilted down
+ * @roll: (out) (optional): degrees, > 0 leaning clockwise
+ *
+ * The head pose of the face (all 0 without a "pose" structure).
+ *
+ * Returns: %TRUE when the face has a pose.
+ */
+gboolean gst_emo_face_get_pose(const GstEmoFace *face, gdouble *yaw, gdouble *pitch, gdouble *roll);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(GstEmoFace, gst_emo_face_free)
 
