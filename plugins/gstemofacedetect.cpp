@@ -89,11 +89,11 @@ enum {
 /* TRUE with a lag of one frame: the detection of frame N runs while frame N goes on downstream
  * (landmarks, emotion) and is applied to frame N + 1, which waits for it when it is not done.
  * The output is the same every run and a live stream's detection frames no longer wait for
- * their detection (README "Speed"). */
+ * their detection (docs/elements.md). */
 #define DEFAULT_ASYNC_DETECTION TRUE
 #define DEFAULT_DETECTION_LAG 1
 /* FALSE: on the dinner clip following the landmarks lost more tracks than optical flow alone
- * (bench/follow-landmarks-bench.sh, README "Speed"). */
+ * (bench/follow-landmarks-bench.sh, docs/elements.md). */
 #define DEFAULT_FOLLOW_LANDMARKS FALSE
 /* Half a second at 24 fps (emo::TrackerParams). */
 #define DEFAULT_MAX_UNCONFIRMED 12

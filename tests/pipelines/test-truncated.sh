@@ -11,7 +11,7 @@
 # Not tested: a plain MP4 cut before its moov (index at the end). GStreamer 1.22's qtdemux
 # then sometimes waits for data forever without an error, with no gst-emo element in the
 # pipeline (`filesrc ! qtdemux ! fakesink` hung in 42 of 120 runs on the loaded 2 cores;
-# `decodebin ! fakesink` in 3 of 120), so such a test fails at random (README "Known limits").
+# `decodebin ! fakesink` in 3 of 120), so such a test fails at random (docs/limits.md).
 set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$(dirname "$0")/lib.sh"
