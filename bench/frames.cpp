@@ -41,7 +41,9 @@ void wait_async_done(GstElement *pipeline) {
 
 }  // namespace
 
-std::string shared_data() { return env_or("EMO_SHARED_DATA", EMO_SOURCE_DIR "/../shared/data"); }
+std::string shared_data() {
+  return env_or("EMO_DATA_DIR", env_or("EMO_SHARED_DATA", EMO_SOURCE_DIR "/../shared/data"));
+}
 
 std::string dinner_clip() { return shared_data() + "/video/dinner-720p.mp4"; }
 

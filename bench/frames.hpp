@@ -17,7 +17,8 @@ struct BufferDeleter {
 };
 using BufferPtr = std::unique_ptr<GstBuffer, BufferDeleter>;
 
-/// The shared data directory: $EMO_SHARED_DATA, else the one beside the source tree.
+/// The research data set: $EMO_DATA_DIR, else $EMO_SHARED_DATA (its older name), else
+/// ../shared/data beside the source tree.
 std::string shared_data();
 /// The dinner clip (1280x720 H.264, about 82 s, people at a table).
 std::string dinner_clip();

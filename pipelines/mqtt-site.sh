@@ -4,7 +4,8 @@
 # cameras each), both publishing faces and session windows to one MQTT broker, and
 # pipelines/mqtt-windows.py printing one line per window across all cameras.
 #
-#   pipelines/mqtt-site.sh [CLIP]      default: the first 30 s of ../shared/data/video/dinner-720p.mp4
+#   pipelines/mqtt-site.sh [CLIP]      default: the first 30 s of the research data set's dinner clip
+#                                      ($EMO_DATA_DIR, default ../shared/data: video/dinner-720p.mp4)
 #                                      when it is there, else a 30 s astronaut clip
 # Environment: MQTT_URL=mqtt://host:port  use that broker instead of starting mosquitto here
 #              SITE_WINDOW=10             emosession window, seconds
@@ -34,7 +35,7 @@ mkdir -p "$out"
 
 clip="${1:-}"
 if [ -z "$clip" ]; then
-  dinner="$emo_root/../shared/data/video/dinner-720p.mp4"
+  dinner="${EMO_DATA_DIR:-$emo_root/../shared/data}/video/dinner-720p.mp4"
   if [ -f "$dinner" ]; then
     clip="$tmp/dinner-30s.mp4"  # 720 frames (30 s at 23.976 fps), H.264 passed through
     gst-launch-1.0 -q filesrc location="$dinner" ! qtdemux ! h264parse ! identity eos-after=720 ! \

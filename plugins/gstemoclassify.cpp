@@ -18,23 +18,11 @@
  * - a landmark forest (`.yml.gz`, format gst-emo-emotion-model, e.g. happy-sad.yml.gz), which
  *   never looks at the pixels.
  *
- * A tracked face is classified again only every #GstEmoClassify:reclassify-interval frames
- * (like DL Streamer's gvaclassify); in between its last scores are reused and smoothed. At most
- * #GstEmoClassify:max-classifications faces are classified per frame (new faces first): after
- * a shot cut the faces of the new shot get their labels over the next few frames instead of
- * all on one frame, which bounds the frame's latency. The first frame of a shot (faces marked
- * `shot-start` by emofacedetect, which waited there for the frame's own detection) classifies
- * none of them unless #GstEmoClassify:classify-shot-start: they get their labels from the next
- * frame on, one frame later. With a model that reads the pixels (a
- * CNN), the faces of a frame are classified two at a time, on the streaming thread and a
- * helper thread of the element (each with its own copy of the network); the scores are those
- * of one face at a time.
- *
- * Scores are smoothed per face across frames with an exponential moving average (faces are
- * followed by their track id, set by emofacedetect's tracker, or by box overlap when a face has
- * none), see #GstEmoClassify:smoothing; the label is the class with the
- * highest smoothed score. Faces whose landmark count differs from the model's (for example
- * from a 5-point FacemarkLBF model) are skipped with a warning.
+ * A tracked face is classified again every #GstEmoClassify:reclassify-interval frames, at most
+ * #GstEmoClassify:max-classifications faces a frame (new faces first), and its scores are
+ * smoothed by track (#GstEmoClassify:smoothing). Faces of a shot's first frame (`shot-start`)
+ * get their label from the next frame on. Faces whose landmark count differs from the model's
+ * are skipped with a warning.
  *
  * With #GstEmoClassify:post-messages, the element posts one element message per frame named
  * "emo-faces", with the fields `timestamp`, `stream-time` and `running-time` (#GstClockTime)
@@ -43,14 +31,11 @@
  * when the face was not classified), `confidence` (gdouble in [0, 1]) and `shot-start`
  * (gboolean: the frame starts a shot, see emofacedetect).
  *
- * The element never changes the video; with a CNN it maps frames for reading. One loaded model
- * is shared by every emoclassify of the process that uses the same file.
+ * The element never changes the video. A frame already late downstream passes without
+ * classification (#GstBaseTransform:qos). The model is read at start: a missing one is an
+ * element error naming the path; set while running it is refused with a warning.
  *
- * Quality of service (#GstBaseTransform:qos, default TRUE): a frame that is already late
- * downstream (from the QOS events of the sink) passes on at once without classification (and
- * without an "emo-faces" message); it is not dropped, and a QoS message counts it (see
- * GstEmoAnalysisFilter, which also provides the `stats` and `opencv-threads` properties). The
- * model is read when the element starts; a new one set while it runs is refused with a warning.
+ * Design notes (threads, sharing, QoS): docs/elements.md of the gst-emo sources.
  *
  * ## Example launch line
  * |[

@@ -4,100 +4,29 @@
  * @title: emofacedetect
  *
  * Finds faces and attaches one #GstVideoRegionOfInterestMeta per face: `roi_type` "face", an
- * `id` unique in the stream, the box in frame pixels.
+ * `id` unique in the stream, the box in frame pixels. Its parameter structures: "detection"
+ * (confidence, the 6 BlazeFace keypoints in frame pixels, the model), "tracking" (`track-id`,
+ * stable while the face is followed and never reused; `detected`; `shot-start` on the first
+ * frame of a shot) and DL Streamer's "object_id".
  *
- * The detector is chosen by #GstEmoFaceDetect:model. By default it is MediaPipe's BlazeFace
- * CNN (full range, `blazeface/face_detection_back_256_rect.onnx` in the model
- * directory; fetched and derived by tools/fetch-models.sh) run by OpenCV DNN: the frame is
- * letterboxed (scaled so that its long side is 256 keeping its aspect ratio, padded to a
- * multiple of 64, never stretched: a 16:9 frame becomes a 256 x 192 input; YUV planes are
- * resized before the colour conversion, so no full-frame conversion is made) and boxes and
- * keypoints are mapped back to frame pixels (emo/detect/blazeface.hpp). Faces scoring at most
- * #GstEmoFaceDetect:threshold are dropped. The short-range model
- * (`face_detection_front_128_rect.onnx`) suits one person close to a webcam and is a few
- * times faster. The npm package's own files (`*_barracuda.onnx`) also load; they take a
- * square input only (256 x 256 whatever the frame), which costs a third more on 16:9 video. A
- * `.xml` model selects an OpenCV cascade classifier instead, which runs on 8-bit luma downscaled to
- * #GstEmoFaceDetect:detection-width (scale-factor and min-neighbors apply to it only). Tracking
- * between detections always runs on the luma.
+ * By default the detector is MediaPipe's BlazeFace CNN (full range, run by OpenCV DNN on a
+ * letterbox of the frame; fetched by tools/fetch-models.sh); #GstEmoFaceDetect:model selects
+ * the short-range network or an OpenCV cascade (`.xml`). It runs every
+ * #GstEmoFaceDetect:detection-interval frames on a thread of the element, its result applied
+ * #GstEmoFaceDetect:detection-lag frames later; in between, faces are followed by optical flow.
+ * A track that no detection confirms within #GstEmoFaceDetect:max-unconfirmed frames or
+ * #GstEmoFaceDetect:max-unconfirmed-time is dropped, and a shot cut drops every track.
  *
- * Every face also carries a "detection" parameter structure (confidence, the 6 BlazeFace
- * keypoints in frame pixels, the model tag "blazeface-full", "blazeface-short" or "cascade";
- * see emo/gst/face_meta.hpp) and DL Streamer's "object_id" structure (`id`, the track id).
+ * Frames pass through unchanged; frames without faces carry no region. A frame already late
+ * downstream passes without analysis (#GstBaseTransform:qos). The model is read at start: a
+ * missing one is an element error naming the path; set while running it is refused.
  *
- * The full detection runs every #GstEmoFaceDetect:detection-interval frames; in between, and
- * while a detection runs, faces are followed by optical flow on the downscaled luma (see
- * emo::FaceTracker). Every face carries a "tracking" parameter structure: `track-id` stays the
- * same while the face is followed and is never reused in the stream; `detected` is TRUE on the
- * frames where a detection result was associated with the face (with
- * #GstEmoFaceDetect:async-detection that detection ran on a frame a few frames earlier, and
- * its box was carried forward by the face's motion since then); `shot-start` is TRUE on the
- * faces of a frame that starts a shot (the first analysed frame, a shot cut's frame), where
- * every track is new (emoclassify labels those faces from the next frame on).
- *
- * Tracks never outlive their face for long: a track that no detection confirms within
- * #GstEmoFaceDetect:max-unconfirmed frames or #GstEmoFaceDetect:max-unconfirmed-time of
- * running time (whichever comes first; 12 frames, 0.5 s by default) is dropped, so a box
- * stays at most that long after a detection last saw its face. To keep the faces that stay
- * in the picture (also when one detection misses them), detection runs at least every third
- * of that bound (in frames at the stream's frame rate), whatever
- * #GstEmoFaceDetect:detection-interval says, and a detection still running a third of the
- * bound after its frame is waited for. Detections are associated with
- * tracks by an optimal assignment on intersection over union (emo::FaceTracker::update).
- *
- * A shot cut (a hard change of picture, found from the luma of consecutive frames, see
- * emo::ShotCutDetector and #GstEmoFaceDetect:shot-cut-threshold) drops every track and starts
- * a detection on the cut frame, which waits for it (a detection of the previous shot still
- * running is dropped), so that the new shot's faces show from its first frame. Results of
- * detections made on frames before the cut are never applied.
- *
- * With #GstEmoFaceDetect:follow-landmarks, an emolandmarks downstream reports after each frame
- * where the landmarks of each tracked face lie (a custom upstream event "emo-landmark-boxes",
- * see emo/gst/landmark_event.hpp; consumed here). On a detection's frame each track learns the
- * detection box relative to its landmarks; on later frames its box is set to that framing
- * around the new landmarks, and optical flow goes on from there (emo::FaceTracker::
- * follow_landmarks). Only the report for the frame analysed last applies: with a queue
- * between the two elements reports arrive late and are ignored, and reports far from the
- * tracked box (intersection over union below 0.3) are taken for bad fits. It is off by
- * default: on the dinner clip it lost more tracks than optical flow alone, because a fit that
- * depends on its start box drifts with it (README "Speed").
- *
- * Detection runs on a worker thread of the element (#GstEmoFaceDetect:async-detection, TRUE by
- * default) while the frame it was started on goes on downstream (landmarks, emotion): its
- * result is associated with the tracks on the next frame (#GstEmoFaceDetect:detection-lag, 1),
- * moved by the faces' motion since its frame, and that frame waits for it when it is not done
- * yet (a result ready earlier waits for that frame). So the output is the same from run to
- * run, a live stream's frames seldom wait for a detection (at 24 fps the detection has a
- * frame period to finish), and in a file the detection overlaps with the downstream work of
- * its frame. Only the first detection of a stream (and after a flush) and the detection of a
- * shot cut's frame are waited for on their own frame, so that a shot's faces show from its
- * first frame. A larger lag lets the detection overlap more frames, but its boxes are older
- * when they arrive: on the dinner clip's ground truth precision / recall were 0.983 / 0.934
- * with a lag of 1 (the same boxes as synchronous detection), 0.966 / 0.934 with 2 and
- * 0.931 / 0.885 with 4 (README "Speed"). With async-detection FALSE each detection frame waits for
- * its own detection.
- *
- * Quality of service (#GstBaseTransform:qos, default TRUE): a frame that is already late
- * downstream (from the QOS events of the sink) passes on at once without analysis and without
- * face regions; it is not dropped, a QoS message counts it (see GstEmoAnalysisFilter, which
- * also provides the `stats` property), and the tracker carries on from the last analysed frame.
- *
- * Threads: with #GstEmoAnalysisFilter:opencv-threads "own" (the default) the detector (BlazeFace or
- * the cascade) runs on the detection thread alone
- * and the tracker's optical flow on the streaming thread, never in OpenCV's pool; "pool" lets them
- * use OpenCV's process-wide pool. The detection model is read when the element starts; a new one
- * set while it runs is refused with a warning. Buffers the element analyses need no allocation of
- * its own in the steady state (the luma, the tracker's pyramids, point lists and the detection
- * buffer are reused); GStreamer's metadata of each face is allocated per frame.
- *
- * The element works in place and never changes the video: frames without faces pass through
- * untouched. Buffers are only made writable for their metadata (a shallow copy when shared).
+ * Design notes and measurements: docs/elements.md of the gst-emo sources.
  *
  * ## Example launch line
  * |[
  * gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
- *     emofacedetect detection-width=480 detection-interval=12 ! emooverlay ! videoconvert ! \
- *     autovideosink
+ *     emofacedetect ! emolandmarks ! emoclassify ! emooverlay ! videoconvert ! autovideosink
  * ]|
  */
 #include "gstemofacedetect.h"
@@ -160,11 +89,11 @@ enum {
 /* TRUE with a lag of one frame: the detection of frame N runs while frame N goes on downstream
  * (landmarks, emotion) and is applied to frame N + 1, which waits for it when it is not done.
  * The output is the same every run and a live stream's detection frames no longer wait for
- * their detection (README "Speed"). */
+ * their detection (docs/elements.md). */
 #define DEFAULT_ASYNC_DETECTION TRUE
 #define DEFAULT_DETECTION_LAG 1
 /* FALSE: on the dinner clip following the landmarks lost more tracks than optical flow alone
- * (bench/follow-landmarks-bench.sh, README "Speed"). */
+ * (bench/follow-landmarks-bench.sh, docs/elements.md). */
 #define DEFAULT_FOLLOW_LANDMARKS FALSE
 /* Half a second at 24 fps (emo::TrackerParams). */
 #define DEFAULT_MAX_UNCONFIRMED 12

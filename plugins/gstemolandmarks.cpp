@@ -17,38 +17,15 @@
  * `pitch`, `roll` in degrees; cv::solvePnP on a generic 3D face model, the camera taken from
  * the frame size: see emo/landmarks/head_pose.hpp and docs/session-overlay.md).
  *
- * dlib's model was trained on faces framed by dlib's own detector. A region that
- * emofacedetect found with BlazeFace (its "detection" structure's `model` is
- * "blazeface-full" or "blazeface-short") is mapped to that framing before the fit
- * (emo::detect::dlib_framing(), a transform fitted on data, see emo/detect/blazeface.hpp);
- * the region itself stays the BlazeFace box. Cascade boxes and the LBF back-end are fitted in
- * the region as it is.
+ * A BlazeFace region is mapped to dlib's own detector framing before the fit; the region stays
+ * the BlazeFace box. The model (100 MB, about 65 MB loaded) is read at start and shared by
+ * every emolandmarks of the process; a missing one is an element error naming the path. Frames
+ * pass through unchanged; a frame already late downstream passes without landmarks
+ * (#GstBaseTransform:qos). After each frame the element sends the upstream event
+ * "emo-landmark-boxes" (emo/gst/landmark_event.hpp) for emofacedetect's
+ * #GstEmoFaceDetect:follow-landmarks.
  *
- * The model (a 100 MB file for the default, about 65 MB once loaded) is loaded when the
- * element starts, so going from READY to PAUSED takes about a second. The element works in
- * place and never changes the video; frames without faces pass through untouched and are not
- * even mapped. One loaded model is shared by every emolandmarks of the process that uses the
- * same file (with 4 streams the model is loaded once).
- *
- * With #GstEmoLandmarks:parallel (the default) the faces of a frame are fitted on the
- * streaming thread and one helper thread of the element: on two cores a frame with several
- * faces leaves about twice as soon (the per-buffer latency of a live stream), with the same
- * landmarks. The LBF back-end fits one face at a time whatever the setting.
- *
- * Quality of service (#GstBaseTransform:qos, default TRUE): a frame that is already late
- * downstream (from the QOS events of the sink) passes on at once without landmarks; it is not
- * dropped (emoclassify then leaves its faces unclassified), and a QoS message counts it (see
- * GstEmoAnalysisFilter, which also provides the `stats` and `opencv-threads` properties). The
- * model is read when the element starts; a new one set while it runs is refused with a
- * warning. Fitting reuses its point buffers across frames (the dlib back-end
- * allocates nothing per face); the metadata of each face is allocated per frame.
- *
- * Boxes can follow the landmarks: after fitting the faces of a frame, the element sends one
- * custom upstream event "emo-landmark-boxes" (see emo/gst/landmark_event.hpp: the buffer's
- * PTS and, per face with a "tracking" track-id, the bounding box of its landmarks without the
- * jaw line). An emofacedetect upstream with #GstEmoFaceDetect:follow-landmarks moves its
- * tracked boxes to follow them, and consumes the event either way; without one the event goes
- * on upstream, where the source drops it.
+ * Design notes (framing, threads, QoS): docs/elements.md of the gst-emo sources.
  *
  * ## Example launch line
  * |[

@@ -37,28 +37,10 @@
  * With `location=-` the lines go to standard output: run gst-launch-1.0 with `-q` so that its
  * own messages do not mix with them. A file that cannot be opened is an error naming the path.
  *
- * ## MQTT
- * With #GstEmoMetaPublish:method=mqtt the same objects (one per frame WITH faces; frames without
- * any are not sent) go as MQTT messages to #GstEmoMetaPublish:topic on the broker at
- * #GstEmoMetaPublish:address (libmosquitto). The streaming thread never waits on the network: a
- * message goes into a queue of #GstEmoMetaPublish:max-queue messages that the publisher's own
- * thread sends; when the queue is full the oldest message is dropped and counted. A broker that
- * cannot be reached at start or goes away is a warning (an error with
- * #GstEmoMetaPublish:fail-on-disconnect=true) and the publisher reconnects with exponential
- * backoff (0.5 s doubling to 30 s) while the pipeline goes on. With mqtt-qos=1 a message counts
- * as delivered when the broker acknowledged it; unacknowledged ones are sent again after a
- * reconnect (so a subscriber may see one twice: use `frame` to tell). Element messages
- * "emo-publish-stats" (and the read-only #GstEmoMetaPublish:stats) carry the counters: queued,
- * sent, acknowledged, dropped (= dropped-queue-full + dropped-invalid + dropped-at-stop),
- * queue-length, in-flight, connected, connects, disconnects, last-error. At EOS the element
- * waits up to 5 s for the queue to be acknowledged. The password comes from the environment
- * variable named by #GstEmoMetaPublish:password-env and is never logged, posted or written.
- * |[
- * EMO_MQTT_PASSWORD=... gst-launch-1.0 filesrc location=clip.mp4 ! decodebin ! videoconvert ! \
- *     emofacedetect ! emolandmarks ! emoclassify ! emometapublish method=mqtt \
- *     address=mqtts://broker.local:8883 tls-ca-file=ca.pem username=cam1 topic=site/cam1/faces ! \
- *     fakesink
- * ]|
+ * With #GstEmoMetaPublish:method=mqtt the same objects (frames with faces only) go to
+ * #GstEmoMetaPublish:topic on the broker at #GstEmoMetaPublish:address through a bounded queue
+ * on the publisher's own thread; a lost broker is a warning and the pipeline goes on;
+ * "emo-publish-stats" messages count what was sent, acknowledged and dropped (docs/mqtt.md).
  *
  * ## Example launch line
  * |[

@@ -5,11 +5,12 @@
 # face has 68 landmarks and a label of the model, and emoclassify's "emo-faces" bus messages
 # agree with the metadata.
 #   test-examples.sh astronaut   the 2 s astronaut clip: one happy face per frame; also --session
-#   test-examples.sh dinner      the first 100 frames of the dinner clip (up to 2 faces a frame)
+#   test-examples.sh group       the first 100 frames of the astronaut group clip (1280x720, two
+#                                and three faces a frame, one of them frowning, a cut)
 set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$(dirname "$0")/../pipelines/lib.sh"
-clip="${1:?usage: $0 astronaut|dinner}"
+clip="${1:?usage: $0 astronaut|group}"
 app="$EMO_BUILD_DIR/examples/emo-example-app"
 app_py="$EMO_SOURCE_DIR/examples/python/emo-example-app.py"
 model="$GST_EMO_MODEL_DIR/emotion.yml.gz"
@@ -40,11 +41,9 @@ case "$clip" in
     run_logged "$tmp/make.txt" "$EMO_SOURCE_DIR/tools/make-astronaut-clip.sh" "$video" 2
     frames=50 args=("${same[@]}")
     ;;
-  dinner)
-    video="$EMO_SHARED_DATA/video/dinner-720p.mp4"
-    [ -f "$video" ] || fail "$video missing (shared data)"
-    # A detection every 6 frames: with the default 24 the first 100 frames hold only 4
-    # detections, too few to check frames with two faces.
+  group)
+    video="$(test_clip group 25)"
+    # A detection every 6 frames (the examples pass it on to emofacedetect).
     frames=100 args=("${same[@]}" --detect-property detection-interval=6 --max-frames 100)
     ;;
   *) fail "unknown clip $clip" ;;
@@ -125,7 +124,7 @@ if clip == 'astronaut':
         x, y, w, h = map(int, f['box'].split(','))
         assert 150 <= x + w / 2 <= 300 and 50 <= y + h / 2 <= 200, f'box {f} not on the face'
 else:
-    # The first 100 frames: a face on about half of them, two faces on a few.
+    # The first 100 frames: two faces on the first 75, three on the next 25.
     assert sum(1 for c in counts if c) >= 30, f'faces per frame: {counts}'
     assert max(counts) >= 2, f'never two faces: {counts}'
     assert len({f['label'] for f in r['faces']}) >= 2, 'one label for every face'

@@ -16,7 +16,7 @@ seconds="${EMO_FUZZ_SECONDS:-20}"
 # allocations inside OpenCV 4.6's own FileStorage YAML parser (cv::FileStorage::Impl::open),
 # which gst-emo cannot fix; the loader refuses the inputs found so far before OpenCV parses
 # them (non-text bytes, a header that is not %YAML:1.0) and they are in the corpus. Fuzz it by
-# hand with EMO_FUZZ_FOREST=1 (README "Hostile input / limits").
+# hand with EMO_FUZZ_FOREST=1 (docs/limits.md).
 if [ "$target" = forest_model ] && [ "${EMO_FUZZ_FOREST:-0}" != 1 ]; then seconds=0; fi
 [ "$seconds" -le 60 ] || seconds=60
 [ -x "$bin" ] || { echo "FAIL: $bin not built (fuzz-build)" >&2; exit 1; }

@@ -10,13 +10,19 @@
 
 namespace emo::test {
 
-/// The shared data directory: $EMO_SHARED_DATA, else $EMO_SOURCE_DIR/../shared/data.
-inline std::string shared_data() {
-  if (const char *d = std::getenv("EMO_SHARED_DATA"); d != nullptr && *d != '\0') return d;
+/// The research data set (docs/testing.md): $EMO_DATA_DIR, else $EMO_SHARED_DATA (its older
+/// name), else $EMO_SOURCE_DIR/../shared/data. Only tests of suites named *OnData read it:
+/// CTest runs them as a separate entry labelled `data`, and every other test with EMO_DATA_DIR
+/// pointing at an empty folder.
+inline std::string data_dir() {
+  for (const char *var : {"EMO_DATA_DIR", "EMO_SHARED_DATA"})
+    if (const char *d = std::getenv(var); d != nullptr && *d != '\0') return d;
   if (const char *s = std::getenv("EMO_SOURCE_DIR"); s != nullptr && *s != '\0')
     return std::string(s) + "/../shared/data";
-  return "/work/shared/data";
+  return "../shared/data";
 }
+/// The older name of data_dir().
+inline std::string shared_data() { return data_dir(); }
 
 /// Public-domain NASA portrait (Debian package python3-skimage): one frontal face.
 inline const char *kAstronaut = "/usr/lib/python3/dist-packages/skimage/data/astronaut.png";

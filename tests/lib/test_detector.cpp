@@ -51,8 +51,9 @@ TEST(FaceDetector, FindsTheAstronautsFace) {
   EXPECT_NEAR(f.width, f.height, 2);
 }
 
-TEST(FaceDetector, FindsFacesInTheWild) {
-  const std::filesystem::path dir = emo::test::shared_data() + "/faces-wild/happiness";
+// The research data set's photos (label `data`).
+TEST(FaceDetectorOnData, FindsFacesInTheWild) {
+  const std::filesystem::path dir = emo::test::data_dir() + "/faces-wild/happiness";
   ASSERT_TRUE(std::filesystem::is_directory(dir)) << dir;
   std::vector<std::filesystem::path> files;
   for (const auto &e : std::filesystem::directory_iterator(dir)) files.push_back(e.path());

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // Tests of emo::FaceTracker, emo::ShotCutDetector and emo::DetectionWorker on the astronaut
-// moving across frames and on frames of the dinner clip (real shot cuts and camera pans).
+// moving across frames, on composed frames (the astronaut over other scikit-image pictures:
+// cuts, a pan, a cross-fade) and, in the suite TrackerOnData (label `data`), on frames of the
+// research data set's dinner clip (real shot cuts and camera pans).
 #include <gst/gst.h>
 #include <gst/video/video.h>
 #include <gtest/gtest.h>
@@ -8,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -39,6 +42,24 @@ cv::Mat frame_at(int dx, int dy) {
 }
 
 emo::Box moved(const emo::Box &b, int dx, int dy) { return b + cv::Point(dx, dy); }
+
+// A public-domain picture of scikit-image (beside astronaut.png) as luma.
+cv::Mat skimage_luma(const std::string &name) {
+  const std::string dir = std::filesystem::path(emo::test::kAstronaut).parent_path().string();
+  return cv::imread(dir + "/" + name, cv::IMREAD_GRAYSCALE);
+}
+
+// A 960x640 shot: `background` scaled to 1200x800, seen through a window at (pan, pan / 2),
+// with the astronaut pasted at (x, y) of the window (mirrored when `mirror`).
+cv::Mat shot(const cv::Mat &background, int pan, int x, int y, bool mirror = false) {
+  cv::Mat big;
+  cv::resize(background, big, cv::Size(1200, 800), 0, 0, cv::INTER_AREA);
+  cv::Mat frame = big(cv::Rect(pan, pan / 2, 960, 640)).clone();
+  cv::Mat face = astronaut_luma();
+  if (mirror) cv::flip(face, face, 1);
+  face.copyTo(frame(cv::Rect(x, y, 512, 512)));
+  return frame;
+}
 
 // Luma (GRAY8) of the dinner clip's frames numbered `wanted` (0 = first), decoded by
 // GStreamer; frames it could not get are missing from the map.
@@ -407,7 +428,42 @@ TEST_F(TrackerTest, CountsHowWellDetectionsMatchTheTrackedBoxes) {
   EXPECT_LT(want, 0.9);
 }
 
-TEST_F(TrackerTest, ShotCutDetectorFindsTheDinnerClipsCutsAndNotItsPan) {
+// The composed shots: a cut to another picture and place, a pan of 16 px a frame that moves
+// the picture without changing its histogram, a cross-fade (a gradual transition is no cut).
+TEST_F(TrackerTest, ShotCutDetectorFindsACutAndNotAPanOrACrossFade) {
+  const cv::Mat coffee = skimage_luma("coffee.png"), brick = skimage_luma("brick.png");
+  ASSERT_FALSE(coffee.empty() || brick.empty());
+  emo::ShotCutDetector cuts;
+  EXPECT_FALSE(cuts.next(shot(coffee, 0, 60, 40)));  // the first frame is never a cut
+  double largest = 0;
+  for (int i = 1; i <= 12; ++i) {  // the pan: picture and face move together
+    EXPECT_FALSE(cuts.next(shot(coffee, 16 * i, 60, 40)))
+        << "frame " << i << ": " << cuts.last_difference() << " " << cuts.last_correlation();
+    largest = std::max(largest, cuts.last_difference());
+  }
+  EXPECT_GT(largest, 5.0) << "the pan should move the picture";
+  const cv::Mat other = shot(brick, 0, 400, 100, true);
+  EXPECT_TRUE(cuts.next(other)) << cuts.last_difference() << " " << cuts.last_correlation();
+  EXPECT_FALSE(cuts.next(other));
+  // A cross-fade back over 12 frames.
+  const cv::Mat first = shot(coffee, 0, 60, 40);
+  for (int i = 1; i <= 12; ++i) {
+    cv::Mat mix;
+    cv::addWeighted(other, 1 - i / 12.0, first, i / 12.0, 0, mix);
+    EXPECT_FALSE(cuts.next(mix)) << "fade frame " << i << ": " << cuts.last_difference();
+  }
+  // A threshold of 0 turns cut detection off.
+  emo::ShotCutParams off;
+  off.threshold = 0;
+  emo::ShotCutDetector none(off);
+  none.next(first);
+  EXPECT_FALSE(none.next(other));
+}
+
+// The dinner clip of the research data set: label `data`.
+class TrackerOnData : public TrackerTest {};
+
+TEST_F(TrackerOnData, ShotCutDetectorFindsTheDinnerClipsCutsAndNotItsPan) {
   const auto &f = dinner();
   ASSERT_EQ(f.size(), 28u) << "frames of " << emo::test::shared_data()
                            << "/video/dinner-720p.mp4 are missing";
@@ -436,7 +492,7 @@ TEST_F(TrackerTest, ShotCutDetectorFindsTheDinnerClipsCutsAndNotItsPan) {
   EXPECT_FALSE(none.next(f.at(118)));
 }
 
-TEST_F(TrackerTest, AShotCutDropsEveryTrackAndAPanDoesNot) {
+TEST_F(TrackerOnData, AShotCutDropsEveryTrackAndAPanDoesNot) {
   const auto &f = dinner();
   ASSERT_EQ(f.size(), 28u);
   emo::TrackerParams params;
@@ -475,28 +531,28 @@ TEST_F(TrackerTest, AShotCutDropsEveryTrackAndAPanDoesNot) {
 }
 
 TEST_F(TrackerTest, ADetectionFromBeforeACutIsNotApplied) {
-  const auto &f = dinner();
-  ASSERT_EQ(f.size(), 28u);
+  const cv::Mat coffee = skimage_luma("coffee.png"), brick = skimage_luma("brick.png");
+  const cv::Mat a = shot(coffee, 0, 60, 40), b = shot(brick, 0, 400, 100, true);
   emo::FaceTracker tracker;
-  tracker.advance(f.at(116));
-  const std::uint64_t before = tracker.advance(f.at(117));
-  const std::uint64_t cut = tracker.advance(f.at(118));
+  tracker.advance(a);
+  const std::uint64_t before = tracker.advance(a);
+  const std::uint64_t cut = tracker.advance(b);
   ASSERT_TRUE(tracker.shot_cut());
-  const std::uint64_t after = tracker.advance(f.at(119));
-  // The (asynchronous) detection made on frame 117 arrives now: it shows the old shot.
-  const std::vector<emo::Box> old_faces = {emo::Box(560, 120, 160, 160)};
+  const std::uint64_t after = tracker.advance(b);
+  // The (asynchronous) detection made on the frame before the cut arrives now: the old shot.
+  const std::vector<emo::Box> old_faces = {moved(kFace, 60, 40)};
   EXPECT_FALSE(tracker.update(old_faces, before));
   EXPECT_TRUE(tracker.faces().empty());
   EXPECT_EQ(tracker.stats().stale_detections, 1u);
   EXPECT_EQ(tracker.stats().new_tracks, 0u);
   // One made on the cut frame itself is of the new shot.
-  EXPECT_TRUE(tracker.update({emo::Box(500, 100, 180, 180)}, cut));
+  EXPECT_TRUE(tracker.update({emo::Box(400 + 512 - 170 - 90, 100 + 60, 90, 95)}, cut));
   EXPECT_EQ(tracker.faces().size(), 1u);
   EXPECT_GE(after, cut);
   // After a reset (flush, seek) detections made before are ignored too.
-  const std::uint64_t last = tracker.advance(f.at(119));
+  const std::uint64_t last = tracker.advance(b);
   tracker.reset();
-  tracker.advance(f.at(119));
+  tracker.advance(b);
   EXPECT_FALSE(tracker.update(old_faces, last));
   EXPECT_TRUE(tracker.faces().empty());
 }

@@ -3,7 +3,10 @@
 # manual run from the source tree), a temporary directory removed on exit and small helpers.
 set -euo pipefail
 EMO_SOURCE_DIR="${EMO_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-EMO_SHARED_DATA="${EMO_SHARED_DATA:-$EMO_SOURCE_DIR/../shared/data}"
+# The research data set, for the tests labelled `data` only (docs/testing.md): EMO_DATA_DIR,
+# else its older name EMO_SHARED_DATA, else ../shared/data beside the source tree.
+EMO_DATA_DIR="${EMO_DATA_DIR:-${EMO_SHARED_DATA:-$EMO_SOURCE_DIR/../shared/data}}"
+EMO_SHARED_DATA="$EMO_DATA_DIR"
 # GST_PLUGIN_PATH and GST_EMO_MODEL_DIR: CTest's, else the defaults of the pipelines/ scripts.
 # shellcheck source=pipelines/env.sh
 source "$EMO_SOURCE_DIR/pipelines/env.sh"
@@ -16,6 +19,35 @@ fail() {
   exit 1
 }
 note() { echo "$test_name: $*"; }
+
+# need_data PATH: PATH under the data set, or a failure saying where the data comes from.
+need_data() {
+  [ -e "$EMO_DATA_DIR/$1" ] ||
+    fail "$EMO_DATA_DIR/$1 not found: this test needs the research data set (label data; EMO_DATA_DIR, default ../shared/data beside the project; docs/testing.md says where it comes from)"
+  echo "$EMO_DATA_DIR/$1"
+}
+
+# test_clip SCENE SECONDS: prints the path of an astronaut clip (tools/make-astronaut-clip.sh
+# --scene SCENE, 1280x720, 25 fps; its drawn face boxes beside it as .jsonl), made once per
+# build tree in $EMO_BUILD_DIR/test-clips and again when the generator changes; parallel tests
+# wait for the one making it.
+test_clip() {
+  local dir="${EMO_BUILD_DIR:-$EMO_SOURCE_DIR/build}/test-clips" name="$1-$2s"
+  local stamp
+  mkdir -p "$dir"
+  stamp="$(cat "$EMO_SOURCE_DIR/tools/make-astronaut-clip.sh" "$EMO_SOURCE_DIR/tools/astronaut-scenes.py" | md5sum)"
+  (
+    flock 9
+    if [ "$(cat "$dir/$name.stamp" 2>/dev/null)" != "$stamp" ]; then
+      rm -f "$dir/$name.mp4" "$dir/$name.stamp"
+      "$EMO_SOURCE_DIR/tools/make-astronaut-clip.sh" --scene "$1" --truth "$dir/$name.jsonl" \
+        "$dir/$name.tmp.mp4" "$2" >"$dir/$name.log" 2>&1 || { cat "$dir/$name.log" >&2; exit 1; }
+      mv "$dir/$name.tmp.mp4" "$dir/$name.mp4"
+      echo "$stamp" >"$dir/$name.stamp"
+    fi
+  ) 9>"$dir/.lock" || fail "cannot make the $1 clip"
+  echo "$dir/$name.mp4"
+}
 
 # summarize [--json] MESSAGES: pipelines/summarize-messages.py over `gst-launch-1.0 -m` output.
 summarize() { python3 "$EMO_SOURCE_DIR/pipelines/summarize-messages.py" "$@"; }

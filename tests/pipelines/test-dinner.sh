@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The real dinner clip (1280x720 H.264, two people talking, faces 80-200 px wide) through the
+# Label data: needs the research data set (EMO_DATA_DIR). The real dinner clip (1280x720 H.264, two people talking, faces 80-200 px wide) through the
 # full chain: faces are found on most frames, each with 68 landmarks and (but for new faces over
 # emoclassify's per-frame budget, labelled a frame or two later) an emotion label.
 # The whole clip (1972 decoded frames) by default, about 2 minutes on 2 shared cores; pass a
@@ -15,10 +15,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 frames="${1:-all}"  # "all" (the whole clip, 1972 frames) or a number of frames
 min_share=0.60
-clip="$EMO_SHARED_DATA/video/dinner-720p.mp4"
-if [ ! -f "$clip" ]; then
-  fail "$clip not found (the shared data must sit beside the project, see its README)"
-fi
+clip="$(need_data video/dinner-720p.mp4)"
 start=$(date +%s.%N)
 limit=()
 [ "$frames" = all ] || limit=(identity eos-after="$frames" !)

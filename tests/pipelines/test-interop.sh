@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The start of the real dinner clip (1280x720) through the full chain, then GStreamer's own
+# The start of the astronaut group clip (tools/make-astronaut-clip.sh --scene group: 1280x720,
+# one to three faces, cuts, a cross-fade) through the full chain, then GStreamer's own
 # videoscale (to 640x360) and videoconvert (to RGB), then emooverlay. emometapublish writes the
 # faces as JSON Lines twice, before and after scaling: both files have one line per frame (as
 # many as emoclassify's emo-faces messages), and after scaling every face is still there with
@@ -8,10 +9,7 @@ set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$(dirname "$0")/lib.sh"
 frames="${1:-150}"
-clip="$EMO_SHARED_DATA/video/dinner-720p.mp4"
-if [ ! -f "$clip" ]; then
-  fail "$clip not found (the shared data must sit beside the project, see its README)"
-fi
+clip="$(test_clip group 25)"
 run_logged "$tmp/messages.txt" gst-launch-1.0 -m filesrc location="$clip" ! decodebin ! \
   identity eos-after="$frames" ! videoconvert ! emofacedetect async-detection=false ! emolandmarks ! \
   emoclassify post-messages=true ! emometapublish location="$tmp/full.jsonl" ! \

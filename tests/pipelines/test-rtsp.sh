@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # emo-analyze against a real RTSP server (emo-rtsp-serve, gst-rtsp-server) on 127.0.0.1 that
-# serves the first 25 s of the dinner clip once (H.264 passed through, real time), with
+# serves the astronaut group clip (25 s, 1280x720, tools/make-astronaut-clip.sh --scene group) once (H.264 passed through, real time), with
 # emosession windows of 10 s (offline: no API key, unless the mode starts the Gemini test
 # server).
 #   test-rtsp.sh basic        the whole stream: exit 0, 3 whole JSON lines (10 s, 10 s, ~5 s)
-#   test-rtsp.sh reconnect    the server is killed 8 s into the stream and restarted 3 s later
+#   test-rtsp.sh reconnect    the server is killed 4 s into the stream and restarted 3 s later
 #                             on the same port: "lost", "reconnected", windows after the gap,
 #                             the running time goes on across the gap
 #   test-rtsp.sh unreachable  the good stream plus an rtsp:// URL nobody answers: the good one
@@ -24,8 +24,7 @@ mode="${1:?usage: $0 basic|reconnect|unreachable|sigint}"
 tools="${EMO_BUILD_DIR:-$EMO_SOURCE_DIR/build}/tools"
 serve="$tools/emo-rtsp-serve"
 analyze="$tools/emo-analyze"
-clip="$EMO_SHARED_DATA/video/dinner-720p.mp4"
-[ -f "$clip" ] || fail "$clip not found (the shared data must sit beside the project)"
+clip="$(test_clip group 25)"
 for t in "$serve" "$analyze"; do [ -x "$t" ] || fail "$t not built"; done
 unset GEMINI_API_KEY
 pids=()  # every process started here, killed on exit
@@ -36,11 +35,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The first 600 frames (25 s at 23.976 fps; 240 frames, 10 s, for the scripts), cut without
+# The whole clip (625 frames, 25 s at 25 fps; 250 frames, 10 s, for the scripts), cut without
 # re-encoding.
-frames=600
-[ "$mode" != scripts ] || frames=240
-cut="$tmp/dinner-$((frames / 24))s.mp4"
+frames=625
+[ "$mode" != scripts ] || frames=250
+cut="$tmp/clip-$((frames / 25))s.mp4"
 gst-launch-1.0 -q filesrc location="$clip" ! qtdemux ! h264parse ! identity eos-after=$frames ! \
   mp4mux ! filesink location="$cut" >"$tmp/cut.log" 2>&1 || fail "cannot cut $clip"
 
@@ -124,7 +123,9 @@ PY
     analyze_pid=$!
     pids+=("$analyze_pid")
     wait_for_line "$tmp/analyze.log" "streaming from" 20
-    sleep 8
+    # 4 s: well inside the first 10 s window also when a loaded machine took a few seconds of
+    # running time to start streaming (at 8 s the first window had once closed before the drop).
+    sleep 4
     kill -9 "$server_pid"
     wait_for_line "$tmp/analyze.log" "\] lost $url" 20
     sleep 3
@@ -191,7 +192,7 @@ PY
     cat "$tmp/analyze.log"
     [ "$rc" -eq 0 ] || fail "exit status $rc after SIGINT"
     grep -q "^stopping:" "$tmp/analyze.log" || fail "SIGINT not acknowledged"
-    for n in "$name" dinner-25s; do
+    for n in "$name" clip-25s; do
       grep -qE "^\[$n\] done:" "$tmp/analyze.log" || fail "$n did not finish cleanly"
       check_jsonl "$out/$n.jsonl" 1
       python3 - "$out/$n.jsonl" "$tmp/analyze.log" "$n" <<'PY' || fail "$n: session cut short"

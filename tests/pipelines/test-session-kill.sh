@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # SIGKILL in the middle of a session run: the JSON Lines file holds only whole, parseable lines.
-# Two runs against a fast test server: the dinner clip through the full chain with 2 s windows
+# Two runs against a fast test server: the astronaut group clip (25 s, 1280x720, one to three
+# faces) through the full chain with 2 s windows
 # (killed once 3 lines are written), and a stress run of 0.2 s windows over a fast test source
 # (a line about every few milliseconds; killed after 2 s). Then the windows still waiting for
 # their reply when the process dies: a server that answers too late, a kill once 3 windows wait
@@ -8,8 +9,7 @@
 set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$(dirname "$0")/lib.sh"
-clip="$EMO_SHARED_DATA/video/dinner-720p.mp4"
-[ -f "$clip" ] || fail "$clip not found (the shared data must sit beside the project)"
+clip="$(test_clip group 25)"
 start_gemini_server --reply "ok"
 export GEMINI_API_KEY="test-key-kill"
 
@@ -43,11 +43,11 @@ print(f'{sys.argv[1]}: {len(lines)} whole lines')
 PY
 }
 
-kill_when "$tmp/dinner.jsonl" 3 100 gst-launch-1.0 filesrc location="$clip" ! decodebin ! \
+kill_when "$tmp/clip.jsonl" 3 100 gst-launch-1.0 filesrc location="$clip" ! decodebin ! \
   videoconvert ! emofacedetect ! emolandmarks ! emoclassify ! \
-  emosession window=2 min-window=1 endpoint="$gemini_endpoint" location="$tmp/dinner.jsonl" \
+  emosession window=2 min-window=1 endpoint="$gemini_endpoint" location="$tmp/clip.jsonl" \
   sync=false
-check_whole "$tmp/dinner.jsonl" 3
+check_whole "$tmp/clip.jsonl" 3
 
 kill_when "$tmp/stress.jsonl" 1000000 2 gst-launch-1.0 videotestsrc is-live=false ! \
   video/x-raw,width=32,height=24,framerate=1000/1 ! \

@@ -9,8 +9,7 @@ set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$EMO_SOURCE_DIR/tests/pipelines/lib.sh"
 analyze="${EMO_BUILD_DIR:-$EMO_SOURCE_DIR/build}/tools/emo-analyze"
-clip="$EMO_SHARED_DATA/video/dinner-720p.mp4"
-[ -f "$clip" ] || fail "$clip not found (the shared data must sit beside the project)"
+clip="$(test_clip group 25)"
 unset GEMINI_API_KEY
 # The first 48 frames (2 s), cut without re-encoding.
 gst-launch-1.0 -q filesrc location="$clip" ! qtdemux ! h264parse ! identity eos-after=48 ! \

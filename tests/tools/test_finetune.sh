@@ -3,11 +3,12 @@
 # one ONNX model): one command from <label>/<images>
 # folders (20 happiness + 20 surprise CK+48 crops, 1 epoch, 3 grouped folds) gives an ONNX
 # model and sidecar that OpenCV DNN loads and emo-predict runs; the temporary crop dump is
-# removed; a python without torch is a clear error. Environment (set by CTest): EMO_BUILD_DIR,
-# EMO_SOURCE_DIR, EMO_SHARED_DATA, GST_EMO_MODEL_DIR.
+# removed; a python without torch is a clear error. Label data: needs the research data set.
+# Environment (set by CTest): EMO_BUILD_DIR, EMO_SOURCE_DIR, GST_EMO_MODEL_DIR; EMO_DATA_DIR
+# (default ../shared/data beside the source tree).
 set -euo pipefail
 tools="${EMO_TOOLS_DIR:-$EMO_BUILD_DIR/tools}"
-data="${EMO_SHARED_DATA:?}"
+data="${EMO_DATA_DIR:-${EMO_SHARED_DATA:-$EMO_SOURCE_DIR/../shared/data}}"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -157,7 +157,7 @@ class FaceTracker {
   /// with the current box is below `min_follow_iou` is rejected (a bad fit must not drag the
   /// box away). A box clipped by the frame edge teaches no framing (the previous one stays).
   ///
-  /// Caveat (measured on the dinner clip, see README "Speed"): where the fit depends on the
+  /// Caveat (measured on the dinner clip, see docs/elements.md): where the fit depends on the
   /// box it was started from more than on the picture (faces turned away, blur), box and fit
   /// drift together from frame to frame, nothing pulls them back until the next detection,
   /// and tracks get lost; optical flow alone followed the faces better there.

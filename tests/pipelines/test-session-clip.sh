@@ -1,22 +1,22 @@
 #!/usr/bin/env bash
-# The dinner clip (82.2 s) through the full chain into `emosession window=30` with the Gemini
-# test server: 3 windows (30 s, 30 s, 22.2 s), 3 analyses, 3 JSON lines; the requests carry the
+# The astronaut group clip (25 s: one to three faces, cuts, a cross-fade, 1.5 s without a face
+# every 13.5 s) through the full chain into `emosession window=10 min-window=3` with the Gemini
+# test server: 3 windows (10 s, 10 s, 5 s), 3 analyses, 3 JSON lines; the requests carry the
 # key in the header and the context and timeline in the body, and the key is nowhere else.
-#   test-session-dinner.sh false   full speed (sync=false)
-#   test-session-dinner.sh true    real time (sync=true, ~82 s)
+#   test-session-clip.sh false   full speed (sync=false)
+#   test-session-clip.sh true    real time (sync=true, ~25 s)
 set -euo pipefail
 # shellcheck source=tests/pipelines/lib.sh
 source "$(dirname "$0")/lib.sh"
 sync="${1:-false}"
-clip="$EMO_SHARED_DATA/video/dinner-720p.mp4"
-[ -f "$clip" ] || fail "$clip not found (the shared data must sit beside the project)"
+clip="$(test_clip group 25)"
 reply="Parece una cena tranquila; me alegra verte sonreir."
 start_gemini_server --reply "$reply" --requests-log "$tmp/requests.jsonl"
 key="test-key-5f1c9e7a2b"
 start=$(date +%s)
 GEMINI_API_KEY="$key" run_logged "$tmp/messages.txt" gst-launch-1.0 -m filesrc location="$clip" ! \
   decodebin ! videoconvert ! emofacedetect ! emolandmarks ! emoclassify ! \
-  emosession window=30 context="una cena con amigos" endpoint="$gemini_endpoint" \
+  emosession window=10 min-window=3 context="una cena con amigos" endpoint="$gemini_endpoint" \
   location="$tmp/session.jsonl" sync="$sync"
 note "sync=$sync: $(($(date +%s) - start)) s"
 windows=$(grep -c 'emo-session-window,' "$tmp/messages.txt" || true)
@@ -32,7 +32,7 @@ reply, key = sys.argv[3], sys.argv[4]
 assert len(lines) == 3, f'{len(lines)} JSON lines, expected 3'
 w = [json.loads(l) for l in lines]
 s = 1e9
-for i, (start, dur, end) in enumerate([(0, 30, 'full'), (30, 30, 'full'), (60, 22.2, 'eos')]):
+for i, (start, dur, end) in enumerate([(0, 10, 'full'), (10, 10, 'full'), (20, 5, 'eos')]):
     assert w[i]['index'] == i and abs(w[i]['start'] / s - start) < 0.1, w[i]['start']
     assert abs(w[i]['duration'] / s - dur) < 0.5, f"window {i}: {w[i]['duration'] / s} s"
     assert w[i]['closed_by'] == end, w[i]['closed_by']
