@@ -64,6 +64,9 @@ std::vector<std::string> finetune_argv(const FinetuneSetup &s) {
                                    "--balance",
                                    number(s.balance)};
   if (!s.prior.empty()) argv.insert(argv.end(), {"--prior", s.prior});
+  if (!s.ferplus_csv.empty())
+    argv.insert(argv.end(), {"--ferplus", s.ferplus_csv, "--ferplus-targets", s.ferplus_targets,
+                             "--ferplus-weight", number(s.ferplus_weight)});
   if (!s.cross_validate) argv.push_back("--no-cv");
   if (!s.output.empty()) argv.insert(argv.end(), {"--output", s.output});
   return argv;

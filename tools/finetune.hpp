@@ -23,6 +23,10 @@ struct FinetuneSetup {
   bool cross_validate = true;
   double lr = 3e-3, label_smoothing = 0.0, balance = 1.0;
   std::string prior;  ///< "LABEL=FACTOR,...": score factors at prediction; empty: none
+  /// FER+'s labels.csv when the dump holds FER+ images (emo-train --ferplus); empty: none.
+  std::string ferplus_csv;
+  std::string ferplus_targets = "votes";  ///< "votes" (soft labels) or "majority"
+  double ferplus_weight = 1.0;            ///< loss weight of a FER+ image
 };
 
 /// The interpreter emo-train runs the script with by default: Debian's /usr/bin/python3 when
