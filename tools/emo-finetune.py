@@ -232,10 +232,49 @@ def load_dump(directory, labels, size, ferplus=None):
             c = cv2.resize(c, (size, size), interpolation=cv2.INTER_AREA)
         crops.append(c)
     d.crops = np.stack(crops)
+    d.idx = np.array(idx)
     d.y, d.fold, d.whole = np.array(y), np.array(fold), np.array(whole)
     d.source, d.soft = np.array(source), np.array(soft, np.float32)
     d.dup = np.array(dup)
     return d
+
+
+def cnn_outputs(onnx_path, spec, d, rows, cache):
+    """OpenCV DNN's outputs (embedding, then scores) of the crops `rows` of dump `d`, as
+    emoclassify computes them (the sidecar's scale and offset), [len(d.y), E + C] float32 with
+    NaN in the rows not asked for. Cached by sample index in the .npy file `cache`: only rows
+    not there yet are run (in batches of 256 when the model takes any batch, else one by
+    one)."""
+    net = cv2.dnn.readNetFromONNX(onnx_path)
+    known = {}
+    if os.path.exists(cache):
+        c = np.load(cache)
+        known = {int(r[0]): r[1:] for r in c}
+    todo = [r for r in rows if int(d.idx[r]) not in known]
+    batch = 256 if onnx.load(onnx_path).graph.input[0].type.tensor_type.shape.dim[0].dim_value \
+        == 0 else 1
+    t0 = time.time()
+    for b in range(0, len(todo), batch):
+        sel = todo[b:b + batch]
+        x = d.crops[sel].astype(np.float32)[:, None]
+        if x.shape[2] != spec["input"]["height"]:
+            x = np.stack([cv2.resize(c[0], (spec["input"]["width"], spec["input"]["height"]),
+                                     interpolation=cv2.INTER_AREA) for c in x])[:, None]
+        net.setInput(x * spec["input"]["scale"] + spec["input"].get("offset", 0.0))
+        e, s = net.forward([spec["outputs"]["embedding"], spec["outputs"]["scores"]])
+        for r, v in zip(sel, np.hstack([e.reshape(len(sel), -1), s.reshape(len(sel), -1)])):
+            known[int(d.idx[r])] = v
+        if (b // batch) % max(1, 2560 // batch) == 0 and b:
+            print(f"  {b}/{len(todo)} crops through {os.path.basename(onnx_path)}, "
+                  f"{time.time() - t0:.0f} s", file=sys.stderr)
+            np.save(cache, np.array([[k, *v] for k, v in known.items()], np.float32))
+    if todo:
+        np.save(cache, np.array([[k, *v] for k, v in known.items()], np.float32))
+    width = len(next(iter(known.values())))
+    out = np.full((len(d.y), width), np.nan, np.float32)
+    for r in rows:
+        out[r] = known[int(d.idx[r])]
+    return out
 
 
 def recall_table(name, y, pred, whole, labels):
@@ -360,6 +399,127 @@ def inline_constant_identities(path):
         onnx.save(m, path)
 
 
+def train_linear(x, rows, soft, y, weight_of, classes, balance, smoothing, l2, seed):
+    """A softmax regression on fixed features x[rows] (standardised inside, folded back into
+    the returned weights): soft targets, class weights (n / (classes * count)) ** balance from
+    the hard labels, per-sample weights, L2 penalty `l2` on the standardised weights; L-BFGS on
+    the whole set. Returns (W [classes, features], b [classes]) for the raw features."""
+    torch.manual_seed(seed)
+    xr = torch.from_numpy(x[rows].astype(np.float32))
+    mu, sd = xr.mean(0), xr.std(0) + 1e-6
+    xs = (xr - mu) / sd
+    counts = np.bincount(y[rows], minlength=classes).astype(np.float32)
+    cw = torch.tensor((len(rows) / (classes * np.maximum(counts, 1))) ** balance)
+    t = torch.from_numpy(soft[rows]) * (1 - smoothing) + smoothing / classes
+    sw = torch.from_numpy(weight_of[rows].astype(np.float32))
+    lin = torch.nn.Linear(x.shape[1], classes)
+    opt = torch.optim.LBFGS(lin.parameters(), lr=1, max_iter=300, history_size=20,
+                            line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        per = -(F.log_softmax(lin(xs), 1) * t * cw).sum(1)
+        loss = (per * sw).sum() / sw.sum() + l2 * (lin.weight ** 2).sum()
+        loss.backward()
+        return loss
+    opt.step(closure)
+    with torch.no_grad():
+        w = lin.weight / sd
+        b = lin.bias - (w * mu).sum(1)
+    return w.numpy(), b.numpy()
+
+
+def export_linear(base_onnx, w, b, path):
+    """The base network up to its "embedding" output, then a new fully connected layer
+    (Gemm, weights stored transposed: transB = 1, as OpenCV 4.6 DNN needs) and a softmax:
+    outputs "scores" [N, classes] and "embedding" (unchanged)."""
+    m = onnx.load(base_onnx)
+    g = m.graph
+    needed, keep = {"embedding"}, []
+    for n in reversed(g.node):
+        if any(o in needed for o in n.output):
+            keep.append(n)
+            needed.update(n.input)
+    keep.reverse()
+    inits = [i for i in g.initializer if i.name in needed]
+    head = [onnx.helper.make_node("Gemm", ["embedding", "head.w", "head.b"], ["head_logits"],
+                                  name="head", transB=1),
+            onnx.helper.make_node("Softmax", ["head_logits"], ["scores"], name="scores",
+                                  axis=1)]
+    inits += [numpy_helper.from_array(np.ascontiguousarray(w, np.float32), "head.w"),
+              numpy_helper.from_array(np.ascontiguousarray(b, np.float32), "head.b")]
+    emb = [o for o in g.output if o.name == "embedding"][0]
+    n_dim = g.input[0].type.tensor_type.shape.dim[0]
+    scores = onnx.helper.make_tensor_value_info("scores", onnx.TensorProto.FLOAT,
+                                                [n_dim.dim_param or n_dim.dim_value, len(b)])
+    graph = onnx.helper.make_graph(keep + head, g.name, list(g.input), [scores, emb], inits)
+    out = onnx.helper.make_model(graph, opset_imports=list(m.opset_import),
+                                 producer_name="gst-emo tools/emo-finetune.py")
+    out.ir_version = m.ir_version
+    onnx.checker.check_model(out)
+    onnx.save(out, path)
+
+
+def main_linear(a, d, labels, soft, weight_of, fer_sets, fer_train, offset, t_start):
+    """--freeze all: the whole network fixed (OpenCV DNN computes its embedding once per
+    crop, cached in the dump), a new softmax regression on the embedding."""
+    y, fold, whole, other = d.y, d.fold, d.whole, d.source == OTHER
+    spec = json.load(open(os.path.splitext(a.onnx)[0] + ".json"))
+    rows = np.concatenate([np.flatnonzero(other), fer_train] + [r for _, r in fer_sets])
+    t0 = time.time()
+    out = cnn_outputs(a.onnx, spec, d, rows,
+                      os.path.join(a.dump, f"cnn-{os.path.basename(a.onnx)}.npy"))
+    ncls = len(spec["labels"])
+    emb, scores = out[:, :-ncls], out[:, -ncls:]
+    print(f"{emb.shape[1]}-value embeddings of {len(rows)} crops in {time.time() - t0:.1f} s "
+          f"(OpenCV DNN, {os.path.basename(a.onnx)})")
+    cols = [spec["labels"].index(l) if l in spec["labels"] else None for l in labels]
+    zs = np.stack([scores[:, c] if c is not None else np.full(len(y), -1.0) for c in cols], 1)
+    zp = np.nan_to_num(zs, nan=-1).argmax(1)
+    recall_table("CNN zero-shot", y[other], zp[other], whole[other], labels)
+    for name, r in fer_sets:
+        if len(r):
+            ferplus_table(f"CNN zero-shot, {name}", y[r], zp[r], labels)
+    off = offset.numpy()
+
+    def fit(r, seed):
+        return train_linear(emb, r, soft, y, weight_of, len(labels), a.balance,
+                            a.label_smoothing, a.l2, seed)
+
+    def predict(wb, r):
+        return (emb[r] @ wb[0].T + wb[1] + off).argmax(1)
+    desc = (f"new fully connected layer on the fixed embedding (l2 {a.l2:g}, balance "
+            f"{a.balance:g}{', prior ' + a.prior if a.prior else ''})")
+    if not a.no_cv:
+        pred = np.zeros_like(y)
+        t0 = time.time()
+        for f in range(fold.max() + 1):
+            te = np.flatnonzero(other & (fold == f))
+            wb = fit(np.concatenate([np.flatnonzero(other & (fold != f)), fer_train]), a.seed + f)
+            pred[te] = predict(wb, te)
+            v = fer_sets[0][1]
+            acc = f", FER+ valid {float((predict(wb, v) == y[v]).mean()):.3f}" if len(v) else ""
+            print(f"fold {f + 1}: {time.time() - t0:.0f} s{acc}", file=sys.stderr)
+        recall_table(f"{desc}, grouped CV", y[other], pred[other], whole[other], labels)
+    if a.output:
+        wb = fit(np.concatenate([np.flatnonzero(other), fer_train]), a.seed)
+        for name, r in fer_sets:
+            if len(r):
+                ferplus_table(f"final model, {name}", y[r], predict(wb, r), labels)
+        export_linear(a.onnx, wb[0], wb[1] + off, a.output)
+        fer = (f", FER+ train {len(fer_train)} ({a.ferplus_targets}, weight "
+               f"{a.ferplus_weight:g})") if len(fer_train) else ""
+        spec.update(model=os.path.basename(a.output), labels=labels,
+                    license=spec["license"] + "; new layer trained on the images given to "
+                    "emo-train, whose terms apply as well",
+                    source=spec["source"] + f"; {desc} by tools/emo-finetune.py, label "
+                    f"smoothing {a.label_smoothing:g}, seed {a.seed}, "
+                    f"{int(other.sum() + len(fer_train))} crops{fer}")
+        json.dump(spec, open(os.path.splitext(a.output)[0] + ".json", "w"), indent=2)
+        print(f"wrote {a.output} (total {time.time() - t_start:.0f} s)")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dump", help="directory written by emo-train --dump-crops")
@@ -388,6 +548,10 @@ def main():
                     "probability mode; default) or the majority label")
     ap.add_argument("--ferplus-weight", type=float, default=1.0,
                     help="loss weight of a FER+ image against a folder image (default 1)")
+    ap.add_argument("--ferplus-train-max", type=int, default=0,
+                    help="use at most N FER+ train images (a random subset, --seed; 0 = all)")
+    ap.add_argument("--l2", type=float, default=1e-3,
+                    help="--freeze all: L2 penalty on the standardised weights")
     ap.add_argument("--no-cv", action="store_true")
     ap.add_argument("--output", help="ONNX file to write (sidecar: same name, .json)")
     a = ap.parse_args()
@@ -395,9 +559,11 @@ def main():
         freezes = [int(v) for v in a.freeze.split("+")]
     except ValueError:
         freezes = []
-    if not freezes or any(k not in (1, 2) for k in freezes) or len(set(freezes)) != len(freezes) \
+    if a.freeze == "all":
+        freezes = [3]
+    if not freezes or any(k not in (1, 2, 3) for k in freezes) or len(set(freezes)) != len(freezes) \
             or a.epochs < 1 or a.ferplus_weight <= 0:
-        ap.error("--freeze must be 1, 2 or 1+2, --epochs at least 1, --ferplus-weight > 0")
+        ap.error("--freeze must be 1, 2, 1+2 or all, --epochs at least 1, --ferplus-weight > 0")
     torch.set_num_threads(2)
     hyper = dict(lr=a.lr, smoothing=a.label_smoothing, balance=a.balance)
     labels = a.labels.split(",")
@@ -421,6 +587,13 @@ def main():
           f"{len(fer_sets[0][1])} and test {len(fer_sets[1][1])} measured only "
           f"({int(d.dup[source != OTHER].sum())} duplicates of an earlier split left out); "
           f"loaded in {time.time() - t_start:.1f} s")
+    fer_train = np.flatnonzero(source == FER_TRAIN)
+    if a.ferplus_train_max and len(fer_train) > a.ferplus_train_max:
+        fer_train = np.sort(np.random.default_rng(a.seed).permutation(fer_train)
+                            [:a.ferplus_train_max])
+        print(f"FER+ train: a random {len(fer_train)} of {int((source == FER_TRAIN).sum())}")
+    if a.freeze == "all":
+        return main_linear(a, d, labels, soft, weight_of, fer_sets, fer_train, offset, t_start)
     net = OnnxNet(a.onnx)
     adds, final_conv = graph_points(net)
     starts = [adds[k - 1].output[0] for k in freezes]  # each head's fixed trunk output
@@ -464,7 +637,6 @@ def main():
             return np.zeros(0, np.int64)
         return sum(probabilities(h, trunk[st], rows, offset) for h, st in heads).argmax(1).numpy()
 
-    fer_train = np.flatnonzero(source == FER_TRAIN)
     if not a.no_cv:
         pred = np.zeros_like(y)
         t0 = time.time()

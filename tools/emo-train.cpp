@@ -35,8 +35,9 @@ struct Options {
   gchar **whole = nullptr, **detect = nullptr, **maps = nullptr;
   gchar *kind = nullptr, *algorithm = nullptr, *cnn = nullptr, *inputs = nullptr, *dump = nullptr;
   gchar *python = nullptr, *script = nullptr, *freeze = nullptr, *prior = nullptr;
-  gchar *ferplus = nullptr, *ferplus_targets = nullptr;
-  gdouble ferplus_weight = 1.0;
+  gchar *ferplus = nullptr, *ferplus_targets = nullptr, *crops = nullptr;
+  gdouble ferplus_weight = 1.0, l2 = 1e-3;
+  gint ferplus_train_max = 0;
   gint hidden = 64, iterations = 300;
   gint epochs = 3;
   gdouble lr = 3e-3, label_smoothing = 0.0, balance = 1.0;
@@ -49,7 +50,7 @@ struct Options {
     g_strfreev(whole), g_strfreev(detect), g_strfreev(maps);
     g_free(kind), g_free(algorithm), g_free(cnn), g_free(inputs), g_free(dump);
     g_free(python), g_free(script), g_free(freeze), g_free(prior);
-    g_free(ferplus), g_free(ferplus_targets);
+    g_free(ferplus), g_free(ferplus_targets), g_free(crops);
   }
 };
 
@@ -111,6 +112,15 @@ int run(int argc, char **argv) {
        "votes|majority"},
       {"ferplus-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.ferplus_weight,
        "finetuned: loss weight of a FER+ image against a folder image (default 1)", "F"},
+      {"ferplus-train-max", 0, 0, G_OPTION_ARG_INT, &o.ferplus_train_max,
+       "finetuned: use at most N FER+ train images, a random subset (--seed); 0 = all (default)",
+       "N"},
+      {"crops", 0, 0, G_OPTION_ARG_FILENAME, &o.crops,
+       "finetuned: use the crops, samples and folds of an earlier --dump-crops DIR run (same "
+       "folders, crop framing and --labels) instead of extracting them again",
+       "DIR"},
+      {"l2", 0, 0, G_OPTION_ARG_DOUBLE, &o.l2,
+       "finetuned --freeze all: L2 penalty of the new layer (default 0.001)", "F"},
       {"labels", 'l', 0, G_OPTION_ARG_STRING, &o.labels,
        "Classes to use, in this order (after --map); default: every folder label", "A,B,..."},
       {"map", 'm', 0, G_OPTION_ARG_STRING_ARRAY, &o.maps,
@@ -157,8 +167,10 @@ int run(int argc, char **argv) {
       {"freeze", 0, 0, G_OPTION_ARG_STRING, &o.freeze,
        "finetuned: residual blocks of the CNN kept fixed: 1 (the last block and a new final "
        "convolution are trained), 2 (only a new final convolution), 1+2 (default: both heads in "
-       "one model, their mean scores; best in grouped CV)",
-       "1|2|1+2"},
+       "one model, their mean scores; best in grouped CV), all (the whole CNN fixed, a new "
+       "fully connected layer on its embedding; any CNN with an embedding output, e.g. "
+       "face-api's)",
+       "1|2|1+2|all"},
       {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr,
        "finetuned: learning rate of the final convolution, the block's is a tenth (default "
        "0.003)",
@@ -210,7 +222,7 @@ int run(int argc, char **argv) {
     g_error_free(err);
     return 2;
   }
-  if (!o.whole && !o.detect && !o.ferplus) {
+  if (!o.whole && !o.detect && !o.ferplus && !o.crops) {
     g_printerr(
         "emo-train: give at least one --whole-image, --detect or --ferplus folder (see "
         "--help)\n");
@@ -246,8 +258,9 @@ int run(int argc, char **argv) {
   TempDir tmp_dump;
   const std::string freeze = o.freeze ? o.freeze : "1+2";
   if (kind == "finetuned") {
-    if (o.epochs < 1 || (freeze != "1" && freeze != "2" && freeze != "1+2") || o.lr <= 0 ||
-        o.label_smoothing < 0 || o.label_smoothing >= 1 || o.balance < 0 || o.ferplus_weight <= 0) {
+    if (o.epochs < 1 || (freeze != "1" && freeze != "2" && freeze != "1+2" && freeze != "all") ||
+        o.lr <= 0 || o.label_smoothing < 0 || o.label_smoothing >= 1 || o.balance < 0 ||
+        o.ferplus_weight <= 0 || o.ferplus_train_max < 0 || o.l2 < 0) {
       g_printerr(
           "emo-train: invalid --epochs, --freeze, --lr, --label-smoothing, --balance or "
           "--ferplus-weight\n");
@@ -258,7 +271,8 @@ int run(int argc, char **argv) {
       g_printerr("emo-train: --ferplus-targets must be votes or majority\n");
       return 2;
     }
-    ft.ferplus_weight = o.ferplus_weight;
+    ft.ferplus_weight = o.ferplus_weight, ft.ferplus_train_max = o.ferplus_train_max;
+    ft.l2 = o.l2;
     if (o.ferplus) {
       ft.ferplus_csv = std::string(o.ferplus) + "/labels.csv";
       if (!std::filesystem::is_regular_file(ft.ferplus_csv)) {
@@ -321,6 +335,34 @@ int run(int argc, char **argv) {
   if (!dump_dir.empty()) std::filesystem::create_directories(dump_dir);
 
   const auto t0 = std::chrono::steady_clock::now();
+  if (o.crops && kind != "finetuned") {
+    g_printerr("emo-train: --crops needs --kind finetuned\n");
+    return 2;
+  }
+  if (o.crops) {  // an earlier dump: straight to the fine-tuning
+    if (wanted.empty() || !std::filesystem::is_regular_file(std::string(o.crops) + "/folds.csv")) {
+      g_printerr("emo-train: --crops needs --labels and a DIR written by --dump-crops\n");
+      return 2;
+    }
+    ft.dump = o.crops;
+    ft.onnx = cnn->spec().onnx;
+    ft.labels = wanted;
+    ft.epochs = o.epochs, ft.freeze = freeze, ft.seed = o.seed;
+    ft.lr = o.lr, ft.label_smoothing = o.label_smoothing, ft.balance = o.balance;
+    ft.prior = o.prior ? o.prior : "";
+    ft.cross_validate = o.folds >= 2;
+    std::printf("fine-tuning %s on the crops of %s (%s blocks frozen, balance %g, prior %s)\n",
+                ft.onnx.c_str(), o.crops, ft.freeze.c_str(), ft.balance,
+                ft.prior.empty() ? "none" : ft.prior.c_str());
+    std::string error;
+    const int rc = run_finetune(ft, error);
+    if (rc != 0) {
+      g_printerr("emo-train: fine-tuning failed: %s\n",
+                 error.empty() ? ("exit status " + std::to_string(rc)).c_str() : error.c_str());
+      return rc == kFinetuneMissingModule ? 2 : 1;
+    }
+    return 0;
+  }
   std::vector<Sample> samples;
   int excluded = 0;
   for (gchar **d = o.whole; d && *d; ++d) {
