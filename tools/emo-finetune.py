@@ -460,6 +460,20 @@ def export_linear(base_onnx, w, b, path):
     onnx.save(out, path)
 
 
+def fer_note(a, fer_train):
+    """The FER+ part of a sidecar's "source"."""
+    return (f", FER+ train {len(fer_train)} ({a.ferplus_targets}, weight "
+            f"{a.ferplus_weight:g})") if len(fer_train) else ""
+
+
+def write_sidecar(a, spec, labels, license_note, source_note, t_start):
+    """The written model's sidecar: the base network's, with our labels and notes."""
+    spec.update(model=os.path.basename(a.output), labels=labels,
+                license=spec["license"] + license_note, source=spec["source"] + source_note)
+    json.dump(spec, open(os.path.splitext(a.output)[0] + ".json", "w"), indent=2)
+    print(f"wrote {a.output} (total {time.time() - t_start:.0f} s)")
+
+
 def main_linear(a, d, labels, soft, weight_of, fer_sets, fer_train, offset, t_start):
     """--freeze all: the whole network fixed (OpenCV DNN computes its embedding once per
     crop, cached in the dump), a new softmax regression on the embedding."""
@@ -507,16 +521,12 @@ def main_linear(a, d, labels, soft, weight_of, fer_sets, fer_train, offset, t_st
             if len(r):
                 ferplus_table(f"final model, {name}", y[r], predict(wb, r), labels)
         export_linear(a.onnx, wb[0], wb[1] + off, a.output)
-        fer = (f", FER+ train {len(fer_train)} ({a.ferplus_targets}, weight "
-               f"{a.ferplus_weight:g})") if len(fer_train) else ""
-        spec.update(model=os.path.basename(a.output), labels=labels,
-                    license=spec["license"] + "; new layer trained on the images given to "
-                    "emo-train, whose terms apply as well",
-                    source=spec["source"] + f"; {desc} by tools/emo-finetune.py, label "
-                    f"smoothing {a.label_smoothing:g}, seed {a.seed}, "
-                    f"{int(other.sum() + len(fer_train))} crops{fer}")
-        json.dump(spec, open(os.path.splitext(a.output)[0] + ".json", "w"), indent=2)
-        print(f"wrote {a.output} (total {time.time() - t_start:.0f} s)")
+        write_sidecar(a, spec, labels, "; new layer trained on the images given to emo-train, "
+                      "whose terms apply as well",
+                      f"; {desc} by tools/emo-finetune.py, label smoothing "
+                      f"{a.label_smoothing:g}, seed {a.seed}, "
+                      f"{int(other.sum() + len(fer_train))} crops{fer_note(a, fer_train)}",
+                      t_start)
     return 0
 
 
@@ -666,18 +676,13 @@ def main():
                           dynamic_axes={"input": {0: "N"}, "scores": {0: "N"},
                                         "embedding": {0: "N"}})
         inline_constant_identities(a.output)
-        fer = (f", FER+ train {len(fer_train)} ({a.ferplus_targets}, weight "
-               f"{a.ferplus_weight:g})") if len(fer_train) else ""
-        spec.update(model=os.path.basename(a.output), labels=labels,
-                    license=spec["license"] + "; fine-tuned on the images given to emo-train, "
-                    "whose terms apply as well",
-                    source=spec["source"] + f"; fine-tuned by tools/emo-finetune.py "
-                    f"({a.epochs} epochs, {a.freeze} blocks frozen, lr {a.lr:g}, label "
-                    f"smoothing {a.label_smoothing:g}, balance {a.balance:g}, prior "
-                    f"{a.prior or 'none'}, seed {a.seed}, "
-                    f"{int(other.sum() + len(fer_train))} crops{fer})")
-        json.dump(spec, open(os.path.splitext(a.output)[0] + ".json", "w"), indent=2)
-        print(f"wrote {a.output} (total {time.time() - t_start:.0f} s)")
+        write_sidecar(a, spec, labels, "; fine-tuned on the images given to emo-train, whose "
+                      "terms apply as well",
+                      f"; fine-tuned by tools/emo-finetune.py ({a.epochs} epochs, {a.freeze} "
+                      f"blocks frozen, lr {a.lr:g}, label smoothing {a.label_smoothing:g}, "
+                      f"balance {a.balance:g}, prior {a.prior or 'none'}, seed {a.seed}, "
+                      f"{int(other.sum() + len(fer_train))} crops{fer_note(a, fer_train)})",
+                      t_start)
     return 0
 
 

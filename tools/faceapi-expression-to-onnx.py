@@ -75,11 +75,19 @@ def load_manifest_weights(manifest_path):
     return out
 
 
-def same_pads(size, k, s):
-    """TF 'same' padding (start, end) and output size of one spatial axis."""
-    out = -(-size // s)
-    total = max((out - 1) * s + k - size, 0)
-    return total // 2, total - total // 2, out
+def _tfjs_converter():
+    """tools/tfjs-emotion-to-onnx.py (its file name is no module name), for same_pads()."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        "tfjs_emotion_to_onnx", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                             "tfjs-emotion-to-onnx.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+# TF 'same' padding (start, end) and output size of one spatial axis.
+same_pads = _tfjs_converter().same_pads
 
 
 class Graph:

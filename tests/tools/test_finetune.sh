@@ -112,4 +112,20 @@ rc=0
   2>"$tmp/ferforest.err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q "needs --kind finetuned" "$tmp/ferforest.err" ||
   fail "--ferplus --kind forest: $rc $(cat "$tmp/ferforest.err")"
+# 7. --freeze all on face-api's network (fetched at set-up): a new fully connected layer on its
+#    embedding, OpenCV DNN runs the written model (112x112 grey); then --crops trains again
+#    from the kept dump (no extraction) and gives the same figures.
+faceapi="$EMO_SOURCE_DIR/models/faceapi/faceapi-expression.json"
+"$tools/emo-train" --cnn "$faceapi" --freeze all --whole-image "$tmp/data" \
+  --labels surprise,happiness --folds 3 --no-progress --dump-crops "$tmp/dump" \
+  --output "$tmp/lin.onnx" >"$tmp/lin.out" 2>"$tmp/lin.err" ||
+  fail "emo-train --freeze all: $(tail -n 20 "$tmp/lin.err")"
+grep -q "^new fully connected layer on the fixed embedding (l2 0.001, balance 1), grouped CV: accuracy" \
+  "$tmp/lin.out" || fail "--freeze all figures: $(cat "$tmp/lin.out")"
+"$tools/emo-predict" --model "$tmp/lin.json" --whole-image "$surprised" | grep -q '"label":"surprise"' ||
+  fail "the --freeze all model does not call $surprised surprise"
+"$tools/emo-train" --cnn "$faceapi" --freeze all --crops "$tmp/dump" --labels surprise,happiness \
+  --folds 3 >"$tmp/again.out" 2>&1 || fail "--crops: $(tail -n 20 "$tmp/again.out")"
+[ "$(grep -A3 '^new fully connected' "$tmp/lin.out")" = "$(grep -A3 '^new fully connected' "$tmp/again.out")" ] ||
+  fail "--crops gives other figures: $(cat "$tmp/again.out")"
 echo "PASS"
