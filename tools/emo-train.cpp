@@ -35,6 +35,9 @@ struct Options {
   gchar **whole = nullptr, **detect = nullptr, **maps = nullptr;
   gchar *kind = nullptr, *algorithm = nullptr, *cnn = nullptr, *inputs = nullptr, *dump = nullptr;
   gchar *python = nullptr, *script = nullptr, *freeze = nullptr, *prior = nullptr;
+  gchar *ferplus = nullptr, *ferplus_targets = nullptr, *crops = nullptr;
+  gdouble ferplus_weight = 1.0, l2 = 1e-3;
+  gint ferplus_train_max = 0;
   gint hidden = 64, iterations = 300;
   gint epochs = 3;
   gdouble lr = 3e-3, label_smoothing = 0.0, balance = 1.0;
@@ -47,6 +50,7 @@ struct Options {
     g_strfreev(whole), g_strfreev(detect), g_strfreev(maps);
     g_free(kind), g_free(algorithm), g_free(cnn), g_free(inputs), g_free(dump);
     g_free(python), g_free(script), g_free(freeze), g_free(prior);
+    g_free(ferplus), g_free(ferplus_targets), g_free(crops);
   }
 };
 
@@ -97,6 +101,26 @@ int run(int argc, char **argv) {
        "Folder of <label>/<face crop> images (repeatable)", "DIR"},
       {"detect", 'd', 0, G_OPTION_ARG_FILENAME_ARRAY, &o.detect,
        "Folder of <label>/<photo> images; the largest detected face is used (repeatable)", "DIR"},
+      {"ferplus", 0, 0, G_OPTION_ARG_FILENAME, &o.ferplus,
+       "finetuned: FER+ folder (train|valid|test/<label>/*.png + labels.csv, see "
+       "../shared/data/ferplus/README.md): train trains; valid and test, without images "
+       "identical to an earlier split's, are only measured",
+       "DIR"},
+      {"ferplus-targets", 0, 0, G_OPTION_ARG_STRING, &o.ferplus_targets,
+       "finetuned: FER+ train targets: votes (default: the 10 crowd votes as soft labels, FER+'s "
+       "probability mode) or majority (the folder label)",
+       "votes|majority"},
+      {"ferplus-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.ferplus_weight,
+       "finetuned: loss weight of a FER+ image against a folder image (default 1)", "F"},
+      {"ferplus-train-max", 0, 0, G_OPTION_ARG_INT, &o.ferplus_train_max,
+       "finetuned: use at most N FER+ train images, a random subset (--seed); 0 = all (default)",
+       "N"},
+      {"crops", 0, 0, G_OPTION_ARG_FILENAME, &o.crops,
+       "finetuned: use the crops, samples and folds of an earlier --dump-crops DIR run (same "
+       "folders, crop framing and --labels) instead of extracting them again",
+       "DIR"},
+      {"l2", 0, 0, G_OPTION_ARG_DOUBLE, &o.l2,
+       "finetuned --freeze all: L2 penalty of the new layer (default 0.001)", "F"},
       {"labels", 'l', 0, G_OPTION_ARG_STRING, &o.labels,
        "Classes to use, in this order (after --map); default: every folder label", "A,B,..."},
       {"map", 'm', 0, G_OPTION_ARG_STRING_ARRAY, &o.maps,
@@ -143,8 +167,10 @@ int run(int argc, char **argv) {
       {"freeze", 0, 0, G_OPTION_ARG_STRING, &o.freeze,
        "finetuned: residual blocks of the CNN kept fixed: 1 (the last block and a new final "
        "convolution are trained), 2 (only a new final convolution), 1+2 (default: both heads in "
-       "one model, their mean scores; best in grouped CV)",
-       "1|2|1+2"},
+       "one model, their mean scores; best in grouped CV), all (the whole CNN fixed, a new "
+       "fully connected layer on its embedding; any CNN with an embedding output, e.g. "
+       "face-api's)",
+       "1|2|1+2|all"},
       {"lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr,
        "finetuned: learning rate of the final convolution, the block's is a tenth (default "
        "0.003)",
@@ -196,8 +222,10 @@ int run(int argc, char **argv) {
     g_error_free(err);
     return 2;
   }
-  if (!o.whole && !o.detect) {
-    g_printerr("emo-train: give at least one --whole-image or --detect folder (see --help)\n");
+  if (!o.whole && !o.detect && !o.ferplus && !o.crops) {
+    g_printerr(
+        "emo-train: give at least one --whole-image, --detect or --ferplus folder (see "
+        "--help)\n");
     return 2;
   }
   if (o.trees < 1 || o.max_depth < 1 || o.folds < 0 || o.threads < 1 || o.upscale < 1 ||
@@ -222,14 +250,35 @@ int run(int argc, char **argv) {
     g_printerr("emo-train: --kind must be finetuned, fused or forest\n");
     return 2;
   }
+  if (o.ferplus && kind != "finetuned") {
+    g_printerr("emo-train: --ferplus needs --kind finetuned\n");
+    return 2;
+  }
   FinetuneSetup ft;
   TempDir tmp_dump;
   const std::string freeze = o.freeze ? o.freeze : "1+2";
   if (kind == "finetuned") {
-    if (o.epochs < 1 || (freeze != "1" && freeze != "2" && freeze != "1+2") || o.lr <= 0 ||
-        o.label_smoothing < 0 || o.label_smoothing >= 1 || o.balance < 0) {
-      g_printerr("emo-train: invalid --epochs, --freeze, --lr, --label-smoothing or --balance\n");
+    if (o.epochs < 1 || (freeze != "1" && freeze != "2" && freeze != "1+2" && freeze != "all") ||
+        o.lr <= 0 || o.label_smoothing < 0 || o.label_smoothing >= 1 || o.balance < 0 ||
+        o.ferplus_weight <= 0 || o.ferplus_train_max < 0 || o.l2 < 0) {
+      g_printerr(
+          "emo-train: invalid --epochs, --freeze, --lr, --label-smoothing, --balance or "
+          "--ferplus-weight\n");
       return 2;
+    }
+    ft.ferplus_targets = o.ferplus_targets ? o.ferplus_targets : "votes";
+    if (ft.ferplus_targets != "votes" && ft.ferplus_targets != "majority") {
+      g_printerr("emo-train: --ferplus-targets must be votes or majority\n");
+      return 2;
+    }
+    ft.ferplus_weight = o.ferplus_weight, ft.ferplus_train_max = o.ferplus_train_max;
+    ft.l2 = o.l2;
+    if (o.ferplus) {
+      ft.ferplus_csv = std::string(o.ferplus) + "/labels.csv";
+      if (!std::filesystem::is_regular_file(ft.ferplus_csv)) {
+        g_printerr("emo-train: --ferplus %s: no labels.csv there\n", o.ferplus);
+        return 2;
+      }
     }
     if (o.output) {
       ft.output = o.output;
@@ -286,6 +335,34 @@ int run(int argc, char **argv) {
   if (!dump_dir.empty()) std::filesystem::create_directories(dump_dir);
 
   const auto t0 = std::chrono::steady_clock::now();
+  if (o.crops && kind != "finetuned") {
+    g_printerr("emo-train: --crops needs --kind finetuned\n");
+    return 2;
+  }
+  if (o.crops) {  // an earlier dump: straight to the fine-tuning
+    if (wanted.empty() || !std::filesystem::is_regular_file(std::string(o.crops) + "/folds.csv")) {
+      g_printerr("emo-train: --crops needs --labels and a DIR written by --dump-crops\n");
+      return 2;
+    }
+    ft.dump = o.crops;
+    ft.onnx = cnn->spec().onnx;
+    ft.labels = wanted;
+    ft.epochs = o.epochs, ft.freeze = freeze, ft.seed = o.seed;
+    ft.lr = o.lr, ft.label_smoothing = o.label_smoothing, ft.balance = o.balance;
+    ft.prior = o.prior ? o.prior : "";
+    ft.cross_validate = o.folds >= 2;
+    std::printf("fine-tuning %s on the crops of %s (%s blocks frozen, balance %g, prior %s)\n",
+                ft.onnx.c_str(), o.crops, ft.freeze.c_str(), ft.balance,
+                ft.prior.empty() ? "none" : ft.prior.c_str());
+    std::string error;
+    const int rc = run_finetune(ft, error);
+    if (rc != 0) {
+      g_printerr("emo-train: fine-tuning failed: %s\n",
+                 error.empty() ? ("exit status " + std::to_string(rc)).c_str() : error.c_str());
+      return rc == kFinetuneMissingModule ? 2 : 1;
+    }
+    return 0;
+  }
   std::vector<Sample> samples;
   int excluded = 0;
   for (gchar **d = o.whole; d && *d; ++d) {
@@ -294,6 +371,15 @@ int run(int argc, char **argv) {
   }
   for (gchar **d = o.detect; d && *d; ++d) {
     auto s = scan_folder(*d, false, map, wanted, excluded);
+    samples.insert(samples.end(), s.begin(), s.end());
+  }
+  // FER+: 48x48 face crops as --whole-image; emo-finetune.py tells them (and their split)
+  // apart by path through labels.csv. No identities: each file is its own group.
+  size_t ferplus_samples = 0;
+  for (const char *split : {"train", "valid", "test"}) {
+    if (!o.ferplus) break;
+    auto s = scan_folder(std::string(o.ferplus) + "/" + split, true, map, wanted, excluded);
+    ferplus_samples += s.size();
     samples.insert(samples.end(), s.begin(), s.end());
   }
   if (samples.empty()) {
@@ -307,6 +393,7 @@ int run(int argc, char **argv) {
   es.upscale = o.upscale, es.inset = o.inset, es.threads = o.threads, es.progress = !o.no_progress;
   es.cnn = cnn;
   es.dump_crops = dump_dir;
+  es.cnn_scores = !o.ferplus;  // --ferplus: the zero-shot figures come from emo-finetune.py
   g_printerr("extracting features of %zu images...\n", samples.size());
   const Extraction ex = extract_features(samples, es, o.cache ? o.cache : "");
   const double t_extract = seconds_since(t0);
@@ -401,7 +488,12 @@ int run(int argc, char **argv) {
     }
   }
 
-  if (cnn && o.folds >= 2) {
+  if (ferplus_samples)
+    std::printf(
+        "%zu FER+ images (train, valid, test) among the whole-image samples: figures per "
+        "source and split come from the fine-tuning below\n",
+        ferplus_samples);
+  if (cnn && o.folds >= 2 && !ferplus_samples) {
     Confusion cm(nc), whole_cm(nc), detect_cm(nc);
     evaluate_cnn(d, cnn_scores, cnn->labels(), labels, cm, whole_cm, detect_cm);
     std::printf("\nCNN alone, zero-shot (%s; its classes outside --labels ignored):\n",

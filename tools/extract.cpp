@@ -188,6 +188,7 @@ Extraction extract_features(const std::vector<Sample> &samples, const ExtractSet
       const cv::Mat crop = settings.cnn->crop(image, box, points);
       if (!settings.dump_crops.empty())
         cv::imwrite(settings.dump_crops + "/" + std::to_string(i) + ".png", crop);
+      if (!settings.cnn_scores) return;
       const emo::CnnOutput o = settings.cnn->run(crop);
       float *dst = out.cnn.ptr<float>(i);
       std::copy(o.embedding.begin(), o.embedding.end(), dst);

@@ -35,6 +35,9 @@ struct ExtractSettings {
   std::shared_ptr<const emo::CnnModel> cnn;
   /// When non-empty, each aligned CNN crop is written to <dump_crops>/<sample index>.png.
   std::string dump_crops;
+  /// False: the CNN only frames the crops (for dump_crops); it is not run, Extraction::cnn
+  /// stays zero (emo-train --ferplus, whose figures come from the fine-tuning script).
+  bool cnn_scores = true;
 };
 
 /// Outcome of one sample.

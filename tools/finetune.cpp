@@ -64,6 +64,12 @@ std::vector<std::string> finetune_argv(const FinetuneSetup &s) {
                                    "--balance",
                                    number(s.balance)};
   if (!s.prior.empty()) argv.insert(argv.end(), {"--prior", s.prior});
+  if (!s.ferplus_csv.empty())
+    argv.insert(argv.end(), {"--ferplus", s.ferplus_csv, "--ferplus-targets", s.ferplus_targets,
+                             "--ferplus-weight", number(s.ferplus_weight)});
+  if (s.ferplus_train_max > 0)
+    argv.insert(argv.end(), {"--ferplus-train-max", std::to_string(s.ferplus_train_max)});
+  if (s.freeze == "all") argv.insert(argv.end(), {"--l2", number(s.l2)});
   if (!s.cross_validate) argv.push_back("--no-cv");
   if (!s.output.empty()) argv.insert(argv.end(), {"--output", s.output});
   return argv;

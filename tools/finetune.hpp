@@ -19,10 +19,18 @@ struct FinetuneSetup {
   std::vector<std::string> labels;
   std::string output;  ///< ONNX file to write (sidecar: same name, .json); empty: CV only
   int epochs = 3, seed = 42;
-  std::string freeze = "1";  ///< blocks kept fixed: "1", "2" or "1+2" (an ensemble of both)
+  /// blocks kept fixed: "1", "2", "1+2" (an ensemble of both) or "all" (a new fully connected
+  /// layer on the fixed embedding)
+  std::string freeze = "1";
   bool cross_validate = true;
   double lr = 3e-3, label_smoothing = 0.0, balance = 1.0;
   std::string prior;  ///< "LABEL=FACTOR,...": score factors at prediction; empty: none
+  /// FER+'s labels.csv when the dump holds FER+ images (emo-train --ferplus); empty: none.
+  std::string ferplus_csv;
+  std::string ferplus_targets = "votes";  ///< "votes" (soft labels) or "majority"
+  double ferplus_weight = 1.0;            ///< loss weight of a FER+ image
+  int ferplus_train_max = 0;              ///< at most this many FER+ train images; 0: all
+  double l2 = 1e-3;                       ///< freeze "all": L2 penalty of the new layer
 };
 
 /// The interpreter emo-train runs the script with by default: Debian's /usr/bin/python3 when

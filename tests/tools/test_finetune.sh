@@ -78,4 +78,55 @@ grep -q "needs PyTorch .*apt install python3-torch" "$tmp/notorch.err" ||
 rc=0
 "$tools/emo-train" --whole-image "$tmp/data" --output "$tmp/x.yml.gz" >/dev/null 2>"$tmp/ext.err" || rc=$?
 [ "$rc" -eq 2 ] && grep -q "FILE.onnx" "$tmp/ext.err" || fail "bad --output: $rc $(cat "$tmp/ext.err")"
+# 6. --ferplus: a FER+-shaped folder (split/label/ferN.png + labels.csv with 10 votes and
+#    dup_group) made of CK+48 crops. Train images train; valid and test are only measured,
+#    without the test image whose dup_group is also in train; votes are the soft targets.
+fer="$tmp/fer"
+echo "split,file,fer2013_row,neutral,happiness,surprise,sadness,anger,disgust,fear,contempt,unknown,NF,label,dup_group" >"$fer.csv"
+n=0
+for label in happiness surprise; do
+  k=0
+  for f in $(ls "$data/ck48/$label" | head -n 16); do
+    n=$((n + 1)) k=$((k + 1))
+    split=train
+    [ $k -gt 10 ] && split=valid
+    [ $k -gt 13 ] && split=test
+    mkdir -p "$fer/$split/$label"
+    name=$(printf 'fer%07d.png' $n)
+    ln -s "$data/ck48/$label/$f" "$fer/$split/$label/$name"
+    if [ $label = happiness ]; then votes="1,8,1,0"; else votes="2,0,8,0"; fi
+    group=$n; [ $n = 14 ] && group=1  # fer0000014 (test) is "identical" to fer0000001 (train)
+    echo "$split,$split/$label/$name,$n,$votes,0,0,0,0,0,0,$label,$group" >>"$fer.csv"
+  done
+done
+mv "$fer.csv" "$fer/labels.csv"
+"$tools/emo-train" --ferplus "$fer" --whole-image "$tmp/data" --labels surprise,happiness \
+  --epochs 1 --folds 3 --freeze 1 --no-progress --output "$tmp/fer.onnx" >"$tmp/fer.out" \
+  2>"$tmp/fer.err" || fail "emo-train --ferplus: $(tail -n 20 "$tmp/fer.err")"
+grep -q "FER+ train 20 (votes, weight 1), valid 6 and test 5 measured only (1 duplicates" \
+  "$tmp/fer.out" || fail "--ferplus splits: $(cat "$tmp/fer.out")"
+grep -Eq "^final model, FER\+ test .*: accuracy [0-9.]+ \(5 images\); recall surprise" \
+  "$tmp/fer.out" || fail "no FER+ test figures: $(cat "$tmp/fer.out")"
+grep -q "FER+ train 20 (votes, weight 1)" "$tmp/fer.json" || fail "sidecar: $(cat "$tmp/fer.json")"
+rc=0
+"$tools/emo-train" --kind forest --ferplus "$fer" --output "$tmp/x.yml.gz" >/dev/null \
+  2>"$tmp/ferforest.err" || rc=$?
+[ "$rc" -eq 2 ] && grep -q "needs --kind finetuned" "$tmp/ferforest.err" ||
+  fail "--ferplus --kind forest: $rc $(cat "$tmp/ferforest.err")"
+# 7. --freeze all on face-api's network (fetched at set-up): a new fully connected layer on its
+#    embedding, OpenCV DNN runs the written model (112x112 grey); then --crops trains again
+#    from the kept dump (no extraction) and gives the same figures.
+faceapi="$EMO_SOURCE_DIR/models/faceapi/faceapi-expression.json"
+"$tools/emo-train" --cnn "$faceapi" --freeze all --whole-image "$tmp/data" \
+  --labels surprise,happiness --folds 3 --no-progress --dump-crops "$tmp/dump" \
+  --output "$tmp/lin.onnx" >"$tmp/lin.out" 2>"$tmp/lin.err" ||
+  fail "emo-train --freeze all: $(tail -n 20 "$tmp/lin.err")"
+grep -q "^new fully connected layer on the fixed embedding (l2 0.001, balance 1), grouped CV: accuracy" \
+  "$tmp/lin.out" || fail "--freeze all figures: $(cat "$tmp/lin.out")"
+"$tools/emo-predict" --model "$tmp/lin.json" --whole-image "$surprised" | grep -q '"label":"surprise"' ||
+  fail "the --freeze all model does not call $surprised surprise"
+"$tools/emo-train" --cnn "$faceapi" --freeze all --crops "$tmp/dump" --labels surprise,happiness \
+  --folds 3 >"$tmp/again.out" 2>&1 || fail "--crops: $(tail -n 20 "$tmp/again.out")"
+[ "$(grep -A3 '^new fully connected' "$tmp/lin.out")" = "$(grep -A3 '^new fully connected' "$tmp/again.out")" ] ||
+  fail "--crops gives other figures: $(cat "$tmp/again.out")"
 echo "PASS"
