@@ -15,8 +15,12 @@
  *  "height":720,"faces":[{"id":3,"track-id":2,"detected":true,
  *  "box":{"x":412,"y":180,"width":96,"height":96},"landmarks":[[420.5,214.25],...],
  *  "emotion":{"label":"happiness","class-id":3,"confidence":0.87,
- *             "scores":{"anger":0.01,...,"happiness":0.87,...}}}]}
+ *             "scores":{"anger":0.01,...,"happiness":0.87,...},
+ *             "unsure":"","face-size":96,"yaw":-12.5,"sharpness":0.61,"margin":0.8}}]}
  * ]|
+ * A face emoclassify left without an emotion has `"label":"unknown"` (its scores kept) and in
+ * `unsure` why ("small", "turned", "blurred", "flat"; see docs/emotion-labels.md); `yaw`
+ * (degrees) and `sharpness` are absent when not measured.
  * `frame` counts buffers from 0 since the element started; `pts`, `duration`, `running-time`
  * and `stream-time` are nanoseconds (null when the buffer has no timestamp); `width` and
  * `height` are the frame size from the caps; boxes and landmarks are frame pixels. Landmarks are
@@ -163,7 +167,8 @@ void add_int(JsonBuilder *b, const char *name, gint64 v) {
   json_builder_add_int_value(b, v);
 }
 
-void add_emotion(JsonBuilder *b, const emo::Prediction &p, const std::vector<std::string> &labels) {
+void add_emotion(JsonBuilder *b, const emo::Prediction &p, const std::vector<std::string> &labels,
+                 const std::optional<emo::gst::Face::Gate> &gate) {
   json_builder_set_member_name(b, "emotion");
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "label");
@@ -180,6 +185,18 @@ void add_emotion(JsonBuilder *b, const emo::Prediction &p, const std::vector<std
     json_builder_add_double_value(b, rounded(p.scores[c], 1e-4));
   }
   json_builder_end_object(b);
+  if (gate) { /* what emoclassify's gate saw (docs/emotion-labels.md) */
+    json_builder_set_member_name(b, "unsure");
+    json_builder_add_string_value(b, gate->unsure.c_str());
+    if (gate->quality.size >= 0) add_int(b, "face-size", gate->quality.size);
+    for (const auto &[name, v] : {std::pair<const char *, double>{"yaw", gate->quality.yaw},
+                                  {"sharpness", gate->quality.sharpness},
+                                  {"margin", gate->margin}}) {
+      if (!std::isfinite(v)) continue;
+      json_builder_set_member_name(b, name);
+      json_builder_add_double_value(b, rounded(v, 1e-4));
+    }
+  }
   json_builder_end_object(b);
 }
 
@@ -211,7 +228,7 @@ void add_face(JsonBuilder *b, const emo::gst::Face &face, bool include_landmarks
     }
     json_builder_end_array(b);
   }
-  if (face.emotion) add_emotion(b, *face.emotion, face.emotion_labels);
+  if (face.emotion) add_emotion(b, *face.emotion, face.emotion_labels, face.gate);
   json_builder_end_object(b);
 }
 
