@@ -374,7 +374,7 @@ TEST_F(ClassifyTest, SmallTurnedOrFlatFacesGetNoEmotionButKeepTheirScores) {
 // takes the new one once it held for hold-time.
 TEST_F(ClassifyTest, ATracksLabelChangesOnlyWhenTheNewEvidenceHolds) {
   HarnessPtr h = classify();
-  g_object_set(h->element, "smoothing", 0.0, "reclassify-interval", 1u, nullptr);
+  g_object_set(h->element, "smoothing", 0.0, "reclassify-interval", 1u, "min-margin", 0.0, nullptr);
   const GstClockTime frame = GST_SECOND * 1001 / 24000;  // 41.7 ms
   GstClockTime pts = 0;
   auto label = [&](float smile) {
@@ -383,14 +383,25 @@ TEST_F(ClassifyTest, ATracksLabelChangesOnlyWhenTheNewEvidenceHolds) {
     const auto faces = emo::gst::read_faces(out.get());
     return faces.size() == 1 && faces[0].emotion ? faces[0].emotion->label : std::string();
   };
+  // Smoothing 0: a frown's happiness score is 0, under half of chance: the held smile is
+  // released to "unknown" at once (never straight to sadness); sadness needs 500 ms.
   for (int i = 0; i < 5; ++i) EXPECT_EQ(label(1.f), "happiness");
-  for (int i = 0; i < 6; ++i) EXPECT_EQ(label(-1.f), "happiness") << i;  // 250 ms of frowns
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(label(-1.f), "unknown") << i;  // 250 ms of frowns
+  EXPECT_EQ(label(1.f), "unknown");  // back to the smile: a new label must hold again
+  // Smoothing 0.8: the smile's score falls 0.8, 0.64, 0.51, 0.41 (sadness leads from the 4th
+  // frown), 0.33, 0.26 (held), 0.21 (released): happiness, then unknown, then sadness 500 ms
+  // after the 4th frown.
+  g_object_set(h->element, "smoothing", 0.8, nullptr);
+  for (int i = 0; i < 19; ++i) label(1.f);
   EXPECT_EQ(label(1.f), "happiness");
-  int frames = 0;
-  while (label(-1.f) == "happiness" && frames < 50) ++frames;
-  EXPECT_EQ(frames, 12);  // 12 frames kept the smile, the 13th spans 500 ms: sadness
+  std::vector<std::string> seen;
+  for (int i = 0; i < 30; ++i) seen.push_back(label(-1.f));
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(seen[i], "happiness") << i;
+  for (int i = 6; i < 15; ++i) EXPECT_EQ(seen[i], "unknown") << i;
+  for (int i = 15; i < 30; ++i) EXPECT_EQ(seen[i], "sadness") << i;
   // hold-frames=1 hold-time=0: no hysteresis.
-  g_object_set(h->element, "hold-frames", 1u, "hold-time", G_GUINT64_CONSTANT(0), nullptr);
+  g_object_set(h->element, "hold-frames", 1u, "hold-time", G_GUINT64_CONSTANT(0), "smoothing", 0.0,
+               nullptr);
   EXPECT_EQ(label(1.f), "happiness");
 }
 

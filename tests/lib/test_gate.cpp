@@ -137,6 +137,18 @@ TEST(LabelHysteresis, AnotherCandidateRestartsTheCount) {
   EXPECT_EQ(h.update(1, -1, -1, s), -1);
 }
 
+TEST(LabelHysteresis, AHeldLabelUnderChanceGoesToUnknownNotToAnotherLabel) {
+  emo::LabelHysteresis h;
+  const emo::LabelHysteresis::Settings s{2, 0};
+  const std::vector<float> happy{0.8f, 0.1f, 0.1f}, gone{0.1f, 0.8f, 0.1f};
+  h.begin_frame();
+  EXPECT_EQ(h.update(3, 0, -1, s, &happy), 0);
+  h.begin_frame();
+  EXPECT_EQ(h.update(3, 1, -1, s, &gone), -1);  // 0.1 < 1/6: released, not flipped
+  h.begin_frame();
+  EXPECT_EQ(h.update(3, 1, -1, s, &gone), 1);  // the new label held 2 frames
+}
+
 TEST(LabelHysteresis, UntrackedFacesOffAndForgetting) {
   emo::LabelHysteresis h;
   h.begin_frame();

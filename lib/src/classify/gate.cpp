@@ -96,11 +96,14 @@ void LabelHysteresis::begin_frame() {
 }
 
 int LabelHysteresis::update(std::int64_t track_id, int candidate, std::int64_t pts,
-                            const Settings &settings) {
+                            const Settings &settings, const std::vector<float> *scores) {
   if (track_id < 0) return candidate;
   auto [it, is_new] = tracks_.try_emplace(track_id);
   Track &t = it->second;
   t.last_frame = frame_;
+  if (!is_new && scores != nullptr && t.held >= 0 && static_cast<size_t>(t.held) < scores->size() &&
+      2.f * (*scores)[static_cast<size_t>(t.held)] * static_cast<float>(scores->size()) < 1.f)
+    t.held = -1;  // the held label lost its support: "unknown" until a new one holds
   if (is_new || candidate == t.held) {
     t.held = candidate;
     t.pending = candidate;

@@ -88,6 +88,10 @@ Unsure gate_face(const FaceQuality &quality, const std::vector<float> &scores,
 /// of the track spanning at least `hold_time` ns of presentation time (first to last of those
 /// frames; frames without a timestamp count for the frames test only). Any other candidate in
 /// between restarts the count. Untracked faces (track id < 0) get their candidate.
+/// A held label whose own (smoothed) score in `scores` has fallen under half of chance
+/// (1 / (2 x number of classes)) is no longer supported - the evidence rejects it, it would
+/// otherwise be shown at a few percent -: the track goes to "unknown" (-1) at once, never
+/// straight to another label, and a new label again needs to hold.
 /// A track not seen for more than `max_missed` frames is forgotten.
 class LabelHysteresis {
  public:
@@ -98,7 +102,8 @@ class LabelHysteresis {
   /// Call once per frame, before update() for its faces.
   void begin_frame();
   /// The label held for `track_id` on this frame. `pts` in ns, -1 when unknown.
-  int update(std::int64_t track_id, int candidate, std::int64_t pts, const Settings &settings);
+  int update(std::int64_t track_id, int candidate, std::int64_t pts, const Settings &settings,
+             const std::vector<float> *scores = nullptr);
   void reset();
   int max_missed = 5;
 
