@@ -31,6 +31,7 @@ Needs GST_PLUGIN_PATH (and GST_EMO_MODEL_DIR outside the build tree) like gst-la
 Exit status 1 when a --check-* floor (dinner clip, default configuration) is not met.
 """
 import argparse
+import importlib.util
 import json
 import os
 import re
@@ -46,12 +47,16 @@ UNKNOWN = "unknown"
 NOGATE = "min-face-size=0 max-yaw=90 min-sharpness=0 min-margin=0 hold-frames=1 hold-time=0"
 
 
-def iou(a, b):
-    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-    x2, y2 = min(a[0] + a[2], b[0] + b[2]), min(a[1] + a[3], b[1] + b[3])
-    inter = max(0.0, x2 - x1) * max(0.0, y2 - y1)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return inter / union if union > 0 else 0.0
+def _face_accuracy():
+    """bench/face-accuracy.py as a module (its box IoU)."""
+    spec = importlib.util.spec_from_file_location("face_accuracy",
+                                                  os.path.join(HERE, "face-accuracy.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+iou = _face_accuracy().iou
 
 
 def run_chain(clip, classify, out):
