@@ -31,7 +31,7 @@ Needs GST_PLUGIN_PATH (and GST_EMO_MODEL_DIR outside the build tree) like gst-la
 Exit status 1 when a --check-* floor (dinner clip, default configuration) is not met.
 """
 import argparse
-import importlib.util
+import importlib
 import json
 import os
 import re
@@ -47,16 +47,8 @@ UNKNOWN = "unknown"
 NOGATE = "min-face-size=0 max-yaw=90 min-sharpness=0 min-margin=0 hold-frames=1 hold-time=0"
 
 
-def _face_accuracy():
-    """bench/face-accuracy.py as a module (its box IoU)."""
-    spec = importlib.util.spec_from_file_location("face_accuracy",
-                                                  os.path.join(HERE, "face-accuracy.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-iou = _face_accuracy().iou
+sys.path.insert(0, HERE)
+iou = importlib.import_module("face-accuracy").iou  # bench/face-accuracy.py's box IoU
 
 
 def run_chain(clip, classify, out):
