@@ -47,11 +47,15 @@
 #include "gstemoclassify.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <ctime>
 #include <map>
 #include <memory>
 
 #include "emo/classify/classifier.hpp"
 #include "emo/classify/emotion_model.hpp"
+#include "emo/classify/gate.hpp"
 #include "emo/classify/smoothing.hpp"
 #include "emo/core/fork_join.hpp"
 #include "emo/core/model_cache.hpp"
@@ -71,6 +75,12 @@ enum {
   PROP_RECLASSIFY_INTERVAL,
   PROP_MAX_CLASSIFICATIONS,
   PROP_CLASSIFY_SHOT_START,
+  PROP_MIN_FACE_SIZE,
+  PROP_MAX_YAW,
+  PROP_MIN_SHARPNESS,
+  PROP_MIN_MARGIN,
+  PROP_HOLD_FRAMES,
+  PROP_HOLD_TIME,
 };
 
 #define DEFAULT_MODEL_NAME "emotion-finetuned.json"
@@ -94,6 +104,14 @@ enum {
  * Classifying them there too made those frames the live chain's p99 latency (bench/RESULTS.md,
  * "Latency"). */
 #define DEFAULT_CLASSIFY_SHOT_START FALSE
+/* The emotion gate and the label hysteresis: reasons in emo/classify/gate.hpp, measurements in
+ * docs/emotion-labels.md. */
+#define DEFAULT_MIN_FACE_SIZE 48
+#define DEFAULT_MAX_YAW 45.0
+#define DEFAULT_MIN_SHARPNESS 0.5
+#define DEFAULT_MIN_MARGIN 0.10
+#define DEFAULT_HOLD_FRAMES 2
+#define DEFAULT_HOLD_TIME (500 * GST_MSECOND)
 
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread
  * (transform_ip and the serialized events FLUSH_STOP and STREAM_START). The classifier is
@@ -104,15 +122,20 @@ struct GstEmoClassifyState {
   std::shared_ptr<const emo::EmotionModel> classifier;
   std::unique_ptr<emo::ForkJoin> fork_join;  // models that read pixels (CNN): faces in pairs
   emo::ScoreSmoother smoother;
-  /* Per track id: the last classification's raw scores and the frames since then. */
+  emo::LabelHysteresis hysteresis;
+  /* Per track id: the last classification's raw scores, the face's sharpness then (NaN when
+   * not measured) and the frames since then. */
   struct Cached {
     std::vector<float> scores;
     guint age = 0;
+    double sharpness = std::nan("");
   };
   std::map<std::int64_t, Cached> cache;
   cv::Mat luma;  // converted luma for packed formats, reused across frames
   guint64 classified = 0, reused = 0;
   guint64 deferred = 0;  // classifications put off to a later frame by the budget
+  /* CPU time of the classifications (model and sharpness, thread CPU clock), both threads. */
+  std::atomic<std::int64_t> classify_cpu_ns{0};
   bool warned_mismatch = false;
   bool warned_missing = false;
 };
@@ -126,6 +149,8 @@ struct _GstEmoClassify {
   guint reclassify_interval;
   guint max_classifications;
   gboolean classify_shot_start;
+  emo::GateSettings gate;
+  emo::LabelHysteresis::Settings hold;
 
   /* state */
   std::unique_ptr<GstEmoClassifyState> state;
@@ -153,10 +178,15 @@ static void gst_emo_classify_unload(GstEmoAnalysisFilter *filter) {
   GstEmoClassify *self = GST_EMO_CLASSIFY(filter);
   if (self->state)
     GST_INFO_OBJECT(self,
-                    "%" G_GUINT64_FORMAT " faces classified, %" G_GUINT64_FORMAT
+                    "%" G_GUINT64_FORMAT
+                    " faces classified (%.2f ms of CPU each), %" G_GUINT64_FORMAT
                     " reused a track's last scores, %" G_GUINT64_FORMAT
                     " classifications put off by max-classifications",
-                    self->state->classified, self->state->reused, self->state->deferred);
+                    self->state->classified,
+                    self->state->classified
+                        ? self->state->classify_cpu_ns.load() / 1e6 / self->state->classified
+                        : 0.0,
+                    self->state->reused, self->state->deferred);
   self->state.reset();
 }
 
@@ -166,6 +196,7 @@ static void gst_emo_classify_reset(GstEmoAnalysisFilter *filter) {
   if (!self->state) return;
   GST_DEBUG_OBJECT(self, "forgetting the smoothed faces");
   self->state->smoother.reset();
+  self->state->hysteresis.reset();
   self->state->cache.clear();
 }
 
@@ -211,6 +242,8 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
   guint interval;
   size_t budget;
   gboolean shot_start_classified;
+  emo::GateSettings gate;
+  emo::LabelHysteresis::Settings hold;
   {
     GstEmoObjectLock lock(self);
     smoothing = self->smoothing;
@@ -218,6 +251,8 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
     interval = self->reclassify_interval;
     budget = self->max_classifications;
     shot_start_classified = self->classify_shot_start;
+    gate = self->gate;
+    hold = self->hold;
   }
   GstMessage *message = nullptr;
   GstEmoClassifyState &state = *self->state;
@@ -286,6 +321,7 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
   /* The faces due run on the streaming thread and the element's helper thread (a CNN copy
    * each, see emo::CnnModel), in OpenCV's pool only with opencv-threads=pool. */
   std::vector<std::vector<float>> fresh(due.size());
+  std::vector<double> fresh_sharpness(due.size(), std::nan(""));
   std::vector<size_t> slot(faces.size(), 0);
   for (size_t k = 0; k < due.size(); ++k) slot[due[k].second] = k;
   if (!due.empty() && classifier.needs_pixels() && !pixels()) {
@@ -295,7 +331,14 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
     const bool own = gst_emo_analysis_filter_opencv_threads(filter) == GST_EMO_OPENCV_THREADS_OWN;
     auto one = [&](size_t k) {
       const emo::gst::Face &face = faces[due[k].second];
-      auto run = [&] { fresh[k] = classifier.predict(luma, face.box, face.landmarks).scores; };
+      auto run = [&] {
+        timespec t0{}, t1{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+        fresh[k] = classifier.predict(luma, face.box, face.landmarks).scores;
+        if (gate.min_sharpness > 0.0) fresh_sharpness[k] = emo::face_sharpness(luma, face.box);
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+        state.classify_cpu_ns += (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
+      };
       if (own)
         emo::run_opencv_on_calling_thread(run);
       else
@@ -308,40 +351,62 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
   }
 
   std::map<std::int64_t, GstEmoClassifyState::Cached> seen;
+  std::vector<emo::FaceQuality> quality;
   for (size_t i = 0; i < faces.size(); ++i) {
     if (!usable[i]) continue;
     emo::gst::Face &face = faces[i];
     std::vector<float> scores;
+    emo::FaceQuality q;
+    q.size = std::min(face.box.width, face.box.height);
+    q.yaw = emo::yaw_from_keypoints(face.keypoints);
     if (classify[i]) {
       scores = std::move(fresh[slot[i]]);
-      if (face.track_id >= 0) seen[face.track_id] = {scores, 0};
+      q.sharpness = fresh_sharpness[slot[i]];
+      if (face.track_id >= 0) seen[face.track_id] = {scores, 0, q.sharpness};
       ++state.classified;
     } else {
       const auto cached = state.cache.find(face.track_id);
       if (cached == state.cache.end()) continue;  // over the budget, no scores yet
       scores = cached->second.scores;             // re-classified later, smoothed meanwhile
+      q.sharpness = cached->second.sharpness;
       seen[face.track_id] = cached->second;
       ++state.reused;
     }
     scored.push_back({face.box, std::move(scores), face.track_id});
     classified.push_back(&face);
+    quality.push_back(q);
   }
   state.cache = std::move(seen);  // tracks not in this frame are forgotten
 
   /* Once per frame, also without faces, so that lost faces age out of the smoother. */
   state.smoother.update(scored, static_cast<float>(smoothing));
 
+  /* The gate on the smoothed scores, then the track's label hysteresis. */
   const std::vector<std::string> &labels = classifier.labels();
+  const std::int64_t pts = GST_BUFFER_PTS_IS_VALID(buf)
+                               ? static_cast<std::int64_t>(GST_BUFFER_PTS(buf))
+                               : std::int64_t{-1};
+  state.hysteresis.begin_frame();
   for (size_t i = 0; i < classified.size(); ++i) {
     emo::Prediction p;
     p.scores = std::move(scored[i].scores);
-    if (!p.scores.empty() && p.scores.size() == labels.size()) {
-      p.class_id =
-          static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
-      p.label = labels[static_cast<size_t>(p.class_id)];
-      p.confidence = p.scores[static_cast<size_t>(p.class_id)];
+    if (p.scores.empty() || p.scores.size() != labels.size()) {
+      emo::gst::set_emotion(classified[i]->meta, p, labels);  // no label: not this model's
+      classified[i]->emotion = std::move(p);
+      continue;
     }
+    const emo::Unsure unsure = emo::gate_face(quality[i], p.scores, gate);
+    const int candidate =
+        unsure == emo::Unsure::None
+            ? static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) -
+                               p.scores.begin())
+            : -1;
+    p.class_id = state.hysteresis.update(classified[i]->track_id, candidate, pts, hold, &p.scores);
+    p.label = p.class_id >= 0 ? labels[static_cast<size_t>(p.class_id)] : emo::kUnknownEmotion;
+    p.confidence = p.class_id >= 0 ? p.scores[static_cast<size_t>(p.class_id)] : 0.f;
     emo::gst::set_emotion(classified[i]->meta, p, labels);
+    emo::gst::set_emotion_gate(classified[i]->meta, emo::to_string(unsure), quality[i],
+                               emo::score_margin(p.scores));
     classified[i]->emotion = std::move(p);
   }
   GST_LOG_OBJECT(self, "classified %zu of %zu faces at %" GST_TIME_FORMAT, classified.size(),
@@ -374,6 +439,24 @@ static void gst_emo_classify_set_property(GObject *object, guint prop_id, const 
     case PROP_CLASSIFY_SHOT_START:
       self->classify_shot_start = g_value_get_boolean(value);
       break;
+    case PROP_MIN_FACE_SIZE:
+      self->gate.min_face_size = static_cast<int>(g_value_get_uint(value));
+      break;
+    case PROP_MAX_YAW:
+      self->gate.max_yaw = g_value_get_double(value);
+      break;
+    case PROP_MIN_SHARPNESS:
+      self->gate.min_sharpness = g_value_get_double(value);
+      break;
+    case PROP_MIN_MARGIN:
+      self->gate.min_margin = g_value_get_double(value);
+      break;
+    case PROP_HOLD_FRAMES:
+      self->hold.hold_frames = static_cast<int>(g_value_get_uint(value));
+      break;
+    case PROP_HOLD_TIME:
+      self->hold.hold_time = static_cast<std::int64_t>(g_value_get_uint64(value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -402,6 +485,24 @@ static void gst_emo_classify_get_property(GObject *object, guint prop_id, GValue
     case PROP_CLASSIFY_SHOT_START:
       g_value_set_boolean(value, self->classify_shot_start);
       break;
+    case PROP_MIN_FACE_SIZE:
+      g_value_set_uint(value, static_cast<guint>(self->gate.min_face_size));
+      break;
+    case PROP_MAX_YAW:
+      g_value_set_double(value, self->gate.max_yaw);
+      break;
+    case PROP_MIN_SHARPNESS:
+      g_value_set_double(value, self->gate.min_sharpness);
+      break;
+    case PROP_MIN_MARGIN:
+      g_value_set_double(value, self->gate.min_margin);
+      break;
+    case PROP_HOLD_FRAMES:
+      g_value_set_uint(value, static_cast<guint>(self->hold.hold_frames));
+      break;
+    case PROP_HOLD_TIME:
+      g_value_set_uint64(value, static_cast<guint64>(self->hold.hold_time));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -425,6 +526,12 @@ static void gst_emo_classify_init(GstEmoClassify *self) {
   self->reclassify_interval = DEFAULT_RECLASSIFY_INTERVAL;
   self->max_classifications = DEFAULT_MAX_CLASSIFICATIONS;
   self->classify_shot_start = DEFAULT_CLASSIFY_SHOT_START;
+  self->gate.min_face_size = DEFAULT_MIN_FACE_SIZE;
+  self->gate.max_yaw = DEFAULT_MAX_YAW;
+  self->gate.min_sharpness = DEFAULT_MIN_SHARPNESS;
+  self->gate.min_margin = DEFAULT_MIN_MARGIN;
+  self->hold.hold_frames = DEFAULT_HOLD_FRAMES;
+  self->hold.hold_time = DEFAULT_HOLD_TIME;
 }
 
 static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
@@ -498,6 +605,52 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
           "from the next frame on (within max-classifications), one frame later, which keeps "
           "those frames' latency to one detection",
           DEFAULT_CLASSIFY_SHOT_START, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MIN_FACE_SIZE,
+      g_param_spec_uint("min-face-size", "Minimum face size",
+                        "Faces whose box is smaller than this many pixels (shorter side) get no "
+                        "emotion (label \"unknown\", unsure \"small\"); 0 = off. Default 48, "
+                        "the size of FER2013's faces the networks learnt from",
+                        0, 4096, DEFAULT_MIN_FACE_SIZE, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_YAW,
+      g_param_spec_double("max-yaw", "Maximum head yaw",
+                          "Faces turned further than this many degrees from the camera (head "
+                          "yaw from BlazeFace's eye, ear and nose keypoints; faces without "
+                          "keypoints pass) get no emotion (unsure \"turned\"); 90 = off",
+                          0.0, 90.0, DEFAULT_MAX_YAW, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MIN_SHARPNESS,
+      g_param_spec_double("min-sharpness", "Minimum sharpness",
+                          "Faces less sharp than this get no emotion (unsure \"blurred\"): "
+                          "standard deviation of the Laplacian of the face at 64x64 pixels over "
+                          "that of its pixels (dimensionless, contrast-independent; sharp faces "
+                          "read 0.7 to 2, a face blurred by a 3 px Gaussian at 110 px 0.48); "
+                          "0 = off",
+                          0.0, 10.0, DEFAULT_MIN_SHARPNESS, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_MIN_MARGIN,
+      g_param_spec_double("min-margin", "Minimum score margin",
+                          "Faces whose top smoothed score leads the second by less than this "
+                          "(score units, scores sum to 1) get no emotion (unsure \"flat\"); "
+                          "0 = off",
+                          0.0, 1.0, DEFAULT_MIN_MARGIN, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_HOLD_FRAMES,
+      g_param_spec_uint("hold-frames", "Label hold frames",
+                        "A tracked face's label (\"unknown\" included) changes only when the "
+                        "new one came on at least this many consecutive frames, spanning "
+                        "hold-time (1 with hold-time 0: no hysteresis)",
+                        1, 1000, DEFAULT_HOLD_FRAMES, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_HOLD_TIME,
+      g_param_spec_uint64("hold-time", "Label hold time",
+                          "A tracked face's label changes only when the new one held for this "
+                          "many nanoseconds of presentation time (and hold-frames frames); "
+                          "default 500 ms, two classifications at the default "
+                          "reclassify-interval and 24 fps, shorter than the shortest "
+                          "expressions",
+                          0, G_MAXUINT64, DEFAULT_HOLD_TIME, mutable_playing));
 
   gst_element_class_set_static_metadata(
       element_class, "Emotion classifier", "Filter/Analyzer/Video",

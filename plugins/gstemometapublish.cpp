@@ -15,8 +15,12 @@
  *  "height":720,"faces":[{"id":3,"track-id":2,"detected":true,
  *  "box":{"x":412,"y":180,"width":96,"height":96},"landmarks":[[420.5,214.25],...],
  *  "emotion":{"label":"happiness","class-id":3,"confidence":0.87,
- *             "scores":{"anger":0.01,...,"happiness":0.87,...}}}]}
+ *             "scores":{"anger":0.01,...,"happiness":0.87,...},
+ *             "unsure":"","face-size":96,"yaw":-12.5,"sharpness":0.61,"margin":0.8}}]}
  * ]|
+ * A face emoclassify left without an emotion has `"label":"unknown"` (its scores kept) and in
+ * `unsure` why ("small", "turned", "blurred", "flat"; see docs/emotion-labels.md); `yaw`
+ * (degrees) and `sharpness` are absent when not measured.
  * `frame` counts buffers from 0 since the element started; `pts`, `duration`, `running-time`
  * and `stream-time` are nanoseconds (null when the buffer has no timestamp); `width` and
  * `height` are the frame size from the caps; boxes and landmarks are frame pixels. Landmarks are

@@ -8,7 +8,9 @@
  * dots and its emotion as `label confidence%` text (for example "happiness 87%") on a filled
  * tag above the box. Each face is drawn in the colour of its emotion (a fixed table, matched
  * on the label's first three letters, case-insensitively, so "happy" and "happiness" agree);
- * faces without an emotion, or with an unknown label, are drawn in white.
+ * faces without an emotion, or with an unknown label, are drawn in white. A face that
+ * emoclassify left without an emotion (label "unknown": too small, blurred, turned away, or
+ * scores too flat, see docs/emotion-labels.md) gets its white box and no tag.
  *
  * Drawing is done with OpenCV directly on the mapped planes: packed RGB formats as one image,
  * I420 and NV12 with luma on the Y plane and chroma at half resolution on the U and V planes
@@ -64,6 +66,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "emo/core/labels.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/landmarks/head_pose.hpp"
 #include "emo/render/frame.hpp"
@@ -252,7 +255,10 @@ void draw_face(Canvas &canvas, const emo::gst::Face &face, const GstEmoOverlaySe
         cv::circle(m, at(p, s), cvRound(radius * s), c, cv::FILLED);
     });
   }
-  if (!settings.draw_labels || !face.emotion) return;
+  /* A face that got no emotion ("unknown", emoclassify's gate) keeps its white box, no tag. */
+  if (!settings.draw_labels || !face.emotion || face.emotion->label.empty() ||
+      face.emotion->label == emo::kUnknownEmotion)
+    return;
 
   /* "label NN%" on a filled tag above the box (below it, or inside, when there is no room),
    * sized after the face and kept inside the frame. */

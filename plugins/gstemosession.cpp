@@ -7,7 +7,10 @@
  * into windows of #GstEmoSession:window seconds holding one label per
  * #GstEmoSession:sample-interval ("none" when no face was seen), asks Google Gemini for an
  * empathetic reading of each window together with the user's #GstEmoSession:context, and keeps
- * every window in a JSON Lines file (#GstEmoSession:location).
+ * every window in a JSON Lines file (#GstEmoSession:location). Only faces with an emotion are
+ * sampled: a face emoclassify left "unknown" (too small, blurred, turned away, or scores too
+ * flat) is counted apart (`unsure-frames`; a sample is "unknown" when its interval had only
+ * such faces) and never becomes the dominant emotion.
  *
  * Windows follow the buffers' running time, never the wall clock: a file analysed faster than
  * real time gives the same windows as a live run. Gaps (more than two sample intervals without
@@ -17,10 +20,11 @@
  * For each window the element posts an element message "emo-session-window" (fields session,
  * index, start, end, duration, stream-start, sample-interval (#GstClockTime), closed-by,
  * timeline (array of strings), counts (structure label -> gint), dominant, face-share,
- * frames, face-frames, context, track-id, json: the record as published to MQTT without its
- * "version" and "event"), then "emo-session-analysis" once the reply or the final error is there
- * (fields session, index, state, text, detail, http-status, error-status, attempts, retryable,
- * json (the line written) and track-id).
+ * frames, face-frames, unsure-frames (frames whose face had no emotion: see emoclassify's
+ * gate), context, track-id, json: the record as published to MQTT without its "version" and
+ * "event"), then "emo-session-analysis" once the reply or the final error is there (fields
+ * session, index, state, text, detail, http-status, error-status, attempts, retryable, json (the
+ * line written) and track-id). Only faces with an emotion are sampled.
  *
  * #GstEmoSession:follow=all gives every person a session of their own: each track (the
  * "tracking" metadata of emofacedetect) gets its own windows, made of the frames its face is

@@ -40,8 +40,9 @@ GstMessage *window_message(GstElement *element, const emo::WindowRecord &r,
       "stream-start", G_TYPE_UINT64, clock_time(w.stream_start), "sample-interval", G_TYPE_UINT64,
       clock_time(w.sample_interval), "closed-by", G_TYPE_STRING, emo::to_string(w.closed_by),
       "dominant", G_TYPE_STRING, w.dominant.c_str(), "face-share", G_TYPE_DOUBLE, w.face_share,
-      "frames", G_TYPE_INT, w.frames, "face-frames", G_TYPE_INT, w.face_frames, "context",
-      G_TYPE_STRING, r.context.c_str(), "json", G_TYPE_STRING, json.c_str(), nullptr);
+      "frames", G_TYPE_INT, w.frames, "face-frames", G_TYPE_INT, w.face_frames, "unsure-frames",
+      G_TYPE_INT, w.unsure_frames, "context", G_TYPE_STRING, r.context.c_str(), "json",
+      G_TYPE_STRING, json.c_str(), nullptr);
   gst_structure_take_value(s, "timeline", &timeline);
   gst_structure_set(s, "counts", GST_TYPE_STRUCTURE, counts, "track-id", G_TYPE_INT64,
                     static_cast<gint64>(r.track_id), nullptr);

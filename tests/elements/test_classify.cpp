@@ -168,7 +168,7 @@ TEST_F(ClassifyTest, MaxClassificationsSpreadsNewFacesOverFrames) {
   guint budget = 0;
   g_object_get(h->element, "max-classifications", &budget, nullptr);
   EXPECT_EQ(budget, 2u);
-  const GstClockTime frame = GST_SECOND / 24;
+  const GstClockTime frame = GST_SECOND * 1001 / 24000;  // 41.7 ms
   EXPECT_EQ(labelled(h.get(), 0), 2);
   EXPECT_EQ(labelled(h.get(), frame), 4);
   EXPECT_EQ(labelled(h.get(), 2 * frame), 5);
@@ -267,6 +267,142 @@ TEST_F(ClassifyTest, ModelOfAnotherFeatureVersionFailsToStart) {
   std::string error;
   EXPECT_EQ(start_with_model("emoclassify", wrong, error), GST_STATE_CHANGE_FAILURE);
   EXPECT_NE(error.find("feature version"), std::string::npos) << error;
+}
+
+// The "emotion" structure of the first face region of a buffer (nullptr when absent).
+const GstStructure *emotion_of_first(GstBuffer *buf) {
+  GstVideoRegionOfInterestMeta *roi = gst_buffer_get_video_region_of_interest_meta(buf);
+  return roi ? gst_video_region_of_interest_meta_get_param(roi, "emotion") : nullptr;
+}
+
+// One face frame (smile, box) through emoclassify; returns the output buffer.
+BufferPtr push_one(GstHarness *h, const emo::Box &box, float smile, GstClockTime pts,
+                   std::int64_t track = -1, const std::vector<emo::Point> &keypoints = {}) {
+  BufferPtr buf = make_blank_frame("GRAY8", 512, 512, pts);
+  auto *meta = emo::gst::add_face(buf.get(), box, 3);
+  emo::gst::set_landmarks(meta, synthetic_landmarks(smile), "dlib-ert");  // the forest's input
+  if (track >= 0) emo::gst::set_tracking(meta, static_cast<std::uint64_t>(track), true);
+  if (!keypoints.empty()) emo::gst::set_detection(meta, 0.9, keypoints, "blazeface-full");
+  EXPECT_EQ(gst_harness_push(h, buf.release()), GST_FLOW_OK);
+  return BufferPtr(gst_harness_pull(h));
+}
+
+TEST_F(ClassifyTest, GateAndHysteresisPropertiesAndDefaults) {
+  HarnessPtr h = classify();
+  guint size = 0, hold_frames = 0;
+  gdouble yaw = 0, sharpness = 0, margin = 0;
+  guint64 hold_time = 0;
+  g_object_get(h->element, "min-face-size", &size, "max-yaw", &yaw, "min-sharpness", &sharpness,
+               "min-margin", &margin, "hold-frames", &hold_frames, "hold-time", &hold_time,
+               nullptr);
+  EXPECT_EQ(size, 48u);
+  EXPECT_DOUBLE_EQ(yaw, 45.0);
+  EXPECT_DOUBLE_EQ(sharpness, 0.5);
+  EXPECT_DOUBLE_EQ(margin, 0.10);
+  EXPECT_EQ(hold_frames, 2u);
+  EXPECT_EQ(hold_time, 500 * GST_MSECOND);
+  GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(h->element), "max-yaw");
+  ASSERT_NE(spec, nullptr);
+  EXPECT_DOUBLE_EQ(G_PARAM_SPEC_DOUBLE(spec)->maximum, 90.0);
+  EXPECT_NE(std::string(g_param_spec_get_blurb(spec)).find("degrees"), std::string::npos);
+  spec = g_object_class_find_property(G_OBJECT_GET_CLASS(h->element), "min-face-size");
+  EXPECT_NE(std::string(g_param_spec_get_blurb(spec)).find("pixels"), std::string::npos);
+}
+
+TEST_F(ClassifyTest, SmallTurnedOrFlatFacesGetNoEmotionButKeepTheirScores) {
+  HarnessPtr h = classify();
+  g_object_set(h->element, "smoothing", 0.0, nullptr);
+  // Too small: 40 px < 48 px.
+  BufferPtr out = push_one(h.get(), {100, 100, 40, 40}, 1.f, 0);
+  auto faces = emo::gst::read_faces(out.get());
+  ASSERT_EQ(faces.size(), 1u);
+  ASSERT_TRUE(faces[0].emotion);
+  EXPECT_EQ(faces[0].emotion->label, "unknown");
+  EXPECT_EQ(faces[0].emotion->class_id, -1);
+  EXPECT_EQ(faces[0].emotion->confidence, 0.f);
+  ASSERT_EQ(faces[0].emotion->scores.size(), 2u);  // kept: happiness leads
+  EXPECT_GT(faces[0].emotion->scores[0], faces[0].emotion->scores[1]);
+  const GstStructure *s = emotion_of_first(out.get());
+  ASSERT_NE(s, nullptr);
+  EXPECT_STREQ(gst_structure_get_string(s, "unsure"), "small");
+  gint size = 0;
+  EXPECT_TRUE(gst_structure_get_int(s, "face-size", &size));
+  EXPECT_EQ(size, 40);
+  EXPECT_FALSE(gst_structure_has_field(s, "yaw"));  // no keypoints
+  // The same face with the size test off is labelled, and says it passed.
+  g_object_set(h->element, "min-face-size", 0u, nullptr);
+  out = push_one(h.get(), {100, 100, 40, 40}, 1.f, GST_SECOND);
+  faces = emo::gst::read_faces(out.get());
+  ASSERT_TRUE(faces.at(0).emotion);
+  EXPECT_EQ(faces[0].emotion->label, "happiness");
+  EXPECT_STREQ(gst_structure_get_string(emotion_of_first(out.get()), "unsure"), "");
+
+  // Turned: BlazeFace keypoints of a head turned ~60 degrees (nose far right of the ears'
+  // midpoint); the same face turned ~20 degrees passes.
+  auto keypoints = [](float nose_x) {
+    return std::vector<emo::Point>{{90, 100},  {150, 100}, {nose_x, 130},
+                                   {120, 160}, {60, 115},  {180, 115}};
+  };
+  out = push_one(h.get(), {40, 50, 130, 150}, 1.f, 2 * GST_SECOND, -1, keypoints(120 + 135));
+  s = emotion_of_first(out.get());
+  EXPECT_STREQ(gst_structure_get_string(s, "label"), "unknown");
+  EXPECT_STREQ(gst_structure_get_string(s, "unsure"), "turned");
+  gdouble yaw = 0;
+  EXPECT_TRUE(gst_structure_get_double(s, "yaw", &yaw));
+  EXPECT_NEAR(yaw, 60.0, 1.0);
+  out = push_one(h.get(), {40, 50, 130, 150}, 1.f, 3 * GST_SECOND, -1, keypoints(120 + 28));
+  EXPECT_STREQ(gst_structure_get_string(emotion_of_first(out.get()), "label"), "happiness");
+  g_object_set(h->element, "max-yaw", 90.0, nullptr);
+  out = push_one(h.get(), {40, 50, 130, 150}, 1.f, 4 * GST_SECOND, -1, keypoints(120 + 135));
+  EXPECT_STREQ(gst_structure_get_string(emotion_of_first(out.get()), "label"), "happiness");
+
+  // Flat: a smile then a frown, smoothed half and half, leave no class ahead by min-margin.
+  g_object_set(h->element, "smoothing", 0.5, nullptr);
+  out = push_one(h.get(), {40, 50, 130, 150}, -1.f, 5 * GST_SECOND);
+  s = emotion_of_first(out.get());
+  gdouble margin = -1;
+  EXPECT_TRUE(gst_structure_get_double(s, "margin", &margin));
+  EXPECT_LT(margin, 0.10);
+  EXPECT_STREQ(gst_structure_get_string(s, "label"), "unknown");
+  EXPECT_STREQ(gst_structure_get_string(s, "unsure"), "flat");
+  g_object_set(h->element, "min-margin", 0.0, "smoothing", 0.0, nullptr);
+  out = push_one(h.get(), {40, 50, 130, 150}, -1.f, 6 * GST_SECOND);
+  EXPECT_STREQ(gst_structure_get_string(emotion_of_first(out.get()), "label"), "sadness");
+}
+
+// A tracked face keeps its label through a short change of evidence (a talking mouth) and
+// takes the new one once it held for hold-time.
+TEST_F(ClassifyTest, ATracksLabelChangesOnlyWhenTheNewEvidenceHolds) {
+  HarnessPtr h = classify();
+  g_object_set(h->element, "smoothing", 0.0, "reclassify-interval", 1u, "min-margin", 0.0, nullptr);
+  const GstClockTime frame = GST_SECOND * 1001 / 24000;  // 41.7 ms
+  GstClockTime pts = 0;
+  auto label = [&](float smile) {
+    BufferPtr out = push_one(h.get(), {40, 50, 130, 150}, smile, pts, 7);
+    pts += frame;
+    const auto faces = emo::gst::read_faces(out.get());
+    return faces.size() == 1 && faces[0].emotion ? faces[0].emotion->label : std::string();
+  };
+  // Smoothing 0: a frown's happiness score is 0, under half of chance: the held smile is
+  // released to "unknown" at once (never straight to sadness); sadness needs 500 ms.
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(label(1.f), "happiness");
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(label(-1.f), "unknown") << i;  // 250 ms of frowns
+  EXPECT_EQ(label(1.f), "unknown");  // back to the smile: a new label must hold again
+  // Smoothing 0.8: the smile's score falls 0.8, 0.64, 0.51, 0.41 (sadness leads from the 4th
+  // frown), 0.33, 0.26 (held), 0.21 (released): happiness, then unknown, then sadness 500 ms
+  // after the 4th frown.
+  g_object_set(h->element, "smoothing", 0.8, nullptr);
+  for (int i = 0; i < 19; ++i) label(1.f);
+  EXPECT_EQ(label(1.f), "happiness");
+  std::vector<std::string> seen;
+  for (int i = 0; i < 30; ++i) seen.push_back(label(-1.f));
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(seen[i], "happiness") << i;
+  for (int i = 6; i < 15; ++i) EXPECT_EQ(seen[i], "unknown") << i;
+  for (int i = 15; i < 30; ++i) EXPECT_EQ(seen[i], "sadness") << i;
+  // hold-frames=1 hold-time=0: no hysteresis.
+  g_object_set(h->element, "hold-frames", 1u, "hold-time", G_GUINT64_CONSTANT(0), "smoothing", 0.0,
+               nullptr);
+  EXPECT_EQ(label(1.f), "happiness");
 }
 
 TEST_F(ClassifyTest, PropertyChangesWhileStreaming) {

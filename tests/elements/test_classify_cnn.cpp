@@ -151,6 +151,30 @@ TEST(ClassifyCnn, ReclassifiesATrackEveryIntervalFrames) {
   EXPECT_FLOAT_EQ(third[0], every[0]);
 }
 
+// With a model that reads the pixels, a blurred face gets no emotion ("blurred"), a sharp one
+// its label; the structure carries the measured sharpness.
+TEST(ClassifyCnn, ABlurredFaceGetsNoEmotion) {
+  ASSERT_FALSE(astronaut().empty());
+  cv::Mat soft;
+  cv::GaussianBlur(astronaut(), soft, cv::Size(), 5.0);
+  HarnessPtr h = make_element_harness("emoclassify", "I420", model("emotion-finetuned.json"));
+  GstClockTime pts = 0;
+  for (const bool blurred : {false, true}) {
+    BufferPtr in = make_frame(blurred ? soft : astronaut(), "I420", pts += GST_SECOND);
+    emo::gst::add_face(in.get(), emo::Box(170, 40, 110, 130), 1);  // the astronaut's face
+    ASSERT_EQ(gst_harness_push(h.get(), in.release()), GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h.get()));
+    GstVideoRegionOfInterestMeta *roi = gst_buffer_get_video_region_of_interest_meta(out.get());
+    ASSERT_NE(roi, nullptr);
+    const GstStructure *s = gst_video_region_of_interest_meta_get_param(roi, "emotion");
+    ASSERT_NE(s, nullptr);
+    gdouble sharpness = 0;
+    EXPECT_TRUE(gst_structure_get_double(s, "sharpness", &sharpness));
+    EXPECT_STREQ(gst_structure_get_string(s, "unsure"), blurred ? "blurred" : "") << sharpness;
+    EXPECT_STREQ(gst_structure_get_string(s, "label"), blurred ? "unknown" : "happiness");
+  }
+}
+
 TEST(ClassifyCnn, MissingOnnxBesideASidecarFailsToStartAndNamesIt) {
   const std::string side = temp_dir() + "/lonely.json";
   FILE *f = std::fopen(side.c_str(), "w");

@@ -106,6 +106,25 @@ TEST(OverlayTest, EachLayerDrawsOnItsOwn) {
   }
 }
 
+// A face that got no emotion (emoclassify's gate: label "unknown", scores kept) gets its box
+// but no label tag.
+TEST(OverlayTest, AFaceWithoutEmotionGetsNoLabel) {
+  for (const char *format : {"BGRx", "I420"}) {
+    SCOPED_TRACE(format);
+    BufferPtr in = make_blank_frame(format, 512, 512, 0);
+    auto *meta = emo::gst::add_face(in.get(), kBox, 1);
+    emo::Prediction p;
+    p.label = "unknown";
+    p.scores = {0.52f, 0.48f};
+    emo::gst::set_emotion(meta, p, {"happiness", "sadness"});
+    BufferPtr labels = draw(format, in.get(), false, false, true);
+    EXPECT_TRUE(same_data(in.get(), labels.get())) << "no tag for an unknown emotion";
+    BufferPtr boxes = draw(format, in.get(), true, false, true);
+    EXPECT_TRUE(
+        region_differs(in.get(), boxes.get(), format, cv::Rect(kBox.x - 3, kBox.y + 40, 7, 60)));
+  }
+}
+
 TEST(OverlayTest, AllLayersOffLeavesTheFrameIdentical) {
   for (const std::string &format : kOverlayFormats) {
     SCOPED_TRACE(format);

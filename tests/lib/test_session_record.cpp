@@ -28,6 +28,7 @@ emo::EmotionWindow sample_window() {
   w.dominant = "happiness";
   w.frames = 100;
   w.face_frames = 70;
+  w.unsure_frames = 12;
   w.closed_by = emo::WindowEnd::Eos;
   return w;
 }
@@ -160,7 +161,16 @@ TEST(SessionRecord, JsonIsOneLineAndRoundTrips) {
   EXPECT_EQ(back->window.timeline, r.window.timeline);
   EXPECT_EQ(back->window.counts, r.window.counts);
   EXPECT_DOUBLE_EQ(back->window.face_share, 0.75);
+  EXPECT_EQ(back->window.unsure_frames, 12);
   EXPECT_EQ(back->window.closed_by, emo::WindowEnd::Eos);
+  // A line written before the gate (no "unsure_frames") still reads, with 0.
+  std::string old = line;
+  const size_t at = old.find(",\"unsure_frames\":12");
+  ASSERT_NE(at, std::string::npos);
+  old.erase(at, std::string(",\"unsure_frames\":12").size());
+  const std::optional<emo::WindowRecord> older = emo::record_from_json(old, &error);
+  ASSERT_TRUE(older) << error;
+  EXPECT_EQ(older->window.unsure_frames, 0);
   EXPECT_EQ(back->context, r.context);
   EXPECT_EQ(back->prompt.user_text, r.prompt.user_text);
   EXPECT_EQ(back->analysis.state, "failed");

@@ -65,6 +65,50 @@ TEST(SessionWindow, FullWindowSamplesOneLabelPerSecond) {
   EXPECT_EQ(w.face_frames, 500);
 }
 
+TEST(SessionWindow, UnsureFacesAreCountedApartAndNeverSampled) {
+  WindowConfig config;
+  config.window = 4 * kSecond;
+  config.min_window = kSecond;
+  WindowAggregator agg(config);
+  std::vector<EmotionWindow> windows;
+  feed(
+      agg, 0, 5 * kSecond,
+      [](std::int64_t t) {
+        // 0-1 s: the big face is unsure, a small one neutral: the small one is sampled.
+        if (t < 1 * kSecond)
+          return std::vector<FrameFace>{{"unknown", 0.0, 900.0, 1}, {"neutral", 0.8, 100.0, 2}};
+        if (t < 3 * kSecond) return one_face("unknown", 900.0, 1);  // only an unsure face
+        if (t < 3 * kSecond + 5 * kFrame) return one_face("unknown", 900.0, 1);
+        return one_face("happiness", 900.0, 1);  // 3 s: 5 unsure frames, then 20 happy
+      },
+      windows);
+  ASSERT_EQ(windows.size(), 1u);
+  const EmotionWindow &w = windows[0];
+  EXPECT_EQ(w.timeline, (std::vector<std::string>{"neutral", "unknown", "unknown", "happiness"}));
+  EXPECT_EQ(w.counts.at("unknown"), 2);
+  EXPECT_EQ(w.dominant, "neutral");  // tie neutral/happiness: seen first; never "unknown"
+  EXPECT_NEAR(w.face_share, 0.5, 1e-9);
+  EXPECT_EQ(w.face_frames, 25 + 20);
+  EXPECT_EQ(w.unsure_frames, 50 + 5);
+  EXPECT_EQ(w.frames, 100);
+
+  // Following one track: another face's emotion does not stand in for it.
+  WindowConfig follow = config;
+  follow.track_id = 1;
+  WindowAggregator one(follow);
+  std::vector<EmotionWindow> followed;
+  feed(
+      one, 0, 5 * kSecond,
+      [](std::int64_t) {
+        return std::vector<FrameFace>{{"unknown", 0.0, 900.0, 1}, {"sadness", 0.8, 100.0, 2}};
+      },
+      followed);
+  ASSERT_EQ(followed.size(), 1u);
+  EXPECT_EQ(followed[0].dominant, "none");
+  EXPECT_EQ(followed[0].unsure_frames, 100);
+  EXPECT_EQ(followed[0].counts.at("unknown"), 4);
+}
+
 TEST(SessionWindow, SampleIsTheMostFrequentLabelOfItsInterval) {
   WindowConfig config;
   config.window = 3 * kSecond;

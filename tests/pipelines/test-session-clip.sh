@@ -39,8 +39,11 @@ for i, (start, dur, end) in enumerate([(0, 10, 'full'), (10, 10, 'full'), (20, 5
     assert len(w[i]['timeline']) == round(dur + 0.49), len(w[i]['timeline'])
     assert sum(w[i]['counts'].values()) == len(w[i]['timeline'])
     assert w[i]['analysis']['state'] == 'ok' and w[i]['analysis']['text'] == reply, w[i]['analysis']
-faces = sum(x['face_share'] for x in w) / 3
+# Faces seen on the samples: with an emotion (face_share) or without one ("unknown", the gate
+# of emoclassify, counted apart in unsure_frames).
+faces = sum(1 - x['counts'].get('none', 0) / len(x['timeline']) for x in w) / 3
 assert faces > 0.5, f'faces on {faces:.0%} of the samples'
+assert all(x['dominant'] != 'unknown' for x in w), 'unknown as the dominant emotion'
 assert len(requests) == 3, f'{len(requests)} requests'
 for r in requests:
     assert r['api_key'] == key and r['path'].endswith('/models/gemini-2.5-flash:generateContent')

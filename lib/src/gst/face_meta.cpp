@@ -3,6 +3,7 @@
 // libgstemometa-1.0 (gst/emo/face-meta.h), which owns the layout and the companion meta.
 #include "emo/gst/face_meta.hpp"
 
+#include <cmath>
 #include <memory>
 
 namespace emo::gst {
@@ -66,6 +67,17 @@ void set_emotion(GstVideoRegionOfInterestMeta *meta, const Prediction &predictio
   gst_emo_face_meta_set_emotion(meta, prediction.label.c_str(), prediction.class_id,
                                 prediction.confidence, names.data(), scores.data(),
                                 static_cast<guint>(scores.size()));
+}
+
+void set_emotion_gate(GstVideoRegionOfInterestMeta *meta, const char *unsure,
+                      const FaceQuality &quality, double margin) {
+  GstStructure *s = gst_video_region_of_interest_meta_get_param(meta, kEmotionParam);
+  if (s == nullptr) return;
+  gst_structure_set(s, "unsure", G_TYPE_STRING, unsure != nullptr ? unsure : "", "face-size",
+                    G_TYPE_INT, quality.size, "margin", G_TYPE_DOUBLE, margin, nullptr);
+  if (std::isfinite(quality.yaw)) gst_structure_set(s, "yaw", G_TYPE_DOUBLE, quality.yaw, nullptr);
+  if (std::isfinite(quality.sharpness))
+    gst_structure_set(s, "sharpness", G_TYPE_DOUBLE, quality.sharpness, nullptr);
 }
 
 void set_tracking(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id, bool detected,
@@ -141,6 +153,18 @@ std::vector<Face> read_faces(GstBuffer *buffer) {
         face.keypoints = points_of(k, n);
         if (const gchar *model = gst_emo_face_get_detection_model(c.get()))
           face.detector_model = model;
+      }
+      if (const GstStructure *s =
+              find_face_param(get_face_params_meta(buffer), meta, kEmotionParam);
+          s != nullptr && gst_structure_has_field_typed(s, "unsure", G_TYPE_STRING)) {
+        Face::Gate gate;
+        gate.unsure = gst_structure_get_string(s, "unsure");
+        gate.quality.size = -1;
+        gst_structure_get_int(s, "face-size", &gate.quality.size);
+        gst_structure_get_double(s, "yaw", &gate.quality.yaw);
+        gst_structure_get_double(s, "sharpness", &gate.quality.sharpness);
+        gst_structure_get_double(s, "margin", &gate.margin);
+        face.gate = std::move(gate);
       }
       faces.push_back(std::move(face));
     }

@@ -5,6 +5,8 @@
 #include <json-glib/json-glib.h>
 
 #include <cmath>
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "emo/gst/face_meta.hpp"
@@ -28,7 +30,8 @@ void add_int(JsonBuilder *b, const char *name, gint64 v) {
   json_builder_add_int_value(b, v);
 }
 
-void add_emotion(JsonBuilder *b, const emo::Prediction &p, const std::vector<std::string> &labels) {
+void add_emotion(JsonBuilder *b, const emo::Prediction &p, const std::vector<std::string> &labels,
+                 const std::optional<emo::gst::Face::Gate> &gate) {
   json_builder_set_member_name(b, "emotion");
   json_builder_begin_object(b);
   json_builder_set_member_name(b, "label");
@@ -45,6 +48,18 @@ void add_emotion(JsonBuilder *b, const emo::Prediction &p, const std::vector<std
     json_builder_add_double_value(b, rounded(p.scores[c], 1e-4));
   }
   json_builder_end_object(b);
+  if (gate) { /* what emoclassify's gate saw (docs/emotion-labels.md) */
+    json_builder_set_member_name(b, "unsure");
+    json_builder_add_string_value(b, gate->unsure.c_str());
+    if (gate->quality.size >= 0) add_int(b, "face-size", gate->quality.size);
+    for (const auto &[name, v] : {std::pair<const char *, double>{"yaw", gate->quality.yaw},
+                                  {"sharpness", gate->quality.sharpness},
+                                  {"margin", gate->margin}}) {
+      if (!std::isfinite(v)) continue;
+      json_builder_set_member_name(b, name);
+      json_builder_add_double_value(b, rounded(v, 1e-4));
+    }
+  }
   json_builder_end_object(b);
 }
 
@@ -86,7 +101,7 @@ void add_face(JsonBuilder *b, const emo::gst::Face &face, bool include_landmarks
     }
     json_builder_end_object(b);
   }
-  if (face.emotion) add_emotion(b, *face.emotion, face.emotion_labels);
+  if (face.emotion) add_emotion(b, *face.emotion, face.emotion_labels, face.gate);
   json_builder_end_object(b);
 }
 

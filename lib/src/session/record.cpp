@@ -179,6 +179,7 @@ std::string record_to_json(const WindowRecord &r) {
   member(j, "dominant", w.dominant);
   member(j, "frames", w.frames);
   member(j, "face_frames", w.face_frames);
+  member(j, "unsure_frames", w.unsure_frames);
   member(j, "context", r.context);
   member(j, "language", r.language);
   member(j, "model", r.model);
@@ -240,6 +241,8 @@ std::optional<WindowRecord> record_from_json(const std::string &line, std::strin
     w.dominant = get_string(o, "dominant");
     w.frames = static_cast<int>(get_int_in(o, "frames", 0, kMaxInt));
     w.face_frames = static_cast<int>(get_int_in(o, "face_frames", 0, kMaxInt));
+    if (json_object_has_member(o, "unsure_frames"))  // absent from lines before the gate
+      w.unsure_frames = static_cast<int>(get_int_in(o, "unsure_frames", 0, kMaxInt));
     r.context = get_string(o, "context");
     r.language = get_string(o, "language");
     r.model = get_string(o, "model");

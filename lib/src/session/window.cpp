@@ -10,7 +10,7 @@ namespace emo {
 const FrameFace *select_primary(const std::vector<FrameFace> &faces, std::int64_t track_id) {
   const FrameFace *best = nullptr;
   for (const FrameFace &face : faces) {
-    if (face.label.empty()) continue;
+    if (face.label.empty() || face.label == kUnknownEmotion) continue;
     if (track_id >= 0) {
       if (face.track_id == track_id) return &face;
     } else if (!best || face.area > best->area) {
@@ -19,6 +19,17 @@ const FrameFace *select_primary(const std::vector<FrameFace> &faces, std::int64_
   }
   return best;
 }
+
+namespace {
+
+/// Whether the face the window follows is on the frame without an emotion.
+bool unsure_on(const std::vector<FrameFace> &faces, std::int64_t track_id) {
+  return std::any_of(faces.begin(), faces.end(), [&](const FrameFace &f) {
+    return f.label == kUnknownEmotion && (track_id < 0 || f.track_id == track_id);
+  });
+}
+
+}  // namespace
 
 const char *to_string(WindowEnd end) {
   switch (end) {
@@ -54,8 +65,11 @@ void WindowAggregator::open(std::int64_t start, std::int64_t running_time,
   start_ = start;
   stream_start_ = stream_time >= 0 ? stream_time - (running_time - start) : -1;
   if (stream_start_ < -1) stream_start_ = -1;
-  for (Sample &s : samples_) s.votes.clear();
-  frames_ = face_frames_ = 0;
+  for (Sample &s : samples_) {
+    s.votes.clear();
+    s.unsure = 0;
+  }
+  frames_ = face_frames_ = unsure_frames_ = 0;
 }
 
 EmotionWindow WindowAggregator::summarise(std::int64_t end, WindowEnd why) const {
@@ -67,6 +81,7 @@ EmotionWindow WindowAggregator::summarise(std::int64_t end, WindowEnd why) const
   w.sample_interval = config_.sample_interval;
   w.frames = frames_;
   w.face_frames = face_frames_;
+  w.unsure_frames = unsure_frames_;
   w.closed_by = why;
   const std::int64_t si = config_.sample_interval;
   const size_t n = std::min(samples_.size(), static_cast<size_t>((end - start_ + si - 1) / si));
@@ -77,9 +92,10 @@ EmotionWindow WindowAggregator::summarise(std::int64_t end, WindowEnd why) const
     int best = 0;
     for (const auto &[name, votes] : s.votes)
       if (votes > best) best = votes, label = name;
+    if (best == 0 && s.unsure > 0) label = kUnknownEmotion;
     w.timeline.push_back(label);
     ++w.counts[label];
-    if (label == kNoFace) continue;
+    if (label == kNoFace || label == kUnknownEmotion) continue;
     auto it = std::find_if(labels.begin(), labels.end(),
                            [&](const auto &entry) { return entry.first == label; });
     if (it == labels.end())
@@ -141,6 +157,9 @@ std::vector<EmotionWindow> WindowAggregator::add_frame(std::int64_t running_time
       sample.votes.emplace_back(face->label, 1);
     else
       ++it->second;
+  } else if (unsure_on(faces, config_.track_id)) {
+    ++unsure_frames_;
+    ++sample.unsure;
   }
   last_start_ = running_time;
   last_end_ = duration > 0 ? running_time + duration : running_time;

@@ -17,6 +17,15 @@
 //   param structure "emotion"     label (string), class-id (gint), confidence (gdouble in
 //                                 [0, 1]), labels (GstValueArray of strings), scores
 //                                 (GstValueArray of gdouble, same order as labels).
+//                                 A face that gets no emotion (emoclassify's gate, see
+//                                 emo/classify/gate.hpp) has label "unknown", class-id -1,
+//                                 confidence 0 and its scores kept. emoclassify adds: unsure
+//                                 (string: why this frame's evidence gives no emotion, "small",
+//                                 "turned", "blurred", "flat"; "" when it gives one - the label
+//                                 follows only once the change holds), face-size (gint, pixels,
+//                                 the box's shorter side), margin (gdouble, top score minus the
+//                                 second), yaw (gdouble, degrees; absent without BlazeFace
+//                                 keypoints) and sharpness (gdouble; absent when not measured).
 //   param structure "tracking"    track-id (guint64: the same face keeps its id from frame to
 //                                 frame while it is tracked; ids are never reused in a stream),
 //                                 detected (gboolean: TRUE on the frame where a detection
@@ -82,6 +91,7 @@
 #include <vector>
 
 #include "emo/classify/classifier.hpp"
+#include "emo/classify/gate.hpp"
 #include "emo/core/geometry.hpp"
 
 namespace emo::gst {
@@ -115,6 +125,14 @@ struct Face {
   std::string detector_model;
   /// "pose": the head pose in degrees (yaw, pitch, roll), when emolandmarks set one.
   std::optional<cv::Vec3d> pose;
+  /// What emoclassify's gate saw (the "emotion" structure's unsure, face-size, yaw, sharpness
+  /// and margin; NaN / -1 when absent); set when the structure has an "unsure" field.
+  struct Gate {
+    std::string unsure;  ///< "" when the face passed; else "small", "turned", "blurred", "flat"
+    FaceQuality quality;
+    double margin = std::nan("");
+  };
+  std::optional<Gate> gate;
 };
 
 /// All face regions of a buffer, in meta order. Never throws; malformed structures are
@@ -133,6 +151,12 @@ void set_landmarks(GstVideoRegionOfInterestMeta *meta, const std::vector<Point> 
 /// Stores an emotion prediction on a face region, replacing an earlier one.
 void set_emotion(GstVideoRegionOfInterestMeta *meta, const Prediction &prediction,
                  const std::vector<std::string> &labels);
+
+/// Adds what emoclassify's gate saw to the region's "emotion" structure (see above): `unsure`
+/// ("" when the face passed), the measures of `quality` (NaN ones are left out) and `margin`.
+/// Does nothing when the region has no "emotion" structure.
+void set_emotion_gate(GstVideoRegionOfInterestMeta *meta, const char *unsure,
+                      const FaceQuality &quality, double margin);
 
 /// Stores the track of a face region (see "tracking" above), replacing an earlier one.
 void set_tracking(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id, bool detected,

@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "emo/core/labels.hpp"
+
 namespace emo {
 
 struct GeminiResult;  // emo/gemini.hpp
@@ -47,7 +49,9 @@ struct WindowConfig {
 
 /// One classified face of a frame, as the aggregator needs it.
 struct FrameFace {
-  std::string label;           ///< emotion label; faces without a label are ignored
+  /// Emotion label; faces without a label are ignored, faces labelled "unknown"
+  /// (kUnknownEmotion: emoclassify's gate gave no emotion) are counted apart.
+  std::string label;
   double confidence = 0.0;     ///< [0, 1]
   double area = 0.0;           ///< box area in frame pixels (width * height)
   std::int64_t track_id = -1;  ///< -1 when untracked
@@ -55,7 +59,8 @@ struct FrameFace {
 
 /// The primary face of a frame: with `track_id` >= 0 the labelled face of that track (none when
 /// that track is not on the frame), else the labelled face with the largest area (the first of
-/// equal ones). nullptr when there is none.
+/// equal ones). nullptr when there is none. "unknown" is no label here: only faces with an
+/// emotion are sampled.
 const FrameFace *select_primary(const std::vector<FrameFace> &faces, std::int64_t track_id);
 
 /// Why a window was closed.
@@ -78,15 +83,20 @@ struct EmotionWindow {
   /// One label per sample interval, in time order: sample k covers
   /// [start + k * sample_interval, min(start + (k + 1) * sample_interval, end)). It is the
   /// label the primary face had on most frames of the interval (ties: the label seen first),
-  /// or "none" when no frame of the interval had a labelled primary face.
+  /// else "unknown" when faces were seen on the interval but none had an emotion (see
+  /// unsure_frames), else "none".
   std::vector<std::string> timeline;
-  std::map<std::string, int> counts;  ///< samples per label, "none" included
-  double face_share = 0.0;            ///< share of the samples that are not "none", [0, 1]
-  /// The label of most samples apart from "none" (ties: the label seen first); "none" when
-  /// no sample had a face.
+  std::map<std::string, int> counts;  ///< samples per label, "none" and "unknown" included
+  /// Share of the samples with an emotion (neither "none" nor "unknown"), [0, 1].
+  double face_share = 0.0;
+  /// The label of most samples apart from "none" and "unknown" (ties: the label seen first);
+  /// "none" when no sample had an emotion.
   std::string dominant = kNoFace;
   int frames = 0;       ///< frames seen in the window
   int face_frames = 0;  ///< frames with a labelled primary face
+  /// Frames with no labelled primary face but a face without emotion ("unknown"; with
+  /// WindowConfig::track_id, that track's face): the unsure ones, counted apart.
+  int unsure_frames = 0;
   WindowEnd closed_by = WindowEnd::Full;
 
   std::int64_t duration() const { return end - start; }
@@ -136,6 +146,7 @@ class WindowAggregator {
  private:
   struct Sample {
     std::vector<std::pair<std::string, int>> votes;  ///< label -> frames, in order first seen
+    int unsure = 0;                                  ///< frames with only unsure faces
   };
   void open(std::int64_t start, std::int64_t running_time, std::int64_t stream_time);
   EmotionWindow summarise(std::int64_t end, WindowEnd why) const;
@@ -149,7 +160,7 @@ class WindowAggregator {
   std::int64_t last_start_ = 0;  ///< pts of the last frame or gap, running time
   std::int64_t last_end_ = 0;    ///< its end
   std::vector<Sample> samples_;
-  int frames_ = 0, face_frames_ = 0;
+  int frames_ = 0, face_frames_ = 0, unsure_frames_ = 0;
   std::uint64_t next_index_ = 0;
   std::uint64_t dropped_ = 0;
 };
@@ -238,9 +249,9 @@ struct WindowRecord {
 ///   {"session": s, "index": n, "start": ns, "end": ns, "duration": ns, "stream_start": ns|-1,
 ///    "sample_interval": ns, "closed_by": "full"|..., "timeline": [labels],
 ///    "counts": {label: n}, "face_share": 0.73, "dominant": label, "frames": n,
-///    "face_frames": n, "context": s, "language": "es", "model": s,
-///    "prompt": {"system_instruction": s, "user_text": s},
-///    "analysis": {"state": s, "text": s, "detail": s, "http_status": n, "error_status": s,
+///    "face_frames": n, "unsure_frames": n (absent from older lines: 0), "context": s, "language":
+///    "es", "model": s, "prompt": {"system_instruction": s, "user_text": s}, "analysis": {"state":
+///    s, "text": s, "detail": s, "http_status": n, "error_status": s,
 ///                 "attempts": n, "model_version": s, "retryable": bool}}
 std::string record_to_json(const WindowRecord &record);
 

@@ -14,6 +14,14 @@
  *   param structure "emotion"     label (string), class-id (gint), confidence (gdouble in
  *                                 [0, 1]), labels (GstValueArray of strings), scores
  *                                 (GstValueArray of gdouble, same order as labels).
+ *                                 A face that gets no emotion (emoclassify's gate: too
+ *                                 small, turned, blurred, scores too flat) has label
+ *                                 "unknown", class-id -1, confidence 0, its scores kept;
+ *                                 emoclassify adds unsure (string: "small", "turned",
+ *                                 "blurred", "flat", "" when the frame's evidence was good),
+ *                                 face-size (gint, px), margin (gdouble), yaw (gdouble,
+ *                                 degrees) and sharpness (gdouble), the last two when
+ *                                 measured; see docs/emotion-labels.md.
  *   param structure "tracking"    track-id (guint64, stable while the face is tracked, never
  *                                 reused in a stream), detected (gboolean: a detection
  *                                 confirmed the box, rather than the tracker alone),
