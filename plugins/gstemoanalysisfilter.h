@@ -22,7 +22,10 @@
 //   GST_FLOW_ERROR; no C++ exception leaves a GStreamer callback;
 // - pad templates: "sink" and "src" with GST_EMO_ANALYSIS_FORMATS (a subclass may replace them
 //   with templates of the same names);
-// - flush and new stream: the QoS state is forgotten and the class's reset() vfunc is called.
+// - flush and new stream: the QoS state is forgotten and the class's reset() vfunc is called;
+// - caps or tags that move pixels (a new frame size, pixel aspect ratio, interlacing or views,
+//   a new image orientation; emo::gst::StreamGeometry): reset() is called too, so that every
+//   track and per-face state ends as at a shot cut (a format change alone keeps them).
 #pragma once
 
 #include <gst/video/gstvideofilter.h>
@@ -61,8 +64,9 @@ struct _GstEmoAnalysisFilterClass {
   bool (*load)(GstEmoAnalysisFilter *filter, const std::string &model);
   /// Drops the streaming state (stop(), and after a failed load()). May be NULL.
   void (*unload)(GstEmoAnalysisFilter *filter);
-  /// Forgets what the element remembers of the stream (FLUSH_STOP, STREAM_START), on the
-  /// streaming thread; also called when no state is loaded. May be NULL.
+  /// Forgets what the element remembers of the stream (FLUSH_STOP, STREAM_START, caps or an
+  /// orientation that move pixels), on the streaming thread; also called when no state is
+  /// loaded. May be NULL.
   void (*reset)(GstEmoAnalysisFilter *filter);
   /// Analyses (and annotates) one buffer in place, on the streaming thread; called only while
   /// started and never for a frame skipped by QoS. Throws on failure. May post bus messages.

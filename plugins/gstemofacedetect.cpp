@@ -49,7 +49,9 @@
  * emo::ShotCutDetector and #GstEmoFaceDetect:shot-cut-threshold) drops every track and starts
  * a detection on the cut frame, which waits for it (a detection of the previous shot still
  * running is dropped), so that the new shot's faces show from its first frame. Results of
- * detections made on frames before the cut are never applied.
+ * detections made on frames before the cut are never applied. New caps that move pixels (frame
+ * size, pixel aspect ratio, interlacing) and a new image orientation tag end every track and
+ * the shot the same way (a format change alone keeps them; docs/robustness.md).
  *
  * With #GstEmoFaceDetect:follow-landmarks, an emolandmarks downstream reports after each frame
  * where the landmarks of each tracked face lie (a custom upstream event "emo-landmark-boxes",
