@@ -133,14 +133,9 @@ static void with_opencv_threads(GstEmoOpenCVThreads threads, Work &&work) {
     work();
 }
 
-/* Posts the warning for a start-time property set while started (no lock held). */
-static void refuse_while_started(GstEmoAnalysisFilter *filter, const char *property,
-                                 const std::string &kept) {
-  GST_ELEMENT_WARNING(filter, RESOURCE, SETTINGS,
-                      ("'%s' cannot change while the element is started (PAUSED or PLAYING): "
-                       "keeping '%s'; set it in the NULL or READY state",
-                       property, kept.c_str()),
-                      ("refused a new %s while started", property));
+bool gst_emo_analysis_filter_refuse_while_started(GstEmoAnalysisFilter *filter, GParamSpec *pspec,
+                                                  const GValue *value) {
+  return gst_emo_refuse_while_started(G_OBJECT(filter), pspec, value, priv_of(filter)->started);
 }
 
 void gst_emo_analysis_filter_init_model(GstEmoAnalysisFilter *filter, const std::string &model) {
@@ -153,16 +148,8 @@ void gst_emo_analysis_filter_init_model(GstEmoAnalysisFilter *filter, const std:
 void gst_emo_analysis_filter_set_model(GstEmoAnalysisFilter *filter, const GValue *value) {
   GstEmoAnalysisFilterPrivate *priv = priv_of(filter);
   const gchar *path = g_value_get_string(value);
-  std::string kept;
-  {
-    GstEmoObjectLock lock(filter);
-    if (!priv->started) {
-      priv->model = path ? path : priv->default_model;
-      return;
-    }
-    kept = priv->model;
-  }
-  refuse_while_started(filter, "model", kept);
+  GstEmoObjectLock lock(filter);
+  if (!priv->started) priv->model = path ? path : priv->default_model;
 }
 
 void gst_emo_analysis_filter_get_model(GstEmoAnalysisFilter *filter, GValue *value) {
@@ -328,21 +315,9 @@ static void gst_emo_analysis_filter_set_property(GObject *object, guint prop_id,
   GstEmoAnalysisFilterPrivate *priv = priv_of(filter);
   switch (prop_id) {
     case PROP_OPENCV_THREADS: {
-      const auto threads = static_cast<GstEmoOpenCVThreads>(g_value_get_enum(value));
-      GstEmoOpenCVThreads kept;
-      {
-        GstEmoObjectLock lock(filter);
-        kept = priv->opencv_threads;
-        if (!priv->started) {
-          priv->opencv_threads = threads;
-          break;
-        }
-      }
-      if (threads != kept) {
-        GEnumValue *v = g_enum_get_value(
-            static_cast<GEnumClass *>(g_type_class_peek(GST_TYPE_EMO_OPENCV_THREADS)), kept);
-        refuse_while_started(filter, "opencv-threads", v ? v->value_nick : "?");
-      }
+      if (gst_emo_analysis_filter_refuse_while_started(filter, pspec, value)) break;
+      GstEmoObjectLock lock(filter);
+      priv->opencv_threads = static_cast<GstEmoOpenCVThreads>(g_value_get_enum(value));
       break;
     }
     default:

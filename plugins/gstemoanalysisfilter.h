@@ -79,9 +79,16 @@ struct _GstEmoAnalysisFilterClass {
 /// Call from the subclass's instance init.
 void gst_emo_analysis_filter_init_model(GstEmoAnalysisFilter *filter, const std::string &model);
 
-/// The subclass's set_property for its "model" property (call it WITHOUT holding the object
-/// lock). Stores the new path (NULL: the default) while the element is stopped; while it is
-/// started, refuses it: posts a warning on the bus and keeps the model in use.
+/// Settings read when the element starts (GParamSpecs flagged GST_PARAM_MUTABLE_READY: model,
+/// opencv-threads and the subclass's own) are refused while it is started
+/// (gst_emo_refuse_while_started()): call this first thing in the subclass's set_property,
+/// WITHOUT holding the object lock, and store nothing when it returns true.
+bool gst_emo_analysis_filter_refuse_while_started(GstEmoAnalysisFilter *filter, GParamSpec *pspec,
+                                                  const GValue *value);
+
+/// The subclass's set_property for its "model" property, after
+/// gst_emo_analysis_filter_refuse_while_started() (call it WITHOUT holding the object lock):
+/// stores the new path (NULL: the default) while the element is stopped.
 void gst_emo_analysis_filter_set_model(GstEmoAnalysisFilter *filter, const GValue *value);
 
 /// The subclass's get_property for its "model" property (call it WITHOUT the object lock).
