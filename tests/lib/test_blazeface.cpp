@@ -387,6 +387,16 @@ cv::Mat yuy2_of(const cv::Mat &bgr) {
   return out;
 }
 
+FrameView yuy2_view(const cv::Mat &yuy2, cv::Size size) {
+  FrameView f;
+  f.format = PixelFormat::kYUY2;
+  f.width = size.width;
+  f.height = size.height;
+  f.planes[0] = yuy2.data;
+  f.strides[0] = static_cast<int>(yuy2.step);
+  return f;
+}
+
 TEST(BlazeFaceLetterbox, Yuy2OfAnyWidthIsTheSamePicture) {
   const cv::Mat img = astronaut();
   for (const cv::Size size : {cv::Size(1, 1), cv::Size(2, 2), cv::Size(1, 7), cv::Size(3, 2),
@@ -394,12 +404,7 @@ TEST(BlazeFaceLetterbox, Yuy2OfAnyWidthIsTheSamePicture) {
     cv::Mat bgr;
     cv::resize(img, bgr, size, 0, 0, cv::INTER_AREA);
     const cv::Mat yuy2 = yuy2_of(bgr);
-    FrameView f;
-    f.format = PixelFormat::kYUY2;
-    f.width = size.width;
-    f.height = size.height;
-    f.planes[0] = yuy2.data;
-    f.strides[0] = static_cast<int>(yuy2.step);
+    const FrameView f = yuy2_view(yuy2, size);
     cv::Mat lb, ref, scratch, decoded;
     ASSERT_NO_THROW(emo::detect::letterbox_rgb(f, 256, lb, scratch)) << size;
     // The reference: the same YUY2 decoded by OpenCV at full size, the frame's columns only.
@@ -417,12 +422,7 @@ TEST(BlazeFaceLetterbox, Yuy2OfAnyWidthIsTheSamePicture) {
   BlazeFace detector(full_model());
   const cv::Mat odd = img(cv::Rect(0, 0, 511, 512)).clone();
   const cv::Mat yuy2 = yuy2_of(odd);
-  FrameView f;
-  f.format = PixelFormat::kYUY2;
-  f.width = odd.cols;
-  f.height = odd.rows;
-  f.planes[0] = yuy2.data;
-  f.strides[0] = static_cast<int>(yuy2.step);
+  const FrameView f = yuy2_view(yuy2, odd.size());
   const auto reference = detector.detect(FrameView::from_mat(odd), emo::DetectorParams{});
   const auto faces = detector.detect(f, emo::DetectorParams{});
   ASSERT_EQ(reference.size(), 1u);
