@@ -39,6 +39,11 @@ void gst_emo_post_model_error(GstElement *element, const std::exception &error) 
                     ("%s", error.what()));
 }
 
+void gst_emo_set_started(gpointer element, bool &started, bool value) {
+  GstEmoObjectLock lock(element);
+  started = value;
+}
+
 bool gst_emo_refuse_while_started(GObject *object, GParamSpec *pspec, const GValue *value,
                                   const bool &started) {
   if (pspec->flags & (GST_PARAM_MUTABLE_PLAYING | GST_PARAM_MUTABLE_PAUSED)) return false;

@@ -51,6 +51,19 @@ bool gst_emo_frame_view(const GstVideoFrame *frame, const cv::Mat &luma,
 bool gst_emo_refuse_while_started(GObject *object, GParamSpec *pspec, const GValue *value,
                                   const bool &started);
 
+/// An element's start(): sets `started` (under the object lock, so that start-time settings are
+/// refused from then on) and runs `open` (which builds the element's state and returns FALSE
+/// after posting an error); clears `started` again when `open` fails. stop() clears it with
+/// gst_emo_set_started(element, started, false).
+void gst_emo_set_started(gpointer element, bool &started, bool value);
+template <typename Open>
+gboolean gst_emo_start(gpointer element, bool &started, Open &&open) {
+  gst_emo_set_started(element, started, true);
+  const gboolean ok = open();
+  if (!ok) gst_emo_set_started(element, started, false);
+  return ok;
+}
+
 /// Caps string of the raw video formats the analysis elements accept.
 #define GST_EMO_ANALYSIS_FORMATS "{ GRAY8, I420, NV12, YUY2, BGR, BGRx, RGB, RGBx, BGRA, RGBA }"
 

@@ -273,24 +273,12 @@ static gboolean gst_emo_meta_publish_flush(GstEmoMetaPublish *self) {
 /* Start-time settings are refused from here until stop() (gst_emo_refuse_while_started()). */
 static gboolean gst_emo_meta_publish_start(GstBaseTransform *trans) {
   auto *self = GST_EMO_META_PUBLISH(trans);
-  {
-    GstEmoObjectLock lock(self);
-    self->started = true;
-  }
-  const gboolean ok = gst_emo_meta_publish_open(trans);
-  if (!ok) {
-    GstEmoObjectLock lock(self);
-    self->started = false;
-  }
-  return ok;
+  return gst_emo_start(self, self->started, [&] { return gst_emo_meta_publish_open(trans); });
 }
 
 static gboolean gst_emo_meta_publish_stop(GstBaseTransform *trans) {
   GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(trans);
-  {
-    GstEmoObjectLock lock(self);
-    self->started = false;  // the settings in use are dropped below
-  }
+  gst_emo_set_started(self, self->started, false);  // the settings in use are dropped below
   if (self->state && self->state->file) {
     GST_INFO_OBJECT(self, "wrote %" G_GUINT64_FORMAT " lines to %s", self->state->frames,
                     self->state->location.c_str());

@@ -41,6 +41,13 @@
  * mqtt-qos, client-id, username, password-env, tls-ca-file, max-queue, fail-on-disconnect,
  * stats, and "emo-publish-stats" messages) and never holds up the session.
  *
+ * The settings are read when the element starts, which for this sink is in NULL -> READY:
+ * set them in the NULL state; from READY on a new value is refused with a warning and the
+ * value in use reads back. #GstEmoSession:context and #GstEmoSession:eos-timeout may change
+ * at any time (the context is taken when a window closes); a context longer than 16384 bytes
+ * is cut at a character boundary with a warning. A caps change (another frame size) goes on in
+ * the same window: windows follow running time and the primary face is chosen per frame.
+ *
  * ## Example launch line
  * |[
  * GEMINI_API_KEY=... gst-launch-1.0 -m filesrc location=talk.mp4 ! decodebin ! videoconvert ! \
@@ -214,24 +221,12 @@ static gboolean gst_emo_session_open(GstBaseSink *sink) {
 /* Start-time settings are refused from here until stop() (gst_emo_refuse_while_started()). */
 static gboolean gst_emo_session_start(GstBaseSink *sink) {
   auto *self = GST_EMO_SESSION(sink);
-  {
-    GstEmoObjectLock lock(self);
-    self->started = true;
-  }
-  const gboolean ok = gst_emo_session_open(sink);
-  if (!ok) {
-    GstEmoObjectLock lock(self);
-    self->started = false;
-  }
-  return ok;
+  return gst_emo_start(self, self->started, [&] { return gst_emo_session_open(sink); });
 }
 
 static gboolean gst_emo_session_stop(GstBaseSink *sink) {
   GstEmoSession *self = GST_EMO_SESSION(sink);
-  {
-    GstEmoObjectLock lock(self);
-    self->started = false;  // the settings in use are dropped below
-  }
+  gst_emo_set_started(self, self->started, false);  // the settings in use are dropped below
   std::unique_ptr<GstEmoMqttLink> mqtt;
   try {
     if (self->run) {
