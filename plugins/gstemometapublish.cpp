@@ -33,6 +33,10 @@
  *
  * With `location=-` the lines go to standard output: run gst-launch-1.0 with `-q` so that its
  * own messages do not mix with them. A file that cannot be opened is an error naming the path.
+ * The output (#GstEmoMetaPublish:location, append, method and the MQTT settings) is chosen when
+ * the element starts: a new value set while it runs (PAUSED, PLAYING) is refused with a warning
+ * and the value in use reads back; set it in NULL or READY. After a caps change each line
+ * carries the new `width` and `height`.
  *
  * ## MQTT
  * With #GstEmoMetaPublish:method=mqtt the same objects (one per frame WITH faces; frames without
