@@ -245,7 +245,7 @@ void start(Pipeline &p, GstState state) {
 }
 
 TEST(Churn, PlayingNullCyclesKeepMemoryBounded) {
-  const int cycles = env_int("EMO_CHURN_CYCLES", 10);
+  const int cycles = env_int("EMO_CHURN_CYCLES", 8);
   Pipeline p(astronaut_source(4) + " ! " + kChain + " ! fakesink sync=false");
   double warm = 0;
   for (int i = 0; i < cycles; ++i) {
