@@ -30,6 +30,7 @@
 #include <exception>
 
 #include "emo/core/opencv_threads.hpp"
+#include "emo/gst/stream_geometry.hpp"
 #include "gstemocommon.h"
 
 GST_DEBUG_CATEGORY_STATIC(gst_emo_analysis_filter_debug);
@@ -106,6 +107,7 @@ struct GstEmoAnalysisFilterPrivate {
   /* streaming */
   GstEmoOpenCVThreads threads_in_use = DEFAULT_OPENCV_THREADS;  // written in start()
   Qos qos;
+  emo::gst::StreamGeometry geometry;  // caps and orientation of the frames that follow
   std::atomic<guint64> processed{0};
   std::atomic<guint64> skipped{0};
 };
@@ -131,14 +133,9 @@ static void with_opencv_threads(GstEmoOpenCVThreads threads, Work &&work) {
     work();
 }
 
-/* Posts the warning for a start-time property set while started (no lock held). */
-static void refuse_while_started(GstEmoAnalysisFilter *filter, const char *property,
-                                 const std::string &kept) {
-  GST_ELEMENT_WARNING(filter, RESOURCE, SETTINGS,
-                      ("'%s' cannot change while the element is started (PAUSED or PLAYING): "
-                       "keeping '%s'; set it in the NULL or READY state",
-                       property, kept.c_str()),
-                      ("refused a new %s while started", property));
+bool gst_emo_analysis_filter_refuse_while_started(GstEmoAnalysisFilter *filter, GParamSpec *pspec,
+                                                  const GValue *value) {
+  return gst_emo_refuse_while_started(G_OBJECT(filter), pspec, value, priv_of(filter)->started);
 }
 
 void gst_emo_analysis_filter_init_model(GstEmoAnalysisFilter *filter, const std::string &model) {
@@ -151,16 +148,8 @@ void gst_emo_analysis_filter_init_model(GstEmoAnalysisFilter *filter, const std:
 void gst_emo_analysis_filter_set_model(GstEmoAnalysisFilter *filter, const GValue *value) {
   GstEmoAnalysisFilterPrivate *priv = priv_of(filter);
   const gchar *path = g_value_get_string(value);
-  std::string kept;
-  {
-    GstEmoObjectLock lock(filter);
-    if (!priv->started) {
-      priv->model = path ? path : priv->default_model;
-      return;
-    }
-    kept = priv->model;
-  }
-  refuse_while_started(filter, "model", kept);
+  GstEmoObjectLock lock(filter);
+  if (!priv->started) priv->model = path ? path : priv->default_model;
 }
 
 void gst_emo_analysis_filter_get_model(GstEmoAnalysisFilter *filter, GValue *value) {
@@ -216,21 +205,53 @@ static gboolean gst_emo_analysis_filter_stop(GstBaseTransform *trans) {
   return TRUE;
 }
 
+/* Forgets the stream's per-face state (serialized events: on the streaming thread, like
+ * analyse()). */
+static void gst_emo_analysis_filter_reset(GstEmoAnalysisFilter *filter) {
+  GstEmoAnalysisFilterClass *klass = class_of(filter);
+  if (klass->reset) klass->reset(filter);
+}
+
 static gboolean gst_emo_analysis_filter_sink_event(GstBaseTransform *trans, GstEvent *event) {
   GstEmoAnalysisFilter *filter = GST_EMO_ANALYSIS_FILTER(trans);
+  GstEmoAnalysisFilterPrivate *priv = priv_of(filter);
   switch (GST_EVENT_TYPE(event)) {
+    case GST_EVENT_STREAM_START:
+      priv->geometry.reset();
+      /* fall through */
     case GST_EVENT_FLUSH_STOP:
-    case GST_EVENT_STREAM_START: {
-      priv_of(filter)->qos.reset();
-      /* Serialized: runs on the streaming thread, like analyse(). */
-      GstEmoAnalysisFilterClass *klass = class_of(filter);
-      if (klass->reset) klass->reset(filter);
+      priv->qos.reset();
+      gst_emo_analysis_filter_reset(filter);
+      break;
+    case GST_EVENT_TAG: {
+      GstTagList *tags = nullptr;
+      gst_event_parse_tag(event, &tags);
+      if (priv->geometry.tags(tags)) {
+        GST_INFO_OBJECT(filter, "new image orientation: per-face state ends, as at a shot cut");
+        gst_emo_analysis_filter_reset(filter);
+      }
       break;
     }
     default:
       break;
   }
   return GST_BASE_TRANSFORM_CLASS(gst_emo_analysis_filter_parent_class)->sink_event(trans, event);
+}
+
+/* New caps (serialized, before the frames they describe): a change that moves pixels (size,
+ * pixel aspect ratio, interlacing, views) ends every track and the shot, like a cut. */
+static gboolean gst_emo_analysis_filter_set_info(GstVideoFilter *video, GstCaps *, GstVideoInfo *in,
+                                                 GstCaps *, GstVideoInfo *) {
+  GstEmoAnalysisFilter *filter = GST_EMO_ANALYSIS_FILTER(video);
+  if (priv_of(filter)->geometry.caps(*in)) {
+    GST_INFO_OBJECT(filter,
+                    "caps change moves pixels (now %dx%d, PAR %d/%d): per-face state "
+                    "ends, as at a shot cut",
+                    GST_VIDEO_INFO_WIDTH(in), GST_VIDEO_INFO_HEIGHT(in), GST_VIDEO_INFO_PAR_N(in),
+                    GST_VIDEO_INFO_PAR_D(in));
+    gst_emo_analysis_filter_reset(filter);
+  }
+  return TRUE;
 }
 
 static gboolean gst_emo_analysis_filter_src_event(GstBaseTransform *trans, GstEvent *event) {
@@ -294,21 +315,9 @@ static void gst_emo_analysis_filter_set_property(GObject *object, guint prop_id,
   GstEmoAnalysisFilterPrivate *priv = priv_of(filter);
   switch (prop_id) {
     case PROP_OPENCV_THREADS: {
-      const auto threads = static_cast<GstEmoOpenCVThreads>(g_value_get_enum(value));
-      GstEmoOpenCVThreads kept;
-      {
-        GstEmoObjectLock lock(filter);
-        kept = priv->opencv_threads;
-        if (!priv->started) {
-          priv->opencv_threads = threads;
-          break;
-        }
-      }
-      if (threads != kept) {
-        GEnumValue *v = g_enum_get_value(
-            static_cast<GEnumClass *>(g_type_class_peek(GST_TYPE_EMO_OPENCV_THREADS)), kept);
-        refuse_while_started(filter, "opencv-threads", v ? v->value_nick : "?");
-      }
+      if (gst_emo_analysis_filter_refuse_while_started(filter, pspec, value)) break;
+      GstEmoObjectLock lock(filter);
+      priv->opencv_threads = static_cast<GstEmoOpenCVThreads>(g_value_get_enum(value));
       break;
     }
     default:
@@ -395,6 +404,7 @@ static void gst_emo_analysis_filter_class_init(GstEmoAnalysisFilterClass *klass)
   trans_class->stop = GST_DEBUG_FUNCPTR(gst_emo_analysis_filter_stop);
   trans_class->sink_event = GST_DEBUG_FUNCPTR(gst_emo_analysis_filter_sink_event);
   trans_class->src_event = GST_DEBUG_FUNCPTR(gst_emo_analysis_filter_src_event);
+  GST_VIDEO_FILTER_CLASS(klass)->set_info = GST_DEBUG_FUNCPTR(gst_emo_analysis_filter_set_info);
   /* Analysis only: subclasses map frames themselves (read-only, or read-write only when they
    * draw), so GstVideoFilter's own read-write mapping of every frame is skipped. */
   trans_class->transform_ip = GST_DEBUG_FUNCPTR(gst_emo_analysis_filter_transform_ip);

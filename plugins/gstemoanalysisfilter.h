@@ -22,7 +22,10 @@
 //   GST_FLOW_ERROR; no C++ exception leaves a GStreamer callback;
 // - pad templates: "sink" and "src" with GST_EMO_ANALYSIS_FORMATS (a subclass may replace them
 //   with templates of the same names);
-// - flush and new stream: the QoS state is forgotten and the class's reset() vfunc is called.
+// - flush and new stream: the QoS state is forgotten and the class's reset() vfunc is called;
+// - caps or tags that move pixels (a new frame size, pixel aspect ratio, interlacing or views,
+//   a new image orientation; emo::gst::StreamGeometry): reset() is called too, so that every
+//   track and per-face state ends as at a shot cut (a format change alone keeps them).
 #pragma once
 
 #include <gst/video/gstvideofilter.h>
@@ -61,8 +64,9 @@ struct _GstEmoAnalysisFilterClass {
   bool (*load)(GstEmoAnalysisFilter *filter, const std::string &model);
   /// Drops the streaming state (stop(), and after a failed load()). May be NULL.
   void (*unload)(GstEmoAnalysisFilter *filter);
-  /// Forgets what the element remembers of the stream (FLUSH_STOP, STREAM_START), on the
-  /// streaming thread; also called when no state is loaded. May be NULL.
+  /// Forgets what the element remembers of the stream (FLUSH_STOP, STREAM_START, caps or an
+  /// orientation that move pixels), on the streaming thread; also called when no state is
+  /// loaded. May be NULL.
   void (*reset)(GstEmoAnalysisFilter *filter);
   /// Analyses (and annotates) one buffer in place, on the streaming thread; called only while
   /// started and never for a frame skipped by QoS. Throws on failure. May post bus messages.
@@ -75,9 +79,16 @@ struct _GstEmoAnalysisFilterClass {
 /// Call from the subclass's instance init.
 void gst_emo_analysis_filter_init_model(GstEmoAnalysisFilter *filter, const std::string &model);
 
-/// The subclass's set_property for its "model" property (call it WITHOUT holding the object
-/// lock). Stores the new path (NULL: the default) while the element is stopped; while it is
-/// started, refuses it: posts a warning on the bus and keeps the model in use.
+/// Settings read when the element starts (GParamSpecs flagged GST_PARAM_MUTABLE_READY: model,
+/// opencv-threads and the subclass's own) are refused while it is started
+/// (gst_emo_refuse_while_started()): call this first thing in the subclass's set_property,
+/// WITHOUT holding the object lock, and store nothing when it returns true.
+bool gst_emo_analysis_filter_refuse_while_started(GstEmoAnalysisFilter *filter, GParamSpec *pspec,
+                                                  const GValue *value);
+
+/// The subclass's set_property for its "model" property, after
+/// gst_emo_analysis_filter_refuse_while_started() (call it WITHOUT holding the object lock):
+/// stores the new path (NULL: the default) while the element is stopped.
 void gst_emo_analysis_filter_set_model(GstEmoAnalysisFilter *filter, const GValue *value);
 
 /// The subclass's get_property for its "model" property (call it WITHOUT the object lock).

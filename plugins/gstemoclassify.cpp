@@ -420,6 +420,8 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
 static void gst_emo_classify_set_property(GObject *object, guint prop_id, const GValue *value,
                                           GParamSpec *pspec) {
   GstEmoClassify *self = GST_EMO_CLASSIFY(object);
+  if (gst_emo_analysis_filter_refuse_while_started(GST_EMO_ANALYSIS_FILTER(object), pspec, value))
+    return;
   if (prop_id == PROP_MODEL)
     return gst_emo_analysis_filter_set_model(GST_EMO_ANALYSIS_FILTER(object), value);
   GstEmoObjectLock lock(self);

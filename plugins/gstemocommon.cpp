@@ -39,6 +39,48 @@ void gst_emo_post_model_error(GstElement *element, const std::exception &error) 
                     ("%s", error.what()));
 }
 
+void gst_emo_set_started(gpointer element, bool &started, bool value) {
+  GstEmoObjectLock lock(element);
+  started = value;
+}
+
+bool gst_emo_refuse_while_started(GObject *object, GParamSpec *pspec, const GValue *value,
+                                  const bool &started) {
+  if (pspec->flags & (GST_PARAM_MUTABLE_PLAYING | GST_PARAM_MUTABLE_PAUSED)) return false;
+  {
+    GstEmoObjectLock lock(object);
+    if (!started) return false;
+  }
+  std::string kept = "the value in use";  // write-only (api-key): never shown
+  if (pspec->flags & G_PARAM_READABLE) {
+    GValue current = G_VALUE_INIT;
+    g_value_init(&current, G_PARAM_SPEC_VALUE_TYPE(pspec));
+    g_object_get_property(object, pspec->name, &current);
+    const bool same = g_param_values_cmp(pspec, value, &current) == 0;
+    GEnumValue *choice =
+        G_VALUE_HOLDS_ENUM(&current)
+            ? g_enum_get_value(G_PARAM_SPEC_ENUM(pspec)->enum_class, g_value_get_enum(&current))
+            : nullptr;
+    if (choice) {
+      kept = std::string("\"") + choice->value_nick + "\"";  // as gst-launch-1.0 sets it
+    } else {
+      gchar *text = g_strdup_value_contents(&current);
+      kept = text;
+      g_free(text);
+    }
+    g_value_unset(&current);
+    if (same) return true;
+  }
+  const bool in_ready = pspec->flags & GST_PARAM_MUTABLE_READY;  // else NULL only
+  GST_ELEMENT_WARNING(object, RESOURCE, SETTINGS,
+                      ("'%s' cannot change while the element is started (%s): keeping %s; set it "
+                       "in the %s state",
+                       pspec->name, in_ready ? "PAUSED or PLAYING" : "READY, PAUSED or PLAYING",
+                       kept.c_str(), in_ready ? "NULL or READY" : "NULL"),
+                      ("refused a new %s while started", pspec->name));
+  return true;
+}
+
 std::string gst_emo_default_model_path(const char *name) { return emo::default_model_path(name); }
 
 cv::Mat gst_emo_frame_luma(const GstVideoFrame *frame, cv::Mat &scratch) {

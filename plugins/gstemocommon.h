@@ -36,6 +36,34 @@ struct FrameView;
 bool gst_emo_frame_view(const GstVideoFrame *frame, const cv::Mat &luma,
                         emo::detect::FrameView &view);
 
+/// The rule of every gst-emo element for settings read when it starts (properties flagged
+/// GST_PARAM_MUTABLE_READY, "set in NULL or READY", or without a mutability flag, "set in
+/// NULL": emosession, a GstBaseSink, starts in NULL -> READY): while the element is started
+/// (between start() and stop()) a new value is refused with a warning on the bus (RESOURCE,
+/// SETTINGS, naming the property and the value kept; a write-only property's value is never
+/// shown), and the property keeps reading back the value in use.
+///
+/// Call it first thing in set_property, WITHOUT the object lock held (it reads the current
+/// value through get_property), with the element's own "started" flag, which it reads under the
+/// object lock. Returns true when set_property must not store `value`: the element is started
+/// and `pspec` is such a setting (a value equal to the one in use is then taken silently, as a
+/// no-op). Properties flagged GST_PARAM_MUTABLE_PLAYING or _PAUSED always return false.
+bool gst_emo_refuse_while_started(GObject *object, GParamSpec *pspec, const GValue *value,
+                                  const bool &started);
+
+/// An element's start(): sets `started` (under the object lock, so that start-time settings are
+/// refused from then on) and runs `open` (which builds the element's state and returns FALSE
+/// after posting an error); clears `started` again when `open` fails. stop() clears it with
+/// gst_emo_set_started(element, started, false).
+void gst_emo_set_started(gpointer element, bool &started, bool value);
+template <typename Open>
+gboolean gst_emo_start(gpointer element, bool &started, Open &&open) {
+  gst_emo_set_started(element, started, true);
+  const gboolean ok = open();
+  if (!ok) gst_emo_set_started(element, started, false);
+  return ok;
+}
+
 /// Caps string of the raw video formats the analysis elements accept.
 #define GST_EMO_ANALYSIS_FORMATS "{ GRAY8, I420, NV12, YUY2, BGR, BGRx, RGB, RGBx, BGRA, RGBA }"
 

@@ -21,6 +21,10 @@
  * downstream passes without analysis (#GstBaseTransform:qos). The model is read at start: a
  * missing one is an element error naming the path; set while running it is refused.
  *
+ * New caps that move pixels (frame size, pixel aspect ratio, interlacing) and a new image
+ * orientation tag end every track and the shot, like a shot cut; a format change alone keeps
+ * them (docs/robustness.md).
+ *
  * Design notes and measurements: docs/elements.md of the gst-emo sources.
  *
  * ## Example launch line
@@ -462,6 +466,8 @@ static GstFlowReturn gst_emo_face_detect_analyse(GstEmoAnalysisFilter *filter, G
 static void gst_emo_face_detect_set_property(GObject *object, guint prop_id, const GValue *value,
                                              GParamSpec *pspec) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(object);
+  if (gst_emo_analysis_filter_refuse_while_started(GST_EMO_ANALYSIS_FILTER(object), pspec, value))
+    return;
   if (prop_id == PROP_MODEL)
     return gst_emo_analysis_filter_set_model(GST_EMO_ANALYSIS_FILTER(object), value);
   GstEmoObjectLock lock(self);

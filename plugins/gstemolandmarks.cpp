@@ -183,6 +183,8 @@ static GstFlowReturn gst_emo_landmarks_analyse(GstEmoAnalysisFilter *filter, Gst
 static void gst_emo_landmarks_set_property(GObject *object, guint prop_id, const GValue *value,
                                            GParamSpec *pspec) {
   GstEmoLandmarks *self = GST_EMO_LANDMARKS(object);
+  if (gst_emo_analysis_filter_refuse_while_started(GST_EMO_ANALYSIS_FILTER(object), pspec, value))
+    return;
   if (prop_id == PROP_MODEL)
     return gst_emo_analysis_filter_set_model(GST_EMO_ANALYSIS_FILTER(object), value);
   GstEmoObjectLock lock(self);

@@ -40,6 +40,10 @@
  *
  * With `location=-` the lines go to standard output: run gst-launch-1.0 with `-q` so that its
  * own messages do not mix with them. A file that cannot be opened is an error naming the path.
+ * The output (#GstEmoMetaPublish:location, append, method and the MQTT settings) is chosen when
+ * the element starts: a new value set while it runs (PAUSED, PLAYING) is refused with a warning
+ * and the value in use reads back; set it in NULL or READY. After a caps change each line
+ * carries the new `width` and `height`.
  *
  * With #GstEmoMetaPublish:method=mqtt the same objects (frames with faces only) go to
  * #GstEmoMetaPublish:topic on the broker at #GstEmoMetaPublish:address through a bounded queue
@@ -123,6 +127,7 @@ struct _GstEmoMetaPublish {
   gboolean include_landmarks;
   GstEmoPublishMethod method;
   GstEmoMqttSettings mqtt;
+  bool started;  // between start() and stop(): start-time settings refused
 
   /* state */
   std::unique_ptr<GstEmoMetaPublishState> state;
@@ -133,7 +138,7 @@ G_DEFINE_TYPE(GstEmoMetaPublish, gst_emo_meta_publish, GST_TYPE_BASE_TRANSFORM);
 GST_ELEMENT_REGISTER_DEFINE(emometapublish, "emometapublish", GST_RANK_NONE,
                             GST_TYPE_EMO_META_PUBLISH);
 
-static gboolean gst_emo_meta_publish_start(GstBaseTransform *trans) {
+static gboolean gst_emo_meta_publish_open(GstBaseTransform *trans) {
   GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(trans);
   auto state = std::make_unique<GstEmoMetaPublishState>();
   gboolean append;
@@ -185,8 +190,15 @@ static gboolean gst_emo_meta_publish_flush(GstEmoMetaPublish *self) {
   return FALSE;
 }
 
+/* Start-time settings are refused from here until stop() (gst_emo_refuse_while_started()). */
+static gboolean gst_emo_meta_publish_start(GstBaseTransform *trans) {
+  auto *self = GST_EMO_META_PUBLISH(trans);
+  return gst_emo_start(self, self->started, [&] { return gst_emo_meta_publish_open(trans); });
+}
+
 static gboolean gst_emo_meta_publish_stop(GstBaseTransform *trans) {
   GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(trans);
+  gst_emo_set_started(self, self->started, false);  // the settings in use are dropped below
   if (self->state && self->state->file) {
     GST_INFO_OBJECT(self, "wrote %" G_GUINT64_FORMAT " lines to %s", self->state->frames,
                     self->state->location.c_str());
@@ -276,6 +288,7 @@ static GstFlowReturn gst_emo_meta_publish_transform_ip(GstBaseTransform *trans, 
 static void gst_emo_meta_publish_set_property(GObject *object, guint prop_id, const GValue *value,
                                               GParamSpec *pspec) {
   GstEmoMetaPublish *self = GST_EMO_META_PUBLISH(object);
+  if (gst_emo_refuse_while_started(object, pspec, value, self->started)) return;
   GstEmoObjectLock lock(self);
   switch (prop_id) {
     case PROP_LOCATION:
@@ -367,7 +380,7 @@ static void gst_emo_meta_publish_class_init(GstEmoMetaPublishClass *klass) {
   gobject_class->finalize = gst_emo_meta_publish_finalize;
 
   const auto ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                              GST_PARAM_MUTABLE_READY);
+                                              static_cast<GParamFlags>(GST_PARAM_MUTABLE_READY));
   const auto playing = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                 GST_PARAM_MUTABLE_PLAYING);
   g_object_class_install_property(
@@ -401,7 +414,8 @@ static void gst_emo_meta_publish_class_init(GstEmoMetaPublishClass *klass) {
                         "or mqtt (one message per frame with faces to address/topic)",
                         GST_TYPE_EMO_PUBLISH_METHOD, DEFAULT_METHOD, ready));
   gst_emo_mqtt_install_properties(gobject_class, PROP_MQTT_FIRST, DEFAULT_TOPIC,
-                                  "method=mqtt (one message per frame with faces)");
+                                  "method=mqtt (one message per frame with faces)",
+                                  static_cast<GParamFlags>(GST_PARAM_MUTABLE_READY));
   gst_type_mark_as_plugin_api(GST_TYPE_EMO_PUBLISH_METHOD, static_cast<GstPluginAPIFlags>(0));
 
   gst_element_class_add_static_pad_template(element_class, &sink_template);

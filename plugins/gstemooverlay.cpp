@@ -12,10 +12,13 @@
  * emoclassify left without an emotion (label "unknown": too small, blurred, turned away, or
  * scores too flat, see docs/emotion-labels.md) gets its white box and no tag.
  *
- * Drawing is done with OpenCV directly on the mapped planes: packed RGB formats as one image,
- * I420 and NV12 with luma on the Y plane and chroma at half resolution on the U and V planes
- * (I420) or the interleaved UV plane (NV12). Colours are converted with the stream's YCbCr
- * matrix and range (BT.601 when the caps do not say).
+ * It accepts the same formats as the other analysis elements (GRAY8, I420, NV12, YUY2, BGR,
+ * BGRx, RGB, RGBx, BGRA, RGBA), so no conversion is needed between them. Drawing is done with
+ * OpenCV directly on the mapped planes: packed RGB formats as one image, I420 and NV12 with
+ * luma on the Y plane and chroma at half resolution on the U and V planes (I420) or the
+ * interleaved UV plane (NV12), GRAY8 in grey levels (the luma of each colour), packed YUY2
+ * through a coverage mask (luma per pixel, chroma per pair of pixels). Colours are converted
+ * with the stream's YCbCr matrix and range (BT.601 when the caps do not say).
  *
  * Frames without faces, or with every layer turned off, pass through untouched: they are not
  * even mapped (unless a session is drawn, see below).
@@ -97,15 +100,6 @@ enum {
 #define DEFAULT_BLUR FALSE
 #define DEFAULT_DRAW_POSE FALSE
 
-#define GST_EMO_OVERLAY_FORMATS "{ BGR, BGRx, RGB, RGBx, BGRA, RGBA, I420, NV12 }"
-
-static GstStaticPadTemplate sink_template =
-    GST_STATIC_PAD_TEMPLATE("sink", GST_PAD_SINK, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_OVERLAY_FORMATS)));
-static GstStaticPadTemplate src_template =
-    GST_STATIC_PAD_TEMPLATE("src", GST_PAD_SRC, GST_PAD_ALWAYS,
-                            GST_STATIC_CAPS(GST_VIDEO_CAPS_MAKE(GST_EMO_OVERLAY_FORMATS)));
-
 /* Settings, under GST_OBJECT_LOCK; plain data, copied once per buffer. */
 struct GstEmoOverlaySettings {
   gboolean draw_boxes;
@@ -165,12 +159,20 @@ cv::Point at(const cv::Point2f &p, double scale) {
   return cv::Point(cvRound(p.x * scale), cvRound(p.y * scale));
 }
 
+/* `r` grown by `by` pixels on every side. */
+cv::Rect grown(const cv::Rect &r, int by) {
+  return cv::Rect(r.x - by, r.y - by, r.width + 2 * by, r.height + 2 * by);
+}
+
 int thick(int thickness, double scale) {
   return thickness < 0 ? thickness : std::max(1, cvRound(thickness * scale));
 }
 
 /* The mapped planes of one frame as cv::Mats (chroma planes at half scale) and the conversion
- * of a colour to each plane's channel layout. */
+ * of a colour to each plane's channel layout. Packed YUY2 cannot be drawn on as planes: shapes
+ * are drawn into a coverage mask of the frame's size, then written into the luma of every
+ * covered pixel (blended by coverage, for anti-aliased text) and into the chroma of every
+ * macro-pixel that has a covered pixel. */
 class Canvas {
  public:
   explicit Canvas(GstVideoFrame *frame) : format_(GST_VIDEO_FRAME_FORMAT(frame)) {
@@ -178,20 +180,40 @@ class Canvas {
     if (!gst_video_color_matrix_get_Kr_Kb(cm.matrix, &kr_, &kb_)) kr_ = 0.299, kb_ = 0.114;
     full_range_ = cm.range == GST_VIDEO_COLOR_RANGE_0_255;
     const bool nv12 = format_ == GST_VIDEO_FORMAT_NV12;
-    if (format_ == GST_VIDEO_FORMAT_I420 || nv12) {
-      const int chroma_planes = nv12 ? 1 : 2;
-      add(frame, 0, CV_8UC1, 1.0);
-      for (int p = 1; p <= chroma_planes; p++) add(frame, p, nv12 ? CV_8UC2 : CV_8UC1, 0.5);
-    } else {
-      const bool packed3 = format_ == GST_VIDEO_FORMAT_BGR || format_ == GST_VIDEO_FORMAT_RGB;
-      add(frame, 0, packed3 ? CV_8UC3 : CV_8UC4, 1.0);
+    switch (format_) {
+      case GST_VIDEO_FORMAT_I420:
+      case GST_VIDEO_FORMAT_NV12:
+        add(frame, 0, CV_8UC1, 1.0);
+        for (int p = 1; p <= (nv12 ? 1 : 2); p++) add(frame, p, nv12 ? CV_8UC2 : CV_8UC1, 0.5);
+        break;
+      case GST_VIDEO_FORMAT_GRAY8:
+        add(frame, 0, CV_8UC1, 1.0);
+        break;
+      case GST_VIDEO_FORMAT_YUY2:
+        yuy2_ =
+            cv::Mat(GST_VIDEO_FRAME_HEIGHT(frame), (GST_VIDEO_FRAME_WIDTH(frame) + 1) / 2, CV_8UC4,
+                    GST_VIDEO_FRAME_PLANE_DATA(frame, 0), GST_VIDEO_FRAME_PLANE_STRIDE(frame, 0));
+        mask_ =
+            cv::Mat::zeros(GST_VIDEO_FRAME_HEIGHT(frame), GST_VIDEO_FRAME_WIDTH(frame), CV_8UC1);
+        break;
+      default: {
+        const bool packed3 = format_ == GST_VIDEO_FORMAT_BGR || format_ == GST_VIDEO_FORMAT_RGB;
+        add(frame, 0, packed3 ? CV_8UC3 : CV_8UC4, 1.0);
+        break;
+      }
     }
   }
 
   /* Calls draw(plane, scale, colour) for every plane, with `c` in that plane's layout; the
-   * callee scales frame-pixel geometry by `scale`. */
+   * callee scales frame-pixel geometry by `scale`. Nothing is drawn outside `where` (frame
+   * pixels) on YUY2 frames. */
   template <typename Draw>
-  void draw(const Rgb &c, Draw draw) {
+  void draw(const Rgb &c, const cv::Rect &where, Draw draw) {
+    if (!mask_.empty()) {
+      draw(mask_, 1.0, cv::Scalar(255));
+      commit_yuy2(c, where);
+      return;
+    }
     for (size_t i = 0; i < planes_.size(); i++)
       draw(planes_[i].mat, planes_[i].scale, colour(c, i));
   }
@@ -211,6 +233,15 @@ class Canvas {
                        scale});
   }
 
+  /* Y, Cb, Cr of an RGB colour in the stream's matrix and range. */
+  cv::Scalar yuv(const Rgb &c) const {
+    const double y = kr_ * c.r + (1.0 - kr_ - kb_) * c.g + kb_ * c.b;
+    const double cscale = full_range_ ? 1.0 : 224.0 / 255.0;
+    const double u = 128.0 + cscale * (c.b - y) / (2.0 * (1.0 - kb_));
+    const double v = 128.0 + cscale * (c.r - y) / (2.0 * (1.0 - kr_));
+    return cv::Scalar(full_range_ ? y : 16.0 + y * 219.0 / 255.0, u, v);
+  }
+
   cv::Scalar colour(const Rgb &c, size_t i) const {
     switch (format_) {
       case GST_VIDEO_FORMAT_BGR:
@@ -224,19 +255,42 @@ class Canvas {
       default:
         break;
     }
-    const double y = kr_ * c.r + (1.0 - kr_ - kb_) * c.g + kb_ * c.b;
-    const double cscale = full_range_ ? 1.0 : 224.0 / 255.0;
-    const double u = 128.0 + cscale * (c.b - y) / (2.0 * (1.0 - kb_));
-    const double v = 128.0 + cscale * (c.r - y) / (2.0 * (1.0 - kr_));
-    if (i == 0) return cv::Scalar(full_range_ ? y : 16.0 + y * 219.0 / 255.0);
-    if (format_ == GST_VIDEO_FORMAT_NV12) return cv::Scalar(u, v);
-    return cv::Scalar(i == 1 ? u : v);
+    const cv::Scalar yuv_colour = yuv(c);
+    if (i == 0) return cv::Scalar(yuv_colour[0]);
+    if (format_ == GST_VIDEO_FORMAT_NV12) return cv::Scalar(yuv_colour[1], yuv_colour[2]);
+    return cv::Scalar(yuv_colour[i]);
+  }
+
+  /* Writes `c` into the YUY2 pixels the mask covers inside `where`, and clears the mask. */
+  void commit_yuy2(const Rgb &c, const cv::Rect &where) {
+    const cv::Scalar col = yuv(c);
+    const int x0 = std::max(0, where.x) & ~1;  // whole macro-pixels
+    const int x1 = std::min(mask_.cols, where.x + where.width);
+    const int y0 = std::max(0, where.y), y1 = std::min(mask_.rows, where.y + where.height);
+    for (int y = y0; y < y1; ++y) {
+      uchar *m = mask_.ptr<uchar>(y);
+      auto *px = yuy2_.ptr<uchar>(y);  // Y0 U Y1 V
+      for (int x = x0; x < x1; x += 2) {
+        const int a0 = m[x], a1 = x + 1 < mask_.cols ? m[x + 1] : 0;
+        if (a0 == 0 && a1 == 0) continue;
+        uchar *mp = px + 2 * x;
+        mp[0] = cv::saturate_cast<uchar>(mp[0] + (col[0] - mp[0]) * a0 / 255.0);
+        mp[2] = cv::saturate_cast<uchar>(mp[2] + (col[0] - mp[2]) * a1 / 255.0);
+        if (std::max(a0, a1) >= 128) {
+          mp[1] = cv::saturate_cast<uchar>(col[1]);
+          mp[3] = cv::saturate_cast<uchar>(col[2]);
+        }
+        m[x] = 0;
+        if (x + 1 < mask_.cols) m[x + 1] = 0;
+      }
+    }
   }
 
   GstVideoFormat format_;
   gdouble kr_ = 0.299, kb_ = 0.114;
   bool full_range_ = false;
   std::vector<Plane> planes_;
+  cv::Mat yuy2_, mask_;  // YUY2: macro-pixels (Y0 U Y1 V) and the coverage mask
 };
 
 void draw_face(Canvas &canvas, const emo::gst::Face &face, const GstEmoOverlaySettings &settings,
@@ -244,13 +298,15 @@ void draw_face(Canvas &canvas, const emo::gst::Face &face, const GstEmoOverlaySe
   const Rgb colour = face.emotion ? colour_for(face.emotion->label) : kDefaultColour;
   const cv::Rect &box = face.box;
   if (settings.draw_boxes) {
-    canvas.draw(colour, [&](cv::Mat &m, double s, const cv::Scalar &c) {
+    canvas.draw(colour, grown(box, line_width + 2), [&](cv::Mat &m, double s, const cv::Scalar &c) {
       cv::rectangle(m, at(box.tl(), s), at(box.br() - cv::Point(1, 1), s), c, thick(line_width, s));
     });
   }
   if (settings.draw_landmarks && !face.landmarks.empty()) {
     const int radius = std::max(1, cvRound(box.width / 90.0));
-    canvas.draw(colour, [&](cv::Mat &m, double s, const cv::Scalar &c) {
+    std::vector<cv::Point2f> points(face.landmarks.begin(), face.landmarks.end());
+    const cv::Rect dots = grown(cv::boundingRect(points), radius + 2);
+    canvas.draw(colour, dots, [&](cv::Mat &m, double s, const cv::Scalar &c) {
       for (const emo::Point &p : face.landmarks)
         cv::circle(m, at(p, s), cvRound(radius * s), c, cv::FILLED);
     });
@@ -277,14 +333,16 @@ void draw_face(Canvas &canvas, const emo::gst::Face &face, const GstEmoOverlaySe
   if (y < 0) y = box.y + box.height + half_line;
   if (y + tag.height > frame.height) y = std::max(0, box.y + half_line);
   const bool dark = 0.299 * colour.r + 0.587 * colour.g + 0.114 * colour.b < 128;
-  canvas.draw(colour, [&](cv::Mat &m, double s, const cv::Scalar &c) {
+  const cv::Rect label = grown(cv::Rect(x, y, tag.width + 1, tag.height + 1), 2);
+  canvas.draw(colour, label, [&](cv::Mat &m, double s, const cv::Scalar &c) {
     cv::rectangle(m, at(cv::Point(x, y), s), at(cv::Point(x + tag.width, y + tag.height), s), c,
                   cv::FILLED);
   });
-  canvas.draw(dark ? kDefaultColour : kBlack, [&](cv::Mat &m, double s, const cv::Scalar &c) {
-    cv::putText(m, text, at(cv::Point(x + pad, y + pad + size.height), s), cv::FONT_HERSHEY_SIMPLEX,
-                scale * s, c, thick(thickness, s), cv::LINE_AA);
-  });
+  canvas.draw(
+      dark ? kDefaultColour : kBlack, label, [&](cv::Mat &m, double s, const cv::Scalar &c) {
+        cv::putText(m, text, at(cv::Point(x + pad, y + pad + size.height), s),
+                    cv::FONT_HERSHEY_SIMPLEX, scale * s, c, thick(thickness, s), cv::LINE_AA);
+      });
 }
 
 /* The head's axes from its 68 landmarks (emo::estimate_head_pose(), the same estimate as the
@@ -588,8 +646,7 @@ static void gst_emo_overlay_class_init(GstEmoOverlayClass *klass) {
                           "or error (Pango text); unset: none",
                           DEFAULT_SESSION, mutable_playing));
 
-  gst_element_class_add_static_pad_template(element_class, &sink_template);
-  gst_element_class_add_static_pad_template(element_class, &src_template);
+  /* The pad templates are the base class's: every format the analysis elements accept. */
   gst_element_class_set_static_metadata(
       element_class, "Emotion overlay", "Filter/Effect/Video",
       "Draws face boxes, landmarks and emotion labels from gst-emo's face metadata",

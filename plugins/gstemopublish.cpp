@@ -39,14 +39,14 @@ void GstEmoMqttSettings::clear() {
 }
 
 void gst_emo_mqtt_install_properties(GObjectClass *klass, guint first, const char *default_topic,
-                                     const char *what) {
+                                     const char *what, GParamFlags mutability) {
   static gsize debug_once = 0;
   if (g_once_init_enter(&debug_once)) {
     GST_DEBUG_CATEGORY_INIT(gst_emo_publish_debug, "emopublish", 0, "gst-emo MQTT publishing");
     g_once_init_leave(&debug_once, 1);
   }
-  const auto ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                              GST_PARAM_MUTABLE_READY);
+  const auto ready =
+      static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | mutability);
   gchar *address_blurb = g_strdup_printf(
       "MQTT broker, mqtt://host[:port] (TCP, 1883) or mqtts://host[:port] (TLS, 8883), for %s; "
       "no user or password in it (see username, password-env)",

@@ -69,9 +69,11 @@ struct GstEmoMqttSettings {
   void clear();
 };
 
-/// `what`: what is published, for the blurbs ("one message per frame with faces").
+/// `what`: what is published, for the blurbs ("one message per frame with faces");
+/// `mutability`: when the element reads them (GST_PARAM_MUTABLE_READY for an element that
+/// starts in READY -> PAUSED, 0 for one that starts in NULL -> READY, as a GstBaseSink).
 void gst_emo_mqtt_install_properties(GObjectClass *klass, guint first_id, const char *default_topic,
-                                     const char *what);
+                                     const char *what, GParamFlags mutability);
 /// Both return false for an id that is not one of the shared properties. Call under
 /// GST_OBJECT_LOCK, with the id minus the element's first id.
 bool gst_emo_mqtt_set_property(GstEmoMqttSettings &s, guint id, const GValue *value);

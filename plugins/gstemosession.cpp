@@ -58,6 +58,13 @@
  * mqtt-qos, client-id, username, password-env, tls-ca-file, max-queue, fail-on-disconnect,
  * stats, and "emo-publish-stats" messages) and never holds up the session.
  *
+ * The settings are read when the element starts, which for this sink is in NULL -> READY:
+ * set them in the NULL state; from READY on a new value is refused with a warning and the
+ * value in use reads back. #GstEmoSession:context and #GstEmoSession:eos-timeout may change
+ * at any time (the context is taken when a window closes); a context longer than 16384 bytes
+ * is cut at a character boundary with a warning. A caps change (another frame size) goes on in
+ * the same window: windows follow running time and the primary face is chosen per frame.
+ *
  * ## Example launch line
  * |[
  * GEMINI_API_KEY=... gst-launch-1.0 -m filesrc location=talk.mp4 ! decodebin ! videoconvert ! \
@@ -73,6 +80,7 @@
 #include <string>
 
 #include "emo/gst/face_meta.hpp"
+#include "emo/session/session.hpp"
 #include "gstemocommon.h"
 #include "gstemopublish.h"
 #include "gstemosessionrun.h"
@@ -141,6 +149,7 @@ struct _GstEmoSession {
   GstEmoSessionFollow follow;
   gchar *context, *language, *prompt_template, *api_key, *model, *endpoint, *location;
   GstEmoMqttSettings mqtt;  // publishing: when address is set
+  bool started;             // between start() and stop(): start-time settings refused
 
   /* state: built in start(), dropped in stop() */
   std::unique_ptr<GstEmoSessionRun> run;
@@ -168,7 +177,7 @@ static std::string gst_emo_session_context(GstEmoSession *self) {
 }
 
 /* Checks the settings and builds the run; posts a clear error and returns false when it can't. */
-static gboolean gst_emo_session_start(GstBaseSink *sink) {
+static gboolean gst_emo_session_open(GstBaseSink *sink) {
   GstEmoSession *self = GST_EMO_SESSION(sink);
   GstEmoSessionSettings s;
   std::string language, template_path;
@@ -249,8 +258,15 @@ static gboolean gst_emo_session_start(GstBaseSink *sink) {
   return TRUE;
 }
 
+/* Start-time settings are refused from here until stop() (gst_emo_refuse_while_started()). */
+static gboolean gst_emo_session_start(GstBaseSink *sink) {
+  auto *self = GST_EMO_SESSION(sink);
+  return gst_emo_start(self, self->started, [&] { return gst_emo_session_open(sink); });
+}
+
 static gboolean gst_emo_session_stop(GstBaseSink *sink) {
   GstEmoSession *self = GST_EMO_SESSION(sink);
+  gst_emo_set_started(self, self->started, false);  // the settings in use are dropped below
   std::unique_ptr<GstEmoMqttLink> mqtt;
   try {
     if (self->run) {
@@ -368,9 +384,30 @@ static gboolean gst_emo_session_event(GstBaseSink *sink, GstEvent *event) {
   return GST_BASE_SINK_CLASS(parent_class)->event(sink, event);
 }
 
+/* The context, cut to emo::kMaxContextBytes at a character boundary with a warning. */
+static void gst_emo_session_set_context(GstEmoSession *self, const GValue *value) {
+  const gchar *text = g_value_get_string(value);
+  const std::string full = str(text);
+  const std::string kept = emo::truncate_utf8(full, emo::kMaxContextBytes);
+  {
+    GstEmoObjectLock lock(self);
+    g_free(self->context);
+    self->context = text ? g_strdup(kept.c_str()) : nullptr;
+  }
+  if (kept.size() < full.size())
+    GST_ELEMENT_WARNING(self, RESOURCE, SETTINGS,
+                        ("'context' is %zu bytes long: only its first %zu bytes (the limit is "
+                         "%zu bytes of UTF-8, cut at a character boundary) go to Gemini and the "
+                         "file",
+                         full.size(), kept.size(), emo::kMaxContextBytes),
+                        (nullptr));
+}
+
 static void gst_emo_session_set_property(GObject *object, guint prop_id, const GValue *value,
                                          GParamSpec *pspec) {
   GstEmoSession *self = GST_EMO_SESSION(object);
+  if (gst_emo_refuse_while_started(object, pspec, value, self->started)) return;
+  if (prop_id == PROP_CONTEXT) return gst_emo_session_set_context(self, value);
   GstEmoObjectLock lock(self);
   auto set_string = [&](gchar *&field) {
     g_free(field);
@@ -388,9 +425,6 @@ static void gst_emo_session_set_property(GObject *object, guint prop_id, const G
       break;
     case PROP_TRACK_ID:
       self->track_id = g_value_get_int64(value);
-      break;
-    case PROP_CONTEXT:
-      set_string(self->context);
       break;
     case PROP_LANGUAGE:
       set_string(self->language);
@@ -539,37 +573,39 @@ static void gst_emo_session_class_init(GstEmoSessionClass *klass) {
   gobject_class->get_property = gst_emo_session_get_property;
   gobject_class->finalize = gst_emo_session_finalize;
 
-  const auto ready = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
-                                              GST_PARAM_MUTABLE_READY);
+  /* Read in start(), which a GstBaseSink runs in NULL -> READY: settable in NULL only (no
+   * mutability flag), refused with a warning from READY on (gst_emo_refuse_while_started()). */
+  const auto null_only = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
   const auto playing = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                 GST_PARAM_MUTABLE_PLAYING);
   g_object_class_install_property(
       gobject_class, PROP_WINDOW,
       g_param_spec_double("window", "Window", "Length of a window, in seconds of running time", 0.1,
-                          86400.0, DEFAULT_WINDOW, ready));
+                          86400.0, DEFAULT_WINDOW, null_only));
   g_object_class_install_property(
       gobject_class, PROP_SAMPLE_INTERVAL,
       g_param_spec_double("sample-interval", "Sample interval",
                           "One timeline sample (the primary face's most frequent label) per "
                           "interval, in seconds; at most the window",
-                          0.01, 3600.0, DEFAULT_SAMPLE_INTERVAL, ready));
+                          0.01, 3600.0, DEFAULT_SAMPLE_INTERVAL, null_only));
   g_object_class_install_property(
       gobject_class, PROP_MIN_WINDOW,
       g_param_spec_double("min-window", "Minimum window",
                           "A partial window (at EOS, before a gap, flush or new segment) is kept "
                           "when it is at least this long, in seconds; at most the window",
-                          0.0, 86400.0, DEFAULT_MIN_WINDOW, ready));
+                          0.0, 86400.0, DEFAULT_MIN_WINDOW, null_only));
   g_object_class_install_property(
       gobject_class, PROP_TRACK_ID,
       g_param_spec_int64("track-id", "Track id",
                          "Follow the face with this track id (emoclassify's \"tracking\" "
                          "metadata); -1 follows the largest classified face of each frame",
-                         -1, G_MAXINT64, DEFAULT_TRACK_ID, ready));
+                         -1, G_MAXINT64, DEFAULT_TRACK_ID, null_only));
   g_object_class_install_property(
       gobject_class, PROP_CONTEXT,
       g_param_spec_string("context", "Context",
                           "What the user is talking about, in their own words; sent to Gemini "
-                          "with each window (taken when a window closes)",
+                          "with each window (taken when a window closes); at most 16384 bytes "
+                          "of UTF-8, a longer one is cut at a character boundary with a warning",
                           nullptr, playing));
   g_object_class_install_property(
       gobject_class, PROP_LANGUAGE,
@@ -577,7 +613,7 @@ static void gst_emo_session_class_init(GstEmoSessionClass *klass) {
                           "Language of the built-in prompt and so of the reply: \"es\" "
                           "(Spanish) or \"en\" (English); others fall back to English with a "
                           "warning",
-                          DEFAULT_LANGUAGE, ready));
+                          DEFAULT_LANGUAGE, null_only));
   g_object_class_install_property(
       gobject_class, PROP_PROMPT_TEMPLATE,
       g_param_spec_string("prompt-template", "Prompt template",
@@ -585,45 +621,44 @@ static void gst_emo_session_class_init(GstEmoSessionClass *klass) {
                           "\"---\", then the user text, with the placeholders {context}, "
                           "{timeline}, {counts}, {dominant}, {face_share}, {duration}, "
                           "{sample_interval}, {samples} (see the README); unset: built-in",
-                          nullptr, ready));
+                          nullptr, null_only));
   g_object_class_install_property(
       gobject_class, PROP_API_KEY,
       g_param_spec_string("api-key", "API key",
                           "Gemini API key (write-only; never logged, posted or stored); unset: "
                           "$GEMINI_API_KEY; none: offline, analyses are \"skipped\"",
                           nullptr,
-                          static_cast<GParamFlags>(G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS |
-                                                   GST_PARAM_MUTABLE_READY)));
+                          static_cast<GParamFlags>(G_PARAM_WRITABLE | G_PARAM_STATIC_STRINGS)));
   g_object_class_install_property(
       gobject_class, PROP_MODEL,
       g_param_spec_string("model", "Model",
                           "Gemini model that writes the analyses, as in its REST path "
                           "(letters, digits, '-', '.', '_'), e.g. gemini-2.5-pro",
-                          DEFAULT_MODEL, ready));
+                          DEFAULT_MODEL, null_only));
   g_object_class_install_property(
       gobject_class, PROP_ENDPOINT,
       g_param_spec_string("endpoint", "Endpoint",
                           "Gemini API base URL, http(s)://host[:port]; requests go to "
                           "{endpoint}/v1beta/models/{model}:generateContent",
-                          DEFAULT_ENDPOINT, ready));
+                          DEFAULT_ENDPOINT, null_only));
   g_object_class_install_property(
       gobject_class, PROP_TIMEOUT,
       g_param_spec_double("timeout", "Timeout", "Time allowed per request attempt, in seconds", 0.1,
-                          600.0, DEFAULT_TIMEOUT, ready));
+                          600.0, DEFAULT_TIMEOUT, null_only));
   g_object_class_install_property(
       gobject_class, PROP_MAX_RETRIES,
       g_param_spec_int("max-retries", "Maximum retries",
                        "Retries after the first attempt for 429, 500, 503, 504, timeouts and "
                        "connection failures (exponential backoff with jitter, or Gemini's "
                        "retryDelay)",
-                       0, 20, DEFAULT_MAX_RETRIES, ready));
+                       0, 20, DEFAULT_MAX_RETRIES, null_only));
   g_object_class_install_property(
       gobject_class, PROP_LOCATION,
       g_param_spec_string("location", "Location",
                           "JSON Lines file the windows are appended to (one line per window, "
                           "written when its analysis is final; fsynced; windows waiting for "
                           "theirs are journalled in location.pending); unset: no file",
-                          nullptr, ready));
+                          nullptr, null_only));
   g_object_class_install_property(
       gobject_class, PROP_EOS_TIMEOUT,
       g_param_spec_double("eos-timeout", "EOS timeout",
@@ -636,15 +671,16 @@ static void gst_emo_session_class_init(GstEmoSessionClass *klass) {
       g_param_spec_uint64("max-reply-size", "Maximum reply size",
                           "Largest Gemini reply body read, in bytes; a larger reply is aborted "
                           "and its window's analysis recorded as \"failed\" (not retried)",
-                          1024, G_GUINT64_CONSTANT(1) << 30, DEFAULT_MAX_REPLY_SIZE, ready));
+                          1024, G_GUINT64_CONSTANT(1) << 30, DEFAULT_MAX_REPLY_SIZE, null_only));
   g_object_class_install_property(
       gobject_class, PROP_FOLLOW,
       g_param_spec_enum("follow", "Follow",
                         "Whose emotion makes the windows: the primary face (the largest, or "
                         "track-id) or every tracked face, each with windows of their own",
-                        GST_TYPE_EMO_SESSION_FOLLOW, DEFAULT_FOLLOW, ready));
+                        GST_TYPE_EMO_SESSION_FOLLOW, DEFAULT_FOLLOW, null_only));
   gst_emo_mqtt_install_properties(gobject_class, PROP_MQTT_FIRST, DEFAULT_TOPIC,
-                                  "the windows and analyses (<topic>/windows); unset: none");
+                                  "the windows and analyses (<topic>/windows); unset: none",
+                                  static_cast<GParamFlags>(0));
 
   gst_type_mark_as_plugin_api(GST_TYPE_EMO_SESSION_FOLLOW, static_cast<GstPluginAPIFlags>(0));
   gst_element_class_add_static_pad_template(element_class, &sink_template);

@@ -102,6 +102,11 @@ class SessionHarness {
   }
 
   void stop() { h_.reset(); }
+  /* Sets or reads a property while the element runs. */
+  void set(const char *name, const std::string &value) {
+    g_object_set(element_.get(), name, value.c_str(), nullptr);
+  }
+  void get(const char *name, gchar **value) { g_object_get(element_.get(), name, value, nullptr); }
   ~SessionHarness() {
     h_.reset();
     for (GstStructure *s : owned_) gst_structure_free(s);
@@ -216,6 +221,38 @@ TEST(Session, OfflineWindowsAreSampledPostedAndWritten) {
     EXPECT_EQ(r->window.timeline, timeline_of(windows[i]));
     EXPECT_EQ(r->analysis.state, "pending");
   }
+}
+
+// A 1 MiB context set while playing is cut to the documented limit at a character boundary
+// (with a warning), and each window's line stores it once (not again inside the prompt).
+TEST(Session, ALongContextIsCutAndStoredOnce) {
+  g_unsetenv("GEMINI_API_KEY");
+  const std::string path = fresh_path("long-context.jsonl");
+  SessionHarness s({{"window", "2"}, {"min-window", "1"}, {"location", path}});
+  // "é" (2 bytes) straddles the limit: the cut falls before it.
+  std::string context(emo::kMaxContextBytes - 1, 'a');
+  context += "\u00e9";
+  context += std::string(1 << 20, 'b');
+  s.push(0, GST_SECOND, {{"happiness", 60}});
+  s.set("context", context);
+  MessagePtr warning = s.pop(GST_MESSAGE_WARNING, GST_SECOND);
+  ASSERT_TRUE(warning);
+  gchar *kept = nullptr;
+  s.get("context", &kept);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(std::string(kept), std::string(emo::kMaxContextBytes - 1, 'a'));
+  g_free(kept);
+  s.push(GST_SECOND, 4 * GST_SECOND, {{"happiness", 60}});
+  s.finish();
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 2u);
+  const std::vector<emo::WindowRecord> records = read_records(path);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].context, std::string(emo::kMaxContextBytes - 1, 'a'));
+  EXPECT_NE(records[0].prompt.user_text.find(records[0].context), std::string::npos);
+  EXPECT_LT(lines[0].size(), emo::kMaxContextBytes + 8192) << "the context once per line";
 }
 
 TEST(Session, GapsFlushesAndShortWindows) {

@@ -365,6 +365,71 @@ TEST(BlazeFace, EveryFrameFormatGivesTheSameFace) {
   }
 }
 
+// YUY2 of any width, odd ones included (their last macro-pixel's second luma is padding, set
+// white here so that any leak shows): the letterbox is the BGR picture's, boxes map exactly.
+cv::Mat yuy2_of(const cv::Mat &bgr) {
+  const int w = bgr.cols, h = bgr.rows, macro = (w + 1) / 2;
+  // OpenCV's BGR -> I420 (limited range, as its YUY2 -> RGB expects) of the frame padded to
+  // even sides; then Y0 U Y1 V per macro-pixel.
+  cv::Mat even, i420;
+  cv::copyMakeBorder(bgr, even, 0, h % 2, 0, w % 2, cv::BORDER_REPLICATE);
+  cv::cvtColor(even, i420, cv::COLOR_BGR2YUV_I420);
+  const int ew = even.cols, eh = even.rows;
+  const uchar *y = i420.data, *u = y + ew * eh, *v = u + (ew / 2) * (eh / 2);
+  cv::Mat out(h, macro * 2, CV_8UC2);
+  for (int r = 0; r < h; ++r)
+    for (int m = 0; m < macro; ++m) {
+      const int ci = (r / 2) * (ew / 2) + m;
+      const bool padding = 2 * m + 1 >= w;
+      out.at<cv::Vec2b>(r, 2 * m) = {y[r * ew + 2 * m], u[ci]};
+      out.at<cv::Vec2b>(r, 2 * m + 1) = {padding ? uchar(255) : y[r * ew + 2 * m + 1], v[ci]};
+    }
+  return out;
+}
+
+FrameView yuy2_view(const cv::Mat &yuy2, cv::Size size) {
+  FrameView f;
+  f.format = PixelFormat::kYUY2;
+  f.width = size.width;
+  f.height = size.height;
+  f.planes[0] = yuy2.data;
+  f.strides[0] = static_cast<int>(yuy2.step);
+  return f;
+}
+
+TEST(BlazeFaceLetterbox, Yuy2OfAnyWidthIsTheSamePicture) {
+  const cv::Mat img = astronaut();
+  for (const cv::Size size : {cv::Size(1, 1), cv::Size(2, 2), cv::Size(1, 7), cv::Size(3, 2),
+                              cv::Size(17, 13), cv::Size(511, 512), cv::Size(641, 479)}) {
+    cv::Mat bgr;
+    cv::resize(img, bgr, size, 0, 0, cv::INTER_AREA);
+    const cv::Mat yuy2 = yuy2_of(bgr);
+    const FrameView f = yuy2_view(yuy2, size);
+    cv::Mat lb, ref, scratch, decoded;
+    ASSERT_NO_THROW(emo::detect::letterbox_rgb(f, 256, lb, scratch)) << size;
+    // The reference: the same YUY2 decoded by OpenCV at full size, the frame's columns only.
+    cv::cvtColor(yuy2, decoded, cv::COLOR_YUV2BGR_YUY2);
+    const cv::Mat own = decoded(cv::Rect(0, 0, size.width, size.height)).clone();
+    emo::detect::letterbox_rgb(FrameView::from_mat(own), 256, ref, scratch);
+    ASSERT_EQ(lb.size(), ref.size()) << size;
+    cv::Mat diff;
+    cv::absdiff(lb, ref, diff);
+    // Resizing macro-pixels against pixels: a grey level or two; a leaked column is far more.
+    EXPECT_LT(cv::mean(diff)[0] + cv::mean(diff)[1] + cv::mean(diff)[2], 3 * 2.0)
+        << size << " " << cv::mean(diff);
+  }
+  // An odd-width frame's face is where the BGR frame's is.
+  BlazeFace detector(full_model());
+  const cv::Mat odd = img(cv::Rect(0, 0, 511, 512)).clone();
+  const cv::Mat yuy2 = yuy2_of(odd);
+  const FrameView f = yuy2_view(yuy2, odd.size());
+  const auto reference = detector.detect(FrameView::from_mat(odd), emo::DetectorParams{});
+  const auto faces = detector.detect(f, emo::DetectorParams{});
+  ASSERT_EQ(reference.size(), 1u);
+  ASSERT_EQ(faces.size(), 1u);
+  EXPECT_GT(emo::detect::iou(faces[0].box, reference[0].box), 0.95);
+}
+
 TEST(BlazeFace, ThresholdMinSizeAndMaxFacesApply) {
   const cv::Mat img = astronaut();
   BlazeFace detector(full_model());

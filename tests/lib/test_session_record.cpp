@@ -178,6 +178,61 @@ TEST(SessionRecord, JsonIsOneLineAndRoundTrips) {
   EXPECT_EQ(back->analysis.attempts, 3);
 }
 
+// A large context is stored once per line: the prompt texts hold the pieces around it.
+TEST(SessionRecord, TheContextIsStoredOncePerLine) {
+  emo::WindowRecord r = sample_record();
+  r.context = std::string(200 * 1024, 'x') + " é";
+  // A template that quotes the context twice, in the system instruction and the user text.
+  r.prompt = emo::build_prompt(
+      r.window,
+      emo::PromptSettings{"en", r.context, "About {context}.\n---\n{context} / {context}"});
+  ASSERT_GT(r.prompt.user_text.size(), 2 * r.context.size());
+  const std::string line = emo::record_to_json(r);
+  EXPECT_LT(line.size(), r.context.size() + 4096);
+  const std::optional<emo::WindowRecord> back = emo::record_from_json(line, nullptr);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->prompt.user_text, r.prompt.user_text);
+  EXPECT_EQ(back->prompt.system_instruction, r.prompt.system_instruction);
+  // Without a context the texts are one piece each; lines of the old layout still read.
+  r.context.clear();
+  r.prompt = emo::build_prompt(r.window, emo::PromptSettings{"es", "", ""});
+  const std::optional<emo::WindowRecord> empty =
+      emo::record_from_json(emo::record_to_json(r), nullptr);
+  ASSERT_TRUE(empty);
+  EXPECT_EQ(empty->prompt.user_text, r.prompt.user_text);
+  std::string old = emo::record_to_json(r);
+  const auto at = old.find("\"prompt\":{");
+  const auto end = old.find('}', at);
+  old.replace(at, end - at + 1, "\"prompt\":{\"system_instruction\":\"S\",\"user_text\":\"U\"}");
+  const std::optional<emo::WindowRecord> legacy = emo::record_from_json(old, nullptr);
+  ASSERT_TRUE(legacy);
+  EXPECT_EQ(legacy->prompt.user_text, "U");
+  EXPECT_EQ(legacy->prompt.system_instruction, "S");
+}
+
+TEST(SessionRecord, ContextsAreCutAtACharacterBoundary) {
+  EXPECT_EQ(emo::truncate_utf8("abc", 16), "abc");
+  EXPECT_EQ(emo::truncate_utf8("abc", 2), "ab");
+  const std::string text = "a\u00e9\u20ac\U0001F600";  // 1 + 2 + 3 + 4 bytes
+  ASSERT_EQ(text.size(), 10u);
+  const char *want[] = {"",
+                        "a",
+                        "a",
+                        "a\u00e9",
+                        "a\u00e9",
+                        "a\u00e9",
+                        "a\u00e9\u20ac",
+                        "a\u00e9\u20ac",
+                        "a\u00e9\u20ac",
+                        "a\u00e9\u20ac",
+                        text.c_str()};
+  for (std::size_t n = 0; n <= 10; ++n) {
+    const std::string cut = emo::truncate_utf8(text, n);
+    EXPECT_EQ(cut, want[n]) << n;
+    EXPECT_TRUE(g_utf8_validate(cut.c_str(), static_cast<gssize>(cut.size()), nullptr)) << n;
+  }
+}
+
 TEST(SessionRecord, RetryableStates) {
   emo::Analysis a;
   EXPECT_TRUE(a.retryable());  // pending

@@ -166,6 +166,35 @@ TEST_F(TrackerTest, FollowsAMovingFaceWithOneId) {
   }
 }
 
+// A caps change mid-stream (another frame size) ends every track like a cut: the old box is
+// in the old size's pixels, and a detection made before the change is not applied after it.
+TEST_F(TrackerTest, AFrameSizeChangeEndsEveryTrackLikeACut) {
+  emo::FaceTracker tracker;
+  const std::uint64_t f0 = tracker.advance(frame_at(0, 0));
+  tracker.update({kFace}, f0);
+  const std::uint64_t f1 = tracker.advance(frame_at(0, 0));
+  ASSERT_EQ(tracker.faces().size(), 1u);
+  EXPECT_FALSE(tracker.shot_cut());
+  const std::uint64_t old_id = tracker.faces()[0].track_id;
+  cv::Mat wide;  // the same picture at another size: 1280x720 would place the face elsewhere
+  cv::resize(frame_at(0, 0), wide, {1280, 720});
+  const std::uint64_t f2 = tracker.advance(wide);
+  EXPECT_TRUE(tracker.shot_cut());
+  EXPECT_TRUE(tracker.faces().empty());
+  EXPECT_EQ(tracker.shot_start(), f2);
+  EXPECT_FALSE(tracker.update({kFace}, f1));  // made on the old size
+  EXPECT_TRUE(tracker.faces().empty());
+  const emo::Box scaled(kFace.x * 4 / 3, kFace.y * 9 / 8, kFace.width * 4 / 3,
+                        kFace.height * 9 / 8);
+  EXPECT_TRUE(tracker.update({scaled}, f2));
+  ASSERT_EQ(tracker.faces().size(), 1u);
+  EXPECT_GT(tracker.faces()[0].track_id, old_id);  // a new track, ids never reused
+  tracker.advance(wide);
+  EXPECT_FALSE(tracker.shot_cut());  // the same size again: no cut
+  ASSERT_EQ(tracker.faces().size(), 1u);
+  EXPECT_EQ(tracker.stats().shot_cuts, 1u);
+}
+
 TEST_F(TrackerTest, BetweenDetectionsABoxGrowsAtMostAThirdBeyondItsDetectedSize) {
   // The astronaut zooms in by 6 % a frame, about the image centre, to twice its size: flow
   // follows the growth, but without a detection the box stops at 1.3x its detected size.

@@ -56,7 +56,7 @@ for r in records:
     assert r['timeline'] == ['none', 'none'], r['timeline']
 assert len(requests) == 3 and all(q['api_key'] == 'test-key-resend' for q in requests)
 sent = sorted(q['body']['contents'][0]['parts'][0]['text'] for q in requests)
-assert sent == sorted(r['prompt']['user_text'] for r in records), 'prompts not sent unchanged'
+assert sent == sorted(r['context'].join(r['prompt']['user_text_parts']) for r in records), 'prompts not sent unchanged'
 assert all('el examen' in t for t in sent)
 PY
 "$resend" --dry-run "$file" | grep -q "^0 window(s) to re-send" || fail "windows left to re-send"

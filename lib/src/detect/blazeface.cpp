@@ -231,10 +231,18 @@ void letterbox_rgb(const FrameView &f, const Letterbox &lb, cv::Mat &rgb, cv::Ma
       break;
     }
     case PixelFormat::kYUY2: {
-      // Macro-pixels Y0 U Y1 V as 4-channel pixels of half width.
-      scratch.create(h, w / 2, CV_8UC4);
-      resize_to(plane(f, 0, f.height, f.width / 2, CV_8UC4), scratch, {w / 2, h});
-      cv::cvtColor(cv::Mat(h, w, CV_8UC2, scratch.data), dst, cv::COLOR_YUV2RGB_YUY2);
+      if (f.width % 2 == 0 && w <= f.width) {
+        // Shrinking: macro-pixels Y0 U Y1 V as 4-channel pixels of half width.
+        scratch.create(h, w / 2, CV_8UC4);
+        resize_to(plane(f, 0, f.height, f.width / 2, CV_8UC4), scratch, {w / 2, h});
+        cv::cvtColor(cv::Mat(h, w, CV_8UC2, scratch.data), dst, cv::COLOR_YUV2RGB_YUY2);
+      } else {
+        // An odd width ends in a half macro-pixel (its second luma is padding): converted at
+        // full size, then the frame's own columns are resized, so that boxes map exactly. So
+        // is a frame smaller than the input (enlarging macro-pixels would stripe the luma).
+        cv::cvtColor(plane(f, 0, f.height, cw * 2, CV_8UC2), scratch, cv::COLOR_YUV2RGB_YUY2);
+        resize_to(scratch(cv::Rect(0, 0, f.width, f.height)), dst, {w, h});
+      }
       break;
     }
     case PixelFormat::kBGR:

@@ -153,6 +153,15 @@ std::pair<std::string, std::string> split_template(const std::string &text) {
 
 }  // namespace
 
+std::string truncate_utf8(const std::string &text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t end = max_bytes;
+  // Back to the lead byte of the character that would be cut (at most 3 continuation bytes).
+  for (int i = 0; i < 3 && end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80; ++i)
+    --end;
+  return text.substr(0, end);
+}
+
 std::string resolve_language(const std::string &requested, bool *known) {
   std::string code = requested.substr(0, requested.find_first_of("-_"));
   std::transform(code.begin(), code.end(), code.begin(),

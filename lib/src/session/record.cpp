@@ -40,6 +40,21 @@ void member(JsonBuilder *b, const char *name, std::int64_t value) {
   json_builder_add_int_value(b, value);
 }
 
+/* A prompt text stored without the copies of the context it holds: the pieces between them
+ * (`text` == pieces joined with `context`; one piece when the context is empty or absent). */
+void parts_member(JsonBuilder *b, const char *name, const std::string &text,
+                  const std::string &context) {
+  const std::string t = valid_utf8(text), c = valid_utf8(context);
+  json_builder_set_member_name(b, name);
+  json_builder_begin_array(b);
+  std::size_t from = 0;
+  for (std::size_t at; !c.empty() && (at = t.find(c, from)) != std::string::npos;
+       from = at + c.size())
+    json_builder_add_string_value(b, t.substr(from, at - from).c_str());
+  json_builder_add_string_value(b, t.substr(from).c_str());
+  json_builder_end_array(b);
+}
+
 void add_analysis(JsonBuilder *b, const Analysis &a) {
   json_builder_begin_object(b);
   member(b, "state", a.state);
@@ -92,6 +107,23 @@ std::string get_string(JsonObject *o, const char *name) {
   if (json_node_get_value_type(n) != G_TYPE_STRING)
     throw std::runtime_error(std::string("member \"") + name + "\" is not a string");
   return json_node_get_string(n);
+}
+
+/* A prompt text: "<name>_parts" joined with the context (record_to_json()), or "<name>" as
+ * lines written before the parts were. */
+std::string get_text(JsonObject *o, const char *name, const std::string &context) {
+  const std::string parts_name = std::string(name) + "_parts";
+  if (!json_object_has_member(o, parts_name.c_str())) return get_string(o, name);
+  JsonArray *parts = json_node_get_array(need(o, parts_name.c_str(), JSON_NODE_ARRAY));
+  std::string text;
+  for (guint i = 0; i < json_array_get_length(parts); ++i) {
+    JsonNode *n = json_array_get_element(parts, i);
+    if (JSON_NODE_TYPE(n) != JSON_NODE_VALUE || json_node_get_value_type(n) != G_TYPE_STRING)
+      throw std::runtime_error("member \"" + parts_name + "\" must hold strings");
+    if (i > 0) text += context;
+    text += json_node_get_string(n);
+  }
+  return text;
 }
 std::int64_t get_int(JsonObject *o, const char *name) {
   JsonNode *n = need(o, name, JSON_NODE_VALUE);
@@ -185,8 +217,8 @@ std::string record_to_json(const WindowRecord &r) {
   member(j, "model", r.model);
   json_builder_set_member_name(j, "prompt");
   json_builder_begin_object(j);
-  member(j, "system_instruction", r.prompt.system_instruction);
-  member(j, "user_text", r.prompt.user_text);
+  parts_member(j, "system_instruction_parts", r.prompt.system_instruction, r.context);
+  parts_member(j, "user_text_parts", r.prompt.user_text, r.context);
   json_builder_end_object(j);
   json_builder_set_member_name(j, "analysis");
   add_analysis(j, r.analysis);
@@ -247,8 +279,8 @@ std::optional<WindowRecord> record_from_json(const std::string &line, std::strin
     r.language = get_string(o, "language");
     r.model = get_string(o, "model");
     JsonObject *prompt = json_node_get_object(need(o, "prompt", JSON_NODE_OBJECT));
-    r.prompt.system_instruction = get_string(prompt, "system_instruction");
-    r.prompt.user_text = get_string(prompt, "user_text");
+    r.prompt.system_instruction = get_text(prompt, "system_instruction", r.context);
+    r.prompt.user_text = get_text(prompt, "user_text", r.context);
     JsonObject *a = json_node_get_object(need(o, "analysis", JSON_NODE_OBJECT));
     r.analysis.state = get_string(a, "state");
     r.analysis.text = get_string(a, "text");

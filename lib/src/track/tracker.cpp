@@ -83,6 +83,9 @@ std::uint64_t FaceTracker::advance(const cv::Mat &luma, std::int64_t time_ns) {
     throw std::invalid_argument("FaceTracker::advance: expected a non-empty 8-bit luma image");
   const std::uint64_t frame = frame_++;
   times_[frame % kHistory] = {frame + 1, time_ns};
+  // A new frame size (caps change) moves every pixel: the boxes of the old size mean nothing
+  // in the new one, so it ends the shot like a cut (the first frame is no cut).
+  const bool resized = luma.size() != frame_size_ && frame_size_ != cv::Size();
   if (luma.size() != frame_size_) {
     frame_size_ = luma.size();
     have_prev_ = false;
@@ -99,7 +102,7 @@ std::uint64_t FaceTracker::advance(const cv::Mat &luma, std::int64_t time_ns) {
     scale_ = static_cast<double>(luma.cols) / w;
   }
   // A shot cut: the previous shot's faces are gone, and flow across the cut means nothing.
-  cut_ = cuts_.next(*input);
+  cut_ = cuts_.next(*input) || resized;
   if (cut_) {
     ++stats_.shot_cuts;
     shot_start_ = frame;

@@ -173,6 +173,14 @@ class WindowAggregator {
 /// the built-in one it names, else "en" with `*known` set to false.
 std::string resolve_language(const std::string &requested, bool *known = nullptr);
 
+/// Largest user context, in bytes of UTF-8 (16 KiB, a few pages of text): emosession truncates
+/// a longer one with a warning (truncate_utf8()).
+constexpr std::size_t kMaxContextBytes = 16 * 1024;
+
+/// `text` cut to at most `max_bytes` bytes at a character boundary of its UTF-8 (a character
+/// is never split; invalid bytes count as characters of one byte).
+std::string truncate_utf8(const std::string &text, std::size_t max_bytes);
+
 /// The user's own words and the prompt settings of a session.
 struct PromptSettings {
   std::string language = "es";  ///< see resolve_language()
@@ -250,9 +258,14 @@ struct WindowRecord {
 ///    "sample_interval": ns, "closed_by": "full"|..., "timeline": [labels],
 ///    "counts": {label: n}, "face_share": 0.73, "dominant": label, "frames": n,
 ///    "face_frames": n, "unsure_frames": n (absent from older lines: 0), "context": s, "language":
-///    "es", "model": s, "prompt": {"system_instruction": s, "user_text": s}, "analysis": {"state":
-///    s, "text": s, "detail": s, "http_status": n, "error_status": s,
+///    "es", "model": s, "prompt": {"system_instruction_parts": [s], "user_text_parts": [s]},
+///    "analysis": {"state": s, "text": s, "detail": s, "http_status": n, "error_status": s,
 ///                 "attempts": n, "model_version": s, "retryable": bool}}
+/// The prompt texts are stored without the copies of the context they hold (the context may be
+/// up to kMaxContextBytes): each is the list of the pieces between them, and the text sent is
+/// the pieces joined with "context" (Python: `r["context"].join(r["prompt"]["user_text_parts"])`;
+/// one piece when the text holds no context). record_from_json() also reads lines written
+/// before, with "system_instruction" and "user_text" strings.
 std::string record_to_json(const WindowRecord &record);
 
 /// Parses a line written by record_to_json(). Returns nullopt and sets `error` when the line
