@@ -356,10 +356,13 @@ void draw_pose(Canvas &canvas, const emo::gst::Face &face, int line_width, const
   const double length = 450.0 / std::max(1.0, eye_px) * face.box.width / 3.0;
   const std::array<cv::Point2f, 4> axes = emo::head_pose_axes(*pose, frame, length);
   const Rgb colours[3] = {{235, 45, 45}, {40, 205, 75}, {55, 125, 245}};
-  for (int i = 0; i < 3; ++i)
-    canvas.draw(colours[i], [&](cv::Mat &m, double s, const cv::Scalar &c) {
+  for (int i = 0; i < 3; ++i) {
+    const cv::Rect where =
+        grown(cv::boundingRect(std::vector<cv::Point2f>{axes[0], axes[i + 1]}), line_width + 2);
+    canvas.draw(colours[i], where, [&](cv::Mat &m, double s, const cv::Scalar &c) {
       cv::line(m, at(axes[0], s), at(axes[i + 1], s), c, thick(line_width + 1, s), cv::LINE_AA);
     });
+  }
 }
 
 }  // namespace
