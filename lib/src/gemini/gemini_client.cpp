@@ -36,7 +36,7 @@ struct GeminiClient::Impl {
     GInputStream *stream = nullptr;  // the reply body being read
     std::string reply;               // what was read of it so far, at most max_reply_bytes
     GCancellable *cancellable = nullptr;
-    GSource *timer = nullptr;  // attempt timeout while in flight, backoff otherwise
+    GSource *timer = nullptr;  // attempt timeout while in flight, else back-off / rate wait
     bool in_flight = false;    // an HTTP attempt is under way
     bool admitted = false;     // counted in Impl::active (no longer in Impl::waiting)
     bool timed_out = false;
