@@ -33,6 +33,9 @@
  * messages carry the person's `track_id` / `track-id` (-1 for the primary face of
  * follow=primary, where the JSON has no `track_id`); window indices stay unique in the run.
  * Requests run on the Gemini client's own thread: the streaming thread never waits on the network.
+ * At most #GstEmoSession:max-in-flight of them are under way at once and at most
+ * #GstEmoSession:max-requests-per-minute are sent a minute; windows over that budget wait in
+ * the journal, in order, and none is lost (see docs/sessions.md).
  * Without an API key (#GstEmoSession:api-key or the environment variable GEMINI_API_KEY) nothing is
  * sent and every analysis is "skipped".
  *
@@ -106,6 +109,8 @@ enum {
   PROP_EOS_TIMEOUT,
   PROP_MAX_REPLY_SIZE,
   PROP_FOLLOW,
+  PROP_MAX_IN_FLIGHT,
+  PROP_MAX_REQUESTS_PER_MINUTE,
   PROP_MQTT_FIRST,  // the shared MQTT properties (gstemopublish.h) follow
 };
 
@@ -122,6 +127,8 @@ enum {
 #define DEFAULT_MAX_REPLY_SIZE (G_GUINT64_CONSTANT(4) << 20)
 #define DEFAULT_TOPIC "gst-emo"
 #define DEFAULT_FOLLOW GST_EMO_SESSION_FOLLOW_PRIMARY
+#define DEFAULT_MAX_IN_FLIGHT 4
+#define DEFAULT_MAX_REQUESTS_PER_MINUTE 0
 
 GType gst_emo_session_follow_get_type(void) {
   static GType type = 0;
@@ -144,7 +151,7 @@ struct _GstEmoSession {
   /* settings, under GST_OBJECT_LOCK */
   gdouble window, sample_interval, min_window, timeout, eos_timeout;
   gint64 track_id;
-  gint max_retries;
+  gint max_retries, max_in_flight, max_requests_per_minute;
   guint64 max_reply_size;
   GstEmoSessionFollow follow;
   gchar *context, *language, *prompt_template, *api_key, *model, *endpoint, *location;
@@ -196,6 +203,8 @@ static gboolean gst_emo_session_open(GstBaseSink *sink) {
     s.gemini.timeout = std::chrono::milliseconds(static_cast<std::int64_t>(self->timeout * 1e3));
     s.gemini.max_retries = self->max_retries;
     s.gemini.max_reply_bytes = static_cast<std::size_t>(self->max_reply_size);
+    s.gemini.max_in_flight = self->max_in_flight;
+    s.gemini.max_per_minute = self->max_requests_per_minute;
     s.location = str(self->location);
   }
   s.board = self->board;
@@ -459,6 +468,12 @@ static void gst_emo_session_set_property(GObject *object, guint prop_id, const G
     case PROP_FOLLOW:
       self->follow = static_cast<GstEmoSessionFollow>(g_value_get_enum(value));
       break;
+    case PROP_MAX_IN_FLIGHT:
+      self->max_in_flight = g_value_get_int(value);
+      break;
+    case PROP_MAX_REQUESTS_PER_MINUTE:
+      self->max_requests_per_minute = g_value_get_int(value);
+      break;
     default:
       if (prop_id >= PROP_MQTT_FIRST &&
           gst_emo_mqtt_set_property(self->mqtt, prop_id - PROP_MQTT_FIRST, value))
@@ -518,6 +533,12 @@ static void gst_emo_session_get_property(GObject *object, guint prop_id, GValue 
     case PROP_FOLLOW:
       g_value_set_enum(value, self->follow);
       break;
+    case PROP_MAX_IN_FLIGHT:
+      g_value_set_int(value, self->max_in_flight);
+      break;
+    case PROP_MAX_REQUESTS_PER_MINUTE:
+      g_value_set_int(value, self->max_requests_per_minute);
+      break;
     default:  // api-key is write-only: it is never read back, logged or posted
       if (prop_id >= PROP_MQTT_FIRST &&
           gst_emo_mqtt_get_property(self->mqtt, prop_id - PROP_MQTT_FIRST, value))
@@ -558,6 +579,8 @@ static void gst_emo_session_init(GstEmoSession *self) {
   self->eos_timeout = DEFAULT_EOS_TIMEOUT;
   self->max_reply_size = DEFAULT_MAX_REPLY_SIZE;
   self->follow = DEFAULT_FOLLOW;
+  self->max_in_flight = DEFAULT_MAX_IN_FLIGHT;
+  self->max_requests_per_minute = DEFAULT_MAX_REQUESTS_PER_MINUTE;
   new (&self->mqtt) GstEmoMqttSettings();
   self->mqtt.init(DEFAULT_TOPIC);
 }
@@ -678,6 +701,21 @@ static void gst_emo_session_class_init(GstEmoSessionClass *klass) {
                         "Whose emotion makes the windows: the primary face (the largest, or "
                         "track-id) or every tracked face, each with windows of their own",
                         GST_TYPE_EMO_SESSION_FOLLOW, DEFAULT_FOLLOW, null_only));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_IN_FLIGHT,
+      g_param_spec_int("max-in-flight", "Maximum requests in flight",
+                       "Most Gemini requests under way at once (waits between retries "
+                       "included), 0-1000; 0: no limit. Windows over it wait in the journal, "
+                       "in order, until a reply comes",
+                       0, 1000, DEFAULT_MAX_IN_FLIGHT, null_only));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_REQUESTS_PER_MINUTE,
+      g_param_spec_int("max-requests-per-minute", "Maximum requests per minute",
+                       "Most Gemini HTTP requests sent in any 60 s, retries included, "
+                       "0-100000; 0: no limit. Gemini's free tier allows 10 a minute for "
+                       "gemini-2.5-flash: set 10 (or your quota) there. Windows over it wait "
+                       "in the journal",
+                       0, 100000, DEFAULT_MAX_REQUESTS_PER_MINUTE, null_only));
   gst_emo_mqtt_install_properties(gobject_class, PROP_MQTT_FIRST, DEFAULT_TOPIC,
                                   "the windows and analyses (<topic>/windows); unset: none",
                                   static_cast<GParamFlags>(0));

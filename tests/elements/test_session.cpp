@@ -502,9 +502,64 @@ TEST(Session, ApiKeyIsWriteOnly) {
   EXPECT_TRUE(spec->flags & G_PARAM_WRITABLE);
 }
 
+TEST(Session, RequestBudgetPropertiesAreStartTimeSettingsWithTheirDefaults) {
+  ElementPtr element(gst_element_factory_make("emosession", nullptr));
+  gst_object_ref_sink(element.get());
+  for (const auto &[name, fallback] :
+       {std::pair<const char *, int>{"max-in-flight", 4},
+        std::pair<const char *, int>{"max-requests-per-minute", 0}}) {
+    GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(element.get()), name);
+    ASSERT_NE(spec, nullptr) << name;
+    /* set in NULL, refused from READY on like emosession's other start-time settings */
+    EXPECT_FALSE(spec->flags & (GST_PARAM_MUTABLE_READY | GST_PARAM_MUTABLE_PLAYING)) << name;
+    EXPECT_EQ(G_PARAM_SPEC_INT(spec)->minimum, 0) << name;  // 0: no limit; never negative
+    gint value = -1;
+    g_object_get(element.get(), name, &value, nullptr);
+    EXPECT_EQ(value, fallback) << name;
+  }
+}
+
 }  // namespace
 
 namespace {
+
+/* max-in-flight=1 and a server that takes 1.5 s per reply: the three windows are all in the
+ * journal while only the first request has reached the server and nothing is in the file;
+ * then each is sent in turn, and all three are written with their reply. */
+TEST(SessionServer, WindowsOverMaxInFlightWaitInTheJournalAndNoneIsLost) {
+  emo::test::GeminiTestServer server;
+  emo::test::GeminiReply slow;
+  slow.text = "Una cosa a la vez.";
+  slow.delay = std::chrono::milliseconds(1500);
+  server.set_default(slow);
+  const std::string path = fresh_path("budget.jsonl");
+  const std::string journal = emo::PendingJournal::path_for(path);
+  {
+    SessionHarness s({{"window", "2"},
+                      {"min-window", "1"},
+                      {"api-key", "budget-test-key"},
+                      {"endpoint", server.endpoint()},
+                      {"max-in-flight", "1"},
+                      {"eos-timeout", "60"},
+                      {"location", path}});
+    s.push(0, 6 * GST_SECOND + kFrame, {{"happiness", 50}});  // windows close at 2, 4 and 6 s
+    ASSERT_EQ(wait_lines(journal, 3), 3u) << "the waiting windows are not journalled";
+    EXPECT_LE(server.request_count(), 1u);
+    EXPECT_EQ(wait_lines(path, 0), 0u);
+    const std::vector<GstStructure *> analyses = named(s.finish(), "emo-session-analysis");
+    ASSERT_EQ(analyses.size(), 3u);
+    for (GstStructure *a : analyses) EXPECT_EQ(field(a, "state"), "ok") << field(a, "detail");
+  }
+  EXPECT_FALSE(g_file_test(journal.c_str(), G_FILE_TEST_EXISTS));
+  const std::vector<emo::WindowRecord> records = read_records(path);
+  ASSERT_EQ(records.size(), 3u);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    EXPECT_EQ(records[i].window.index, i);
+    EXPECT_EQ(records[i].analysis.text, slow.text);
+  }
+  EXPECT_EQ(server.request_count(), 3u);
+  EXPECT_EQ(server.max_held(), 1u);
+}
 
 TEST(SessionServer, RepliesArePostedAndWrittenAndRequestsHoldContextAndTimeline) {
   emo::test::GeminiTestServer server;

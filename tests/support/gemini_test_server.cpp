@@ -234,6 +234,8 @@ struct GeminiTestServer::Impl {
     g_source_set_callback(d->timer, on_delay_done, d, nullptr);
     g_source_attach(d->timer, context);
     delayed.push_back(std::move(owned));
+    std::lock_guard<std::mutex> lock(mutex);
+    most_held = std::max(most_held, delayed.size());
   }
 
   static void on_disconnected(SoupServerMessage *, gpointer data) {
@@ -263,6 +265,7 @@ struct GeminiTestServer::Impl {
   GeminiReply fallback;                   // under mutex
   Observer observer;                      // under mutex
   std::vector<RecordedRequest> recorded;  // under mutex
+  std::size_t most_held = 0;              // under mutex
 };
 
 GeminiTestServer::GeminiTestServer() : impl_(std::make_unique<Impl>()) {}
@@ -292,6 +295,11 @@ void GeminiTestServer::set_observer(Observer observer) {
 std::vector<RecordedRequest> GeminiTestServer::requests() const {
   std::lock_guard<std::mutex> lock(impl_->mutex);
   return impl_->recorded;
+}
+
+std::size_t GeminiTestServer::max_held() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->most_held;
 }
 
 std::size_t GeminiTestServer::request_count() const {

@@ -90,6 +90,9 @@ class GeminiTestServer {
 
   std::vector<RecordedRequest> requests() const;
   std::size_t request_count() const;
+  /// The most replies with a GeminiReply::delay held back at the same time: requests that were
+  /// in the server's hands together.
+  std::size_t max_held() const;
 
   /// The body the server sends for `reply` (model goes into modelVersion).
   static std::string reply_body(const GeminiReply &reply, const std::string &model);

@@ -2,6 +2,8 @@
 // gst-emo: asynchronous Gemini generateContent client (libsoup 3 on its own thread and
 // GMainContext). Every Job lives on the client thread once handed over; the only state shared
 // with other threads is under Impl::mutex (incoming queue, counters, cancel mark).
+// The request budget: a job taken in waits in `waiting` until fewer than max_in_flight are
+// admitted (pump()); an attempt past max_per_minute waits on the job's timer (send()).
 #define G_LOG_DOMAIN "emo-gemini"
 #include "emo/gemini/gemini.hpp"
 
@@ -34,8 +36,9 @@ struct GeminiClient::Impl {
     GInputStream *stream = nullptr;  // the reply body being read
     std::string reply;               // what was read of it so far, at most max_reply_bytes
     GCancellable *cancellable = nullptr;
-    GSource *timer = nullptr;  // attempt timeout while in flight, backoff otherwise
-    bool in_flight = false;
+    GSource *timer = nullptr;  // attempt timeout while in flight, else back-off / rate wait
+    bool in_flight = false;    // an HTTP attempt is under way
+    bool admitted = false;     // counted in Impl::active (no longer in Impl::waiting)
     bool timed_out = false;
     bool cancelled = false;
     GeminiResult result;  // attempts, last http_status / error so far
@@ -148,11 +151,13 @@ struct GeminiClient::Impl {
           g_warning("gemini request %" G_GUINT64_FORMAT ": start hook failed: %s", j->id, e.what());
         }
       }
-      if (j->id < cancel_mark)
+      if (j->id < cancel_mark) {
         finish_cancelled(j);
-      else
-        start(j);
+      } else {
+        waiting.push_back(j);
+      }
     }
+    pump();
     if (stop) maybe_quit();
   }
 
@@ -179,6 +184,52 @@ struct GeminiClient::Impl {
     finish(job);
   }
 
+  // Starts waiting jobs, oldest first, while the budget has room. A job that finishes at once
+  // (offline, bad URL) only makes room: finish() leaves the next start to this loop or to a
+  // pump scheduled on the context, never to a recursive call, so that hundreds of jobs
+  // finishing synchronously do not deepen the stack.
+  void pump() {
+    while (!waiting.empty() && (config.max_in_flight <= 0 || active < config.max_in_flight)) {
+      Job *job = waiting.front();
+      waiting.pop_front();
+      job->admitted = true;
+      active++;
+      start(job);
+    }
+  }
+
+  void schedule_pump() {
+    if (pump_scheduled || waiting.empty()) return;
+    pump_scheduled = true;
+    GSource *idle = g_idle_source_new();
+    g_source_set_callback(
+        idle,
+        [](gpointer data) -> gboolean {
+          auto *impl = static_cast<Impl *>(data);
+          impl->pump_scheduled = false;
+          impl->pump();
+          return G_SOURCE_REMOVE;
+        },
+        this, nullptr);
+    g_source_attach(idle, context);
+    g_source_unref(idle);
+  }
+
+  // Room for one more attempt under max_per_minute now? Else how long until there is.
+  std::chrono::milliseconds rate_wait() {
+    if (config.max_per_minute <= 0) return std::chrono::milliseconds(0);
+    const auto now = std::chrono::steady_clock::now();
+    while (!sent_times.empty() && sent_times.front() + config.rate_window <= now)
+      sent_times.pop_front();
+    if (sent_times.size() < static_cast<std::size_t>(config.max_per_minute)) {
+      sent_times.push_back(now);
+      return std::chrono::milliseconds(0);
+    }
+    const auto left = sent_times.front() + config.rate_window - now;
+    return std::max(std::chrono::milliseconds(1),
+                    std::chrono::ceil<std::chrono::milliseconds>(left));
+  }
+
   void start(Job *job) {
     if (config.api_key.empty()) {
       job->result.state = GeminiState::Skipped;
@@ -193,6 +244,12 @@ struct GeminiClient::Impl {
 
   void send(Job *job) {
     job->drop_timer();
+    if (const std::chrono::milliseconds wait = rate_wait(); wait.count() > 0) {
+      g_debug("gemini request %" G_GUINT64_FORMAT ": rate limit, waits %lld ms", job->id,
+              static_cast<long long>(wait.count()));
+      send_after(job, wait);
+      return;
+    }
     if (job->message) g_object_unref(job->message);
     if (job->cancellable) g_object_unref(job->cancellable);
     job->message = soup_message_new("POST", url.c_str());
@@ -381,6 +438,11 @@ struct GeminiClient::Impl {
     }
     g_debug("gemini request %" G_GUINT64_FORMAT " retry in %lld ms", job->id,
             static_cast<long long>(delay.count()));
+    send_after(job, delay);
+  }
+
+  // The job's next attempt after `delay`; its timer, so cancel() and ~Job stop it.
+  void send_after(Job *job, std::chrono::milliseconds delay) {
     job->timer = g_timeout_source_new(static_cast<guint>(delay.count()));
     g_source_set_callback(
         job->timer,
@@ -398,6 +460,13 @@ struct GeminiClient::Impl {
   void finish(Job *job) {
     auto node = jobs.extract(job->id);
     std::unique_ptr<Job> owned = std::move(node.mapped());
+    if (owned->admitted) {
+      active--;
+      schedule_pump();
+    } else if (auto it = std::find(waiting.begin(), waiting.end(), owned.get());
+               it != waiting.end()) {
+      waiting.erase(it);  // cancelled while waiting for room
+    }
     GeminiResult result = std::move(owned->result);
     result.detail = gemini_policy::redact(std::move(result.detail), config.api_key);
     result.error_status = gemini_policy::redact(std::move(result.error_status), config.api_key);
@@ -443,6 +512,10 @@ struct GeminiClient::Impl {
   SoupSession *session = nullptr;                      // client thread only
   std::map<std::uint64_t, std::unique_ptr<Job>> jobs;  // client thread only
   std::mt19937_64 rng;                                 // client thread only
+  std::deque<Job *> waiting;    // client thread only: taken in, not admitted (owned by jobs)
+  int active = 0;               // client thread only: admitted, not finished
+  bool pump_scheduled = false;  // client thread only
+  std::deque<std::chrono::steady_clock::time_point> sent_times;  // client thread only
 
   mutable std::mutex mutex;
   std::condition_variable idle_cv;

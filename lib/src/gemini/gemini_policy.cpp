@@ -29,6 +29,10 @@ std::string check_config(const GeminiConfig &config) {
   if (config.timeout.count() <= 0) return "the timeout must be more than 0 ms";
   if (config.max_retries < 0) return "max-retries must not be negative";
   if (config.max_reply_bytes == 0) return "the maximum reply size must be more than 0 bytes";
+  if (config.max_in_flight < 0) return "max-in-flight must not be negative (0: no limit)";
+  if (config.max_per_minute < 0)
+    return "max-requests-per-minute must not be negative (0: no limit)";
+  if (config.rate_window.count() <= 0) return "the rate window must be more than 0 ms";
   return {};
 }
 

@@ -46,6 +46,12 @@
 //     result is Failed with detail "retries exhausted after N attempts: <last error>".
 // The API key is sent only in the x-goog-api-key header; it never appears in a log line, a
 // detail or error_status (any echo of it in a server message is replaced by "[redacted]").
+//
+// Request budget (GeminiConfig::max_in_flight, max_per_minute, rate_window): requests over it
+// wait inside the client, in submission order, and are sent when there is room; none is
+// dropped. A waiting request has already had its `started` hook run (so a caller that journals
+// there has it journalled while it waits); cancel_all() and the destructor complete waiting
+// requests as Cancelled like any other.
 #pragma once
 
 #include <chrono>
@@ -74,6 +80,17 @@ struct GeminiConfig {
   /// "reply larger than the maximum reply size of N bytes ...". Memory per request stays
   /// below this plus one 64 KiB read.
   std::size_t max_reply_bytes = 4u << 20;
+  /// Most requests in flight at once: taken up and not finished, their waits between retries
+  /// (back-off, RetryInfo.retryDelay) and for the rate limit included. Requests past it wait,
+  /// in submission order, until one finishes. 0: no limit.
+  int max_in_flight = 0;
+  /// Most HTTP attempts sent in any rate_window (a minute), retries included: Gemini's
+  /// requests-per-minute quota counts every request (the free tier allows 10 a minute for
+  /// gemini-2.5-flash). An attempt past it waits until the oldest of the window leaves it.
+  /// 0: no limit.
+  int max_per_minute = 0;
+  /// Length of the window max_per_minute counts in. For tests; Gemini counts per minute.
+  std::chrono::milliseconds rate_window{60000};
 };
 
 /// One generateContent call: systemInstruction text + one user turn of text.
@@ -94,7 +111,8 @@ const char *to_string(GeminiState state);  ///< "ok", "skipped", "blocked", ...
 
 /// Checks settings before a client is built: an empty string when they are usable, else one
 /// sentence naming the bad setting and what it takes. model: letters, digits, '-', '.' and
-/// '_'; endpoint: http(s)://host[:port]; timeout > 0; max_retries >= 0; max_reply_bytes > 0.
+/// '_'; endpoint: http(s)://host[:port]; timeout > 0; max_retries >= 0; max_reply_bytes > 0;
+/// max_in_flight >= 0; max_per_minute >= 0; rate_window > 0.
 /// The key is not checked
 /// (empty means offline) and never appears in the message.
 std::string check_config(const GeminiConfig &config);
