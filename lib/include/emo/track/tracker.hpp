@@ -127,8 +127,8 @@ class FaceTracker {
   /// next advance()), else moves every track by optical flow from the previous frame (none on
   /// the first frame); then drops the tracks unconfirmed for too long. A frame of another size
   /// than the previous one (a caps change) is a shot cut: boxes in the old size's pixels mean
-  /// nothing in the new frame. Returns the frame's number (0, 1, 2, ...), to pass to update() with the detections
-  /// made on this frame. Throws std::invalid_argument on another pixel type.
+  /// nothing in the new frame. Returns the frame's number (0, 1, 2, ...), to pass to update() with
+  /// the detections made on this frame. Throws std::invalid_argument on another pixel type.
   std::uint64_t advance(const cv::Mat &luma, std::int64_t time_ns = kNoTime);
 
   /// Associates `detections` (frame pixels) made on frame `frame` (a number returned by
