@@ -75,12 +75,7 @@ CnnModel::CnnModel(CnnSpec spec) : spec_(std::move(spec)) {
     net.setInput(to_blob(flat));
     net.forward(outs, names);
   } catch (const cv::Exception &e) {
-    throw SidecarError(spec_.sidecar, "input",
-                       std::string("input (") + std::to_string(spec_.input.width) + "x" +
-                           std::to_string(spec_.input.height) + ", " +
-                           InputSpec::name_of(spec_.input.colour) + ", " +
-                           InputSpec::name_of(spec_.input.layout) + ") does not fit the network " +
-                           spec_.onnx + ": it fails on it (" + e.msg + ")");
+    throw SidecarError(spec_.sidecar, "input", probe_failure(spec_.input, spec_.onnx, e.msg));
   }
   std::vector<TensorInfo> outputs;
   for (size_t i = 0; i < names.size() && i < outs.size(); ++i)

@@ -371,4 +371,13 @@ void InputSpec::fill(const std::vector<cv::Mat> &images, Tensor &t, int pad_to,
             0.f);
 }
 
+std::string probe_failure(const InputSpec &input, const std::string &onnx, const std::string &why,
+                          bool square) {
+  return std::string(square ? "input.size" : "input.width, input.height") +
+         ", input.color and input.layout (" + std::to_string(input.width) + "x" +
+         std::to_string(input.height) + ", " + quoted(InputSpec::name_of(input.colour)) + ", " +
+         quoted(InputSpec::name_of(input.layout)) + ") do not fit the network '" + onnx +
+         "': it fails on such an input (" + why + ")";
+}
+
 }  // namespace emo

@@ -266,6 +266,18 @@ void letterbox_rgb(const FrameView &f, const Letterbox &lb, cv::Mat &rgb, cv::Ma
   }
 }
 
+void frame_bgr(const FrameView &f, cv::Mat &bgr, cv::Mat &scratch) {
+  if (f.width < 1 || f.height < 1) throw std::invalid_argument("frame_bgr: empty frame");
+  const bool yuv = f.format == PixelFormat::kI420 || f.format == PixelFormat::kNV12 ||
+                   f.format == PixelFormat::kYUY2;
+  if (yuv && (f.width % 2 != 0 || f.height % 2 != 0))
+    throw std::invalid_argument("frame_bgr: YUV frame of odd size");
+  Letterbox lb;  // the identity: input = content = the frame
+  lb.input = lb.content = cv::Size(f.width, f.height);
+  letterbox_rgb(f, lb, bgr, scratch);
+  cv::cvtColor(bgr, bgr, cv::COLOR_RGB2BGR);
+}
+
 int rectangular_align(int size) { return size / 4; }
 
 BlazeFace::BlazeFace(const std::string &path) : path_(path) {
@@ -309,11 +321,8 @@ BlazeFace::BlazeFace(const std::string &path) : path_(path) {
                             CV_32F, input_.data.data()));
       net_.forward(outs_, out_names_);
     } catch (const cv::Exception &e) {
-      throw SidecarError(
-          spec_->sidecar, "input",
-          "input (size " + std::to_string(size_) + ", " + InputSpec::name_of(spec_->input.colour) +
-              ", " + InputSpec::name_of(spec_->input.layout) + ") does not fit the network " +
-              onnx + ": it fails on it (" + e.msg + ")");
+      throw SidecarError(spec_->sidecar, "input.size",
+                         probe_failure(spec_->input, onnx, e.msg, true));
     }
     std::vector<TensorInfo> outputs;
     for (size_t i = 0; i < out_names_.size() && i < outs_.size(); ++i)

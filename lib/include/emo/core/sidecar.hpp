@@ -142,4 +142,11 @@ struct InputSpec {
             bool rgb_images = false) const;
 };
 
+/// The message of a sidecar whose input an engine refused when it ran the network on it
+/// (OpenCV 4.6 does not report the declared input shape): "input.width, input.height,
+/// input.color and input.layout (64x64, "grey", "nchw") do not fit the network 'm.onnx': it
+/// fails on such an input (<why>)"; `square`: "input.size, ..." (a detector's).
+std::string probe_failure(const InputSpec &input, const std::string &onnx, const std::string &why,
+                          bool square = false);
+
 }  // namespace emo

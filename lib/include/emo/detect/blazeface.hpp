@@ -162,6 +162,10 @@ int rectangular_align(int size);
 void letterbox_rgb(const FrameView &frame, const Letterbox &lb, cv::Mat &rgb, cv::Mat &scratch);
 /// The same in a size x size input (Letterbox::fit); returns the letterbox.
 Letterbox letterbox_rgb(const FrameView &frame, int size, cv::Mat &rgb, cv::Mat &scratch);
+/// The whole frame at its own size as 8-bit BGR (OpenCV's order) in `bgr`, for a colour
+/// classifier's crops (the same conversions as letterbox_rgb()). Throws std::invalid_argument
+/// for an empty frame or a YUV frame of odd width or height.
+void frame_bgr(const FrameView &frame, cv::Mat &bgr, cv::Mat &scratch);
 
 /// A BlazeFace-family network and its decoder, described by a sidecar
 /// (emo/detect/blazeface_spec.hpp) or, without one, MediaPipe's full or short range (told by
