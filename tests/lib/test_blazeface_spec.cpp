@@ -248,6 +248,12 @@ TEST_F(BlazeFaceSpecErrors, TheCommittedSidecarsFitTheFetchedNetworks) {
             "no error");
 }
 
+TEST_F(BlazeFaceSpecErrors, FreeSidesMeanARectangularInput) {
+  const BlazeFaceSpec s = BlazeFaceSpec::parse(sidecar("face_detection_back_256_rect"));
+  EXPECT_TRUE(s.rectangular(kRectIn));
+  EXPECT_FALSE(s.rectangular(kSquareIn));
+}
+
 TEST_F(BlazeFaceSpecErrors, AMismatchNamesTheField) {
   const std::string sq = "face_detection_back_256x256_barracuda",
                     rect = "face_detection_back_256_rect";

@@ -262,6 +262,13 @@ void BlazeFaceSpec::validate_outputs(const std::vector<TensorInfo> &outputs) con
   for (const TensorInfo *t : r) take(left_r, t);
 }
 
+bool BlazeFaceSpec::rectangular(const std::vector<TensorInfo> &inputs) const {
+  const Shape &d = input.pick(sidecar, "input", inputs).shape;
+  if (d.size() != 4) return false;
+  const bool nchw = input.layout == TensorLayout::kNCHW;
+  return d[nchw ? 2 : 1] < 0 && d[nchw ? 3 : 2] < 0;
+}
+
 void BlazeFaceSpec::gather(const std::vector<TensorInfo> &outputs,
                            const std::vector<const float *> &data, cv::Size input,
                            std::vector<float> &scores, std::vector<float> &regressors) const {

@@ -90,6 +90,11 @@ struct BlazeFaceSpec {
   void validate_inputs(const std::vector<TensorInfo> &inputs) const;
   void validate_outputs(const std::vector<TensorInfo> &outputs) const;
 
+  /// True when the network's image input leaves height and width free (-1): it takes the
+  /// rectangular letterbox (Letterbox::fit_aligned) instead of S x S. Throws emo::SidecarError
+  /// as validate_inputs() when the input cannot be picked.
+  bool rectangular(const std::vector<TensorInfo> &inputs) const;
+
   /// Copies the raw outputs of one run on an `input`-pixel image into anchor order: `scores`
   /// (one per anchor) and `regressors` (values() per anchor). `outputs` are the run's
   /// tensors with their real shapes (same order as `data`). Throws std::runtime_error when
