@@ -101,9 +101,11 @@ struct Anchor {
   float x = 0, y = 0;
 };
 
-/// MediaPipe's SSD anchors of a network of size `size` (S: 128 or 256) for an input of
-/// `input` pixels (width and height positive multiples of S / 8): a grid of stride S / 16
-/// with 2 anchors per cell, then one of stride S / 8 with 6, in the order of the network's
+/// MediaPipe's fixed BlazeFace anchors (the detector itself computes them from its sidecar's
+/// options, emo::detect::ssd_anchors(), which equal these for BlazeFaceSpec::defaults(S); the
+/// tests keep this as the reference). The SSD anchors of a network of size `size` (S: 128 or 256)
+/// for an input of `input` pixels (width and height positive multiples of S / 8): a grid of stride
+/// S / 16 with 2 anchors per cell, then one of stride S / 8 with 6, in the order of the network's
 /// outputs (see above). Throws std::invalid_argument for
 /// another S or an input that is not a multiple of S / 8.
 std::vector<Anchor> blazeface_anchors(cv::Size input, int size);
