@@ -192,6 +192,40 @@ TEST(BlazeFaceSpec, WithoutASidecarTheDefaultsOfTheSizeApply) {
   std::filesystem::remove_all(dir);
 }
 
+// The whole frame as BGR for a colour classifier's crops: exact from BGR, RGB and BGRx, and
+// OpenCV's own YUV -> BGR of the same I420 planes; odd-sized YUV is refused.
+TEST(FrameBgr, EveryFormatGivesTheFrameInBgr) {
+  cv::Mat bgr = cv::imread(emo::test::kAstronaut, cv::IMREAD_COLOR);
+  ASSERT_FALSE(bgr.empty());
+  cv::resize(bgr, bgr, cv::Size(64, 48), 0, 0, cv::INTER_AREA);
+  cv::Mat out, scratch, rgb, bgrx, i420, want;
+  emo::detect::frame_bgr(FrameView::from_mat(bgr), out, scratch);
+  EXPECT_EQ(cv::norm(out, bgr, cv::NORM_INF), 0.0);
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  emo::detect::frame_bgr(FrameView::from_mat(rgb, true), out, scratch);
+  EXPECT_EQ(cv::norm(out, bgr, cv::NORM_INF), 0.0);
+  cv::cvtColor(bgr, bgrx, cv::COLOR_BGR2BGRA);
+  FrameView x = FrameView::from_mat(bgr);
+  x.format = emo::detect::PixelFormat::kBGRx;
+  x.planes[0] = bgrx.data;
+  x.strides[0] = static_cast<int>(bgrx.step);
+  emo::detect::frame_bgr(x, out, scratch);
+  EXPECT_EQ(cv::norm(out, bgr, cv::NORM_INF), 0.0);
+  cv::cvtColor(bgr, i420, cv::COLOR_BGR2YUV_I420);
+  cv::cvtColor(i420, want, cv::COLOR_YUV2BGR_I420);
+  FrameView y;
+  y.format = emo::detect::PixelFormat::kI420;
+  y.width = 64;
+  y.height = 48;
+  y.planes = {i420.data, i420.data + 64 * 48, i420.data + 64 * 48 + 32 * 24};
+  y.strides = {64, 32, 32};
+  emo::detect::frame_bgr(y, out, scratch);
+  ASSERT_EQ(out.size(), want.size());
+  EXPECT_LE(cv::norm(out, want, cv::NORM_INF), 1.0);  // RGB then swapped: rounding only
+  y.width = 63;
+  EXPECT_THROW(emo::detect::frame_bgr(y, out, scratch), std::invalid_argument);
+}
+
 // The fetched networks' real inputs and outputs (python3-onnx's graph.input and graph.output).
 const std::vector<TensorInfo> kRectIn = {{"input:0", {1, -1, -1, 3}}};
 const std::vector<TensorInfo> kRectOut = {{"Identity:0", {1, -1, 1}},
