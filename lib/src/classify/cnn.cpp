@@ -2,21 +2,20 @@
 // gst-emo: an appearance CNN (ONNX, run by OpenCV DNN) described by a JSON sidecar.
 #include "emo/classify/cnn.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <numeric>
 #include <system_error>
 
-#include <opencv2/core/persistence.hpp>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "emo/core/error.hpp"
+#include "emo/core/sidecar.hpp"
 
 namespace emo {
 namespace {
-
-constexpr const char *kFormat = "gst-emo-cnn-model";
 
 std::string sidecar_of(const std::string &path) {
   std::filesystem::path p(path);
@@ -24,101 +23,14 @@ std::string sidecar_of(const std::string &path) {
   return p.string();
 }
 
-int int_member(const cv::FileNode &node, const char *name, const std::string &path, int lo,
-               int hi) {
-  const cv::FileNode v = node[name];
-  if (v.empty() || !v.isInt() || static_cast<int>(v) < lo || static_cast<int>(v) > hi)
-    throw ModelError(path, "",
-                     std::string("sidecar member '") + name + "' must be an integer in [" +
-                         std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  return static_cast<int>(v);
-}
-
-double real_member(const cv::FileNode &node, const char *name, const std::string &path,
-                   double fallback, bool required) {
-  const cv::FileNode v = node[name];
-  if (v.empty()) {
-    if (required) throw ModelError(path, "", std::string("sidecar has no '") + name + "'");
-    return fallback;
-  }
-  if (!v.isReal() && !v.isInt())
-    throw ModelError(path, "", std::string("sidecar member '") + name + "' must be a number");
-  const double d = static_cast<double>(v);
-  if (!std::isfinite(d))
-    throw ModelError(path, "", std::string("sidecar member '") + name + "' is not finite");
-  return d;
-}
-
-std::string string_member(const cv::FileNode &node, const char *name, const std::string &path,
-                          bool required) {
-  const cv::FileNode v = node[name];
-  if (v.empty() && !required) return {};
-  if (!v.isString() || v.string().empty())
-    throw ModelError(path, "", std::string("sidecar member '") + name + "' must be a string");
-  return v.string();
+// A cv::dnn blob viewing a tensor (no copy: `t` must outlive it).
+cv::Mat to_blob(const Tensor &t) {
+  std::vector<int> dims(t.shape.begin(), t.shape.end());
+  return cv::Mat(static_cast<int>(dims.size()), dims.data(), CV_32F,
+                 const_cast<float *>(t.data.data()));
 }
 
 }  // namespace
-
-CnnSpec CnnSpec::parse(const std::string &path) {
-  std::error_code ec;
-  if (path.empty()) throw ModelError(path, "", "no file name given");
-  if (!std::filesystem::exists(path, ec)) throw ModelError(path, "", "no such file");
-  if (std::filesystem::is_directory(path, ec)) throw ModelError(path, "", "is a directory");
-  CnnSpec s;
-  s.sidecar = path;
-  try {
-    cv::FileStorage fs(path, cv::FileStorage::READ | cv::FileStorage::FORMAT_JSON);
-    if (!fs.isOpened()) throw ModelError(path, "", "not a readable JSON sidecar");
-    const cv::FileNode root = fs.root();
-    const cv::FileNode format = root["format"];
-    if (!format.isString() || format.string() != kFormat)
-      throw ModelError(path, "",
-                       std::string("not a gst-emo CNN sidecar (no format: ") + kFormat + ")");
-    if (int_member(root, "version", path, 0, 1000) != 1)
-      throw ModelError(path, "", "sidecar version is not 1");
-    const std::string model = string_member(root, "model", path, true);
-    const std::filesystem::path mp(model);
-    s.onnx = mp.is_absolute()
-                 ? model
-                 : (std::filesystem::path(path).parent_path() / mp).lexically_normal().string();
-    const cv::FileNode input = root["input"];
-    if (!input.isMap()) throw ModelError(path, "", "sidecar has no 'input' object");
-    s.width = int_member(input, "width", path, 8, 1024);
-    s.height = int_member(input, "height", path, 8, 1024);
-    s.color = string_member(input, "color", path, true);
-    if (s.color != "grey")
-      throw ModelError(path, "", "sidecar input colour '" + s.color + "' is not supported (grey)");
-    s.scale = real_member(input, "scale", path, 1.0, true);
-    s.offset = real_member(input, "offset", path, 0.0, true);
-    if (s.scale == 0.0) throw ModelError(path, "", "sidecar input scale is 0");
-    const cv::FileNode outputs = root["outputs"];
-    if (!outputs.isMap()) throw ModelError(path, "", "sidecar has no 'outputs' object");
-    s.scores_output = string_member(outputs, "scores", path, true);
-    s.embedding_output = string_member(outputs, "embedding", path, false);
-    const cv::FileNode crop = root["crop"];
-    if (!crop.empty()) {
-      if (!crop.isMap()) throw ModelError(path, "", "sidecar member 'crop' must be an object");
-      s.crop.size = real_member(crop, "size", path, s.crop.size, false);
-      s.crop.below_eyes = real_member(crop, "below_eyes", path, s.crop.below_eyes, false);
-      s.crop.box_scale = real_member(crop, "box_scale", path, s.crop.box_scale, false);
-      if (s.crop.size <= 0.5 || s.crop.size > 10 || s.crop.box_scale <= 0.1 ||
-          s.crop.box_scale > 10 || std::abs(s.crop.below_eyes) > 5)
-        throw ModelError(path, "", "sidecar crop framing out of range");
-    }
-    const cv::FileNode labels = root["labels"];
-    if (!labels.isSeq() || labels.size() < 2)
-      throw ModelError(path, "", "sidecar 'labels' must list at least 2 class names");
-    for (const cv::FileNode &l : labels) {
-      if (!l.isString() || l.string().empty())
-        throw ModelError(path, "", "sidecar 'labels' must hold non-empty strings");
-      s.labels.push_back(l.string());
-    }
-  } catch (const cv::Exception &e) {
-    throw ModelError(path, "", "malformed JSON sidecar (" + e.msg + ")");
-  }
-  return s;
-}
 
 struct CnnModel::Net {
   std::mutex mutex;
@@ -145,26 +57,44 @@ CnnModel::CnnModel(CnnSpec spec) : spec_(std::move(spec)) {
     if (!spec_.embedding_output.empty()) net->outputs.push_back(spec_.embedding_output);
     nets_.push_back(std::move(net));
   }
-  // One run of each copy on a flat image checks the output names and sizes against the
-  // sidecar and makes OpenCV set up its layers now rather than on a live frame (the other
-  // copies are held, so run() takes copy i).
+  // OpenCV 4.6 does not report the network's declared input shape, so the sidecar's input is
+  // checked by running it: a run of every output on a flat image of the sidecar's input gives
+  // the outputs' real names and shapes, which the sidecar is validated against.
+  // The network's outputs: its unconnected layers, and the sidecar's names where they are
+  // layers (an embedding also feeds the classifier layer, so it is not unconnected).
+  std::vector<cv::String> names = nets_.front()->net.getUnconnectedOutLayersNames();
+  for (const std::string &n : {spec_.scores_output, spec_.embedding_output})
+    if (!n.empty() && std::find(names.begin(), names.end(), n) == names.end() &&
+        nets_.front()->net.getLayerId(n) >= 0)
+      names.push_back(n);
+  std::vector<cv::Mat> outs;
+  try {
+    cv::dnn::Net &net = nets_.front()->net;
+    const Tensor flat = spec_.input_tensor(
+        {cv::Mat(spec_.input.height, spec_.input.width, CV_8U, cv::Scalar(128))});
+    net.setInput(to_blob(flat));
+    net.forward(outs, names);
+  } catch (const cv::Exception &e) {
+    throw SidecarError(spec_.sidecar, "input", probe_failure(spec_.input, spec_.onnx, e.msg));
+  }
+  std::vector<TensorInfo> outputs;
+  for (size_t i = 0; i < names.size() && i < outs.size(); ++i)
+    outputs.push_back({names[i], Shape(outs[i].size.p, outs[i].size.p + outs[i].dims)});
+  spec_.validate_outputs(outputs);
+  // One run of each copy on a flat image makes OpenCV set up its layers now rather than on a
+  // live frame (the other copies are held, so run() takes copy i).
   CnnOutput probe;
   try {
     for (size_t i = 0; i < nets_.size(); ++i) {
       std::vector<std::unique_lock<std::mutex>> others;
       for (size_t j = 0; j < nets_.size(); ++j)
         if (j != i) others.emplace_back(nets_[j]->mutex);
-      probe = run(cv::Mat(spec_.height, spec_.width, CV_8U, cv::Scalar(128)));
+      probe = run(cv::Mat(spec_.input.height, spec_.input.width, CV_8U, cv::Scalar(128)));
     }
   } catch (const cv::Exception &e) {
     throw ModelError(spec_.onnx, "",
                      "does not run with the sidecar " + spec_.sidecar + " (" + e.msg + ")");
   }
-  if (probe.scores.size() != spec_.labels.size())
-    throw ModelError(spec_.sidecar, "",
-                     "sidecar lists " + std::to_string(spec_.labels.size()) +
-                         " labels but the model's output '" + spec_.scores_output + "' has " +
-                         std::to_string(probe.scores.size()) + " values");
   embedding_size_ = static_cast<int>(probe.embedding.size());
 }
 
@@ -172,23 +102,19 @@ std::shared_ptr<const CnnModel> CnnModel::load(const std::string &path) {
   return std::make_shared<const CnnModel>(CnnSpec::parse(sidecar_of(path)));
 }
 
-cv::Mat CnnModel::crop(const cv::Mat &gray, const Box &box,
+cv::Mat CnnModel::crop(const cv::Mat &image, const Box &box,
                        const std::vector<Point> &landmarks) const {
-  cv::Mat c = align_face(gray, box, landmarks, spec_.width, spec_.crop);
-  if (spec_.height != spec_.width) cv::resize(c, c, cv::Size(spec_.width, spec_.height));
+  const int w = spec_.input.width, h = spec_.input.height;
+  cv::Mat c = align_face(image, box, landmarks, w, spec_.crop);
+  if (h != w) cv::resize(c, c, cv::Size(w, h));
   return c;
 }
 
 CnnOutput CnnModel::run(const cv::Mat &crop) const {
-  if (crop.empty() || crop.type() != CV_8UC1)
-    throw std::invalid_argument("CnnModel::run: 8-bit grey crop expected");
-  cv::Mat input;
-  if (crop.cols != spec_.width || crop.rows != spec_.height)
-    cv::resize(crop, input, cv::Size(spec_.width, spec_.height), 0, 0, cv::INTER_AREA);
-  else
-    input = crop;
-  cv::Mat blob = cv::dnn::blobFromImage(input, spec_.scale, cv::Size(),
-                                        cv::Scalar(-spec_.offset / spec_.scale), false, false);
+  if (crop.empty() || (crop.type() != CV_8UC1 && crop.type() != CV_8UC3))
+    throw std::invalid_argument("CnnModel::run: 8-bit grey or BGR crop expected");
+  const Tensor input = spec_.input_tensor({crop});
+  const cv::Mat blob = to_blob(input);
   std::vector<cv::Mat> outs;
   {
     /* A free copy of the network, else the first one (waiting for it). */

@@ -13,11 +13,11 @@
 #include <opencv2/imgproc.hpp>
 
 #include "emo/core/error.hpp"
+#include "emo/core/sidecar.hpp"
+#include "emo/detect/blazeface_spec.hpp"
 
 namespace emo::detect {
 namespace {
-
-constexpr int kValues = 16;  // per anchor: 4 box values + 6 keypoints x 2
 
 // Resizes with area averaging when shrinking (anti-aliased), bilinear when enlarging.
 void resize_to(const cv::Mat &src, cv::Mat &dst, cv::Size size) {
@@ -70,20 +70,21 @@ std::vector<Anchor> blazeface_anchors(int size) {
 
 void decode_blazeface(const float *scores, const float *regressors,
                       const std::vector<Anchor> &anchors, cv::Size input, float threshold,
-                      std::vector<FaceDetection> &out) {
+                      std::vector<FaceDetection> &out, int keypoints, float score_clip) {
   const auto w_px = static_cast<float>(input.width), h_px = static_cast<float>(input.height);
+  const size_t values = 4 + 2 * static_cast<size_t>(keypoints);
   for (size_t i = 0; i < anchors.size(); ++i) {
-    const float raw = std::clamp(scores[i], -kScoreClip, kScoreClip);
+    const float raw = std::clamp(scores[i], -score_clip, score_clip);
     const float score = 1.f / (1.f + std::exp(-raw));
     if (!(score > threshold)) continue;
-    const float *r = regressors + i * kValues;
+    const float *r = regressors + i * values;
     const float ax = anchors[i].x * w_px, ay = anchors[i].y * h_px;  // anchor centre, pixels
     FaceDetection d;
     d.score = score;
     const float cx = ax + r[0], cy = ay + r[1], w = r[2], h = r[3];
     d.box = cv::Rect2f(cx - w / 2, cy - h / 2, w, h);
-    d.keypoints.reserve(kNumKeypoints);
-    for (int k = 0; k < kNumKeypoints; ++k)
+    d.keypoints.reserve(static_cast<size_t>(keypoints));
+    for (int k = 0; k < keypoints; ++k)
       d.keypoints.emplace_back(ax + r[4 + 2 * k], ay + r[5 + 2 * k]);
     out.push_back(std::move(d));
   }
@@ -265,6 +266,18 @@ void letterbox_rgb(const FrameView &f, const Letterbox &lb, cv::Mat &rgb, cv::Ma
   }
 }
 
+void frame_bgr(const FrameView &f, cv::Mat &bgr, cv::Mat &scratch) {
+  if (f.width < 1 || f.height < 1) throw std::invalid_argument("frame_bgr: empty frame");
+  const bool yuv = f.format == PixelFormat::kI420 || f.format == PixelFormat::kNV12 ||
+                   f.format == PixelFormat::kYUY2;
+  if (yuv && (f.width % 2 != 0 || f.height % 2 != 0))
+    throw std::invalid_argument("frame_bgr: YUV frame of odd size");
+  Letterbox lb;  // the identity: input = content = the frame
+  lb.input = lb.content = cv::Size(f.width, f.height);
+  letterbox_rgb(f, lb, bgr, scratch);
+  cv::cvtColor(bgr, bgr, cv::COLOR_RGB2BGR);
+}
+
 int rectangular_align(int size) { return size / 4; }
 
 BlazeFace::BlazeFace(const std::string &path) : path_(path) {
@@ -273,44 +286,81 @@ BlazeFace::BlazeFace(const std::string &path) : path_(path) {
   if (!std::filesystem::exists(path, ec)) throw ModelError(path, "", "no such file" + fetch_hint());
   if (std::filesystem::is_directory(path, ec))
     throw ModelError(path, "", "is a directory, not an ONNX file" + fetch_hint());
-  try {
-    net_ = cv::dnn::readNetFromONNX(path);
-  } catch (const cv::Exception &e) {
-    throw ModelError(path, "", "not a readable ONNX network (" + e.msg + ")" + fetch_hint());
+  // A sidecar (given, or found for the ONNX file) describes the network; else the defaults of
+  // the size it runs at.
+  std::string onnx = path;
+  if (!is_onnx_model(path)) {
+    spec_ = std::make_shared<BlazeFaceSpec>(BlazeFaceSpec::parse(path));
+    onnx = spec_->onnx;
+    if (!std::filesystem::is_regular_file(onnx, ec))
+      throw ModelError(onnx, "",
+                       "no such ONNX model (named by the sidecar " + path + ")" + fetch_hint());
+  } else if (const std::string sidecar = BlazeFaceSpec::sidecar_of(path); !sidecar.empty()) {
+    spec_ = std::make_shared<BlazeFaceSpec>(BlazeFaceSpec::parse(sidecar));
+    spec_->onnx = path;
   }
-  if (net_.empty()) throw ModelError(path, "", "not a readable ONNX network" + fetch_hint());
+  try {
+    net_ = cv::dnn::readNetFromONNX(onnx);
+  } catch (const cv::Exception &e) {
+    throw ModelError(onnx, "", "not a readable ONNX network (" + e.msg + ")" + fetch_hint());
+  }
+  if (net_.empty()) throw ModelError(onnx, "", "not a readable ONNX network" + fetch_hint());
   net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
   net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
   out_names_ = net_.getUnconnectedOutLayersNames();
-  // OpenCV 4.6 does not tell the input size of a loaded net (Net::getLayersShapes() crashes
-  // on these): run both sizes on a black image, which also checks the outputs (forward()).
-  // A wrong size fails in the network (OpenCV logs an error then), so the size the file name
-  // suggests goes first.
   cv::Mat scores, regressors;
-  std::string why;
-  const std::string name = std::filesystem::path(path).filename().string();
-  const bool small_first = name.find("128") != std::string::npos;
-  for (int size : {small_first ? 128 : 256, small_first ? 256 : 128}) {
+  if (spec_) {
+    // OpenCV 4.6 does not tell the declared input shape: the sidecar's S x S input is run,
+    // and its outputs' real names and shapes are validated against the sidecar.
+    size_ = spec_->size();
+    anchors_input_ = cv::Size();
+    cv::Mat black(size_, size_, CV_8UC3, cv::Scalar::all(0));
     try {
-      size_ = size;
-      anchors_input_ = cv::Size();  // prepare() makes the anchors of this size
-      cv::Mat blob_src(size, size, CV_8UC3, cv::Scalar::all(0));
-      prepare(FrameView::from_mat(blob_src), DetectorParams{});
-      forward(scores, regressors);
-      why.clear();
-      break;
+      prepare(FrameView::from_mat(black), DetectorParams{});
+      net_.setInput(cv::Mat(4, std::vector<int>(input_.shape.begin(), input_.shape.end()).data(),
+                            CV_32F, input_.data.data()));
+      net_.forward(outs_, out_names_);
     } catch (const cv::Exception &e) {
-      why = e.msg;
-    } catch (const std::exception &e) {
-      why = e.what();
+      throw SidecarError(spec_->sidecar, "input.size",
+                         probe_failure(spec_->input, onnx, e.msg, true));
     }
-    size_ = 0;
+    std::vector<TensorInfo> outputs;
+    for (size_t i = 0; i < out_names_.size() && i < outs_.size(); ++i)
+      outputs.push_back({out_names_[i], Shape(outs_[i].size.p, outs_[i].size.p + outs_[i].dims)});
+    spec_->validate_outputs(outputs);
+    forward(scores, regressors);
+  } else {
+    // OpenCV 4.6 does not tell the input size of a loaded net (Net::getLayersShapes() crashes
+    // on these): run both sizes on a black image, which also checks the outputs (forward()).
+    // A wrong size fails in the network (OpenCV logs an error then), so the size the file
+    // name suggests goes first.
+    std::string why;
+    const std::string name = std::filesystem::path(path).filename().string();
+    const bool small_first = name.find("128") != std::string::npos;
+    for (int size : {small_first ? 128 : 256, small_first ? 256 : 128}) {
+      try {
+        size_ = size;
+        spec_ = std::make_shared<BlazeFaceSpec>(BlazeFaceSpec::defaults(size));
+        spec_->onnx = path;
+        anchors_input_ = cv::Size();  // prepare() makes the anchors of this size
+        cv::Mat blob_src(size, size, CV_8UC3, cv::Scalar::all(0));
+        prepare(FrameView::from_mat(blob_src), DetectorParams{});
+        forward(scores, regressors);
+        why.clear();
+        break;
+      } catch (const cv::Exception &e) {
+        why = e.msg;
+      } catch (const std::exception &e) {
+        why = e.what();
+      }
+      size_ = 0;
+    }
+    if (size_ == 0)
+      throw ModelError(path, "",
+                       "not a BlazeFace network (1 x 128|256 x 128|256 x 3 input, "
+                       "896 anchors): " +
+                           why + fetch_hint());
   }
-  if (size_ == 0)
-    throw ModelError(path, "",
-                     "not a BlazeFace network (1 x 128|256 x 128|256 x 3 input, "
-                     "896 anchors): " +
-                         why + fetch_hint());
   // The npm files pad channels with a fixed-size Concat of zeros (OpenCV logs an error when
   // another size is tried, so they are not tried); tools/blazeface-rect.py's files have no
   // Concat. Those are run once on a 16:9 letterbox (S x 3S/4, the common case, so the first
@@ -333,13 +383,11 @@ BlazeFace::BlazeFace(const std::string &path) : path_(path) {
   prepared_ = false;
 }
 
-float BlazeFace::default_threshold() const {
-  return full_range() ? kFullRangeThreshold : kShortRangeThreshold;
-}
+BlazeFace::~BlazeFace() = default;
 
-const char *BlazeFace::model_name() const {
-  return full_range() ? "blazeface-full" : "blazeface-short";
-}
+float BlazeFace::default_threshold() const { return spec_->score_threshold; }
+
+const char *BlazeFace::model_name() const { return spec_->name.c_str(); }
 
 void BlazeFace::prepare(const FrameView &frame, const DetectorParams &params) {
   if (size_ == 0) throw std::invalid_argument("BlazeFace: no network loaded");
@@ -349,51 +397,41 @@ void BlazeFace::prepare(const FrameView &frame, const DetectorParams &params) {
                             : Letterbox::fit(frame.width, frame.height, size_);
   letterbox_rgb(frame, letterbox_, rgb_, scratch_);
   if (letterbox_.input != anchors_input_) {
-    anchors_ = blazeface_anchors(letterbox_.input, size_);
+    anchors_ = ssd_anchors(spec_->anchors, letterbox_.input);
     anchors_input_ = letterbox_.input;
   }
   frame_size_ = cv::Size(frame.width, frame.height);
-  rgb_.convertTo(input_, CV_32FC3, 1.0 / 127.5, -1.0);
+  // The sidecar's input: the same size as the letterbox (its own size only sets S).
+  InputSpec in = spec_->input;
+  in.width = letterbox_.input.width;
+  in.height = letterbox_.input.height;
+  in.fill({rgb_}, input_, 0, true);
   params_ = params;
   prepared_ = true;
 }
 
 void BlazeFace::forward(cv::Mat &scores, cv::Mat &regressors) {
   if (!prepared_) throw std::invalid_argument("BlazeFace: no frame prepared");
-  const cv::Size in = letterbox_.input;
-  const int dims[] = {1, in.height, in.width, 3};
-  const cv::Mat blob(4, dims, CV_32F, input_.data);  // NHWC, as the network wants
-  net_.setInput(blob);
+  const std::vector<int> dims(input_.shape.begin(), input_.shape.end());
+  net_.setInput(cv::Mat(4, dims.data(), CV_32F, input_.data.data()));
   net_.forward(outs_, out_names_);
-  // Tell the four outputs apart by shape: N x 1 scores, N x 16 regressors, with N the anchors
-  // of the fine grid (2 per cell of stride S / 16) then the coarse one (6 per S / 8 cell).
-  const int fine = size_ / 16, coarse = size_ / 8;
-  const size_t counts[2] = {static_cast<size_t>(in.width / fine) * (in.height / fine) * 2,
-                            static_cast<size_t>(in.width / coarse) * (in.height / coarse) * 6};
-  const cv::Mat *s[2] = {nullptr, nullptr}, *r[2] = {nullptr, nullptr};
-  for (const cv::Mat &o : outs_) {
-    if (o.type() != CV_32F || o.dims < 2) continue;
-    const int last = o.size[o.dims - 1];
-    const size_t n = o.total() / static_cast<size_t>(last);
-    const int grid = n == counts[0] ? 0 : n == counts[1] ? 1 : -1;
-    if (grid < 0) continue;
-    if (last == 1) s[grid] = &o;
-    if (last == kValues) r[grid] = &o;
+  // The outputs in anchor order: by the sidecar's names, or told apart by shape (N x 1 scores,
+  // N x 16 regressors, with N the anchors of each grid).
+  std::vector<TensorInfo> outputs;
+  std::vector<const float *> data;
+  for (size_t i = 0; i < outs_.size() && i < out_names_.size(); ++i) {
+    if (outs_[i].type() != CV_32F) continue;
+    outputs.push_back({out_names_[i], Shape(outs_[i].size.p, outs_[i].size.p + outs_[i].dims)});
+    data.push_back(outs_[i].ptr<float>());
   }
-  if (!s[0] || !s[1] || !r[0] || !r[1])
-    throw std::runtime_error("unexpected outputs (want " + std::to_string(counts[0]) + " x 1, " +
-                             std::to_string(counts[1]) + " x 1, " + std::to_string(counts[0]) +
-                             " x 16, " + std::to_string(counts[1]) + " x 16)");
-  const size_t total = counts[0] + counts[1];
-  if (total != anchors_.size()) throw std::logic_error("BlazeFace: anchors of another input");
-  const int rows = static_cast<int>(total);
+  spec_->gather(outputs, data, letterbox_.input, scores_, regressors_);
+  if (scores_.size() != anchors_.size())
+    throw std::logic_error("BlazeFace: anchors of another input");
+  const int rows = static_cast<int>(scores_.size());
   scores.create(rows, 1, CV_32F);
-  regressors.create(rows, kValues, CV_32F);
-  std::copy_n(s[0]->ptr<float>(), counts[0], scores.ptr<float>());
-  std::copy_n(s[1]->ptr<float>(), counts[1], scores.ptr<float>() + counts[0]);
-  std::copy_n(r[0]->ptr<float>(), counts[0] * kValues, regressors.ptr<float>());
-  std::copy_n(r[1]->ptr<float>(), counts[1] * kValues,
-              regressors.ptr<float>() + counts[0] * kValues);
+  regressors.create(rows, spec_->values(), CV_32F);
+  std::copy(scores_.begin(), scores_.end(), scores.ptr<float>());
+  std::copy(regressors_.begin(), regressors_.end(), regressors.ptr<float>());
 }
 
 void BlazeFace::run(std::vector<FaceDetection> &faces) {
@@ -405,8 +443,8 @@ void BlazeFace::run(std::vector<FaceDetection> &faces) {
                                                        : default_threshold();
   raw_.clear();
   decode_blazeface(scores.ptr<float>(), regressors.ptr<float>(), anchors_, letterbox_.input,
-                   threshold, raw_);
-  for (FaceDetection &d : weighted_nms(std::move(raw_), kSuppressionIou)) {
+                   threshold, raw_, spec_->keypoints, spec_->score_clip);
+  for (FaceDetection &d : weighted_nms(std::move(raw_), spec_->nms_iou)) {
     d.box = letterbox_.to_frame(d.box);
     for (Point &p : d.keypoints) p = letterbox_.to_frame(p);
     const Box px = d.pixel_box(frame_size_.width, frame_size_.height);

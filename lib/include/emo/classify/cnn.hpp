@@ -10,38 +10,10 @@
 #include <opencv2/core/mat.hpp>
 
 #include "emo/classify/align.hpp"
+#include "emo/classify/cnn_spec.hpp"
 #include "emo/core/geometry.hpp"
 
 namespace emo {
-
-/// What the sidecar says about the network's input and outputs (like DL Streamer's
-/// model-proc files).
-///
-/// Sidecar: a JSON file (read with cv::FileStorage), e.g. models/emotion-cnn.json:
-///   { "format": "gst-emo-cnn-model", "version": 1,
-///     "model": "emotion-cnn.onnx",                 // ONNX file, relative to the sidecar
-///     "input": { "width": 64, "height": 64, "color": "grey",
-///                "scale": 0.00784313725490196, "offset": -1.0 },  // value = pixel*scale+offset
-///     "outputs": { "scores": "scores", "embedding": "embedding" },  // ONNX output names;
-///                                                   // embedding optional
-///     "crop": { "size": 2.4, "below_eyes": 0.45, "box_scale": 1.0 },  // emo::CropFraming
-///     "labels": [ "anger", ... ] }                   // one per score, in output order
-/// The input tensor is NCHW float32 [1, 1, height, width]; only "grey" (8-bit luma) is
-/// supported. Unknown members are ignored (e.g. "source", "license").
-struct CnnSpec {
-  std::string sidecar;  ///< path of the sidecar file
-  std::string onnx;     ///< resolved path of the ONNX model
-  int width = 0, height = 0;
-  std::string color;
-  double scale = 1.0, offset = 0.0;
-  std::string scores_output, embedding_output;
-  CropFraming crop;
-  std::vector<std::string> labels;
-
-  /// Parses a sidecar. Throws emo::ModelError naming the sidecar path when the file is missing,
-  /// not JSON, of another format, or a member is missing or out of range.
-  static CnnSpec parse(const std::string &sidecar_path);
-};
 
 /// The outputs of one face.
 struct CnnOutput {
@@ -67,9 +39,14 @@ class CnnModel {
   /// Length of the embedding (0 when the model has none).
   int embedding_size() const { return embedding_size_; }
 
-  /// The aligned crop the network sees (input width x height, 8-bit): see emo::align_face.
-  cv::Mat crop(const cv::Mat &gray, const Box &box, const std::vector<Point> &landmarks) const;
-  /// Runs the network on an 8-bit grey crop (resized to the input size when it differs).
+  /// Whether the network wants colour (sidecar input.color rgb or bgr): then give crop() and
+  /// run() the BGR frame, else the luma (either works; see CnnSpec::input_tensor()).
+  bool colour() const { return spec_.colour(); }
+  /// The aligned crop the network sees (input width x height, 8-bit grey or BGR as `image`):
+  /// see emo::align_face.
+  cv::Mat crop(const cv::Mat &image, const Box &box, const std::vector<Point> &landmarks) const;
+  /// Runs the network on an 8-bit grey or BGR crop (resized to the input size when it
+  /// differs, converted to the sidecar's colour: CnnSpec::input_tensor()).
   CnnOutput run(const cv::Mat &crop) const;
   /// crop() then run().
   CnnOutput run(const cv::Mat &gray, const Box &box, const std::vector<Point> &landmarks) const {
