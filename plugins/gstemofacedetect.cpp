@@ -14,8 +14,10 @@
  * the short-range network or an OpenCV cascade (`.xml`). It runs every
  * #GstEmoFaceDetect:detection-interval frames on a thread of the element, its result applied
  * #GstEmoFaceDetect:detection-lag frames later; in between, faces are followed by optical flow.
+ * A new face is shown once #GstEmoFaceDetect:confirmations detection runs in a row found it.
  * A track that no detection confirms within #GstEmoFaceDetect:max-unconfirmed frames or
- * #GstEmoFaceDetect:max-unconfirmed-time is dropped, and a shot cut drops every track.
+ * #GstEmoFaceDetect:max-unconfirmed-time is dropped; a shot cut, or a cross-fade, dissolve
+ * or fade found from the frames, drops every track (docs/tracking.md).
  *
  * Frames pass through unchanged; frames without faces carry no region. A frame already late
  * downstream passes without analysis (#GstBaseTransform:qos). The model is read at start: a
@@ -71,6 +73,7 @@ enum {
   PROP_SHOT_CUT_THRESHOLD,
   PROP_THRESHOLD,
   PROP_DETECTION_LAG,
+  PROP_CONFIRMATIONS,
 };
 
 /* BlazeFace full range, from the model directory (gst_emo_default_model_path()). */
@@ -102,6 +105,9 @@ enum {
 /* Half a second at 24 fps (emo::TrackerParams). */
 #define DEFAULT_MAX_UNCONFIRMED 12
 #define DEFAULT_MAX_UNCONFIRMED_TIME (500 * GST_MSECOND)
+/* SORT's n_init: a new face is shown once two detection runs in a row found it (the second
+ * runs on the next frame: docs/tracking.md). */
+#define DEFAULT_CONFIRMATIONS 2
 /* emo::ShotCutParams: on the dinner clip cuts scored >= 24.8, pans and passers-by <= 17.5. */
 #define DEFAULT_SHOT_CUT_THRESHOLD 20.0
 
@@ -162,6 +168,7 @@ struct _GstEmoFaceDetect {
   gboolean follow_landmarks;
   gint max_unconfirmed;
   guint64 max_unconfirmed_time;
+  guint confirmations;
   gdouble shot_cut_threshold;
 
   /* state */
@@ -186,6 +193,7 @@ static bool gst_emo_face_detect_load(GstEmoAnalysisFilter *filter, const std::st
     tracking.max_unconfirmed_ns =
         static_cast<std::int64_t>(std::min<guint64>(self->max_unconfirmed_time, G_MAXINT64));
     tracking.shot_cut.threshold = self->shot_cut_threshold;
+    tracking.min_hits = static_cast<int>(self->confirmations);
   }
   self->state->tracker = emo::FaceTracker(tracking);
   if (async) {
@@ -344,7 +352,11 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state,
   const bool cut = state.tracker.shot_cut();
   state.shot_start = cut || !state.detected_once;
   const auto interval = static_cast<std::uint64_t>(schedule.interval);
-  const bool due = !state.detected_once || cut || frame - state.last_detection >= interval;
+  /* A tentative track is confirmed (or dropped) by the next detection run, which is due at
+   * once; inside a gradual transition no track can be built, so nothing is detected. */
+  const bool due = !state.tracker.in_transition() &&
+                   (!state.detected_once || cut || state.tracker.has_tentative() ||
+                    frame - state.last_detection >= interval);
   if (state.worker) {
     std::uint64_t detected_on = 0;
     /* The detection in flight is applied on frame apply_on exactly (detection-lag frames after
@@ -512,6 +524,9 @@ static void gst_emo_face_detect_set_property(GObject *object, guint prop_id, con
     case PROP_SHOT_CUT_THRESHOLD:
       self->shot_cut_threshold = g_value_get_double(value);
       break;
+    case PROP_CONFIRMATIONS:
+      self->confirmations = g_value_get_uint(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -564,6 +579,9 @@ static void gst_emo_face_detect_get_property(GObject *object, guint prop_id, GVa
     case PROP_SHOT_CUT_THRESHOLD:
       g_value_set_double(value, self->shot_cut_threshold);
       break;
+    case PROP_CONFIRMATIONS:
+      g_value_set_uint(value, self->confirmations);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -599,6 +617,7 @@ static void gst_emo_face_detect_init(GstEmoFaceDetect *self) {
   self->max_unconfirmed = DEFAULT_MAX_UNCONFIRMED;
   self->max_unconfirmed_time = DEFAULT_MAX_UNCONFIRMED_TIME;
   self->shot_cut_threshold = DEFAULT_SHOT_CUT_THRESHOLD;
+  self->confirmations = DEFAULT_CONFIRMATIONS;
 }
 
 static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
@@ -722,6 +741,16 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
                           "correlation <= 0.95); a cut drops every track and runs a detection. "
                           "0 = no cut detection",
                           0.0, 255.0, DEFAULT_SHOT_CUT_THRESHOLD, mutable_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_CONFIRMATIONS,
+      g_param_spec_uint("confirmations", "Confirmations",
+                        "Detection runs in a row that must find a new face before its track "
+                        "is published (attached as a region of interest): a face found by one "
+                        "run only is never shown. A tentative track makes the next run due "
+                        "on the next frame, so with 2 a new face shows from the frame after "
+                        "detection-lag + 1 frames (2 frames, 83 ms at 24 fps, with the "
+                        "defaults). 1 = at the first detection",
+                        1, 100, DEFAULT_CONFIRMATIONS, mutable_ready));
 
   g_object_class_install_property(
       gobject_class, PROP_THRESHOLD,
