@@ -48,6 +48,7 @@
 #include "emo/detect/detection.hpp"
 #include "emo/detect/detection_worker.hpp"
 #include "emo/detect/detector.hpp"
+#include "emo/detect/tiled.hpp"
 #include "emo/track/tracker.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/gst/landmark_event.hpp"
@@ -74,6 +75,7 @@ enum {
   PROP_THRESHOLD,
   PROP_DETECTION_LAG,
   PROP_CONFIRMATIONS,
+  PROP_TILES,
 };
 
 /* BlazeFace full range, from the model directory (gst_emo_default_model_path()). */
@@ -108,15 +110,24 @@ enum {
 /* SORT's n_init: a new face is shown once two detection runs in a row found it (the second
  * runs on the next frame: docs/tracking.md). */
 #define DEFAULT_CONFIRMATIONS 2
+/* 0: the whole frame only (bench/RESULTS.md: the cost and recall of tiles). */
+#define DEFAULT_TILES 0
 /* emo::ShotCutParams: on the dinner clip cuts scored >= 24.8, pans and passers-by <= 17.5. */
 #define DEFAULT_SHOT_CUT_THRESHOLD 20.0
 
+/* The detector, searching `tiles` overlapping tiles of the frame as well when >= 2. */
+static std::unique_ptr<emo::detect::Detector> tiled(std::unique_ptr<emo::detect::Detector> d,
+                                                    guint tiles) {
+  if (tiles < 2) return d;
+  return std::make_unique<emo::detect::TiledDetector>(std::move(d), static_cast<int>(tiles));
+}
+
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread. */
 struct GstEmoFaceDetectState {
-  explicit GstEmoFaceDetectState(const std::string &model)
-      : detector(emo::detect::make_detector(model)),
+  GstEmoFaceDetectState(const std::string &model, guint tiles)
+      : detector(tiled(emo::detect::make_detector(model), tiles)),
         model_name(detector->model_name()),
-        scored(dynamic_cast<emo::detect::BlazeFace *>(detector.get()) != nullptr) {}
+        scored(emo::detect::is_onnx_model(model)) {}
   std::unique_ptr<emo::detect::Detector> detector;  // synchronous detection
   std::unique_ptr<emo::DetectionWorker> worker;     // asynchronous detection (owns the detector)
   std::string model_name;                           // "blazeface-full", ..., "cascade"
@@ -169,6 +180,7 @@ struct _GstEmoFaceDetect {
   gint max_unconfirmed;
   guint64 max_unconfirmed_time;
   guint confirmations;
+  guint tiles;
   gdouble shot_cut_threshold;
 
   /* state */
@@ -183,7 +195,12 @@ GST_ELEMENT_REGISTER_DEFINE(emofacedetect, "emofacedetect", GST_RANK_NONE,
 
 static bool gst_emo_face_detect_load(GstEmoAnalysisFilter *filter, const std::string &model) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(filter);
-  self->state = std::make_unique<GstEmoFaceDetectState>(model);
+  guint tiles;
+  {
+    GstEmoObjectLock lock(self);
+    tiles = self->tiles;
+  }
+  self->state = std::make_unique<GstEmoFaceDetectState>(model, tiles);
   gboolean async;
   emo::TrackerParams tracking;
   {
@@ -376,7 +393,11 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state,
      * later lost recall 0.934 -> 0.902 (2 of 41 frames are a cut's). A cut replaces whatever
      * the worker is doing. */
     const bool first = !state.detected_once;
-    if (cut && !first) {
+    /* The faces found on a shot's first frame are tentative; the detection that confirms them
+     * runs on the next frame and is waited for too, so that they show from there. */
+    const bool confirm = state.detected_once && state.tracker.has_tentative() &&
+                         frame == state.tracker.shot_start() + 1;
+    if ((cut && !first) || confirm) {
       state.worker->replace(view, params, frame);
       state.last_detection = frame;
       state.worker->wait();
@@ -527,6 +548,9 @@ static void gst_emo_face_detect_set_property(GObject *object, guint prop_id, con
     case PROP_CONFIRMATIONS:
       self->confirmations = g_value_get_uint(value);
       break;
+    case PROP_TILES:
+      self->tiles = g_value_get_uint(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -582,6 +606,9 @@ static void gst_emo_face_detect_get_property(GObject *object, guint prop_id, GVa
     case PROP_CONFIRMATIONS:
       g_value_set_uint(value, self->confirmations);
       break;
+    case PROP_TILES:
+      g_value_set_uint(value, self->tiles);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -618,6 +645,7 @@ static void gst_emo_face_detect_init(GstEmoFaceDetect *self) {
   self->max_unconfirmed_time = DEFAULT_MAX_UNCONFIRMED_TIME;
   self->shot_cut_threshold = DEFAULT_SHOT_CUT_THRESHOLD;
   self->confirmations = DEFAULT_CONFIRMATIONS;
+  self->tiles = DEFAULT_TILES;
 }
 
 static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
@@ -751,6 +779,15 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
                         "detection-lag + 1 frames (2 frames, 83 ms at 24 fps, with the "
                         "defaults). 1 = at the first detection",
                         1, 100, DEFAULT_CONFIRMATIONS, mutable_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_TILES,
+      g_param_spec_uint("tiles", "Detection tiles",
+                        "Small faces: besides the whole frame, each detection also searches "
+                        "this many overlapping tiles across the frame (and as many rows as "
+                        "keep them about square), each scaled to the network input on its "
+                        "own: 2 shows a 1280x720 frame's faces 1.6x larger, for three "
+                        "network runs a detection instead of one. 0 = the whole frame only",
+                        0, 8, DEFAULT_TILES, mutable_ready));
 
   g_object_class_install_property(
       gobject_class, PROP_THRESHOLD,
