@@ -110,8 +110,8 @@ enum {
 /* SORT's n_init: a new face is shown once two detection runs in a row found it (the second
  * runs on the next frame: docs/tracking.md). */
 #define DEFAULT_CONFIRMATIONS 2
-/* 0: the whole frame only (bench/RESULTS.md: the cost and recall of tiles). */
-#define DEFAULT_TILES 0
+/* Two tiles: the wide shots' small faces (bench/RESULTS.md: recall and cost). */
+#define DEFAULT_TILES 2
 /* emo::ShotCutParams: on the dinner clip cuts scored >= 24.8, pans and passers-by <= 17.5. */
 #define DEFAULT_SHOT_CUT_THRESHOLD 20.0
 

@@ -146,7 +146,7 @@ void TiledDetector::run(std::vector<FaceDetection> &faces) {
       const bool cut = (ox > 0 && d.box.x <= ox + kEdge) || (oy > 0 && d.box.y <= oy + kEdge) ||
                        (x1 < copy_.width && d.box.x + d.box.width >= x1 - kEdge) ||
                        (y1 < copy_.height && d.box.y + d.box.height >= y1 - kEdge);
-      if (!cut) all_.push_back(std::move(d));
+      if (!cut && d.score >= kMinTileScore) all_.push_back(std::move(d));
     }
   }
   faces = weighted_nms(std::move(all_), kSuppressionIou);

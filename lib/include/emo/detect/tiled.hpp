@@ -31,7 +31,8 @@ std::vector<Box> frame_tiles(int width, int height, int columns, double overlap 
 /// network input (BlazeFace full range sees a 1280 x 720 frame at 256 x 144: a 55 px face
 /// is 11 px there), on overlapping tiles of it (frame_tiles()), each letterboxed into the
 /// network's input on its own: two tiles of 800 x 720 show a 55 px face at 18 px. The
-/// detections are merged by BlazeFace's weighted non-maximum suppression (IoU >= 0.3); a tile's
+/// detections of the tiles (score >= kMinTileScore) and of the frame are merged by BlazeFace's
+/// weighted non-maximum suppression (IoU >= 0.3); a tile's
 /// detection that touches one of the tile's inner edges (not a frame edge) is dropped, as the
 /// face goes on outside the tile and is whole in the frame pass or the neighbouring tile.
 ///
@@ -47,6 +48,11 @@ std::vector<Box> frame_tiles(int width, int height, int columns, double overlap 
 class TiledDetector : public Detector {
  public:
   static constexpr float kCloseUp = 0.15f;  ///< of the frame's short side
+  /// Smallest score of a tile's detection (the frame pass keeps the detector's threshold):
+  /// enlarged, textures pass for small faces more often. On the dinner clip's wide shots
+  /// (bench/RESULTS.md) the tiles' detections at 0.52-0.7 added false faces (a wheelchair's
+  /// wheel, confirmed run after run) and one true one.
+  static constexpr float kMinTileScore = 0.7f;
 
   /// Takes over `inner`; `columns` as frame_tiles() (< 2: the whole frame only).
   TiledDetector(std::unique_ptr<Detector> inner, int columns, double overlap = 0.25);
