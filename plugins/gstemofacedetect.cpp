@@ -136,6 +136,7 @@ struct GstEmoFaceDetectState {
   cv::Mat luma;  // converted luma for packed formats, reused across frames
   std::vector<emo::detect::FaceDetection> detections;
   std::vector<emo::Box> boxes;                                // their pixel boxes, for the tracker
+  std::vector<bool> at_once;                                  // confirmed by two looks
   emo::detect::DetectionMemory memory;                        // confidence, keypoints per track
   std::vector<std::pair<std::uint64_t, emo::Box>> confirmed;  // scratch
   std::vector<std::uint64_t> alive;                           // scratch
@@ -351,7 +352,12 @@ static GstEmoFaceDetectSchedule gst_emo_face_detect_schedule(int interval, int m
 static void gst_emo_face_detect_apply(GstEmoFaceDetectState &state, std::uint64_t frame,
                                       const emo::detect::FrameView &view) {
   state.boxes = emo::detect::pixel_boxes(state.detections, view.width, view.height);
-  state.tracker.update(state.boxes, frame);
+  /* A shot's first frame: faces that both passes of the tiled detector found are confirmed at
+   * once (two looks at the frame); the others wait for the next detection run. */
+  state.at_once.clear();
+  for (const emo::detect::FaceDetection &d : state.detections)
+    state.at_once.push_back(d.views >= 2 && frame == state.tracker.shot_start());
+  state.tracker.update(state.boxes, frame, state.at_once);
   state.confirmed.clear();
   for (const emo::TrackedFace &f : state.tracker.faces())
     if (f.detected) state.confirmed.emplace_back(f.track_id, f.box);
@@ -393,17 +399,20 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state,
      * later lost recall 0.934 -> 0.902 (2 of 41 frames are a cut's). A cut replaces whatever
      * the worker is doing. */
     const bool first = !state.detected_once;
+    /* A shot's first frame is searched in every tile, for two looks at each face. */
+    emo::DetectorParams shot_params = params;
+    shot_params.all_tiles = first || cut;
     /* The faces found on a shot's first frame are tentative; the detection that confirms them
      * runs on the next frame and is waited for too, so that they show from there. */
     const bool confirm = state.detected_once && state.tracker.has_tentative() &&
                          frame == state.tracker.shot_start() + 1;
     if ((cut && !first) || confirm) {
-      state.worker->replace(view, params, frame);
+      state.worker->replace(view, shot_params, frame);
       state.last_detection = frame;
       state.worker->wait();
       if (state.worker->take(state.detections, detected_on))
         gst_emo_face_detect_apply(state, detected_on, view);
-    } else if (due && state.worker->submit(view, params, frame)) {
+    } else if (due && state.worker->submit(view, shot_params, frame)) {
       state.last_detection = frame;
       state.apply_on = frame + static_cast<std::uint64_t>(schedule.wait);
       state.detected_once = true;
@@ -414,7 +423,9 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state,
       }
     }
   } else if (due) {
-    state.detections = state.detector->detect(view, params);
+    emo::DetectorParams shot_params = params;
+    shot_params.all_tiles = cut || !state.detected_once;
+    state.detections = state.detector->detect(view, shot_params);
     gst_emo_face_detect_apply(state, frame, view);
     state.last_detection = frame;
     state.detected_once = true;

@@ -120,21 +120,24 @@ void TiledDetector::run(std::vector<FaceDetection> &faces) {
   prepared_ = false;
   DetectorParams inner = params_;
   inner.max_faces = 0;
-  all_.clear();
   inner_->prepare(copy_, inner);
-  inner_->run(all_);
+  inner_->run(frame_);
   // A close-up (a face of the frame pass at least kCloseUp of the frame's short side) has no
-  // faces too small for the frame pass: the tiles are skipped.
+  // faces too small for the frame pass: the tiles are skipped unless asked for.
   const float close_up = kCloseUp * static_cast<float>(std::min(copy_.width, copy_.height));
-  const bool wide = std::none_of(all_.begin(), all_.end(), [&](const FaceDetection &d) {
-    return std::max(d.box.width, d.box.height) >= close_up;
-  });
+  const bool wide =
+      params_.all_tiles || std::none_of(frame_.begin(), frame_.end(), [&](const FaceDetection &d) {
+        return std::max(d.box.width, d.box.height) >= close_up;
+      });
   constexpr float kEdge = 2.0f;  // frame pixels
+  constexpr int kMinTile = 16;   // frame pixels
+  tiles_.clear();
   const std::vector<Box> tiles =
       wide ? frame_tiles(copy_.width, copy_.height, columns_, overlap_) : std::vector<Box>{};
   for (const Box &t : tiles) {
-    const FrameView view = crop_view(copy_, t);
     const Box r = crop_region(copy_, t);  // the view's own origin (rounded for chroma)
+    if (r.width < kMinTile || r.height < kMinTile) continue;  // a tiny frame: no face in a tile
+    const FrameView view = crop_view(copy_, r);
     const auto ox = static_cast<float>(r.x), oy = static_cast<float>(r.y);
     inner_->prepare(view, inner);
     inner_->run(part_);
@@ -146,11 +149,18 @@ void TiledDetector::run(std::vector<FaceDetection> &faces) {
       const bool cut = (ox > 0 && d.box.x <= ox + kEdge) || (oy > 0 && d.box.y <= oy + kEdge) ||
                        (x1 < copy_.width && d.box.x + d.box.width >= x1 - kEdge) ||
                        (y1 < copy_.height && d.box.y + d.box.height >= y1 - kEdge);
-      if (!cut && d.score >= kMinTileScore) all_.push_back(std::move(d));
+      if (!cut && d.score >= kMinTileScore) tiles_.push_back(std::move(d));
     }
   }
+  all_ = frame_;
+  all_.insert(all_.end(), tiles_.begin(), tiles_.end());
   faces = weighted_nms(std::move(all_), kSuppressionIou);
   all_.clear();
+  const auto seen = [](const FaceDetection &f, const std::vector<FaceDetection> &pass) {
+    return std::any_of(pass.begin(), pass.end(),
+                       [&](const FaceDetection &d) { return iou(d.box, f.box) > kSuppressionIou; });
+  };
+  for (FaceDetection &f : faces) f.views = (seen(f, frame_) ? 1 : 0) + (seen(f, tiles_) ? 1 : 0);
   std::stable_sort(faces.begin(), faces.end(), [](const FaceDetection &a, const FaceDetection &b) {
     return a.box.area() > b.box.area();
   });

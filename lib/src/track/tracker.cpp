@@ -270,6 +270,11 @@ void FaceTracker::assign(const std::vector<Box> &detections, std::uint64_t frame
 }
 
 bool FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame) {
+  return update(detections, frame, {});
+}
+
+bool FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame,
+                         const std::vector<bool> &confirmed_now) {
   if (frame_ == 0) return false;
   const std::uint64_t current = frame_ - 1;
   if (frame > current) frame = current;
@@ -316,7 +321,7 @@ bool FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame
     track.face.detected = true;
     track.detected_side = (box.width + box.height) / 2.0;
     track.born = frame;
-    track.hits = 1;
+    track.hits = d < confirmed_now.size() && confirmed_now[d] ? params_.min_hits : 1;
     track.confirmed = frame;
     track.confirmed_ns = frame_ns;
     track.remember(frame, box);

@@ -36,9 +36,11 @@ std::vector<Box> frame_tiles(int width, int height, int columns, double overlap 
 /// detection that touches one of the tile's inner edges (not a frame edge) is dropped, as the
 /// face goes on outside the tile and is whole in the frame pass or the neighbouring tile.
 ///
+/// Each face's FaceDetection::views tells whether the frame pass, the tiles or both found it.
 /// The tiles are searched only when the frame pass found no face of kCloseUp of the frame's
 /// short side or more (110 px at 720p): a shot with a face that large (a close-up, two people
 /// talking) has no face too small for the frame pass, and most of a film's shots are such.
+/// DetectorParams::all_tiles searches them anyway (a shot's first frame: see views).
 /// The wide shots of the dinner clip have faces of 50-95 px, its two-shots 115-165 px.
 ///
 /// Cost: one inner detection per tile on top of the frame's (a 256 x 256 input per tile for
@@ -69,7 +71,7 @@ class TiledDetector : public Detector {
   cv::Mat luma_;
   DetectorParams params_;
   bool prepared_ = false;
-  std::vector<FaceDetection> part_, all_;
+  std::vector<FaceDetection> part_, all_, frame_, tiles_;
 };
 
 }  // namespace emo::detect

@@ -148,6 +148,13 @@ class FaceTracker {
   /// current boxes). Call after advance() of the current frame. Returns false, and changes
   /// nothing, when `frame` lies before the last shot cut (the detections show another shot).
   bool update(const std::vector<Box> &detections, std::uint64_t frame);
+  /// The same, where `confirmed_now` (empty, or one flag per detection) marks detections
+  /// found by two independent looks at their frame (emo::detect::TiledDetector's whole-frame
+  /// and tile passes, FaceDetection::views == 2): a track such a detection starts is
+  /// confirmed at once, as if by min_hits runs. emofacedetect uses it on a shot's first frame
+  /// only, so that the shot's clear faces show from that frame.
+  bool update(const std::vector<Box> &detections, std::uint64_t frame,
+              const std::vector<bool> &confirmed_now);
 
   /// True when the current frame (of the last advance()) starts a new shot (a hard cut or the
   /// first frame after a gradual transition): every track was dropped, and detections made on
