@@ -27,7 +27,9 @@ hard file's 'wide_frames_in_base' count as 'wide', other untagged frames as 'oth
 
 Configurations (--configs, comma-separated): default (emofacedetect ! emolandmarks !
 emoclassify, all defaults), sync (the same with async-detection=false: every detection
-frame waits for its detection), cascade (the same with emofacedetect's Haar cascade),
+frame waits for its detection), notiles (the same with tiles=0: the whole frame only),
+untiled1 (tiles=0 confirmations=1: detection as before issue 19), cascade (the same with
+emofacedetect's Haar cascade),
 facedetect (gst-plugins-bad facedetect, Haar on every frame), decode (no analysis: the
 baseline of the fps ratios). EMO_DETECT_PROPS adds emofacedetect properties to default.
 Needs GST_PLUGIN_PATH (and GST_EMO_MODEL_DIR outside the build tree) like gst-launch-1.0.
@@ -53,6 +55,8 @@ def chains():
         "decode": "",
         "default": f"{detect} ! emolandmarks ! emoclassify !",
         "sync": f"{detect} async-detection=false ! emolandmarks ! emoclassify !",
+        "notiles": f"{detect} tiles=0 ! emolandmarks ! emoclassify !",
+        "untiled1": f"{detect} tiles=0 confirmations=1 ! emolandmarks ! emoclassify !",
         "cascade": f"emofacedetect model={CASCADE} ! emolandmarks ! emoclassify !",
         "facedetect": "facedetect display=false !",
     }
