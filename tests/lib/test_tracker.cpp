@@ -55,8 +55,11 @@ cv::Mat shot(const cv::Mat &background, int pan, int x, int y, bool mirror = fal
   cv::Mat big;
   cv::resize(background, big, cv::Size(1200, 800), 0, 0, cv::INTER_AREA);
   cv::Mat frame = big(cv::Rect(pan, pan / 2, 960, 640)).clone();
-  cv::Mat face = astronaut_luma();
-  if (mirror) cv::flip(face, face, 1);
+  cv::Mat face;  // a new image when mirrored: the shared astronaut stays as it is
+  if (mirror)
+    cv::flip(astronaut_luma(), face, 1);
+  else
+    face = astronaut_luma();
   face.copyTo(frame(cv::Rect(x, y, 512, 512)));
   return frame;
 }
@@ -125,12 +128,15 @@ std::map<int, cv::Mat> dinner_frames(const std::set<int> &wanted) {
 }
 
 // Frames of the dinner clip used below, decoded once: shot cuts at 118 and 249 (checked by
-// eye: another person, another camera angle) and a camera move over 256-276 (checked by eye:
-// the boy's face moves about 250 px left, the woman in front of him about 600 px right).
+// eye: another person, another camera angle), a camera move over 256-276 (checked by eye:
+// the boy's face moves about 250 px left, the woman in front of him about 600 px right) and
+// the clip's one cross-fade, frames 1424-1446 (checked by eye: from the wide dinner shot to
+// the boy at breakfast).
 const std::map<int, cv::Mat> &dinner() {
   static const std::map<int, cv::Mat> frames = [] {
     std::set<int> wanted = {116, 117, 118, 119, 247, 248, 249};
     for (int i = 256; i <= 276; ++i) wanted.insert(i);
+    for (int i = 1408; i <= 1460; ++i) wanted.insert(i);  // the cross-fade (1424-1446)
     return dinner_frames(wanted);
   }();
   return frames;
@@ -607,7 +613,7 @@ class TrackerOnData : public TrackerTest {};
 
 TEST_F(TrackerOnData, ShotCutDetectorFindsTheDinnerClipsCutsAndNotItsPan) {
   const auto &f = dinner();
-  ASSERT_EQ(f.size(), 28u) << "frames of " << emo::test::shared_data()
+  ASSERT_EQ(f.size(), 81u) << "frames of " << emo::test::shared_data()
                            << "/video/dinner-720p.mp4 are missing";
   emo::ShotCutDetector cuts;
   EXPECT_FALSE(cuts.next(f.at(116)));  // the first frame is never a cut
@@ -634,9 +640,32 @@ TEST_F(TrackerOnData, ShotCutDetectorFindsTheDinnerClipsCutsAndNotItsPan) {
   EXPECT_FALSE(none.next(f.at(118)));
 }
 
+TEST_F(TrackerOnData, TheCrossFadeIsFoundAndThePanIsNot) {
+  const auto &f = dinner();
+  ASSERT_EQ(f.size(), 81u);
+  emo::ShotCutDetector cuts;
+  for (int i = 256; i <= 276; ++i) {
+    cuts.next(f.at(i));
+    EXPECT_FALSE(cuts.in_transition())
+        << "pan frame " << i << ": residual " << cuts.last_blend_residual();
+  }
+  cuts.reset();
+  int found = -1, ended = -1;
+  for (int i = 1408; i <= 1460 && ended < 0; ++i) {
+    const bool shot = cuts.next(f.at(i));
+    if (cuts.transition_started()) found = i;
+    if (shot && found > 0) ended = i;
+    EXPECT_FALSE(shot && found < 0) << "frame " << i << " is no cut";
+  }
+  EXPECT_GE(found, 1428);
+  EXPECT_LE(found, 1436);
+  EXPECT_GE(ended, 1446) << "the new shot starts when the blend is over";
+  EXPECT_LE(ended, 1452);
+}
+
 TEST_F(TrackerOnData, AShotCutDropsEveryTrackAndAPanDoesNot) {
   const auto &f = dinner();
-  ASSERT_EQ(f.size(), 28u);
+  ASSERT_EQ(f.size(), 81u);
   emo::TrackerParams params;
   params.max_unconfirmed_frames = 100;  // only the cut may end the tracks
   emo::FaceTracker tracker(params);
