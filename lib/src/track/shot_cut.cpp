@@ -59,7 +59,24 @@ bool ShotCutDetector::next(const cv::Mat &luma) {
   window_next_ = (window_next_ + 1) % ring;
   window_count_ = std::min(window_count_ + 1, ring);
   const bool was = in_transition_;
-  in_transition_ = !cut && window_count_ == ring && blend_test();
+  // A picture that is black (or nearly: a fade's end) belongs to the transition too.
+  cv::Scalar mean, sdev;
+  cv::meanStdDev(prev_small_, mean, sdev);
+  const bool dark = mean[0] <= kDarkMean && sdev[0] <= kDarkDeviation;
+  const bool blend = window_count_ == ring && blend_test();
+  if (cut) {
+    in_transition_ = false;
+  } else if (blend || dark) {
+    in_transition_ = true;
+    settling_ = 0;
+  } else if (was) {
+    // The test no longer passes: the transition is over once the picture has settled (its
+    // window still holds blended frames; a fade in from black passes the test only late), or
+    // a window's length after.
+    in_transition_ = difference_ >= kSettled && ++settling_ <= w_frames;
+  } else {
+    in_transition_ = false;
+  }
   started_ = in_transition_ && !was;
   if (was && !in_transition_ && !cut) {
     window_count_ = 0;  // the window holds the transition: start afresh on the new shot

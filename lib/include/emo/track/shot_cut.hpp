@@ -62,9 +62,10 @@ struct ShotCutParams {
 /// transition when its window's ends differ by >= `min_transition_difference` and the
 /// residual of those blends, relative to that difference, is <= `max_blend_residual`. The
 /// test is causal: a transition is found about two thirds of a window after it starts (8
-/// frames at 24 fps on the dinner clip's cross-fade), and it ends on the first frame whose
-/// window no longer passes; that frame starts the new shot (next() returns true). A hard cut
-/// restarts the window, and so does the end of a transition.
+/// frames at 24 fps on the dinner clip's cross-fade). Black frames (kDarkMean) are inside a
+/// transition too. It ends once the window no longer passes and the picture has settled
+/// (kSettled), at most a window later; that frame starts the new shot (next() returns true).
+/// A hard cut restarts the window, and so does the end of a transition.
 ///
 /// Cost: a resize to 64 px wide, a histogram and a difference of about 2300 pixels: about
 /// 60 us per frame from 320x180 (FaceTracker passes its optical-flow image) and 0.7 ms from
@@ -74,6 +75,14 @@ class ShotCutDetector {
  public:
   static constexpr int kWidth = 64;  ///< width of the compared images, pixels
   static constexpr int kBins = 64;   ///< luma histogram bins
+  /// A frame whose small luma has a mean <= kDarkMean and a standard deviation <=
+  /// kDarkDeviation (grey levels) is black: inside a transition (a fade's end or start).
+  /// Video's black is luma 16 (limited range).
+  static constexpr double kDarkMean = 24.0, kDarkDeviation = 8.0;
+  /// After the blend test stops passing, a transition ends on the first frame that differs
+  /// from the previous one by less than this (grey levels: the picture has settled; the dinner
+  /// clip's cross-fade changed 2.3-2.9 a frame, the shot after it 0.2-0.3), or a window after.
+  static constexpr double kSettled = 2.0;
 
   explicit ShotCutDetector(const ShotCutParams &params = {}) : params_(params) {}
 
@@ -101,6 +110,7 @@ class ShotCutDetector {
     have_prev_ = false;
     window_count_ = 0;
     in_transition_ = false;
+    settling_ = 0;
   }
 
   const ShotCutParams &params() const { return params_; }
@@ -118,6 +128,7 @@ class ShotCutDetector {
   std::size_t window_next_ = 0, window_count_ = 0;
   cv::Mat blend_, start_f_, end_f_, mid_f_;  // CV_32F scratch
   bool in_transition_ = false, started_ = false;
+  int settling_ = 0;  // frames since the test last passed, inside a transition
   double blend_residual_ = 9.0, window_difference_ = 0.0;
 };
 
