@@ -14,7 +14,8 @@
  * the short-range network or an OpenCV cascade (`.xml`). It runs every
  * #GstEmoFaceDetect:detection-interval frames on a thread of the element, its result applied
  * #GstEmoFaceDetect:detection-lag frames later; in between, faces are followed by optical flow.
- * A new face is shown once #GstEmoFaceDetect:confirmations detection runs in a row found it.
+ * A new face is shown once #GstEmoFaceDetect:confirmations detection runs in a row found it;
+ * small faces are also searched in #GstEmoFaceDetect:tiles overlapping tiles of the frame.
  * A track that no detection confirms within #GstEmoFaceDetect:max-unconfirmed frames or
  * #GstEmoFaceDetect:max-unconfirmed-time is dropped; a shot cut, or a cross-fade, dissolve
  * or fade found from the frames, drops every track (docs/tracking.md).
