@@ -608,6 +608,26 @@ TEST_F(TrackerTest, ANewTrackIsPublishedOnlyOnceConfirmed) {
   EXPECT_EQ(tracker.stats().unconfirmed, 2u);
 }
 
+// Detections flagged confirmed_now (two looks at their frame) are published at once, and the
+// next run still drops those it misses.
+TEST_F(TrackerTest, ADetectionConfirmedNowIsPublishedAtOnceAndStillChecked) {
+  emo::TrackerParams params;
+  params.min_hits = 2;
+  emo::FaceTracker tracker(params);
+  const emo::Box wall(20, 300, 60, 60), other(600, 300, 60, 60);
+  tracker.update({kFace, wall, other}, tracker.advance(frame_at(0, 0)), {true, true, false});
+  EXPECT_EQ(tracker.faces().size(), 2u) << "the face and the wall at once, not the third";
+  EXPECT_TRUE(tracker.has_provisional());
+  EXPECT_TRUE(tracker.has_tentative());
+  tracker.update({moved(kFace, 2, 0)}, tracker.advance(frame_at(2, 0)));
+  ASSERT_EQ(tracker.faces().size(), 1u) << "the runs that missed the wall and the third box";
+  EXPECT_GT(emo::iou(tracker.faces()[0].box, moved(kFace, 2, 0)), 0.8);
+  EXPECT_FALSE(tracker.has_provisional());
+  EXPECT_FALSE(tracker.has_tentative());
+  tracker.update({}, tracker.advance(frame_at(4, 0)));
+  EXPECT_EQ(tracker.faces().size(), 1u) << "confirmed by a run now: a miss does not end it";
+}
+
 // The dinner clip of the research data set: label `data`.
 class TrackerOnData : public TrackerTest {};
 

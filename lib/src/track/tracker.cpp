@@ -65,6 +65,10 @@ FaceTracker::FaceTracker(const TrackerParams &params) : params_(params), cuts_(p
   params_.min_hits = std::max(1, params_.min_hits);
 }
 
+bool FaceTracker::has_provisional() const {
+  return std::any_of(tracks_.begin(), tracks_.end(), [](const Track &t) { return t.provisional; });
+}
+
 bool FaceTracker::has_tentative() const {
   return std::any_of(tracks_.begin(), tracks_.end(),
                      [&](const Track &t) { return t.hits < params_.min_hits; });
@@ -303,6 +307,7 @@ bool FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame
       }
       track.lost_frames = 0;
       track.hits = std::min(track.hits + 1, params_.min_hits);
+      track.provisional = false;
       track.remember(current, track.face.box);
       continue;
     }
@@ -321,7 +326,8 @@ bool FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame
     track.face.detected = true;
     track.detected_side = (box.width + box.height) / 2.0;
     track.born = frame;
-    track.hits = d < confirmed_now.size() && confirmed_now[d] ? params_.min_hits : 1;
+    track.provisional = d < confirmed_now.size() && confirmed_now[d];
+    track.hits = track.provisional ? params_.min_hits : 1;
     track.confirmed = frame;
     track.confirmed_ns = frame_ns;
     track.remember(frame, box);
@@ -333,8 +339,8 @@ bool FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame
   tracks_.erase(
       std::remove_if(tracks_.begin(), tracks_.begin() + static_cast<std::ptrdiff_t>(old_count),
                      [&](const Track &t) {
-                       const bool drop =
-                           t.hits < params_.min_hits && !t.face.detected && t.born < frame;
+                       const bool drop = (t.hits < params_.min_hits || t.provisional) &&
+                                         !t.face.detected && t.born < frame;
                        if (drop) ++stats_.unconfirmed;
                        return drop;
                      }),

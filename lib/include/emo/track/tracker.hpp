@@ -151,7 +151,8 @@ class FaceTracker {
   /// The same, where `confirmed_now` (empty, or one flag per detection) marks detections
   /// found by two independent looks at their frame (emo::detect::TiledDetector's whole-frame
   /// and tile passes, FaceDetection::views == 2): a track such a detection starts is
-  /// confirmed at once, as if by min_hits runs. emofacedetect uses it on a shot's first frame
+  /// published at once, as if confirmed by min_hits runs, but the next run that misses it
+  /// still drops it like a tentative track. emofacedetect uses it on a shot's first frame
   /// only, so that the shot's clear faces show from that frame.
   bool update(const std::vector<Box> &detections, std::uint64_t frame,
               const std::vector<bool> &confirmed_now);
@@ -168,6 +169,9 @@ class FaceTracker {
   /// True when a tentative track (not yet confirmed, see TrackerParams::min_hits) exists: its
   /// confirmation waits for the next detection run.
   bool has_tentative() const;
+  /// True when a track published at once by update()'s `confirmed_now` still waits for the
+  /// detection run that must match it (emofacedetect leaves that run at its usual interval).
+  bool has_provisional() const;
 
   /// Number of the first frame of the current shot (0 before any cut).
   std::uint64_t shot_start() const { return shot_start_; }
@@ -218,6 +222,7 @@ class FaceTracker {
     std::int64_t confirmed_ns = kNoTime;  // its running time
     int lost_frames = 0;
     int hits = 0;              // consecutive detection runs that matched the track, up to min_hits
+    bool provisional = false;  // confirmed at once (confirmed_now): the next run must match it
     double detected_side = 0;  // mean side of the box at the last detection, pixels
     void remember(std::uint64_t frame, const Box &box);
     bool box_at(std::uint64_t frame, Box &box) const;
