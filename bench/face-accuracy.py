@@ -18,10 +18,18 @@ every side (the jaw line sits on the box edge).
   bench/face-accuracy.py --configs default --frames 300
   bench/face-accuracy.py --configs default --check-precision 0.9 --check-recall 0.85
   bench/face-accuracy.py --score faces.jsonl    score an emometapublish file of the clip
+  bench/face-accuracy.py --truth base,hard --by-category   also the wide shots and the cross-fade
+
+--truth takes comma-separated files; "base" and "hard" name tests/data/dinner-720p-faces.json
+and tests/data/dinner-720p-faces-hard.json (wide shots and the cross-fade, frames tagged with a
+'category'). --by-category adds a line per category (the frames of the base file listed in the
+hard file's 'wide_frames_in_base' count as 'wide', other untagged frames as 'other').
 
 Configurations (--configs, comma-separated): default (emofacedetect ! emolandmarks !
 emoclassify, all defaults), sync (the same with async-detection=false: every detection
-frame waits for its detection), cascade (the same with emofacedetect's Haar cascade),
+frame waits for its detection), notiles (the same with tiles=0: the whole frame only),
+untiled1 (tiles=0 confirmations=1: detection as before issue 19), cascade (the same with
+emofacedetect's Haar cascade),
 facedetect (gst-plugins-bad facedetect, Haar on every frame), decode (no analysis: the
 baseline of the fps ratios). EMO_DETECT_PROPS adds emofacedetect properties to default.
 Needs GST_PLUGIN_PATH (and GST_EMO_MODEL_DIR outside the build tree) like gst-launch-1.0.
@@ -47,6 +55,8 @@ def chains():
         "decode": "",
         "default": f"{detect} ! emolandmarks ! emoclassify !",
         "sync": f"{detect} async-detection=false ! emolandmarks ! emoclassify !",
+        "notiles": f"{detect} tiles=0 ! emolandmarks ! emoclassify !",
+        "untiled1": f"{detect} tiles=0 confirmations=1 ! emolandmarks ! emoclassify !",
         "cascade": f"emofacedetect model={CASCADE} ! emolandmarks ! emoclassify !",
         "facedetect": "facedetect display=false !",
     }
@@ -132,8 +142,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--clip", default=os.path.join(SOURCE, "..", "shared", "data", "video",
                                                    "dinner-720p.mp4"))
-    ap.add_argument("--truth", default=os.path.join(SOURCE, "tests", "data",
-                                                    "dinner-720p-faces.json"))
+    ap.add_argument("--truth", default="base",
+                    help="comma-separated ground-truth files; base, hard: the project's")
+    ap.add_argument("--by-category", action="store_true",
+                    help="also score each category of frames (wide, dissolve, ...)")
     ap.add_argument("--configs", default="decode,default,cascade,facedetect")
     ap.add_argument("--frames", type=int, default=0, help="only the first N frames (0 = all)")
     ap.add_argument("--min-iou", type=float, default=0.4)
@@ -141,11 +153,12 @@ def main():
     ap.add_argument("--check-recall", type=float)
     ap.add_argument("--check-landmarks", type=float)
     ap.add_argument("--json", help="also write the results here")
+    ap.add_argument("--keep", metavar="DIR", help="keep each configuration's JSON Lines here")
     ap.add_argument("--score", metavar="JSONL",
                     help="only score this emometapublish output (no pipeline is run)")
     ap.add_argument("--verbose", action="store_true", help="list the frames with errors")
     args = ap.parse_args()
-    truth = json.load(open(args.truth))
+    truth = load_truth(args.truth)
     results = {}
     if args.score:
         results["scored"] = score(truth, open(args.score).read().splitlines(), args.min_iou)
@@ -156,14 +169,21 @@ def main():
               f"{r['fn']} missed of {r['faces']} faces on {r['frames']} frames)")
         for e in r["errors"] if args.verbose else []:
             print(f"    {e}")
+        if args.by_category:
+            lines = open(args.score).read().splitlines()
+            for cat, sub in categories(truth).items():
+                print_category(cat, score(sub, lines, args.min_iou))
         return check(results, args)
     with tempfile.TemporaryDirectory() as tmp:
         for config in args.configs.split(","):
-            out = os.path.join(tmp, config + ".jsonl")
+            out = os.path.join(args.keep or tmp, config + ".jsonl")
             wall, cpu, rss = run(config, args.clip, args.frames, out)
             lines = open(out).read().splitlines() if config != "decode" else []
             frames = len(lines) if lines else (args.frames or 1972)
             r = score(truth, lines, args.min_iou) if lines else {}
+            if lines and args.by_category:
+                r["categories"] = {c: score(sub, lines, args.min_iou)
+                                   for c, sub in categories(truth).items()}
             r.update({"wall_s": wall, "cpu_s": cpu, "peak_rss_mb": rss, "fps": frames / wall,
                       "decoded_frames": frames})
             results[config] = r
@@ -184,9 +204,41 @@ def main():
         if args.verbose:
             for e in r.get("errors", []):
                 print(f"    {e}")
+        for cat, c in r.get("categories", {}).items():
+            print_category(cat, c)
     if args.json:
         json.dump(results, open(args.json, "w"), indent=1)
     return check(results, args)
+
+
+def load_truth(spec):
+    """The frames of the comma-separated truth files, each tagged with its category."""
+    named = {"base": "dinner-720p-faces.json", "hard": "dinner-720p-faces-hard.json"}
+    frames, wide = [], set()
+    for name in spec.split(","):
+        path = os.path.join(SOURCE, "tests", "data", named[name]) if name in named else name
+        doc = json.load(open(path))
+        wide.update(doc.get("wide_frames_in_base", []))
+        frames += doc["frames"]
+    hard = os.path.join(SOURCE, "tests", "data", named["hard"])
+    if not wide and os.path.exists(hard):
+        wide.update(json.load(open(hard)).get("wide_frames_in_base", []))
+    for fr in frames:
+        fr.setdefault("category", "wide" if fr["frame"] in wide else "other")
+    frames.sort(key=lambda fr: fr["frame"])
+    return {"frames": frames}
+
+
+def categories(truth):
+    out = {}
+    for fr in truth["frames"]:
+        out.setdefault(fr["category"], {"frames": []})["frames"].append(fr)
+    return dict(sorted(out.items()))
+
+
+def print_category(cat, r):
+    print(f"    {cat:<15} P {r['precision']:.3f} R {r['recall']:.3f} ({r['tp']} true, "
+          f"{r['fp']} false, {r['fn']} missed of {r['faces']} faces on {r['frames']} frames)")
 
 
 def check(results, args):

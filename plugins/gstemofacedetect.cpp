@@ -16,8 +16,11 @@
  * that does not fit is an element error naming it) or an OpenCV cascade (`.xml`). It runs every
  * #GstEmoFaceDetect:detection-interval frames on a thread of the element, its result applied
  * #GstEmoFaceDetect:detection-lag frames later; in between, faces are followed by optical flow.
+ * A new face is shown once #GstEmoFaceDetect:confirmations detection runs in a row found it;
+ * small faces are also searched in #GstEmoFaceDetect:tiles overlapping tiles of the frame.
  * A track that no detection confirms within #GstEmoFaceDetect:max-unconfirmed frames or
- * #GstEmoFaceDetect:max-unconfirmed-time is dropped, and a shot cut drops every track.
+ * #GstEmoFaceDetect:max-unconfirmed-time is dropped; a shot cut, or a cross-fade, dissolve
+ * or fade found from the frames, drops every track (docs/tracking.md).
  *
  * Frames pass through unchanged; frames without faces carry no region. A frame already late
  * downstream passes without analysis (#GstBaseTransform:qos). The model is read at start: a
@@ -48,6 +51,7 @@
 #include "emo/detect/detection.hpp"
 #include "emo/detect/detection_worker.hpp"
 #include "emo/detect/detector.hpp"
+#include "emo/detect/tiled.hpp"
 #include "emo/track/tracker.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/gst/landmark_event.hpp"
@@ -73,6 +77,8 @@ enum {
   PROP_SHOT_CUT_THRESHOLD,
   PROP_THRESHOLD,
   PROP_DETECTION_LAG,
+  PROP_CONFIRMATIONS,
+  PROP_TILES,
 };
 
 /* BlazeFace full range, from the model directory (gst_emo_default_model_path()). */
@@ -104,15 +110,27 @@ enum {
 /* Half a second at 24 fps (emo::TrackerParams). */
 #define DEFAULT_MAX_UNCONFIRMED 12
 #define DEFAULT_MAX_UNCONFIRMED_TIME (500 * GST_MSECOND)
+/* SORT's n_init: a new face is shown once two detection runs in a row found it (the second
+ * runs on the next frame: docs/tracking.md). */
+#define DEFAULT_CONFIRMATIONS 2
+/* Two tiles: the wide shots' small faces (bench/RESULTS.md: recall and cost). */
+#define DEFAULT_TILES 2
 /* emo::ShotCutParams: on the dinner clip cuts scored >= 24.8, pans and passers-by <= 17.5. */
 #define DEFAULT_SHOT_CUT_THRESHOLD 20.0
 
+/* The detector, searching `tiles` overlapping tiles of the frame as well when >= 2. */
+static std::unique_ptr<emo::detect::Detector> tiled(std::unique_ptr<emo::detect::Detector> d,
+                                                    guint tiles) {
+  if (tiles < 2) return d;
+  return std::make_unique<emo::detect::TiledDetector>(std::move(d), static_cast<int>(tiles));
+}
+
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread. */
 struct GstEmoFaceDetectState {
-  explicit GstEmoFaceDetectState(const std::string &model)
-      : detector(emo::detect::make_detector(model)),
+  GstEmoFaceDetectState(const std::string &model, guint tiles)
+      : detector(tiled(emo::detect::make_detector(model), tiles)),
         model_name(detector->model_name()),
-        scored(dynamic_cast<emo::detect::BlazeFace *>(detector.get()) != nullptr) {}
+        scored(emo::detect::is_onnx_model(model)) {}
   std::unique_ptr<emo::detect::Detector> detector;  // synchronous detection
   std::unique_ptr<emo::DetectionWorker> worker;     // asynchronous detection (owns the detector)
   std::string model_name;                           // "blazeface-full", ..., "cascade"
@@ -121,6 +139,7 @@ struct GstEmoFaceDetectState {
   cv::Mat luma;  // converted luma for packed formats, reused across frames
   std::vector<emo::detect::FaceDetection> detections;
   std::vector<emo::Box> boxes;                                // their pixel boxes, for the tracker
+  std::vector<bool> at_once;                                  // confirmed by two looks
   emo::detect::DetectionMemory memory;                        // confidence, keypoints per track
   std::vector<std::pair<std::uint64_t, emo::Box>> confirmed;  // scratch
   std::vector<std::uint64_t> alive;                           // scratch
@@ -164,6 +183,8 @@ struct _GstEmoFaceDetect {
   gboolean follow_landmarks;
   gint max_unconfirmed;
   guint64 max_unconfirmed_time;
+  guint confirmations;
+  guint tiles;
   gdouble shot_cut_threshold;
 
   /* state */
@@ -178,7 +199,12 @@ GST_ELEMENT_REGISTER_DEFINE(emofacedetect, "emofacedetect", GST_RANK_NONE,
 
 static bool gst_emo_face_detect_load(GstEmoAnalysisFilter *filter, const std::string &model) {
   GstEmoFaceDetect *self = GST_EMO_FACE_DETECT(filter);
-  self->state = std::make_unique<GstEmoFaceDetectState>(model);
+  guint tiles;
+  {
+    GstEmoObjectLock lock(self);
+    tiles = self->tiles;
+  }
+  self->state = std::make_unique<GstEmoFaceDetectState>(model, tiles);
   gboolean async;
   emo::TrackerParams tracking;
   {
@@ -188,6 +214,7 @@ static bool gst_emo_face_detect_load(GstEmoAnalysisFilter *filter, const std::st
     tracking.max_unconfirmed_ns =
         static_cast<std::int64_t>(std::min<guint64>(self->max_unconfirmed_time, G_MAXINT64));
     tracking.shot_cut.threshold = self->shot_cut_threshold;
+    tracking.min_hits = static_cast<int>(self->confirmations);
   }
   self->state->tracker = emo::FaceTracker(tracking);
   if (async) {
@@ -328,7 +355,12 @@ static GstEmoFaceDetectSchedule gst_emo_face_detect_schedule(int interval, int m
 static void gst_emo_face_detect_apply(GstEmoFaceDetectState &state, std::uint64_t frame,
                                       const emo::detect::FrameView &view) {
   state.boxes = emo::detect::pixel_boxes(state.detections, view.width, view.height);
-  state.tracker.update(state.boxes, frame);
+  /* A shot's first frame: faces that both passes of the tiled detector found are confirmed at
+   * once (two looks at the frame); the others wait for the next detection run. */
+  state.at_once.clear();
+  for (const emo::detect::FaceDetection &d : state.detections)
+    state.at_once.push_back(d.views >= 2 && frame == state.tracker.shot_start());
+  state.tracker.update(state.boxes, frame, state.at_once);
   state.confirmed.clear();
   for (const emo::TrackedFace &f : state.tracker.faces())
     if (f.detected) state.confirmed.emplace_back(f.track_id, f.box);
@@ -346,7 +378,11 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state,
   const bool cut = state.tracker.shot_cut();
   state.shot_start = cut || !state.detected_once;
   const auto interval = static_cast<std::uint64_t>(schedule.interval);
-  const bool due = !state.detected_once || cut || frame - state.last_detection >= interval;
+  /* A tentative track is confirmed (or dropped) by the next detection run, which is due at
+   * once; inside a gradual transition no track can be built, so nothing is detected. */
+  const bool due = !state.tracker.in_transition() &&
+                   (!state.detected_once || cut || state.tracker.has_tentative() ||
+                    frame - state.last_detection >= interval);
   if (state.worker) {
     std::uint64_t detected_on = 0;
     /* The detection in flight is applied on frame apply_on exactly (detection-lag frames after
@@ -366,13 +402,20 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state,
      * later lost recall 0.934 -> 0.902 (2 of 41 frames are a cut's). A cut replaces whatever
      * the worker is doing. */
     const bool first = !state.detected_once;
-    if (cut && !first) {
-      state.worker->replace(view, params, frame);
+    /* A shot's first frame is searched in every tile, for two looks at each face. */
+    emo::DetectorParams shot_params = params;
+    shot_params.all_tiles = first || cut;
+    /* The faces found on a shot's first frame are tentative; the detection that confirms them
+     * runs on the next frame and is waited for too, so that they show from there. */
+    const bool confirm = state.detected_once && state.tracker.has_tentative() &&
+                         frame == state.tracker.shot_start() + 1;
+    if ((cut && !first) || confirm) {
+      state.worker->replace(view, shot_params, frame);
       state.last_detection = frame;
       state.worker->wait();
       if (state.worker->take(state.detections, detected_on))
         gst_emo_face_detect_apply(state, detected_on, view);
-    } else if (due && state.worker->submit(view, params, frame)) {
+    } else if (due && state.worker->submit(view, shot_params, frame)) {
       state.last_detection = frame;
       state.apply_on = frame + static_cast<std::uint64_t>(schedule.wait);
       state.detected_once = true;
@@ -383,7 +426,9 @@ static void gst_emo_face_detect_analyse(GstEmoFaceDetectState &state,
       }
     }
   } else if (due) {
-    state.detections = state.detector->detect(view, params);
+    emo::DetectorParams shot_params = params;
+    shot_params.all_tiles = cut || !state.detected_once;
+    state.detections = state.detector->detect(view, shot_params);
     gst_emo_face_detect_apply(state, frame, view);
     state.last_detection = frame;
     state.detected_once = true;
@@ -514,6 +559,12 @@ static void gst_emo_face_detect_set_property(GObject *object, guint prop_id, con
     case PROP_SHOT_CUT_THRESHOLD:
       self->shot_cut_threshold = g_value_get_double(value);
       break;
+    case PROP_CONFIRMATIONS:
+      self->confirmations = g_value_get_uint(value);
+      break;
+    case PROP_TILES:
+      self->tiles = g_value_get_uint(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -566,6 +617,12 @@ static void gst_emo_face_detect_get_property(GObject *object, guint prop_id, GVa
     case PROP_SHOT_CUT_THRESHOLD:
       g_value_set_double(value, self->shot_cut_threshold);
       break;
+    case PROP_CONFIRMATIONS:
+      g_value_set_uint(value, self->confirmations);
+      break;
+    case PROP_TILES:
+      g_value_set_uint(value, self->tiles);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -601,6 +658,8 @@ static void gst_emo_face_detect_init(GstEmoFaceDetect *self) {
   self->max_unconfirmed = DEFAULT_MAX_UNCONFIRMED;
   self->max_unconfirmed_time = DEFAULT_MAX_UNCONFIRMED_TIME;
   self->shot_cut_threshold = DEFAULT_SHOT_CUT_THRESHOLD;
+  self->confirmations = DEFAULT_CONFIRMATIONS;
+  self->tiles = DEFAULT_TILES;
 }
 
 static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
@@ -726,6 +785,25 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
                           "correlation <= 0.95); a cut drops every track and runs a detection. "
                           "0 = no cut detection",
                           0.0, 255.0, DEFAULT_SHOT_CUT_THRESHOLD, mutable_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_CONFIRMATIONS,
+      g_param_spec_uint("confirmations", "Confirmations",
+                        "Detection runs in a row that must find a new face before its track "
+                        "is published (attached as a region of interest): a face found by one "
+                        "run only is never shown. A tentative track makes the next run due "
+                        "on the next frame, so with 2 a new face shows from the frame after "
+                        "detection-lag + 1 frames (2 frames, 83 ms at 24 fps, with the "
+                        "defaults). 1 = at the first detection",
+                        1, 100, DEFAULT_CONFIRMATIONS, mutable_ready));
+  g_object_class_install_property(
+      gobject_class, PROP_TILES,
+      g_param_spec_uint("tiles", "Detection tiles",
+                        "Small faces: besides the whole frame, each detection also searches "
+                        "this many overlapping tiles across the frame (and as many rows as "
+                        "keep them about square), each scaled to the network input on its "
+                        "own: 2 shows a 1280x720 frame's faces 1.6x larger, for three "
+                        "network runs a detection instead of one. 0 = the whole frame only",
+                        0, 8, DEFAULT_TILES, mutable_ready));
 
   g_object_class_install_property(
       gobject_class, PROP_THRESHOLD,

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Composes test video from scikit-image's public-domain astronaut portrait (Debian
 python3-skimage): her head moved, scaled, rotated and mirrored over other public-domain
-skimage pictures, several faces at once, hard cuts, a cross-fade and a stretch without a face.
+skimage pictures, several faces at once, hard cuts, a cross-fade and a stretch without a face;
+or (fades) a fade to black and a fade in from black between two shots.
 Writes packed RGB frames to stdout (tools/make-astronaut-clip.sh encodes them) and, with
 --truth FILE, the face boxes it drew, one JSON object per frame.
 
@@ -13,6 +14,8 @@ Scenes:
   group   shots of 1-3 faces (different sizes, mirrored, grey, one with the smile turned into a
           frown by mirroring the mouth), hard cuts between shots, a 0.5 s cross-fade, 1.5 s
           without a face; the 13.5 s sequence repeats
+  fades   the "two" shot, a 0.75 s fade to black, 0.25 s of black, a 0.75 s fade in from
+          black into the "pair" shot (5 s; no hard cut)
 Deterministic: the same arguments give the same frames.
 """
 import argparse
@@ -143,9 +146,35 @@ def group(heads, bgs, w, h, t):
     return frame, boxes, shot[0]
 
 
+# The fades scene: the "two" shot (1.5 s), a fade to black (0.75 s), 0.25 s of black, a fade
+# in from black (0.75 s) into the "pair" shot (1.75 s): 5 s, no hard cut.
+FADES = [("two", 1.5), ("fade-out", 0.75), ("black", 0.25), ("fade-in", 0.75), ("pair", 1.75)]
+
+
+def fades(heads, bgs, w, h, t):
+    start = 0.0
+    for name, length in FADES:
+        if t < start + length or name == FADES[-1][0]:
+            break
+        start += length
+    two = next(s for s in SHOTS if s[0] == "two")
+    pair = next(s for s in SHOTS if s[0] == "pair")
+    if name in ("two", "fade-out"):
+        frame, boxes = draw_shot(heads, bgs, two, w, h, t)
+    else:
+        frame, boxes = draw_shot(heads, bgs, pair, w, h, t - start)
+    if name == "black":
+        return frame * 0, [], name
+    if name in ("fade-out", "fade-in"):
+        a = (t - start) / length
+        k = 1 - a if name == "fade-out" else a
+        return cv2.convertScaleAbs(frame, alpha=k), boxes, name
+    return frame, boxes, name
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("scene", choices=["moving", "group"])
+    p.add_argument("scene", choices=["moving", "group", "fades"])
     p.add_argument("seconds", type=float)
     p.add_argument("--size", default="1280x720")
     p.add_argument("--fps", type=int, default=25)
@@ -155,7 +184,7 @@ def main():
     heads = Heads()
     bgs = {n: background(n, w, h) for n in
            ["grass.png"] + [s[2] for s in SHOTS]}
-    draw = moving if args.scene == "moving" else group
+    draw = {"moving": moving, "group": group, "fades": fades}[args.scene]
     truth = open(args.truth, "w") if args.truth else None
     out = sys.stdout.buffer
     for n in range(round(args.seconds * args.fps)):

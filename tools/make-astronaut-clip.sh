@@ -8,6 +8,7 @@
 #     --scene moving    her head travelling over a 1280x720 frame, scaled and tilted
 #     --scene group     shots of 1-3 faces (sizes, mirrored, grey, a frown), hard cuts, a
 #                       cross-fade, a stretch without a face (tools/astronaut-scenes.py)
+#     --scene fades     two shots of the group scene joined by a fade to black and a fade in
 #     --size WxH        frame size of a scene (default 1280x720)
 #     --truth FILE      the face boxes drawn on each frame of a scene, as JSON Lines
 #   e.g. tools/make-astronaut-clip.sh /tmp/a.mp4 2
@@ -15,7 +16,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 usage() {
-  sed -n '6,12p' "$0" >&2
+  sed -n '6,13p' "$0" >&2
   exit 2
 }
 scene="" size=1280x720 truth=()

@@ -3,8 +3,10 @@
 // shot cuts.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "element_test_util.hpp"
@@ -251,6 +253,74 @@ TEST_F(FaceDetectTest, PropertiesChangeWhileStreaming) {
   g_object_get(h->element, "scale-factor", &scale_now, "detection-width", &width_now, nullptr);
   EXPECT_DOUBLE_EQ(scale_now, 1.2);
   EXPECT_EQ(width_now, 320);
+}
+
+// A background without a face (skimage's brick wall, 512x512) with the astronaut pasted at
+// 256 px (face about 52 px around (118, 61)) when `face`.
+cv::Mat wall_scene(bool face) {
+  cv::Mat wall =
+              cv::imread("/usr/lib/python3/dist-packages/skimage/data/brick.png", cv::IMREAD_COLOR),
+          frame;
+  cv::resize(wall, frame, cv::Size(512, 512), 0, 0, cv::INTER_LINEAR);
+  if (face) {
+    cv::Mat small;
+    cv::resize(astronaut(), small, cv::Size(256, 256), 0, 0, cv::INTER_AREA);
+    small.copyTo(frame(cv::Rect(32, 24, 256, 256)));
+  }
+  return frame;
+}
+
+// confirmations=2: a face detected on one frame only never reaches the metadata; one that
+// stays shows from the next detection run on (here the next frame: synchronous detection).
+TEST_F(FaceDetectTest, AOneOffDetectionIsNeverPublished) {
+  for (const bool stays : {false, true}) {
+    SCOPED_TRACE(stays ? "the face stays" : "the face shows on one frame");
+    HarnessPtr h = make_harness(
+        "emofacedetect async-detection=false detection-interval=1 confirmations=2", "I420");
+    int first = -1;
+    for (int i = 0; i < 12; ++i) {
+      const bool face = i == 6 || (stays && i > 6);
+      ASSERT_EQ(gst_harness_push(
+                    h.get(), make_frame(wall_scene(face), "I420", i * GST_SECOND / 24).release()),
+                GST_FLOW_OK);
+      BufferPtr out(gst_harness_pull(h.get()));
+      const auto faces = emo::gst::read_faces(out.get());
+      if (!faces.empty() && first < 0) first = i;
+      EXPECT_LE(faces.size(), 1u) << "frame " << i;
+      EXPECT_FALSE(faces.size() == 1 && !face) << "frame " << i << ": a box without a face";
+    }
+    if (stays)
+      EXPECT_EQ(first, 7) << "the face shows from the confirming run";
+    else
+      EXPECT_EQ(first, -1) << "a one-off detection was published";
+  }
+}
+
+// A cross-fade from the astronaut to the wall with the small astronaut: no box on the frames
+// found inside it, and the new shot's face after it.
+TEST_F(FaceDetectTest, NoFaceIsPublishedInsideACrossFade) {
+  HarnessPtr h = make_harness("emofacedetect async-detection=false detection-interval=1", "I420");
+  const cv::Mat a = astronaut(), b = wall_scene(true);
+  bool faded_out = false, found_after = false;
+  GstClockTime pts = 0;
+  for (int i = 0; i < 60; ++i, pts += GST_SECOND / 24) {
+    cv::Mat mix;
+    const double t = std::clamp((i - 6) / 24.0, 0.0, 1.0);  // the fade: frames 7-29
+    cv::addWeighted(a, 1 - t, b, t, 0, mix);
+    ASSERT_EQ(gst_harness_push(h.get(), make_frame(mix, "I420", pts).release()), GST_FLOW_OK);
+    BufferPtr out(gst_harness_pull(h.get()));
+    const auto faces = emo::gst::read_faces(out.get());
+    if (i >= 17 && i <= 29) {  // found within 10 frames of its start
+      EXPECT_TRUE(faces.empty()) << "frame " << i << " is inside the cross-fade";
+      faded_out = faded_out || faces.empty();
+    }
+    if (i > 44 && !faces.empty()) {
+      found_after = true;
+      EXPECT_GT(emo::iou(faces[0].box, emo::Box(118, 61, 52, 52)), 0.3) << faces[0].box;
+    }
+  }
+  EXPECT_TRUE(faded_out);
+  EXPECT_TRUE(found_after) << "the new shot's face never showed";
 }
 
 }  // namespace

@@ -55,8 +55,11 @@ cv::Mat shot(const cv::Mat &background, int pan, int x, int y, bool mirror = fal
   cv::Mat big;
   cv::resize(background, big, cv::Size(1200, 800), 0, 0, cv::INTER_AREA);
   cv::Mat frame = big(cv::Rect(pan, pan / 2, 960, 640)).clone();
-  cv::Mat face = astronaut_luma();
-  if (mirror) cv::flip(face, face, 1);
+  cv::Mat face;  // a new image when mirrored: the shared astronaut stays as it is
+  if (mirror)
+    cv::flip(astronaut_luma(), face, 1);
+  else
+    face = astronaut_luma();
   face.copyTo(frame(cv::Rect(x, y, 512, 512)));
   return frame;
 }
@@ -125,12 +128,15 @@ std::map<int, cv::Mat> dinner_frames(const std::set<int> &wanted) {
 }
 
 // Frames of the dinner clip used below, decoded once: shot cuts at 118 and 249 (checked by
-// eye: another person, another camera angle) and a camera move over 256-276 (checked by eye:
-// the boy's face moves about 250 px left, the woman in front of him about 600 px right).
+// eye: another person, another camera angle), a camera move over 256-276 (checked by eye:
+// the boy's face moves about 250 px left, the woman in front of him about 600 px right) and
+// the clip's one cross-fade, frames 1424-1446 (checked by eye: from the wide dinner shot to
+// the boy at breakfast).
 const std::map<int, cv::Mat> &dinner() {
   static const std::map<int, cv::Mat> frames = [] {
     std::set<int> wanted = {116, 117, 118, 119, 247, 248, 249};
     for (int i = 256; i <= 276; ++i) wanted.insert(i);
+    for (int i = 1408; i <= 1460; ++i) wanted.insert(i);  // the cross-fade (1424-1446)
     return dinner_frames(wanted);
   }();
   return frames;
@@ -474,7 +480,7 @@ TEST_F(TrackerTest, ShotCutDetectorFindsACutAndNotAPanOrACrossFade) {
   const cv::Mat other = shot(brick, 0, 400, 100, true);
   EXPECT_TRUE(cuts.next(other)) << cuts.last_difference() << " " << cuts.last_correlation();
   EXPECT_FALSE(cuts.next(other));
-  // A cross-fade back over 12 frames.
+  // A cross-fade back over 12 frames: no frame of it is a hard cut.
   const cv::Mat first = shot(coffee, 0, 60, 40);
   for (int i = 1; i <= 12; ++i) {
     cv::Mat mix;
@@ -489,12 +495,145 @@ TEST_F(TrackerTest, ShotCutDetectorFindsACutAndNotAPanOrACrossFade) {
   EXPECT_FALSE(none.next(other));
 }
 
+// Gradual transitions from the frames alone: a 24-frame cross-fade and a fade to black are
+// found (inside: in_transition(); the first frame after: a new shot), and the pan before them
+// is not.
+TEST_F(TrackerTest, ShotCutDetectorFindsCrossFadesAndFadesToBlack) {
+  const cv::Mat coffee = skimage_luma("coffee.png"), brick = skimage_luma("brick.png");
+  ASSERT_FALSE(coffee.empty() || brick.empty());
+  emo::ShotCutDetector cuts;
+  for (int i = 0; i <= 30; ++i) {  // a pan of 8 px a frame
+    EXPECT_FALSE(cuts.next(shot(coffee, 8 * i, 60, 40))) << "pan frame " << i;
+    EXPECT_FALSE(cuts.in_transition())
+        << "pan frame " << i << ": residual " << cuts.last_blend_residual();
+  }
+  const cv::Mat a = shot(coffee, 240, 60, 40), b = shot(brick, 0, 400, 100, true);
+  int found = -1, inside = 0, ended = -1;
+  for (int i = 1; i <= 24 + 14 && ended < 0; ++i) {
+    cv::Mat mix;
+    const double t = std::min(1.0, i / 24.0);
+    cv::addWeighted(a, 1 - t, b, t, 0, mix);
+    const bool start = cuts.next(mix);
+    if (cuts.transition_started()) found = i;
+    inside += cuts.in_transition();
+    if (start) ended = i;
+    EXPECT_TRUE(!start || i > 24) << "fade frame " << i << " is no new shot yet";
+  }
+  EXPECT_GE(found, 4) << "found too early";
+  EXPECT_LE(found, 12) << "the cross-fade should be found within half of it";
+  EXPECT_GE(inside, 12);
+  EXPECT_GT(ended, 24) << "the new shot starts after the cross-fade";
+  EXPECT_LE(ended, 24 + 13);
+  EXPECT_FALSE(cuts.in_transition());
+  // A fade to black over 16 frames, then black.
+  found = -1;
+  for (int i = 1; i <= 30; ++i) {
+    cv::Mat dark;
+    b.convertTo(dark, -1, std::max(0.0, 1 - i / 16.0));
+    cuts.next(dark);
+    if (cuts.transition_started() && found < 0) found = i;
+  }
+  EXPECT_GE(found, 4);
+  EXPECT_LE(found, 16) << "the fade to black should be found";
+  // transition_window 0 turns the test off.
+  emo::ShotCutParams off;
+  off.transition_window = 0;
+  emo::ShotCutDetector none(off);
+  for (int i = 0; i <= 24; ++i) {
+    cv::Mat mix;
+    cv::addWeighted(a, 1 - i / 24.0, b, i / 24.0, 0, mix);
+    EXPECT_FALSE(none.next(mix));
+    EXPECT_FALSE(none.in_transition());
+  }
+}
+
+// A cross-fade drops every track when it is found, and no track is built inside it; the
+// frame after it starts a shot whose detections are applied.
+TEST_F(TrackerTest, ATransitionEndsTheTracksAndBuildsNoneInside) {
+  const cv::Mat coffee = skimage_luma("coffee.png");
+  ASSERT_FALSE(coffee.empty());
+  emo::FaceTracker tracker;
+  const cv::Mat a = frame_at(0, 0), b = shot(coffee, 0, 60, 40);
+  tracker.update({kFace}, tracker.advance(a));
+  ASSERT_EQ(tracker.faces().size(), 1u);
+  bool found = false;
+  std::uint64_t last = 0;
+  for (int i = 1; i <= 40 && !tracker.shot_cut(); ++i) {
+    cv::Mat mix;
+    const double t = std::min(1.0, i / 24.0);
+    cv::addWeighted(a, 1 - t, b, t, 0, mix);
+    last = tracker.advance(mix);
+    found = found || tracker.in_transition();
+    if (tracker.in_transition()) {
+      EXPECT_TRUE(tracker.faces().empty()) << "frame " << i;
+      EXPECT_FALSE(tracker.update({emo::Box(300, 200, 90, 90)}, last)) << "frame " << i;
+      EXPECT_TRUE(tracker.faces().empty()) << "frame " << i;
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_TRUE(tracker.shot_cut()) << "the frame after the cross-fade starts a shot";
+  EXPECT_EQ(tracker.stats().transitions, 1u);
+  EXPECT_TRUE(tracker.update({emo::Box(300, 200, 90, 90)}, last));
+  EXPECT_EQ(tracker.faces().size(), 1u);
+}
+
+// SORT's n_init: with min_hits 2 a track shows from the second detection run in a row that
+// found it; a box found by one run only is never published and is dropped by the next run.
+TEST_F(TrackerTest, ANewTrackIsPublishedOnlyOnceConfirmed) {
+  emo::TrackerParams params;
+  params.min_hits = 2;
+  emo::FaceTracker tracker(params);
+  const emo::Box wall(20, 300, 60, 60);
+  tracker.update({kFace, wall}, tracker.advance(frame_at(0, 0)));
+  EXPECT_TRUE(tracker.faces().empty()) << "nothing is confirmed by one run";
+  EXPECT_TRUE(tracker.has_tentative());
+  tracker.advance(frame_at(2, 0));
+  EXPECT_TRUE(tracker.faces().empty()) << "tentative tracks are followed, not shown";
+  tracker.update({moved(kFace, 2, 0)}, tracker.advance(frame_at(4, 0)));
+  ASSERT_EQ(tracker.faces().size(), 1u) << "the face is confirmed, the wall is dropped";
+  EXPECT_TRUE(tracker.faces()[0].detected);
+  EXPECT_NEAR(tracker.faces()[0].box.x, kFace.x + 4, 4);
+  EXPECT_FALSE(tracker.has_tentative());
+  EXPECT_EQ(tracker.stats().unconfirmed, 1u);
+  // A confirmed track stays through a run that misses it (only the unconfirmed bound ends it).
+  tracker.update({}, tracker.advance(frame_at(6, 0)));
+  EXPECT_EQ(tracker.faces().size(), 1u);
+  // The wall again: a new tentative track, never the old one back.
+  const std::uint64_t id = tracker.faces()[0].track_id;
+  tracker.update({moved(kFace, 8, 0), wall}, tracker.advance(frame_at(8, 0)));
+  ASSERT_EQ(tracker.faces().size(), 1u);
+  EXPECT_EQ(tracker.faces()[0].track_id, id);
+  tracker.update({moved(kFace, 10, 0)}, tracker.advance(frame_at(10, 0)));
+  ASSERT_EQ(tracker.faces().size(), 1u);
+  EXPECT_EQ(tracker.stats().unconfirmed, 2u);
+}
+
+// Detections flagged confirmed_now (two looks at their frame) are published at once, and the
+// next run still drops those it misses.
+TEST_F(TrackerTest, ADetectionConfirmedNowIsPublishedAtOnceAndStillChecked) {
+  emo::TrackerParams params;
+  params.min_hits = 2;
+  emo::FaceTracker tracker(params);
+  const emo::Box wall(20, 300, 60, 60), other(600, 300, 60, 60);
+  tracker.update({kFace, wall, other}, tracker.advance(frame_at(0, 0)), {true, true, false});
+  EXPECT_EQ(tracker.faces().size(), 2u) << "the face and the wall at once, not the third";
+  EXPECT_TRUE(tracker.has_provisional());
+  EXPECT_TRUE(tracker.has_tentative());
+  tracker.update({moved(kFace, 2, 0)}, tracker.advance(frame_at(2, 0)));
+  ASSERT_EQ(tracker.faces().size(), 1u) << "the runs that missed the wall and the third box";
+  EXPECT_GT(emo::iou(tracker.faces()[0].box, moved(kFace, 2, 0)), 0.8);
+  EXPECT_FALSE(tracker.has_provisional());
+  EXPECT_FALSE(tracker.has_tentative());
+  tracker.update({}, tracker.advance(frame_at(4, 0)));
+  EXPECT_EQ(tracker.faces().size(), 1u) << "confirmed by a run now: a miss does not end it";
+}
+
 // The dinner clip of the research data set: label `data`.
 class TrackerOnData : public TrackerTest {};
 
 TEST_F(TrackerOnData, ShotCutDetectorFindsTheDinnerClipsCutsAndNotItsPan) {
   const auto &f = dinner();
-  ASSERT_EQ(f.size(), 28u) << "frames of " << emo::test::shared_data()
+  ASSERT_EQ(f.size(), 81u) << "frames of " << emo::test::shared_data()
                            << "/video/dinner-720p.mp4 are missing";
   emo::ShotCutDetector cuts;
   EXPECT_FALSE(cuts.next(f.at(116)));  // the first frame is never a cut
@@ -521,9 +660,32 @@ TEST_F(TrackerOnData, ShotCutDetectorFindsTheDinnerClipsCutsAndNotItsPan) {
   EXPECT_FALSE(none.next(f.at(118)));
 }
 
+TEST_F(TrackerOnData, TheCrossFadeIsFoundAndThePanIsNot) {
+  const auto &f = dinner();
+  ASSERT_EQ(f.size(), 81u);
+  emo::ShotCutDetector cuts;
+  for (int i = 256; i <= 276; ++i) {
+    cuts.next(f.at(i));
+    EXPECT_FALSE(cuts.in_transition())
+        << "pan frame " << i << ": residual " << cuts.last_blend_residual();
+  }
+  cuts.reset();
+  int found = -1, ended = -1;
+  for (int i = 1408; i <= 1460 && ended < 0; ++i) {
+    const bool shot = cuts.next(f.at(i));
+    if (cuts.transition_started()) found = i;
+    if (shot && found > 0) ended = i;
+    EXPECT_FALSE(shot && found < 0) << "frame " << i << " is no cut";
+  }
+  EXPECT_GE(found, 1428);
+  EXPECT_LE(found, 1436);
+  EXPECT_GE(ended, 1446) << "the new shot starts when the blend is over";
+  EXPECT_LE(ended, 1452);
+}
+
 TEST_F(TrackerOnData, AShotCutDropsEveryTrackAndAPanDoesNot) {
   const auto &f = dinner();
-  ASSERT_EQ(f.size(), 28u);
+  ASSERT_EQ(f.size(), 81u);
   emo::TrackerParams params;
   params.max_unconfirmed_frames = 100;  // only the cut may end the tracks
   emo::FaceTracker tracker(params);

@@ -33,10 +33,82 @@ bool ShotCutDetector::next(const cv::Mat &luma) {
     cut = params_.threshold > 0 && difference_ >= params_.threshold &&
           correlation_ <= params_.max_histogram_correlation;
   }
+  if (!have_prev_ || prev_small_.size() != small_.size()) window_count_ = 0;
   std::swap(small_, prev_small_);
   std::swap(hist_, prev_hist_);
   have_prev_ = true;
+
+  // Gradual transitions, on the window of the last transition_window + 1 images (prev_small_
+  // is this frame's now). A cut restarts the window.
+  started_ = false;
+  const int w_frames = params_.transition_window;
+  if (w_frames < 4 || cut) {
+    window_count_ = 0;
+    in_transition_ = false;
+    blend_residual_ = 9.0;
+    window_difference_ = 0.0;
+  }
+  if (w_frames < 4) return cut;
+  const std::size_t ring = static_cast<std::size_t>(w_frames) + 1;
+  if (window_.size() != ring) {
+    window_.assign(ring, cv::Mat());
+    window_count_ = 0;
+  }
+  if (window_count_ == 0) window_next_ = 0;
+  prev_small_.copyTo(window_[window_next_]);
+  window_next_ = (window_next_ + 1) % ring;
+  window_count_ = std::min(window_count_ + 1, ring);
+  const bool was = in_transition_;
+  // A picture that is black (or nearly: a fade's end) belongs to the transition too.
+  cv::Scalar mean, sdev;
+  cv::meanStdDev(prev_small_, mean, sdev);
+  const bool dark = mean[0] <= kDarkMean && sdev[0] <= kDarkDeviation;
+  const bool blend = window_count_ == ring && blend_test();
+  if (cut) {
+    in_transition_ = false;
+  } else if (blend || dark) {
+    in_transition_ = true;
+    settling_ = 0;
+  } else if (was) {
+    // The test no longer passes: the transition is over once the picture has settled (its
+    // window still holds blended frames; a fade in from black passes the test only late), or
+    // a window's length after.
+    in_transition_ = difference_ >= kSettled && ++settling_ <= w_frames;
+  } else {
+    in_transition_ = false;
+  }
+  started_ = in_transition_ && !was;
+  if (was && !in_transition_ && !cut) {
+    window_count_ = 0;  // the window holds the transition: start afresh on the new shot
+    return true;
+  }
   return cut;
+}
+
+// The window's oldest image is at window_next_ (the ring is full), the newest just before it.
+bool ShotCutDetector::blend_test() {
+  const std::size_t ring = window_.size();
+  const auto at = [&](std::size_t age_from_oldest) -> const cv::Mat & {
+    return window_[(window_next_ + age_from_oldest) % ring];
+  };
+  const cv::Mat &first = at(0), &last = at(ring - 1);
+  window_difference_ = cv::norm(first, last, cv::NORM_L1) / static_cast<double>(first.total());
+  blend_residual_ = 9.0;
+  if (window_difference_ < params_.min_transition_difference || window_difference_ <= 0)
+    return false;
+  first.convertTo(start_f_, CV_32F);
+  last.convertTo(end_f_, CV_32F);
+  double residual = 0.0;
+  const int w_frames = static_cast<int>(ring) - 1;
+  for (int q = 1; q <= 3; ++q) {
+    const int k = static_cast<int>(std::lround(w_frames * q / 4.0));
+    const double t = static_cast<double>(k) / w_frames;
+    cv::addWeighted(start_f_, 1.0 - t, end_f_, t, 0.0, blend_);
+    at(static_cast<std::size_t>(k)).convertTo(mid_f_, CV_32F);
+    residual += cv::norm(mid_f_, blend_, cv::NORM_L1) / static_cast<double>(blend_.total());
+  }
+  blend_residual_ = residual / 3.0 / window_difference_;
+  return blend_residual_ <= params_.max_blend_residual;
 }
 
 }  // namespace emo

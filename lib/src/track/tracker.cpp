@@ -62,6 +62,16 @@ FaceTracker::FaceTracker(const TrackerParams &params) : params_(params), cuts_(p
   params_.grid = std::max(2, params_.grid);
   params_.max_unconfirmed_frames = std::max(0, params_.max_unconfirmed_frames);
   params_.max_lost_frames = std::max(0, params_.max_lost_frames);
+  params_.min_hits = std::max(1, params_.min_hits);
+}
+
+bool FaceTracker::has_provisional() const {
+  return std::any_of(tracks_.begin(), tracks_.end(), [](const Track &t) { return t.provisional; });
+}
+
+bool FaceTracker::has_tentative() const {
+  return std::any_of(tracks_.begin(), tracks_.end(),
+                     [&](const Track &t) { return t.hits < params_.min_hits; });
 }
 
 void FaceTracker::reset() {
@@ -108,6 +118,12 @@ std::uint64_t FaceTracker::advance(const cv::Mat &luma, std::int64_t time_ns) {
     shot_start_ = frame;
     tracks_.clear();
     have_prev_ = false;
+  } else if (cuts_.transition_started()) {
+    // The old shot's faces are fading out and the new one's are not there yet: no track
+    // outlives the start, none is built until the new shot starts (update() refuses).
+    ++stats_.transitions;
+    shot_start_ = frame;
+    tracks_.clear();
   }
   // Only pay for a pyramid when there is something to follow on the next frame.
   if (!tracks_.empty() || have_prev_) {
@@ -258,10 +274,15 @@ void FaceTracker::assign(const std::vector<Box> &detections, std::uint64_t frame
 }
 
 bool FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame) {
+  return update(detections, frame, {});
+}
+
+bool FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame,
+                         const std::vector<bool> &confirmed_now) {
   if (frame_ == 0) return false;
   const std::uint64_t current = frame_ - 1;
   if (frame > current) frame = current;
-  if (frame < shot_start_) {  // made on a frame of another shot
+  if (frame < shot_start_ || cuts_.in_transition()) {  // another shot, or a blend of two
     ++stats_.stale_detections;
     return false;
   }
@@ -285,6 +306,8 @@ bool FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame
         track.confirmed_ns = frame_ns;
       }
       track.lost_frames = 0;
+      track.hits = std::min(track.hits + 1, params_.min_hits);
+      track.provisional = false;
       track.remember(current, track.face.box);
       continue;
     }
@@ -303,17 +326,31 @@ bool FaceTracker::update(const std::vector<Box> &detections, std::uint64_t frame
     track.face.detected = true;
     track.detected_side = (box.width + box.height) / 2.0;
     track.born = frame;
+    track.provisional = d < confirmed_now.size() && confirmed_now[d];
+    track.hits = track.provisional ? params_.min_hits : 1;
     track.confirmed = frame;
     track.confirmed_ns = frame_ns;
     track.remember(frame, box);
     track.remember(current, box);
     tracks_.push_back(track);
   }
+  // SORT: a tentative track that this detection run missed is dropped (it existed on the
+  // detection's frame; tracks born by this run are not judged by it).
+  tracks_.erase(
+      std::remove_if(tracks_.begin(), tracks_.begin() + static_cast<std::ptrdiff_t>(old_count),
+                     [&](const Track &t) {
+                       const bool drop = (t.hits < params_.min_hits || t.provisional) &&
+                                         !t.face.detected && t.born < frame;
+                       if (drop) ++stats_.unconfirmed;
+                       return drop;
+                     }),
+      tracks_.begin() + static_cast<std::ptrdiff_t>(old_count));
   // Two tracks on one face (boxes that came to overlap): keep the older one.
   for (size_t a = 0; a < tracks_.size(); ++a)
     for (size_t b = a + 1; b < tracks_.size();)
       if (iou(tracks_[a].face.box, tracks_[b].face.box) >= kMaxDuplicateIou) {
         if (tracks_[b].face.detected) tracks_[a].face.detected = true;
+        tracks_[a].hits = std::max(tracks_[a].hits, tracks_[b].hits);
         if (tracks_[b].confirmed > tracks_[a].confirmed) {
           tracks_[a].confirmed = tracks_[b].confirmed;
           tracks_[a].confirmed_ns = tracks_[b].confirmed_ns;
@@ -371,7 +408,8 @@ FollowResult FaceTracker::follow_landmarks(std::uint64_t track_id, const Box &ex
 
 void FaceTracker::publish() {
   faces_.clear();
-  for (const Track &t : tracks_) faces_.push_back(t.face);
+  for (const Track &t : tracks_)
+    if (t.hits >= params_.min_hits) faces_.push_back(t.face);
 }
 
 }  // namespace emo

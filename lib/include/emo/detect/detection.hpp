@@ -71,6 +71,10 @@ struct FaceDetection {
   float score = 1;  ///< detection confidence in [0, 1] (the cascade has none: 1)
   /// Keypoints (see Keypoint); empty for the cascade, kNumKeypoints for BlazeFace.
   std::vector<Point> keypoints;
+  /// Independent looks of the network that found this face on the frame: 1 for a plain
+  /// detector; emo::detect::TiledDetector counts its whole-frame pass and its tile pass (two
+  /// inputs at different scales), so 2 means both found it.
+  int views = 1;
 
   /// The box rounded to whole pixels and clipped to a width x height frame (may be empty).
   Box pixel_box(int width, int height) const;

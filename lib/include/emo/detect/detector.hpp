@@ -28,6 +28,10 @@ struct DetectorParams {
   /// BlazeFace only: smallest detection score kept, in [0, 1]; < 0 = the model's own
   /// (MediaPipe's: 0.52 full range, 0.5 short range). The cascade has no score.
   double score_threshold = -1;
+  /// emo::detect::TiledDetector only: search the tiles even when the whole frame shows a
+  /// close-up, so that every face can be found by two passes (FaceDetection::views). Set for
+  /// a shot's first frame, whose faces are confirmed at once when both passes find them.
+  bool all_tiles = false;
 };
 
 /// Haar/LBP cascade face detector (OpenCV `cv::CascadeClassifier`).

@@ -44,8 +44,17 @@ struct TrackerParams {
   /// forward-backward check: the face left, was covered or blurred) on more than this many
   /// frames in a row is dropped; its box does not move on those frames (>= 0).
   int max_lost_frames = 3;
-  /// Shot cuts (see ShotCutDetector): a cut drops every track.
+  /// Shot cuts and gradual transitions (see ShotCutDetector): a cut, and the frame where a
+  /// transition is found, drop every track; no track is built from a frame inside a
+  /// transition, and its end starts a new shot like a cut.
   ShotCutParams shot_cut;
+  /// Confirmation of new tracks (SORT's n_init, Bewley et al. 2016): a new track is published
+  /// in faces() only once detections of this many consecutive update() calls (detection runs)
+  /// matched it, counting the one that started it (>= 1; 1 = at once). Until then it is
+  /// tentative: followed by optical flow like any track but not shown, and dropped by the
+  /// first update() whose detections miss it. So a one-off box (a wall, a blend of two shots)
+  /// is never published.
+  int min_hits = 1;
   /// follow_landmarks(): smallest intersection over union between the box derived from the
   /// landmarks and the track's current box for the correction to apply, in [0, 1]. Below it
   /// the landmarks are taken for a bad fit and the box stays where optical flow put it.
@@ -69,8 +78,11 @@ struct TrackerStats {
   /// corrected it): the mean IoU measures how well the boxes were followed between detections.
   std::uint64_t matched = 0;
   double matched_iou_sum = 0.0;
-  std::uint64_t new_tracks = 0;  ///< detections that started a track
-  std::uint64_t shot_cuts = 0;   ///< frames found to start a new shot
+  std::uint64_t new_tracks = 0;   ///< detections that started a track
+  std::uint64_t shot_cuts = 0;    ///< frames found to start a new shot
+  std::uint64_t transitions = 0;  ///< gradual transitions found (each ends in a shot start)
+  /// Tentative tracks dropped because the next detection run missed them (never published).
+  std::uint64_t unconfirmed = 0;
   /// update() calls ignored because their frame lies before the last shot cut.
   std::uint64_t stale_detections = 0;
   std::uint64_t expired = 0;  ///< tracks dropped as unconfirmed for too long
@@ -136,10 +148,30 @@ class FaceTracker {
   /// current boxes). Call after advance() of the current frame. Returns false, and changes
   /// nothing, when `frame` lies before the last shot cut (the detections show another shot).
   bool update(const std::vector<Box> &detections, std::uint64_t frame);
+  /// The same, where `confirmed_now` (empty, or one flag per detection) marks detections
+  /// found by two independent looks at their frame (emo::detect::TiledDetector's whole-frame
+  /// and tile passes, FaceDetection::views == 2): a track such a detection starts is
+  /// published at once, as if confirmed by min_hits runs, but the next run that misses it
+  /// still drops it like a tentative track. emofacedetect uses it on a shot's first frame
+  /// only, so that the shot's clear faces show from that frame.
+  bool update(const std::vector<Box> &detections, std::uint64_t frame,
+              const std::vector<bool> &confirmed_now);
 
-  /// True when the current frame (of the last advance()) starts a new shot: every track was
-  /// dropped, and detections made on earlier frames will be ignored.
+  /// True when the current frame (of the last advance()) starts a new shot (a hard cut or the
+  /// first frame after a gradual transition): every track was dropped, and detections made on
+  /// earlier frames will be ignored.
   bool shot_cut() const { return cut_; }
+
+  /// True when the current frame lies inside a gradual transition: there are no tracks, and
+  /// update() ignores detections until the transition ends.
+  bool in_transition() const { return cuts_.in_transition(); }
+
+  /// True when a tentative track (not yet confirmed, see TrackerParams::min_hits) exists: its
+  /// confirmation waits for the next detection run.
+  bool has_tentative() const;
+  /// True when a track published at once by update()'s `confirmed_now` still waits for the
+  /// detection run that must match it (emofacedetect leaves that run at its usual interval).
+  bool has_provisional() const;
 
   /// Number of the first frame of the current shot (0 before any cut).
   std::uint64_t shot_start() const { return shot_start_; }
@@ -189,6 +221,8 @@ class FaceTracker {
     std::uint64_t confirmed = 0;          // frame of the last detection that confirmed the track
     std::int64_t confirmed_ns = kNoTime;  // its running time
     int lost_frames = 0;
+    int hits = 0;              // consecutive detection runs that matched the track, up to min_hits
+    bool provisional = false;  // confirmed at once (confirmed_now): the next run must match it
     double detected_side = 0;  // mean side of the box at the last detection, pixels
     void remember(std::uint64_t frame, const Box &box);
     bool box_at(std::uint64_t frame, Box &box) const;
