@@ -14,6 +14,9 @@
 //       late_median_ms=-3.1 late_p99_ms=... late_max_ms=...
 //   run label=L frames=1971 wall_s=12.3 fps=160.2 cpu_s=20.1 maxrss_kb=123456
 //       qos_dropped=0 setup_s=0.8
+//   count label=L name=count0 buffers=500          (every element named count*: buffers into it)
+//   element label=L name=emofacedetect0 processed=480 skipped=0 model_loaded=1 model_users=1
+//                                                  (every gst-emo analysis element's `stats`)
 // `frames` counts buffers reaching the sink's pad; `rendered` and `dropped` are the sink's own
 // "stats" (dropped: too late for max-lateness). `frames` and `fps` of the run line are those
 // of the first sink. Lateness is the pipeline
@@ -25,6 +28,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -93,6 +97,19 @@ GstPadProbeReturn on_sink_data(GstPad *pad, GstPadProbeInfo *info, gpointer user
   if (face) ++stats->face_frames;
   if (have_late) stats->lateness_ms.push_back(late);
   return GST_PAD_PROBE_OK;
+}
+
+// Calls `f` on every element of `bin`, recursively.
+template <typename F>
+void for_each_element(GstElement *bin, F f) {
+  GstIterator *it = gst_bin_iterate_recurse(GST_BIN(bin));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    f(GST_ELEMENT(g_value_get_object(&item)));
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -235,6 +252,23 @@ int main(int argc, char **argv) {
     return 2;
   }
 
+  // Buffers into every element named count* (e.g. an identity before a leaky queue).
+  std::vector<std::pair<std::string, std::unique_ptr<std::atomic<guint64>>>> counters;
+  for_each_element(pipeline.get(), [&counters](GstElement *element) {
+    if (!g_str_has_prefix(GST_OBJECT_NAME(element), "count")) return;
+    GstPad *pad = gst_element_get_static_pad(element, "sink");
+    if (!pad) return;
+    counters.emplace_back(GST_OBJECT_NAME(element), std::make_unique<std::atomic<guint64>>(0));
+    gst_pad_add_probe(
+        pad, GST_PAD_PROBE_TYPE_BUFFER,
+        [](GstPad *, GstPadProbeInfo *, gpointer n) {
+          ++*static_cast<std::atomic<guint64> *>(n);
+          return GST_PAD_PROBE_OK;
+        },
+        counters.back().second.get(), nullptr);
+    gst_object_unref(pad);
+  });
+
   BusPtr bus(gst_element_get_bus(pipeline.get()));
   QosTotals qos;
   auto fail = [&pipeline]() {
@@ -298,6 +332,28 @@ int main(int argc, char **argv) {
       name.c_str(), static_cast<unsigned long long>(frames), wall,
       wall > 0 ? static_cast<double>(frames) / wall : 0.0, cpu_seconds(after) - cpu_seconds(before),
       after.ru_maxrss, static_cast<unsigned long long>(qos.total()), setup);
+  for (const auto &[counter, n] : counters)
+    std::printf("count label=%s name=%s buffers=%llu\n", name.c_str(), counter.c_str(),
+                static_cast<unsigned long long>(n->load()));
+  for_each_element(pipeline.get(), [&name](GstElement *element) {
+    if (!g_object_class_find_property(G_OBJECT_GET_CLASS(element), "stats")) return;
+    GstStructure *stats = nullptr;
+    g_object_get(element, "stats", &stats, nullptr);
+    if (!stats) return;
+    guint64 processed = 0, skipped = 0;
+    guint loaded = 0, users = 0;
+    if (gst_structure_has_name(stats, "emo-analysis-stats") &&
+        gst_structure_get_uint64(stats, "processed", &processed) &&
+        gst_structure_get_uint64(stats, "skipped", &skipped)) {
+      gst_structure_get_uint(stats, "model-loaded", &loaded);
+      gst_structure_get_uint(stats, "model-users", &users);
+      std::printf(
+          "element label=%s name=%s processed=%llu skipped=%llu model_loaded=%u model_users=%u\n",
+          name.c_str(), GST_OBJECT_NAME(element), static_cast<unsigned long long>(processed),
+          static_cast<unsigned long long>(skipped), loaded, users);
+    }
+    gst_structure_free(stats);
+  });
   gst_element_set_state(pipeline.get(), GST_STATE_NULL);
   return 0;
 }
