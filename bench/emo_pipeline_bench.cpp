@@ -13,7 +13,9 @@
 //   sink label=L name=out frames=1971 rendered=1971 dropped=0 face_frames=1500
 //       late_median_ms=-3.1 late_p99_ms=... late_max_ms=...
 //   run label=L frames=1971 wall_s=12.3 fps=160.2 cpu_s=20.1 maxrss_kb=123456
-//       qos_dropped=0 setup_s=0.8
+//       qos_dropped=0 setup_s=0.8 steady_cpu_s=19.5
+// (steady_cpu_s: the process's CPU time from the first buffer at the first sink to the end, so
+// without loading models and starting decoders)
 //   count label=L name=count0 buffers=500          (every element named count*: buffers into it)
 //   element label=L name=emofacedetect0 processed=480 skipped=0 model_loaded=1 model_users=1
 //                                                  (every gst-emo analysis element's `stats`)
@@ -39,6 +41,8 @@
 
 namespace {
 
+double cpu_seconds(const rusage &u);
+
 struct SinkStats {
   std::string name;
   std::mutex lock;
@@ -46,6 +50,8 @@ struct SinkStats {
   guint64 frames = 0;
   guint64 face_frames = 0;
   std::vector<double> lateness_ms;
+  GstClockTime warmup = 0;  // lateness of buffers before this running time is left out
+  double first_cpu_s = -1;  // process CPU time when the first buffer arrived
   GstElement *element = nullptr;
 };
 
@@ -86,13 +92,18 @@ GstPadProbeReturn on_sink_data(GstPad *pad, GstPadProbeInfo *info, gpointer user
     std::lock_guard<std::mutex> guard(stats->lock);
     const guint64 rt =
         gst_segment_to_running_time(&stats->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
-    if (GST_CLOCK_TIME_IS_VALID(rt) && now >= base) {
+    if (GST_CLOCK_TIME_IS_VALID(rt) && now >= base && rt >= stats->warmup) {
       late = (static_cast<double>(now - base) - static_cast<double>(rt)) / 1e6;
       have_late = true;
     }
   }
   const bool face = has_face(buffer);
   std::lock_guard<std::mutex> guard(stats->lock);
+  if (stats->frames == 0) {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    stats->first_cpu_s = cpu_seconds(u);
+  }
   ++stats->frames;
   if (face) ++stats->face_frames;
   if (have_late) stats->lateness_ms.push_back(late);
@@ -185,7 +196,7 @@ Wait wait_for(GstBus *bus, GstMessageType types, QosTotals &qos,
 }  // namespace
 
 int main(int argc, char **argv) {
-  gdouble seconds = 0.0;
+  gdouble seconds = 0.0, warmup = 0.0;
   gboolean live = FALSE;
   gchar *label = nullptr;
   gchar **rest = nullptr;
@@ -197,6 +208,10 @@ int main(int argc, char **argv) {
        "and send EOS after --seconds of wall time",
        nullptr},
       {"label", 'l', 0, G_OPTION_ARG_STRING, &label, "Name printed on every output line", "NAME"},
+      {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup,
+       "Leave the lateness of the buffers of the first S seconds of running time out of the "
+       "sink figures (a live stream's start-up)",
+       "S"},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, nullptr, "PIPELINE"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
   GOptionContext *context = g_option_context_new("PIPELINE - run a pipeline and measure it");
@@ -234,6 +249,7 @@ int main(int argc, char **argv) {
       auto stats = std::make_unique<SinkStats>();
       stats->name = GST_OBJECT_NAME(element);
       stats->element = element;
+      stats->warmup = static_cast<GstClockTime>(warmup * GST_SECOND);
       gst_segment_init(&stats->segment, GST_FORMAT_TIME);
       gst_pad_add_probe(pad,
                         static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
@@ -326,12 +342,15 @@ int main(int argc, char **argv) {
         percentile(s->lateness_ms, 0.99), percentile(s->lateness_ms, 1.0));
   }
   const guint64 frames = sinks.front()->frames;
+  // Steady state: from the first buffer at the first sink on (models loaded, decoders started).
+  const double steady_cpu =
+      sinks.front()->first_cpu_s >= 0 ? cpu_seconds(after) - sinks.front()->first_cpu_s : 0.0;
   std::printf(
       "run label=%s frames=%llu wall_s=%.3f fps=%.1f cpu_s=%.2f maxrss_kb=%ld qos_dropped=%llu "
-      "setup_s=%.2f\n",
+      "setup_s=%.2f steady_cpu_s=%.2f\n",
       name.c_str(), static_cast<unsigned long long>(frames), wall,
       wall > 0 ? static_cast<double>(frames) / wall : 0.0, cpu_seconds(after) - cpu_seconds(before),
-      after.ru_maxrss, static_cast<unsigned long long>(qos.total()), setup);
+      after.ru_maxrss, static_cast<unsigned long long>(qos.total()), setup, steady_cpu);
   for (const auto &[counter, n] : counters)
     std::printf("count label=%s name=%s buffers=%llu\n", name.c_str(), counter.c_str(),
                 static_cast<unsigned long long>(n->load()));

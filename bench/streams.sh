@@ -26,7 +26,9 @@
 # emoclassify, bench/latency-stats.py), end-to-end p50 / p99 (from clocksync's release of the
 # frame to the end of the chain, queue wait included; procs and decode only), peak RSS
 # (VmHWM: per process; for analyze the one process), CPU seconds; the load average before and
-# after. A stream "keeps up" when it skips at most 2 % of its frames.
+# after. Both latencies leave out the first second of each stream (its first 25 frames: the
+# decoder starting, OpenCV DNN's first run); the frame counts do not. A stream "keeps up" when
+# it skips at most 2 % of its frames.
 #
 # Environment: STREAMS_SECONDS (default 25), STREAMS_MODES (default "decode procs analyze"),
 # EMO_BUILD_DIR (default ./build, configured with -DEMO_BUILD_BENCH=ON), STREAMS_KEEP=1 keeps
@@ -85,9 +87,18 @@ pct() { awk -v s="$1" -v r="$2" 'BEGIN { if (r > 0) printf "%.1f", 100 * s / r; 
 # chain_latency LOG K: "p50 p99" (ms) of the chain of stream K (elements named ...K-1).
 chain_latency() {
   local k=$(($2 - 1))
-  python3 "$here/bench/latency-stats.py" "$1" "emofacedetect$k" "emolandmarks$k" "emoclassify$k" |
+  python3 "$here/bench/latency-stats.py" --skip 25 "$1" "emofacedetect$k" "emolandmarks$k" "emoclassify$k" |
     awk '/element=chain/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
                           print v["median_ms"], v["p99_ms"] }'
+}
+# summary LABEL CPU_S FRAMES: CPU per analysed frame and the streams at 25 fps that many cores
+# would carry at that cost with nothing else running (an estimate from CPU time, which a loaded
+# machine inflates much less than wall-clock figures). procs, decode: CPU from each process's
+# first frame on; analyze: the whole process, start-up (model loading) included.
+summary() {
+  awk -v l="$1" -v c="$2" -v f="$3" -v cores="$(nproc)" 'BEGIN {
+    if (f > 0) printf "%s: %.1f CPU s for %d frames = %.2f ms CPU a frame; %d cores carry %.1f such streams at 25 fps\n",
+      l, c, f, 1000 * c / f, cores, cores * 1000 / (25 * 1000 * c / f) }'
 }
 header() {
   printf "%-9s %6s %8s %8s %9s %9s %9s %9s %9s %7s %6s\n" stream received analysed skipped "skip_%" \
@@ -105,7 +116,7 @@ run_procs() {
   for k in $(seq 1 "$n"); do
     GST_TRACERS="latency(flags=element)" GST_DEBUG="GST_TRACER:7" GST_DEBUG_NO_COLOR=1 \
       GST_DEBUG_FILE="$tmp/$label-$k.trace" \
-      "$runner" --live --seconds "$seconds" --label "$label$k" \
+      "$runner" --live --seconds "$seconds" --warmup 1 --label "$label$k" \
       "$live_src ! $entry ! $tail ! fakesink name=out sync=false" >"$tmp/$label-$k" 2>"$tmp/$label-$k.err" &
     pids+=($!)
   done
@@ -132,6 +143,9 @@ run_procs() {
     awk -v s="$skipped" -v r="$received" 'BEGIN { exit !(r > 0 && s <= 0.02 * r) }' && keep=$((keep + 1))
   done
   echo "$label: $keep of $n streams skip <= 2 % of their frames"
+  summary "$label" "$(cat "$tmp/$label"-[0-9]* | sed -n 's/^run .* steady_cpu_s=\([^ ]*\).*/\1/p' | paste -sd+ | bc)" \
+    "$(cat "$tmp/$label"-[0-9]* | grep "$([ "$label" = decode ] && echo '^sink ' || echo 'name=emoclassify')" |
+      sed -n 's/.* \(frames\|processed\)=\([0-9]*\).*/\2/p' | paste -sd+ | bc)"
 }
 
 if [[ " $modes " == *" decode "* ]]; then run_procs decode "identity"; fi
@@ -176,4 +190,6 @@ if [[ " $modes " == *" analyze "* ]]; then
   cat "$tmp/analyze.rows"
   keep="$(awk '$2 > 0 && $4 <= 0.02 * $2' "$tmp/analyze.rows" | wc -l)"
   echo "analyze: $keep of $n streams skip <= 2 % of their frames"
+  summary analyze "$(sed -n 's/^\[stats\] peak RSS .* CPU \([0-9.]*\) s$/\1/p' "$tmp/analyze")" \
+    "$(awk '{ s += $3 } END { print s }' "$tmp/analyze.rows")"
 fi
