@@ -26,7 +26,8 @@
 # emoclassify, bench/latency-stats.py), end-to-end p50 / p99 (from clocksync's release of the
 # frame to the end of the chain, queue wait included; procs and decode only), peak RSS
 # (VmHWM: per process; for analyze the one process), CPU seconds; the load average before and
-# after. Both latencies leave out the first second of each stream (its first 25 frames: the
+# after, and the cores $(nproc) busy processes get for 3 s just before (on a shared machine,
+# what is left for the streams). Both latencies leave out the first second of each stream (its first 25 frames: the
 # decoder starting, OpenCV DNN's first run); the frame counts do not. A stream "keeps up" when
 # it skips at most 2 % of its frames.
 #
@@ -107,6 +108,25 @@ header() {
 
 echo "== gst-emo: $n live streams ($(date -u +%H:%M) UTC, $(git -C "$here" rev-parse --abbrev-ref HEAD 2>/dev/null) $(git -C "$here" rev-parse --short HEAD 2>/dev/null), $(nproc) cores)"
 echo "clip: $clip (from $(basename "$src"), $enc_name), $seconds s per run"
+# What the machine gives right now: CPU seconds that $(nproc) busy processes get in 3 s.
+spin="$(python3 - "$(nproc)" <<'PY'
+import multiprocessing as mp, sys, time
+def spin(q):
+    t = time.time()
+    while time.time() - t < 3:
+        pass
+    q.put(time.process_time())
+if __name__ == "__main__":
+    q = mp.Queue()
+    ps = [mp.Process(target=spin, args=(q,)) for _ in range(int(sys.argv[1]))]
+    t = time.time()
+    [p.start() for p in ps]
+    cpu = sum(q.get() for _ in ps)
+    [p.join() for p in ps]
+    print("%.2f" % (cpu / (time.time() - t)))
+PY
+)"
+echo "cores available: $spin of $(nproc) ($(nproc) busy processes for 3 s; load $(loadavg))"
 
 # run_procs LABEL DESCRIPTION_TAIL: N emo-pipeline-bench processes at once.
 run_procs() {
