@@ -92,14 +92,27 @@ chain_latency() {
     awk '/element=chain/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
                           print v["median_ms"], v["p99_ms"] }'
 }
-# summary LABEL CPU_S FRAMES: CPU per analysed frame and the streams at 25 fps that many cores
-# would carry at that cost with nothing else running (an estimate from CPU time, which a loaded
-# machine inflates much less than wall-clock figures). procs, decode: CPU from each process's
-# first frame on; analyze: the whole process, start-up (model loading) included.
+# summary LABEL CPU_S RECEIVED ANALYSED: CPU per frame and the streams at 25 fps that many
+# cores would carry at that cost with nothing else running (an estimate from CPU time, which a
+# loaded machine inflates much less than wall-clock figures). Every received frame is decoded,
+# only the analysed ones analysed: with the decode mode's CPU a frame (same run), the analysis
+# costs (CPU - decode x received) / analysed a frame, and a stream decode + analysis. CPU and
+# frames from each process's first frame on (procs, decode), from the second at which every
+# source of emo-analyze streamed (analyze): without loading the models.
+decode_ms=""
 summary() {
-  awk -v l="$1" -v c="$2" -v f="$3" -v cores="$(nproc)" 'BEGIN {
-    if (f > 0) printf "%s: %.1f CPU s for %d frames = %.2f ms CPU a frame; %d cores carry %.1f such streams at 25 fps\n",
-      l, c, f, 1000 * c / f, cores, cores * 1000 / (25 * 1000 * c / f) }'
+  awk -v l="$1" -v c="$2" -v r="$3" -v a="$4" -v d="$decode_ms" -v cores="$(nproc)" 'BEGIN {
+    if (a <= 0) exit
+    if (l == "decode" || d == "") {
+      ms = 1000 * c / a
+      printf "%s: %.1f CPU s for %d frames = %.2f ms CPU a frame", l, c, a, ms
+    } else {
+      an = (1000 * c - d * r) / a
+      ms = d + an
+      printf "%s: %.1f CPU s, %d frames received, %d analysed: analysis %.2f ms CPU a frame + decoding %.2f = %.2f ms", l, c, r, a, an, d, ms
+    }
+    printf "; %d cores carry %.1f such streams at 25 fps\n", cores, cores * 1000 / (25 * ms) }'
+  if [ "$1" = decode ]; then decode_ms="$(awk -v c="$2" -v a="$4" 'BEGIN { if (a > 0) print 1000 * c / a }')"; fi
 }
 header() {
   printf "%-9s %6s %8s %8s %9s %9s %9s %9s %9s %7s %6s\n" stream received analysed skipped "skip_%" \
@@ -164,6 +177,7 @@ run_procs() {
   done
   echo "$label: $keep of $n streams skip <= 2 % of their frames"
   summary "$label" "$(cat "$tmp/$label"-[0-9]* | sed -n 's/^run .* steady_cpu_s=\([^ ]*\).*/\1/p' | paste -sd+ | bc)" \
+    "$(cat "$tmp/$label"-[0-9]* | sed -n 's/^count .* buffers=\([0-9]*\).*/\1/p' | paste -sd+ | bc)" \
     "$(cat "$tmp/$label"-[0-9]* | grep "$([ "$label" = decode ] && echo '^sink ' || echo 'name=emoclassify')" |
       sed -n 's/.* \(frames\|processed\)=\([0-9]*\).*/\2/p' | paste -sd+ | bc)"
 }
@@ -192,7 +206,7 @@ if [[ " $modes " == *" analyze "* ]]; then
   wait "$pid" || echo "emo-analyze exited with $? ($(tail -2 "$tmp/analyze.err"))"
   echo "load after $(loadavg)"
   grep -m1 '^\[stats\] models' "$tmp/analyze" || true
-  grep '^\[stats\] peak' "$tmp/analyze" || true
+  grep -E '^\[stats\] (peak|since)' "$tmp/analyze" || true
   header
   # Sources are named after the clip: NAME, NAME-2, NAME-3, ... in the order given, and their
   # elements numbered in that order (emofacedetect0 is the first source's).
@@ -210,6 +224,8 @@ if [[ " $modes " == *" analyze "* ]]; then
   cat "$tmp/analyze.rows"
   keep="$(awk '$2 > 0 && $4 <= 0.02 * $2' "$tmp/analyze.rows" | wc -l)"
   echo "analyze: $keep of $n streams skip <= 2 % of their frames"
-  summary analyze "$(sed -n 's/^\[stats\] peak RSS .* CPU \([0-9.]*\) s$/\1/p' "$tmp/analyze")" \
-    "$(awk '{ s += $3 } END { print s }' "$tmp/analyze.rows")"
+  steady="$(grep '^\[stats\] since every source streamed' "$tmp/analyze" || true)"
+  summary analyze "$(sed -n 's/.* CPU \([0-9.]*\) s, .*/\1/p' <<<"$steady")" \
+    "$(sed -n 's/.* \([0-9]*\) frames received.*/\1/p' <<<"$steady")" \
+    "$(sed -n 's/.* \([0-9]*\) analysed$/\1/p' <<<"$steady")"
 fi

@@ -18,7 +18,8 @@
 // --realtime plays files at their own frame rate, as live cameras (benchmarks, tests).
 // "[stats]" lines: the model files the pipelines use, copies loaded and elements sharing them
 // ("[stats] models: ... (emolandmarks) loaded 1, users 3"), printed when it changes; at the
-// end the process's peak resident memory and CPU time. Each source ends with "frames: R received, A
+// end the process's peak resident memory and CPU time, and the CPU time and frames since every
+// source streamed (without loading the models). Each source ends with "frames: R received, A
 // analysed, S skipped (P %)" (skipped: by the leaky queue of a live source, or by QoS).
 // Exit status: 0 when every source finished, 1 when any source failed (a file that cannot be
 // read, a camera that never answered or could not be reconnected after --retries attempts, an
@@ -71,6 +72,19 @@ struct App : http::Host {
   int signals = 0;
   bool aborted = false, stopping = false;
   std::string models;  // the last "[stats] models:" line printed
+  // The first tick at which every source streamed: CPU time and frame counts then.
+  bool steady = false;
+  double steady_cpu = 0;
+  guint64 steady_received = 0, steady_analysed = 0;
+
+  void note_steady() {
+    if (steady || sources_.empty()) return;
+    for (auto &s : sources_)
+      if (s->received() == 0) return;
+    steady = true;
+    steady_cpu = emo_analyze::cpu_seconds();
+    for (auto &s : sources_) steady_received += s->received(), steady_analysed += s->analysed();
+  }
 
   // Prints the model sharing of the running pipelines when it changed.
   void print_model_sharing() {
@@ -174,6 +188,7 @@ gboolean on_tick(gpointer data) {
   auto *app = static_cast<App *>(data);
   for (auto &s : app->sources_) s->check_stall();
   app->print_model_sharing();
+  app->note_steady();
   return G_SOURCE_CONTINUE;
 }
 
@@ -394,6 +409,14 @@ int main(int argc, char **argv) {
               failed);
   std::printf("[stats] peak RSS %.1f MB (VmHWM), CPU %.2f s\n", emo_analyze::peak_rss_kb() / 1024.0,
               emo_analyze::cpu_seconds());
+  if (app.steady) {
+    guint64 received = 0, analysed = 0;
+    for (auto &s : app.sources_) received += s->received(), analysed += s->analysed();
+    std::printf("[stats] since every source streamed: CPU %.2f s, %" G_GUINT64_FORMAT
+                " frames received, %" G_GUINT64_FORMAT " analysed\n",
+                emo_analyze::cpu_seconds() - app.steady_cpu, received - app.steady_received,
+                analysed - app.steady_analysed);
+  }
   std::fflush(stdout);
   app.sources_.clear();
   app.server.reset();
