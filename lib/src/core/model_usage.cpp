@@ -44,9 +44,12 @@ std::vector<ModelUsage> registered() {
   return rows;
 }
 
-// Rows reported by a cache that knows its own sharing replace the registered rows of the same
-// file; other rows are added.
-void merge(std::vector<ModelUsage> &rows, std::vector<ModelUsage> authoritative) {
+}  // namespace
+
+namespace detail {
+
+std::vector<ModelUsage> merge_usage(std::vector<ModelUsage> rows,
+                                    std::vector<ModelUsage> authoritative) {
   for (ModelUsage &a : authoritative) {
     a.path = canonical(a.path);
     auto same = std::find_if(rows.begin(), rows.end(),
@@ -58,9 +61,10 @@ void merge(std::vector<ModelUsage> &rows, std::vector<ModelUsage> authoritative)
   }
   std::sort(rows.begin(), rows.end(),
             [](const ModelUsage &x, const ModelUsage &y) { return x.path < y.path; });
+  return rows;
 }
 
-}  // namespace
+}  // namespace detail
 
 ModelUse::ModelUse(const std::string &path, const void *model)
     : path_(canonical(path)), model_(model) {
@@ -77,12 +81,10 @@ ModelUse::~ModelUse() {
 }
 
 std::vector<ModelUsage> model_usage() {
-  std::vector<ModelUsage> rows = registered();
   std::vector<ModelUsage> networks;
   // The ONNX Runtime session cache (branch ort) reports its shared sessions here, one line:
   //   for (const auto &s : <its stats function>()) networks.push_back({s.path, s.loaded, s.users});
-  merge(rows, std::move(networks));
-  return rows;
+  return detail::merge_usage(registered(), std::move(networks));
 }
 
 ModelUsage model_usage(const std::string &path) {

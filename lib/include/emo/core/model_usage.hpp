@@ -41,4 +41,12 @@ std::vector<ModelUsage> model_usage();
 /// The row of one file (`path` canonicalised as above); loaded = users = 0 when nothing holds it.
 ModelUsage model_usage(const std::string &path);
 
+namespace detail {
+/// How model_usage() combines its sources (exposed for tests): the rows of `authoritative`
+/// (a cache that counts its own sharing; paths canonicalised) replace the rows of `registered`
+/// with the same path, the others are added; sorted by path.
+std::vector<ModelUsage> merge_usage(std::vector<ModelUsage> registered,
+                                    std::vector<ModelUsage> authoritative);
+}  // namespace detail
+
 }  // namespace emo
