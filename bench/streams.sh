@@ -72,6 +72,7 @@ fi
 frames=$(((seconds + 5) * 25))
 clip="$cache/$(basename "${src%.*}")-720p25-${frames}f-$enc_name.mp4"
 if [ ! -s "$clip" ]; then
+  # shellcheck disable=SC2086  # $enc: the encoder and its properties, split on purpose
   gst-launch-1.0 -q filesrc location="$src" ! decodebin ! videoconvert ! videoscale ! \
     videorate ! video/x-raw,format=I420,width=1280,height=720,framerate=25/1 ! \
     identity eos-after="$frames" ! $enc ! h264parse ! mp4mux ! filesink location="$clip.part"
@@ -156,9 +157,9 @@ run_procs() {
   for k in "${!pids[@]}"; do wait "${pids[$k]}" || echo "stream $((k + 1)) failed: $(tail -3 "$tmp/$label-$((k + 1)).err")"; done
   echo "load after $(loadavg)"
   header
-  local worst=0 keep=0
+  local keep=0
   for k in $(seq 1 "$n"); do
-    local out="$tmp/$label-$k" r s c e received analysed skipped lat="- -"
+    local out="$tmp/$label-$k" r s e received analysed skipped p50=- p99=-
     r="$(grep '^run ' "$out" || true)"
     [ -n "$r" ] || continue
     s="$(grep '^sink ' "$out")"
@@ -167,11 +168,11 @@ run_procs() {
     if [ "$label" != decode ]; then
       e="$(grep 'name=emoclassify' "$out")"
       analysed=$(($(field "$e" processed)))
-      lat="$(chain_latency "$tmp/$label-$k.trace" 1)"
+      read -r p50 p99 < <(chain_latency "$tmp/$label-$k.trace" 1)
     fi
     skipped=$((received - analysed))
     printf "%-9s %6s %8s %8s %9s %9s %9s %9s %9s %7s %6s\n" "$label$k" "$received" "$analysed" \
-      "$skipped" "$(pct "$skipped" "$received")" ${lat} "$(field "$s" late_median_ms)" \
+      "$skipped" "$(pct "$skipped" "$received")" "$p50" "$p99" "$(field "$s" late_median_ms)" \
       "$(field "$s" late_p99_ms)" "$(mb "$(field "$r" maxrss_kb)")" "$(field "$r" cpu_s)"
     awk -v s="$skipped" -v r="$received" 'BEGIN { exit !(r > 0 && s <= 0.02 * r) }' && keep=$((keep + 1))
   done
@@ -218,8 +219,10 @@ if [[ " $modes " == *" analyze "* ]]; then
     received="$(sed -n 's/.*frames: \([0-9]*\) received.*/\1/p' <<<"$line")"
     analysed="$(sed -n 's/.* \([0-9]*\) analysed.*/\1/p' <<<"$line")"
     skipped=$((received - analysed))
+    p50=- p99=-
+    read -r p50 p99 < <(chain_latency "$tmp/analyze.trace" "$k")
     printf "%-9s %6s %8s %8s %9s %9s %9s %9s %9s %7s %6s\n" "analyze$k" "$received" "$analysed" \
-      "$skipped" "$(pct "$skipped" "$received")" $(chain_latency "$tmp/analyze.trace" "$k") - - - -
+      "$skipped" "$(pct "$skipped" "$received")" "$p50" "$p99" - - - -
   done < <(grep -E '^\[[^]]*\] frames: [0-9]+ received' "$tmp/analyze") | sort -V >"$tmp/analyze.rows"
   cat "$tmp/analyze.rows"
   keep="$(awk '$2 > 0 && $4 <= 0.02 * $2' "$tmp/analyze.rows" | wc -l)"

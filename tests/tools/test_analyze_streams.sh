@@ -47,7 +47,7 @@ if [ -x "$build/bench/emo-pipeline-bench" ]; then
   STREAMS_SECONDS=3 run_logged "$tmp/streams.log" "$EMO_SOURCE_DIR/bench/streams.sh" 2 "$tmp/face.mp4"
   cat "$tmp/streams.log"
   for mode in decode procs analyze; do
-    [ "$(grep -cE "^$mode[12] +[0-9]+ +[0-9]+ " "$tmp/streams.log")" -eq 2 ] ||
+    [ "$(grep -cE "^${mode}[12] +[0-9]+ +[0-9]+ " "$tmp/streams.log")" -eq 2 ] ||
       fail "bench/streams.sh 2: no row for each of the 2 $mode streams"
   done
   grep -q "(emolandmarks) loaded 1, users 2" "$tmp/streams.log" ||
