@@ -13,7 +13,12 @@
 //   sink label=L name=out frames=1971 rendered=1971 dropped=0 face_frames=1500
 //       late_median_ms=-3.1 late_p99_ms=... late_max_ms=...
 //   run label=L frames=1971 wall_s=12.3 fps=160.2 cpu_s=20.1 maxrss_kb=123456
-//       qos_dropped=0 setup_s=0.8
+//       qos_dropped=0 setup_s=0.8 steady_cpu_s=19.5
+// (steady_cpu_s: the process's CPU time from the first buffer at the first sink to the end, so
+// without loading models and starting decoders)
+//   count label=L name=count0 buffers=500          (every element named count*: buffers into it)
+//   element label=L name=emofacedetect0 processed=480 skipped=0 model_loaded=1 model_users=1
+//                                                  (every gst-emo analysis element's `stats`)
 // `frames` counts buffers reaching the sink's pad; `rendered` and `dropped` are the sink's own
 // "stats" (dropped: too late for max-lateness). `frames` and `fps` of the run line are those
 // of the first sink. Lateness is the pipeline
@@ -25,6 +30,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -35,6 +41,8 @@
 
 namespace {
 
+double cpu_seconds(const rusage &u);
+
 struct SinkStats {
   std::string name;
   std::mutex lock;
@@ -42,6 +50,8 @@ struct SinkStats {
   guint64 frames = 0;
   guint64 face_frames = 0;
   std::vector<double> lateness_ms;
+  GstClockTime warmup = 0;  // lateness of buffers before this running time is left out
+  double first_cpu_s = -1;  // process CPU time when the first buffer arrived
   GstElement *element = nullptr;
 };
 
@@ -82,17 +92,35 @@ GstPadProbeReturn on_sink_data(GstPad *pad, GstPadProbeInfo *info, gpointer user
     std::lock_guard<std::mutex> guard(stats->lock);
     const guint64 rt =
         gst_segment_to_running_time(&stats->segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
-    if (GST_CLOCK_TIME_IS_VALID(rt) && now >= base) {
+    if (GST_CLOCK_TIME_IS_VALID(rt) && now >= base && rt >= stats->warmup) {
       late = (static_cast<double>(now - base) - static_cast<double>(rt)) / 1e6;
       have_late = true;
     }
   }
   const bool face = has_face(buffer);
   std::lock_guard<std::mutex> guard(stats->lock);
+  if (stats->frames == 0) {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    stats->first_cpu_s = cpu_seconds(u);
+  }
   ++stats->frames;
   if (face) ++stats->face_frames;
   if (have_late) stats->lateness_ms.push_back(late);
   return GST_PAD_PROBE_OK;
+}
+
+// Calls `f` on every element of `bin`, recursively.
+template <typename F>
+void for_each_element(GstElement *bin, F f) {
+  GstIterator *it = gst_bin_iterate_recurse(GST_BIN(bin));
+  GValue item = G_VALUE_INIT;
+  while (gst_iterator_next(it, &item) == GST_ITERATOR_OK) {
+    f(GST_ELEMENT(g_value_get_object(&item)));
+    g_value_reset(&item);
+  }
+  g_value_unset(&item);
+  gst_iterator_free(it);
 }
 
 double percentile(std::vector<double> v, double p) {
@@ -168,7 +196,7 @@ Wait wait_for(GstBus *bus, GstMessageType types, QosTotals &qos,
 }  // namespace
 
 int main(int argc, char **argv) {
-  gdouble seconds = 0.0;
+  gdouble seconds = 0.0, warmup = 0.0;
   gboolean live = FALSE;
   gchar *label = nullptr;
   gchar **rest = nullptr;
@@ -180,6 +208,10 @@ int main(int argc, char **argv) {
        "and send EOS after --seconds of wall time",
        nullptr},
       {"label", 'l', 0, G_OPTION_ARG_STRING, &label, "Name printed on every output line", "NAME"},
+      {"warmup", 0, 0, G_OPTION_ARG_DOUBLE, &warmup,
+       "Leave the lateness of the buffers of the first S seconds of running time out of the "
+       "sink figures (a live stream's start-up)",
+       "S"},
       {G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, nullptr, "PIPELINE"},
       {nullptr, 0, 0, G_OPTION_ARG_NONE, nullptr, nullptr, nullptr}};
   GOptionContext *context = g_option_context_new("PIPELINE - run a pipeline and measure it");
@@ -217,6 +249,7 @@ int main(int argc, char **argv) {
       auto stats = std::make_unique<SinkStats>();
       stats->name = GST_OBJECT_NAME(element);
       stats->element = element;
+      stats->warmup = static_cast<GstClockTime>(warmup * GST_SECOND);
       gst_segment_init(&stats->segment, GST_FORMAT_TIME);
       gst_pad_add_probe(pad,
                         static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
@@ -234,6 +267,23 @@ int main(int argc, char **argv) {
     g_printerr("the pipeline has no sink\n");
     return 2;
   }
+
+  // Buffers into every element named count* (e.g. an identity before a leaky queue).
+  std::vector<std::pair<std::string, std::unique_ptr<std::atomic<guint64>>>> counters;
+  for_each_element(pipeline.get(), [&counters](GstElement *element) {
+    if (!g_str_has_prefix(GST_OBJECT_NAME(element), "count")) return;
+    GstPad *pad = gst_element_get_static_pad(element, "sink");
+    if (!pad) return;
+    counters.emplace_back(GST_OBJECT_NAME(element), std::make_unique<std::atomic<guint64>>(0));
+    gst_pad_add_probe(
+        pad, GST_PAD_PROBE_TYPE_BUFFER,
+        [](GstPad *, GstPadProbeInfo *, gpointer n) {
+          ++*static_cast<std::atomic<guint64> *>(n);
+          return GST_PAD_PROBE_OK;
+        },
+        counters.back().second.get(), nullptr);
+    gst_object_unref(pad);
+  });
 
   BusPtr bus(gst_element_get_bus(pipeline.get()));
   QosTotals qos;
@@ -292,12 +342,37 @@ int main(int argc, char **argv) {
         percentile(s->lateness_ms, 0.99), percentile(s->lateness_ms, 1.0));
   }
   const guint64 frames = sinks.front()->frames;
+  // Steady state: from the first buffer at the first sink on (models loaded, decoders started).
+  const double steady_cpu =
+      sinks.front()->first_cpu_s >= 0 ? cpu_seconds(after) - sinks.front()->first_cpu_s : 0.0;
   std::printf(
       "run label=%s frames=%llu wall_s=%.3f fps=%.1f cpu_s=%.2f maxrss_kb=%ld qos_dropped=%llu "
-      "setup_s=%.2f\n",
+      "setup_s=%.2f steady_cpu_s=%.2f\n",
       name.c_str(), static_cast<unsigned long long>(frames), wall,
       wall > 0 ? static_cast<double>(frames) / wall : 0.0, cpu_seconds(after) - cpu_seconds(before),
-      after.ru_maxrss, static_cast<unsigned long long>(qos.total()), setup);
+      after.ru_maxrss, static_cast<unsigned long long>(qos.total()), setup, steady_cpu);
+  for (const auto &[counter, n] : counters)
+    std::printf("count label=%s name=%s buffers=%llu\n", name.c_str(), counter.c_str(),
+                static_cast<unsigned long long>(n->load()));
+  for_each_element(pipeline.get(), [&name](GstElement *element) {
+    if (!g_object_class_find_property(G_OBJECT_GET_CLASS(element), "stats")) return;
+    GstStructure *stats = nullptr;
+    g_object_get(element, "stats", &stats, nullptr);
+    if (!stats) return;
+    guint64 processed = 0, skipped = 0;
+    guint loaded = 0, users = 0;
+    if (gst_structure_has_name(stats, "emo-analysis-stats") &&
+        gst_structure_get_uint64(stats, "processed", &processed) &&
+        gst_structure_get_uint64(stats, "skipped", &skipped)) {
+      gst_structure_get_uint(stats, "model-loaded", &loaded);
+      gst_structure_get_uint(stats, "model-users", &users);
+      std::printf(
+          "element label=%s name=%s processed=%llu skipped=%llu model_loaded=%u model_users=%u\n",
+          name.c_str(), GST_OBJECT_NAME(element), static_cast<unsigned long long>(processed),
+          static_cast<unsigned long long>(skipped), loaded, users);
+    }
+    gst_structure_free(stats);
+  });
   gst_element_set_state(pipeline.get(), GST_STATE_NULL);
   return 0;
 }

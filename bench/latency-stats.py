@@ -14,7 +14,9 @@ streaming thread, no queue inside the chain), a group starting at the first elem
 at the last; a buffer dropped inside the chain (QoS) leaves an incomplete group, which is
 skipped.
 
-usage: latency-stats.py LOG ELEMENT [ELEMENT...]
+usage: latency-stats.py [--skip N] LOG ELEMENT [ELEMENT...]
+  --skip N   leave out each element's first N buffers (a live stream's warm-up: the first
+             detection waits for OpenCV DNN's first run, decoders start)
 """
 import re
 import sys
@@ -31,10 +33,15 @@ def percentile(values, p):
 
 
 def main():
-    if len(sys.argv) < 3:
+    args = sys.argv[1:]
+    skip = 0
+    if len(args) >= 2 and args[0] == "--skip":
+        skip, args = int(args[1]), args[2:]
+    if len(args) < 2:
         sys.exit(__doc__)
-    log, elements = sys.argv[1], sys.argv[2:]
+    log, elements = args[0], args[1:]
     per_element = {name: [] for name in elements}
+    seen = {name: 0 for name in elements}
     chain, group = [], None
     with open(log, errors="replace") as f:
         for line in f:
@@ -42,6 +49,9 @@ def main():
             if not m or m.group(1) not in per_element:
                 continue
             name, ns = m.group(1), int(m.group(2))
+            seen[name] += 1
+            if seen[name] <= skip:
+                continue
             per_element[name].append(ns / 1e6)
             index = elements.index(name)
             if index == 0:

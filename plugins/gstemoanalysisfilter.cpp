@@ -8,7 +8,9 @@
  *
  * - `stats` (read-only #GstStructure "emo-analysis-stats"): `processed` (guint64, frames
  *   analysed since the element started) and `skipped` (guint64, late frames passed on without
- *   analysis because of QoS);
+ *   analysis because of QoS); while started, an element with a model also reports how the
+ *   process shares its file: `model` (string, canonical path), `model-loaded` (guint, copies
+ *   of the file loaded in the process now) and `model-users` (guint, elements using them);
  * - `opencv-threads` (#GstEmoOpenCVThreads, default "own"): where the element's OpenCV
  *   parallel loops run; read when the element starts.
  *
@@ -28,7 +30,9 @@
 
 #include <atomic>
 #include <exception>
+#include <memory>
 
+#include "emo/core/model_usage.hpp"
 #include "emo/core/opencv_threads.hpp"
 #include "emo/gst/stream_geometry.hpp"
 #include "gstemocommon.h"
@@ -103,6 +107,7 @@ struct GstEmoAnalysisFilterPrivate {
   std::string default_model;  // for model=NULL
   GstEmoOpenCVThreads opencv_threads = DEFAULT_OPENCV_THREADS;
   bool started = false;  // between start() and stop(): start-time settings refused
+  std::unique_ptr<emo::ModelUse> model_use;  // the loaded model, while started
 
   /* streaming */
   GstEmoOpenCVThreads threads_in_use = DEFAULT_OPENCV_THREADS;  // written in start()
@@ -162,6 +167,20 @@ GstEmoOpenCVThreads gst_emo_analysis_filter_opencv_threads(GstEmoAnalysisFilter 
   return priv_of(filter)->threads_in_use;
 }
 
+void gst_emo_analysis_filter_note_model(GstEmoAnalysisFilter *filter, const void *loaded) {
+  GstEmoAnalysisFilterPrivate *priv = priv_of(filter);
+  GstEmoObjectLock lock(filter);
+  priv->model_use = std::make_unique<emo::ModelUse>(priv->model, loaded);
+}
+
+/* Drops the element's model registration (stop(), failed start()). */
+static void gst_emo_analysis_filter_forget_model(GstEmoAnalysisFilter *filter) {
+  GstEmoAnalysisFilterPrivate *priv = priv_of(filter);
+  std::unique_ptr<emo::ModelUse> use;
+  GstEmoObjectLock lock(filter);
+  std::swap(use, priv->model_use);
+}
+
 static gboolean gst_emo_analysis_filter_start(GstBaseTransform *trans) {
   GstEmoAnalysisFilter *filter = GST_EMO_ANALYSIS_FILTER(trans);
   GstEmoAnalysisFilterPrivate *priv = priv_of(filter);
@@ -185,6 +204,7 @@ static gboolean gst_emo_analysis_filter_start(GstBaseTransform *trans) {
   }
   if (!ok) {
     if (klass->unload) klass->unload(filter);
+    gst_emo_analysis_filter_forget_model(filter);
     GstEmoObjectLock lock(filter);
     priv->started = false;
   }
@@ -200,6 +220,7 @@ static gboolean gst_emo_analysis_filter_stop(GstBaseTransform *trans) {
                   " late frames passed without analysis",
                   priv->processed.load(), priv->skipped.load());
   if (klass->unload) klass->unload(filter);
+  gst_emo_analysis_filter_forget_model(filter);
   GstEmoObjectLock lock(filter);
   priv->started = false;
   return TRUE;
@@ -331,11 +352,26 @@ static void gst_emo_analysis_filter_get_property(GObject *object, guint prop_id,
   GstEmoAnalysisFilter *filter = GST_EMO_ANALYSIS_FILTER(object);
   GstEmoAnalysisFilterPrivate *priv = priv_of(filter);
   switch (prop_id) {
-    case PROP_STATS:
-      g_value_take_boxed(value, gst_structure_new("emo-analysis-stats", "processed", G_TYPE_UINT64,
-                                                  priv->processed.load(), "skipped", G_TYPE_UINT64,
-                                                  priv->skipped.load(), nullptr));
+    case PROP_STATS: {
+      GstStructure *stats = gst_structure_new("emo-analysis-stats", "processed", G_TYPE_UINT64,
+                                              priv->processed.load(), "skipped", G_TYPE_UINT64,
+                                              priv->skipped.load(), nullptr);
+      bool registered;
+      std::string model;
+      {
+        GstEmoObjectLock lock(filter);
+        registered = priv->model_use != nullptr;
+        model = priv->model;
+      }
+      if (registered) {
+        const emo::ModelUsage usage = emo::model_usage(model);
+        gst_structure_set(stats, "model", G_TYPE_STRING, usage.path.c_str(), "model-loaded",
+                          G_TYPE_UINT, static_cast<guint>(usage.loaded), "model-users", G_TYPE_UINT,
+                          static_cast<guint>(usage.users), nullptr);
+      }
+      g_value_take_boxed(value, stats);
       break;
+    }
     case PROP_OPENCV_THREADS: {
       GstEmoObjectLock lock(filter);
       g_value_set_enum(value, priv->opencv_threads);
@@ -377,7 +413,9 @@ static void gst_emo_analysis_filter_class_init(GstEmoAnalysisFilterClass *klass)
       g_param_spec_boxed("stats", "Statistics",
                          "Counts since the element started: processed (frames analysed) and "
                          "skipped (late frames passed on without analysis because of QoS; each "
-                         "is also posted as a QoS message)",
+                         "is also posted as a QoS message); while started, the sharing of the "
+                         "element's model file in the process: model (path), model-loaded "
+                         "(copies loaded), model-users (elements using them)",
                          GST_TYPE_STRUCTURE,
                          static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS)));
   g_object_class_install_property(

@@ -97,4 +97,9 @@ void gst_emo_analysis_filter_get_model(GstEmoAnalysisFilter *filter, GValue *val
 /// The `opencv-threads` choice the element was started with (read in load() and analyse()).
 GstEmoOpenCVThreads gst_emo_analysis_filter_opencv_threads(GstEmoAnalysisFilter *filter);
 
+/// Call from load(): the element uses the loaded copy `loaded` (its address; the same for every
+/// element sharing one copy) of its model file until it stops (emo::ModelUse). The `stats`
+/// property then reports how the process shares that file.
+void gst_emo_analysis_filter_note_model(GstEmoAnalysisFilter *filter, const void *loaded);
+
 G_END_DECLS

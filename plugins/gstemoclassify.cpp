@@ -170,6 +170,7 @@ static bool gst_emo_classify_load(GstEmoAnalysisFilter *filter, const std::strin
   self->state = std::make_unique<GstEmoClassifyState>(model);
   if (self->state->classifier->needs_pixels())
     self->state->fork_join = std::make_unique<emo::ForkJoin>();
+  gst_emo_analysis_filter_note_model(filter, self->state->classifier.get());
   GST_INFO_OBJECT(
       self, "loaded emotion model %s (%s, %zu classes, %d landmarks), instance %p, %ld users",
       model.c_str(), self->state->classifier->kind_name(), self->state->classifier->labels().size(),

@@ -217,6 +217,8 @@ static bool gst_emo_face_detect_load(GstEmoAnalysisFilter *filter, const std::st
     tracking.min_hits = static_cast<int>(self->confirmations);
   }
   self->state->tracker = emo::FaceTracker(tracking);
+  /* Each element loads its own network (OpenCV DNN's forward is not reentrant). */
+  gst_emo_analysis_filter_note_model(filter, self->state->detector.get());
   if (async) {
     try {
       self->state->worker = std::make_unique<emo::DetectionWorker>(

@@ -101,6 +101,7 @@ static bool gst_emo_landmarks_load(GstEmoAnalysisFilter *filter, const std::stri
   /* LBF fits serialise on the model: a helper thread would only wait. */
   if (parallel && self->state->landmarker->backend() != std::string("opencv-lbf"))
     self->state->fork_join = std::make_unique<emo::ForkJoin>();
+  gst_emo_analysis_filter_note_model(filter, self->state->landmarker.get());
   /* The instance address tells which elements share one model (tests read it). */
   GST_INFO_OBJECT(self, "loaded %s landmark model %s (%d points), instance %p, %ld users",
                   self->state->landmarker->backend(), model.c_str(),

@@ -66,6 +66,7 @@ GstPadProbeReturn Source::on_probe(GstPad *, GstPadProbeInfo *info, gpointer dat
   auto *link = static_cast<Link *>(data);
   Source *self = link->source;
   if (info->type & GST_PAD_PROBE_TYPE_BUFFER) {
+    ++self->received_;
     link->last_data_us = g_get_monotonic_time();
     if (!link->got_data.exchange(true))
       gst_element_post_message(

@@ -160,8 +160,8 @@ std::string Source::source_launch() const {
     case Kind::File:
       break;
   }
-  return "filesrc location=" + quoted(file_path(spec_)) +
-         " ! decodebin ! video/x-raw ! videoconvert name=out";
+  return "filesrc location=" + quoted(file_path(spec_)) + " ! decodebin ! video/x-raw ! " +
+         (settings_.realtime ? "clocksync ! " : "") + "videoconvert name=out";
 }
 
 bool Source::start() {
@@ -175,7 +175,7 @@ bool Source::start() {
     sink.replace(at, 10, quoted(output_));
   // Live sources: a leaky queue keeps only the newest frames when the analysis is slower than
   // the camera, so no latency builds up; files: every frame is analysed.
-  const std::string queue = kind_ == Kind::File
+  const std::string queue = kind_ == Kind::File && !settings_.realtime
                                 ? "queue name=entry max-size-buffers=4"
                                 : "queue name=entry leaky=downstream max-size-buffers=2 "
                                   "max-size-bytes=0 max-size-time=0";
@@ -446,6 +446,12 @@ void Source::finish(bool failed, const std::string &why) {
   say("%s: %" G_GUINT64_FORMAT " frames analysed, %" G_GUINT64_FORMAT " windows -> %s%s%s",
       failed_ ? "failed" : "done", frames_, windows_, output_.c_str(), why.empty() ? "" : "; ",
       why.c_str());
+  const guint64 received = received_.load();
+  if (received > 0)
+    say("frames: %" G_GUINT64_FORMAT " received, %" G_GUINT64_FORMAT " analysed, %" G_GUINT64_FORMAT
+        " skipped (%.1f %%)",
+        received, frames_, received > frames_ ? received - frames_ : 0,
+        received > frames_ ? 100.0 * (received - frames_) / received : 0.0);
   fps_ = 0;
   notify();
   if (on_done_) on_done_();

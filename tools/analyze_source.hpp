@@ -38,6 +38,9 @@ struct Settings {
   int latency_ms = 200;           ///< rtspsrc jitter buffer, milliseconds
   std::string protocols = "tcp";  ///< rtspsrc lower transports ("tcp", "udp", "udp+tcp")
   bool verbose = false;           ///< also print warnings of the source part
+  /// Files play at their own frame rate, as a live camera (clocksync after the decoder) and go
+  /// through the same leaky queue: frames the analysis is too slow for are skipped.
+  bool realtime = false;
   /// MQTT (--mqtt): when `mqtt_address` is set, an `emometapublish method=mqtt` before the sink
   /// publishes each frame with faces to <mqtt_topic>/<name>/faces and an emosession sink also
   /// publishes its windows to <mqtt_topic>/<name>/windows. Password: $EMO_MQTT_PASSWORD.
@@ -117,6 +120,10 @@ class Source {
   /// Reconnect attempt in progress (1..retries) while reconnecting, else 0.
   int attempt() const { return attempts_; }
   int retries() const { return settings_.retries; }
+  /// Frames that reached the analysis part from the source, analysed ones among them (the
+  /// others were skipped by the leaky queue of a live source or by QoS).
+  guint64 received() const { return received_.load(); }
+  guint64 analysed() const { return frames_; }
   /// Frames per second analysed over the last second or so; faces in the last frame.
   double fps() const { return fps_; }
   int faces() const { return faces_; }
@@ -158,6 +165,7 @@ class Source {
   std::string last_warning_;
   // progress
   guint64 frames_ = 0, frames_at_last_ = 0, windows_ = 0;
+  std::atomic<guint64> received_{0};  // counted by the source probe (streaming thread)
   gint64 last_progress_us_ = 0;
   int faces_ = 0;
   std::string emotion_;

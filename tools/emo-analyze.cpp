@@ -15,6 +15,12 @@
 // --http ADDRESS:PORT also serves a live page and a JSON/Server-Sent Events API (sources added
 // and removed at run time; see docs/web.md and tools/http/http_server.hpp); the tool then keeps
 // running after its sources have finished, until Ctrl-C.
+// --realtime plays files at their own frame rate, as live cameras (benchmarks, tests).
+// "[stats]" lines: the model files the pipelines use, copies loaded and elements sharing them
+// ("[stats] models: ... (emolandmarks) loaded 1, users 3"), printed when it changes; at the
+// end the process's peak resident memory and CPU time, and the CPU time and frames since every
+// source streamed (without loading the models). Each source ends with "frames: R received, A
+// analysed, S skipped (P %)" (skipped: by the leaky queue of a live source, or by QoS).
 // Exit status: 0 when every source finished, 1 when any source failed (a file that cannot be
 // read, a camera that never answered or could not be reconnected after --retries attempts, an
 // error in the analysis), 2 on bad usage, 130 when aborted by a second Ctrl-C.
@@ -29,6 +35,7 @@
 #include <gst/gst.h>
 
 #include "analyze_source.hpp"
+#include "analyze_stats.hpp"
 #include "http/http_rules.hpp"
 #include "http/http_server.hpp"
 
@@ -43,7 +50,7 @@ struct Options {
   gchar *mqtt = nullptr, *mqtt_topic = nullptr, *mqtt_user = nullptr, *mqtt_ca = nullptr;
   gint retries = 5, latency = 200, mqtt_qos = 1;
   gdouble backoff = 1.0, backoff_max = 30.0, stall = 10.0, progress = 2.0;
-  gboolean verbose = FALSE;
+  gboolean verbose = FALSE, realtime = FALSE;
   gchar **sources = nullptr;
   gchar *http = nullptr, *http_token_env = nullptr, *http_root = nullptr, *http_size = nullptr;
   gdouble http_event_rate = 4.0;
@@ -64,6 +71,34 @@ struct App : http::Host {
   std::unique_ptr<http::Server> server;  // --http
   int signals = 0;
   bool aborted = false, stopping = false;
+  std::string models;  // the last "[stats] models:" line printed
+  // The first tick at which every source streamed: CPU time and frame counts then.
+  bool steady = false;
+  double steady_cpu = 0;
+  guint64 steady_received = 0, steady_analysed = 0;
+
+  void note_steady() {
+    if (steady || sources_.empty()) return;
+    for (auto &s : sources_)
+      if (s->received() == 0) return;
+    steady = true;
+    steady_cpu = emo_analyze::cpu_seconds();
+    for (auto &s : sources_) steady_received += s->received(), steady_analysed += s->analysed();
+  }
+
+  // Prints the model sharing of the running pipelines when it changed.
+  void print_model_sharing() {
+    std::vector<GstElement *> pipelines;
+    for (auto &s : sources_)
+      if (!s->done() && s->pipeline()) pipelines.push_back(s->pipeline());
+    const std::vector<emo_analyze::ModelSharing> rows = emo_analyze::model_sharing(pipelines);
+    if (rows.empty()) return;
+    const std::string line = emo_analyze::format_model_sharing(rows);
+    if (line == models) return;
+    models = line;
+    std::printf("[stats] %s\n", line.c_str());
+    std::fflush(stdout);
+  }
 
   void check_all_done() {
     // With --http the tool stays up for the page and for new sources, until Ctrl-C.
@@ -150,7 +185,10 @@ gboolean on_signal(gpointer data) {
 }
 
 gboolean on_tick(gpointer data) {
-  for (auto &s : static_cast<App *>(data)->sources_) s->check_stall();
+  auto *app = static_cast<App *>(data);
+  for (auto &s : app->sources_) s->check_stall();
+  app->print_model_sharing();
+  app->note_steady();
   return G_SOURCE_CONTINUE;
 }
 
@@ -234,6 +272,10 @@ int main(int argc, char **argv) {
       {"progress", 'p', 0, G_OPTION_ARG_DOUBLE, &o.progress,
        "Seconds between progress lines, 0 for none (default 2)", "S"},
       {"verbose", 'v', 0, G_OPTION_ARG_NONE, &o.verbose, "Also print pipeline warnings", nullptr},
+      {"realtime", 0, 0, G_OPTION_ARG_NONE, &o.realtime,
+       "Play files at their own frame rate, as live cameras: frames the analysis is too slow "
+       "for are skipped, as for a camera (benchmarks, tests)",
+       nullptr},
       {"mqtt", 0, 0, G_OPTION_ARG_STRING, &o.mqtt,
        "Also publish every source to this MQTT broker (mqtt://host:port, mqtts://...): frames "
        "with faces to TOPIC/<name>/faces, emosession windows to TOPIC/<name>/windows",
@@ -313,6 +355,7 @@ int main(int argc, char **argv) {
   settings.latency_ms = o.latency;
   if (o.protocols) settings.protocols = o.protocols;
   settings.verbose = o.verbose;
+  settings.realtime = o.realtime;
   if (o.mqtt) {
     if (o.mqtt_qos < 0 || o.mqtt_qos > 1) {
       g_printerr("emo-analyze: --mqtt-qos must be 0 or 1\n");
@@ -364,6 +407,16 @@ int main(int argc, char **argv) {
   for (auto &s : app.sources_) failed += s->failed() ? 1 : 0;
   std::printf("%zu source%s, %d failed\n", app.sources_.size(), app.sources_.size() == 1 ? "" : "s",
               failed);
+  std::printf("[stats] peak RSS %.1f MB (VmHWM), CPU %.2f s\n", emo_analyze::peak_rss_kb() / 1024.0,
+              emo_analyze::cpu_seconds());
+  if (app.steady) {
+    guint64 received = 0, analysed = 0;
+    for (auto &s : app.sources_) received += s->received(), analysed += s->analysed();
+    std::printf("[stats] since every source streamed: CPU %.2f s, %" G_GUINT64_FORMAT
+                " frames received, %" G_GUINT64_FORMAT " analysed\n",
+                emo_analyze::cpu_seconds() - app.steady_cpu, received - app.steady_received,
+                analysed - app.steady_analysed);
+  }
   std::fflush(stdout);
   app.sources_.clear();
   app.server.reset();

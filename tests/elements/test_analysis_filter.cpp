@@ -212,3 +212,45 @@ TEST(AnalysisFilter, PluginAndElementsLeaveOpenCVThreadSettingAlone) {
     EXPECT_EQ(cv::getNumThreads(), g_opencv_threads_before_gst);
   }
 }
+
+namespace {
+
+guint model_stat(GstElement *element, const char *field) {
+  GstStructure *stats = nullptr;
+  g_object_get(element, "stats", &stats, nullptr);
+  if (!stats) return G_MAXUINT;
+  guint value = G_MAXUINT;
+  if (!gst_structure_get_uint(stats, field, &value)) value = G_MAXUINT;
+  gst_structure_free(stats);
+  return value;
+}
+
+}  // namespace
+
+// `stats` says how the process shares each element's model file: landmarks and emotion models
+// are loaded once for every element using them; a stopped element counts no more.
+TEST(AnalysisFilter, StatsReportHowTheModelFileIsShared) {
+  for (const char *factory : kModelElements) {
+    SCOPED_TRACE(factory);
+    const bool with_face = std::string(factory) != "emofacedetect";
+    BusHarness a(factory, model_for(factory)), b(factory, model_for(factory)),
+        c(factory, model_for(factory));
+    ASSERT_TRUE(a.push(0, with_face));
+    ASSERT_TRUE(b.push(0, with_face));
+    ASSERT_TRUE(c.push(0, with_face));
+    EXPECT_EQ(model_stat(a.h->element, "model-users"), 3u);
+    EXPECT_EQ(model_stat(c.h->element, "model-users"), 3u);
+    // emofacedetect: one network per element while OpenCV DNN runs it (not reentrant).
+    const guint copies = std::string(factory) == "emofacedetect" ? 3u : 1u;
+    EXPECT_EQ(model_stat(a.h->element, "model-loaded"), copies);
+    ASSERT_EQ(gst_element_set_state(c.h->element, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
+    EXPECT_EQ(model_stat(a.h->element, "model-users"), 2u);
+    EXPECT_EQ(model_stat(c.h->element, "model-users"), G_MAXUINT);  // stopped: no field
+    GstStructure *stats = nullptr;
+    g_object_get(a.h->element, "stats", &stats, nullptr);
+    ASSERT_TRUE(stats);
+    const gchar *path = gst_structure_get_string(stats, "model");
+    EXPECT_TRUE(path && g_path_is_absolute(path)) << (path ? path : "(none)");
+    gst_structure_free(stats);
+  }
+}
