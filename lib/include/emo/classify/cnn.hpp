@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// gst-emo: an appearance CNN (ONNX, run by OpenCV DNN) described by a JSON sidecar.
+// gst-emo: an appearance CNN (ONNX, run by ONNX Runtime) described by a JSON sidecar.
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -11,6 +10,8 @@
 
 #include "emo/classify/align.hpp"
 #include "emo/core/geometry.hpp"
+#include "emo/core/inference.hpp"
+#include "emo/core/tensor.hpp"
 
 namespace emo {
 
@@ -26,8 +27,9 @@ namespace emo {
 ///                                                   // embedding optional
 ///     "crop": { "size": 2.4, "below_eyes": 0.45, "box_scale": 1.0 },  // emo::CropFraming
 ///     "labels": [ "anger", ... ] }                   // one per score, in output order
-/// The input tensor is NCHW float32 [1, 1, height, width]; only "grey" (8-bit luma) is
-/// supported. Unknown members are ignored (e.g. "source", "license").
+/// The input tensor is NCHW float32 [N, 1, height, width] (N faces; a network whose batch is
+/// fixed to 1 runs one face per call); only "grey" (8-bit luma) is supported. Unknown members are
+/// ignored (e.g. "source", "license").
 struct CnnSpec {
   std::string sidecar;  ///< path of the sidecar file
   std::string onnx;     ///< resolved path of the ONNX model
@@ -50,12 +52,11 @@ struct CnnOutput {
 };
 
 /// An appearance CNN: aligns the face (emo::align_face with the sidecar's framing), scales it to
-/// the input size, normalises it and runs the ONNX network with OpenCV DNN (CPU).
+/// the input size, normalises it and runs the ONNX network (emo::Network, ONNX Runtime, CPU).
 ///
-/// Thread-safe: the model holds kInstances copies of the network, each behind a mutex
-/// (cv::dnn::Net::forward is not reentrant); a run takes a free one, or waits for the first.
-/// So two threads (emoclassify's streaming thread and its helper) run two faces at once, and
-/// one loaded model can be shared by several elements.
+/// Thread-safe: every method is const and the network may run from several threads at once;
+/// one loaded network (emo::Network::load's cache) serves every model of the file, so one
+/// model can be shared by several elements.
 class CnnModel {
  public:
   /// Loads from a sidecar (.json) or from an ONNX file with its sidecar beside it (same name,
@@ -66,11 +67,22 @@ class CnnModel {
   const std::vector<std::string> &labels() const { return spec_.labels; }
   /// Length of the embedding (0 when the model has none).
   int embedding_size() const { return embedding_size_; }
+  /// True when the network takes any number of faces per run (a free batch dimension); else
+  /// run_batch() runs them one by one.
+  bool batched() const { return batched_; }
+  const Network &network() const { return *net_; }
 
   /// The aligned crop the network sees (input width x height, 8-bit): see emo::align_face.
   cv::Mat crop(const cv::Mat &gray, const Box &box, const std::vector<Point> &landmarks) const;
-  /// Runs the network on an 8-bit grey crop (resized to the input size when it differs).
-  CnnOutput run(const cv::Mat &crop) const;
+  /// The network's input for these 8-bit grey crops (each resized to the input size when it
+  /// differs): NCHW float32 [crops.size(), 1, height, width], value = pixel * scale + offset.
+  /// Throws std::invalid_argument for an empty or non-8-bit-grey crop.
+  Tensor input_tensor(const std::vector<cv::Mat> &crops) const;
+  /// Runs the network on 8-bit grey crops: one call for all of them when batched(), else one
+  /// per crop. Returns one output per crop, in order (none for no crop).
+  std::vector<CnnOutput> run_batch(const std::vector<cv::Mat> &crops) const;
+  /// One crop.
+  CnnOutput run(const cv::Mat &crop) const { return run_batch({crop}).at(0); }
   /// crop() then run().
   CnnOutput run(const cv::Mat &gray, const Box &box, const std::vector<Point> &landmarks) const {
     return run(crop(gray, box, landmarks));
@@ -78,14 +90,14 @@ class CnnModel {
 
   explicit CnnModel(CnnSpec spec);  ///< loads spec.onnx; use load()
 
-  /// Copies of the network kept to run faces concurrently (about 1 MB each for the default).
-  static constexpr int kInstances = 2;
-
  private:
+  std::vector<CnnOutput> run_tensor(const Tensor &input) const;
+
   CnnSpec spec_;
   int embedding_size_ = 0;
-  struct Net;
-  std::vector<std::shared_ptr<Net>> nets_;  // kInstances
+  bool batched_ = false;
+  std::vector<std::string> outputs_;  // scores[, embedding]
+  std::shared_ptr<const Network> net_;
 };
 
 }  // namespace emo

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// gst-emo: MediaPipe BlazeFace face detection through OpenCV DNN.
+// gst-emo: MediaPipe BlazeFace face detection, run by ONNX Runtime (emo/core/inference.hpp).
 //
 // Source: MediaPipe's BlazeFace (Bazarevsky et al. 2019, "BlazeFace: Sub-millisecond Neural
 // Face Detection on Mobile GPUs"; github.com/google/mediapipe, Apache-2.0), as ONNX files
@@ -14,8 +14,8 @@
 //   face_detection_back_256_rect.onnx, face_detection_front_128_rect.onnx: the same networks
 //       taking a rectangular input. kFullRangeModel (the default) and kShortRangeModel.
 //
-// The network (as OpenCV 4.6 reads it):
-//   input  "input:0"  1 x H x W x 3 float, NHWC (an NCHW blob is rejected), RGB scaled to
+// The network:
+//   input  "input:0"  1 x H x W x 3 float, NHWC, RGB scaled to
 //                     [-1, 1] (v / 127.5 - 1). The npm files take H = W = S only, S = 256
 //                     (full) or 128 (short); the _rect files any H, W that are multiples of
 //                     S / 8 (the coarsest stride).
@@ -65,12 +65,13 @@
 // ear tragion, left ear tragion; the person's right and left).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <opencv2/core/mat.hpp>
-#include <opencv2/dnn.hpp>
 
+#include "emo/core/inference.hpp"
 #include "emo/detect/detection.hpp"
 
 namespace emo::detect {
@@ -157,12 +158,15 @@ void letterbox_rgb(const FrameView &frame, const Letterbox &lb, cv::Mat &rgb, cv
 Letterbox letterbox_rgb(const FrameView &frame, int size, cv::Mat &rgb, cv::Mat &scratch);
 
 /// A BlazeFace network (full or short range, told by its input size) and its decoder.
-/// Not thread-safe (the network keeps its buffers): one instance per thread.
+/// Not thread-safe (the prepared input and scratch buffers): one instance per thread. The
+/// loaded network itself is shared by every instance of one file (emo::Network::load).
 class BlazeFace : public Detector {
  public:
-  /// Loads an ONNX file. Throws emo::ModelError naming the path when it is missing, cannot
-  /// be parsed or does not have BlazeFace's input and outputs; the message says how to fetch
-  /// the project's models (tools/fetch-models.sh, run by tools/setup.sh).
+  /// Loads an ONNX file (shared, emo::Network::load). S and the kind come from the input the
+  /// file declares: fixed S x S (the npm files), or free H x W (the _rect files; S is told by
+  /// the anchor count of one 256 x 256 run). Throws emo::ModelError naming the path when it is
+  /// missing, cannot be parsed or does not have BlazeFace's input and outputs; the message
+  /// says how to fetch the project's models (tools/fetch-models.sh, run by tools/setup.sh).
   explicit BlazeFace(const std::string &model_path);
 
   /// S: 256 (full range) or 128 (short range).
@@ -190,19 +194,17 @@ class BlazeFace : public Detector {
 
  private:
   std::string path_;
-  cv::dnn::Net net_;
+  std::shared_ptr<const Network> net_;  // shared by every detector of the file
   int size_ = 0;
   bool rectangular_ = false;
   std::vector<Anchor> anchors_;  // of anchors_input_
   cv::Size anchors_input_;
-  std::vector<cv::String> out_names_;
   // prepared input, reused
   cv::Mat rgb_, scratch_, input_;
   Letterbox letterbox_;
   cv::Size frame_size_;
   DetectorParams params_;
   bool prepared_ = false;
-  std::vector<cv::Mat> outs_;
   std::vector<FaceDetection> raw_;
 };
 
