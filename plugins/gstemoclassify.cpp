@@ -11,7 +11,7 @@
  * The kind of model follows from the #GstEmoClassify:model file (emo::EmotionModel):
  * - an appearance CNN (`.json` sidecar or `.onnx` with its sidecar beside it; the default
  *   emotion-finetuned.json, the FER2013 mini-Xception fine-tuned by emo-train on our data, 6
- *   classes): run by OpenCV DNN on an eye-levelled 64x64 crop of the face's luma, aligned on
+ *   classes): run by ONNX Runtime on an eye-levelled 64x64 crop of the face's luma, aligned on
  *   the landmarks when the face has 68, else cropped from the box;
  * - a fused model (`.yml.gz`, format gst-emo-fused-model, emotion-fused.yml.gz): a random
  *   forest over the 68-landmark geometry and the CNN's embedding and class scores;

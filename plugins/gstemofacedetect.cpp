@@ -9,7 +9,7 @@
  * stable while the face is followed and never reused; `detected`; `shot-start` on the first
  * frame of a shot) and DL Streamer's "object_id".
  *
- * By default the detector is MediaPipe's BlazeFace CNN (full range, run by OpenCV DNN on a
+ * By default the detector is MediaPipe's BlazeFace CNN (full range, run by ONNX Runtime on a
  * letterbox of the frame; fetched by tools/fetch-models.sh); #GstEmoFaceDetect:model selects
  * the short-range network or an OpenCV cascade (`.xml`). It runs every
  * #GstEmoFaceDetect:detection-interval frames on a thread of the element, its result applied

@@ -3,7 +3,7 @@
 // emofacedetect, its detection thread and the tools use any detector alike.
 //
 // Detectors (one place for all of them):
-//   emo/detect/blazeface.hpp  MediaPipe BlazeFace CNN through OpenCV DNN (the default)
+//   emo/detect/blazeface.hpp  MediaPipe BlazeFace CNN through ONNX Runtime (the default)
 //   emo/detector.hpp          OpenCV Haar/LBP cascade (emo::FaceDetector)
 // make_detector() picks one from a model file name.
 #pragma once
