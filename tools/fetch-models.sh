@@ -71,7 +71,9 @@ derive face_detection_front_128x128_barracuda.onnx face_detection_front_128_rect
 
 # face-api's FaceExpressionNet as ONNX (grey input) with its gst-emo sidecar.
 fa_src="$dest/faceapi/face_expression_model.bin" fa_dst="$dest/faceapi/faceapi-expression.onnx"
-if ! { [ -s "$fa_dst" ] && [ "$fa_dst" -nt "$fa_src" ]; }; then
+# Derived again when older than its weights or than the converter (its batch became free).
+if ! { [ -s "$fa_dst" ] && [ "$fa_dst" -nt "$fa_src" ] &&
+  [ "$fa_dst" -nt "$here/tools/faceapi-expression-to-onnx.py" ]; }; then
   "$python" "$here/tools/faceapi-expression-to-onnx.py" --sidecar \
     "$dest/faceapi/face_expression_model-weights_manifest.json" "$fa_dst"
   echo "fetch-models: derived $fa_dst"

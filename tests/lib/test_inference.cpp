@@ -173,7 +173,6 @@ TEST(CnnModel, OneBatchedRunGivesEachFaceItsOwnScores) {
     const emo::Tensor t = m->input_tensor(faces);
     EXPECT_EQ(t.shape, (emo::Shape{4, 1, m->spec().height, m->spec().width}));
   }
-  EXPECT_TRUE(emo::CnnModel::load(model_dir() + "/emotion-finetuned.json")->batched());
 }
 
 }  // namespace
