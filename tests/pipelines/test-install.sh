@@ -73,6 +73,14 @@ env -u LD_LIBRARY_PATH -u GST_EMO_MODEL_DIR GST_DEBUG=emoclassify:4 gst-launch-1
   fail "the chain without LD_LIBRARY_PATH: $(grep -m1 -i error "$tmp/run-no-ld.txt")"
 grep -q "loaded emotion model .*share/gst-emo/models/emotion-finetuned.json" "$tmp/run-no-ld.txt" ||
   fail "emoclassify did not load the default CNN without LD_LIBRARY_PATH"
+# ONNX Runtime's telemetry stays off (docs/onnxruntime.md): the run wrote nothing in HOME
+# (its device id and event cache) nor in TMPDIR (mat-debug-PID.log, .ses).
+mkdir -p "$tmp/home" "$tmp/tmpdir"
+env -u LD_LIBRARY_PATH -u ORT_DISABLE_TELEMETRY HOME="$tmp/home" TMPDIR="$tmp/tmpdir" \
+  gst-launch-1.0 -q videotestsrc num-buffers=2 ! emofacedetect ! emoclassify ! fakesink \
+  >"$tmp/run-telemetry.txt" 2>&1 || fail "the telemetry run: $(tail -n 3 "$tmp/run-telemetry.txt")"
+[ ! -e "$tmp/home/.cache/Microsoft" ] && [ -z "$(ls -A "$tmp/tmpdir")" ] ||
+  fail "ONNX Runtime wrote files: $(find "$tmp/home/.cache/Microsoft" "$tmp/tmpdir" -mindepth 1 2>/dev/null | head -n 5)"
 PKG_CONFIG_PATH="$(dirname "$pc")"
 export PKG_CONFIG_PATH
 # The build tree's typelib and library must not be seen: only the prefix's.

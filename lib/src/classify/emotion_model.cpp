@@ -71,20 +71,6 @@ Prediction EmotionModel::predict(const cv::Mat &gray, const Box &box,
   return predict_batch(gray, {{box, landmarks}}).at(0);
 }
 
-namespace {
-
-Prediction from_scores(std::vector<float> scores, const std::vector<std::string> &labels) {
-  Prediction p;
-  p.scores = std::move(scores);
-  p.class_id =
-      static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
-  p.label = labels[static_cast<size_t>(p.class_id)];
-  p.confidence = p.scores[static_cast<size_t>(p.class_id)];
-  return p;
-}
-
-}  // namespace
-
 std::vector<Prediction> EmotionModel::predict_batch(const cv::Mat &gray,
                                                     const std::vector<Face> &faces) const {
   thread_local std::vector<float> geometry, input;
@@ -110,7 +96,7 @@ std::vector<Prediction> EmotionModel::predict_batch(const cv::Mat &gray,
   std::vector<CnnOutput> cnn_out = cnn.run_batch(crops);
   for (size_t i = 0; i < faces.size(); ++i) {
     if (kind_ == Kind::Cnn) {
-      out.push_back(from_scores(std::move(cnn_out[i].scores), cnn.labels()));
+      out.push_back(prediction_from_scores(std::move(cnn_out[i].scores), cnn.labels()));
       continue;
     }
     const FusedInputs &in = fused_->inputs();

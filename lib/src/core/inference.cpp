@@ -4,6 +4,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -47,7 +48,17 @@ std::mutex &engine_mutex() {
 Ort::Env &env() {
   detail::require_onnxruntime_api(ORT_API_VERSION);
   // Errors only: its warnings are about the files' contents (unused initializers), not for users.
-  static Ort::Env e(ORT_LOGGING_LEVEL_ERROR, "gst-emo");
+  static Ort::Env e = [] {
+    // ONNX Runtime 1.29's Linux build collects telemetry (1DS) from the environment's creation
+    // on: it writes a device id and an event cache under ~/.cache/Microsoft/DeveloperTools/,
+    // mat-debug-PID.log and .ses in $TMPDIR, and would upload to Microsoft. gst-emo sends
+    // nothing anywhere: ORT_DISABLE_TELEMETRY=1, read once when the environment is created, is
+    // its full opt-out (a value the user set is kept). Then the runtime switch as well.
+    setenv("ORT_DISABLE_TELEMETRY", "1", 0);
+    Ort::Env env(ORT_LOGGING_LEVEL_ERROR, "gst-emo");
+    env.DisableTelemetryEvents();
+    return env;
+  }();
   return e;
 }
 
