@@ -12,7 +12,11 @@
  * - an appearance CNN (`.json` sidecar or `.onnx` with its sidecar beside it; the default
  *   emotion-finetuned.json, the FER2013 mini-Xception fine-tuned by emo-train on our data, 6
  *   classes): run by ONNX Runtime on an eye-levelled 64x64 crop of the face's luma, aligned on
- *   the landmarks when the face has 68, else cropped from the box;
+ *   the landmarks when the face has 68, else cropped from the box. Any other ONNX classifier
+ *   runs the same way from a JSON sidecar giving its labels, input size, layout, colour
+ *   (a colour network's crop comes from the colour frame), normalisation and crop rule
+ *   (docs/sidecar.md); the sidecar is checked against the network at start, and a field that
+ *   does not fit is an element error naming it;
  * - a fused model (`.yml.gz`, format gst-emo-fused-model, emotion-fused.yml.gz): a random
  *   forest over the 68-landmark geometry and the CNN's embedding and class scores;
  * - a landmark forest (`.yml.gz`, format gst-emo-emotion-model, e.g. happy-sad.yml.gz), which
@@ -129,7 +133,8 @@ struct GstEmoClassifyState {
     double sharpness = std::nan("");
   };
   std::map<std::int64_t, Cached> cache;
-  cv::Mat luma;  // converted luma for packed formats, reused across frames
+  cv::Mat luma;              // converted luma for packed formats, reused across frames
+  cv::Mat bgr, bgr_scratch;  // the BGR frame for a colour network, reused across frames
   guint64 classified = 0, reused = 0;
   guint64 deferred = 0;  // classifications put off to a later frame by the budget
   /* CPU time of the classifications (model and sharpness, thread CPU clock), both threads. */
@@ -258,13 +263,16 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
   std::vector<emo::gst::Face> faces = emo::gst::read_faces(buf);
   std::vector<emo::gst::Face *> classified;
   std::vector<emo::ScoreSmoother::Face> scored;
-  /* The luma is mapped only when a face needs the pixels. */
+  /* The luma is mapped only when a face needs the pixels; a colour network (its sidecar's
+   * input.color rgb or bgr) gets the frame as BGR too, for its crops. */
   std::unique_ptr<GstEmoFrameMap> map;
-  cv::Mat luma;
+  cv::Mat luma, colour;
   auto pixels = [&]() -> bool {
     if (!map) {
       map = std::make_unique<GstEmoFrameMap>(&GST_VIDEO_FILTER(self)->in_info, buf, GST_MAP_READ);
       if (map->ok()) luma = gst_emo_frame_luma(map->frame(), state.luma);
+      if (map->ok() && classifier.wants_colour())
+        colour = gst_emo_frame_bgr(map->frame(), state.bgr, state.bgr_scratch);
     }
     return map->ok();
   };
@@ -331,7 +339,8 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
     auto run = [&] {
       timespec t0{}, t1{};
       clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-      std::vector<emo::Prediction> p = classifier.predict_batch(luma, batch);
+      std::vector<emo::Prediction> p =
+          classifier.predict_batch(colour.empty() ? luma : colour, batch);
       for (size_t k = 0; k < due.size(); ++k) {
         fresh[k] = std::move(p[k].scores);
         if (gate.min_sharpness > 0.0) fresh_sharpness[k] = emo::face_sharpness(luma, batch[k].box);
@@ -549,8 +558,9 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
       gobject_class, PROP_MODEL,
       g_param_spec_string(
           "model", "Emotion model",
-          "Path of the emotion model: CNN sidecar .json / .onnx, fused or landmark-forest "
-          ".yml.gz (all written by emo-train); "
+          "Path of the emotion model: CNN sidecar .json (any ONNX classifier, docs/sidecar.md) / "
+          ".onnx with its .json beside it, fused or landmark-forest .yml.gz (written by "
+          "emo-train); "
           "loaded when the element starts; default " EMO_MODEL_INSTALL_DIR "/" DEFAULT_MODEL_NAME
           ", or $GST_EMO_MODEL_DIR/" DEFAULT_MODEL_NAME
           " when GST_EMO_MODEL_DIR is set, or the source tree's models/" DEFAULT_MODEL_NAME

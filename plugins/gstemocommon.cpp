@@ -3,11 +3,21 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "emo/detect/blazeface.hpp"
 #include "emo/detect/detection.hpp"
 #include "emo/core/error.hpp"
 #include "emo/core/model_path.hpp"
+#include "emo/core/sidecar.hpp"
 
 void gst_emo_post_model_error(GstElement *element, const std::exception &error) {
+  if (const auto *sidecar = dynamic_cast<const emo::SidecarError *>(&error)) {
+    /* A sidecar that is malformed or does not fit its network: the field at fault. */
+    GST_ELEMENT_ERROR(
+        element, RESOURCE, SETTINGS,
+        ("Model sidecar '%s': %s", sidecar->path().c_str(), sidecar->message().c_str()),
+        ("%s (field %s; schema: docs/sidecar.md)", error.what(), sidecar->field().c_str()));
+    return;
+  }
   if (const auto *model = dynamic_cast<const emo::ModelError *>(&error)) {
     const std::string &package = model->package();
     if (!package.empty()) {
@@ -162,4 +172,15 @@ bool gst_emo_frame_view(const GstVideoFrame *frame, const cv::Mat &luma,
   }
   view.luma = luma;
   return true;
+}
+
+cv::Mat gst_emo_frame_bgr(const GstVideoFrame *frame, cv::Mat &bgr, cv::Mat &scratch) {
+  emo::detect::FrameView view;
+  if (!gst_emo_frame_view(frame, cv::Mat(), view)) return cv::Mat();
+  try {
+    emo::detect::frame_bgr(view, bgr, scratch);
+  } catch (const std::invalid_argument &) {
+    return cv::Mat();
+  }
+  return bgr;
 }

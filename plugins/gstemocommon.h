@@ -36,6 +36,11 @@ struct FrameView;
 bool gst_emo_frame_view(const GstVideoFrame *frame, const cv::Mat &luma,
                         emo::detect::FrameView &view);
 
+/// The mapped frame's full-size BGR image (emo::detect::frame_bgr(): `bgr` and `scratch` are
+/// reused across frames), for a colour classifier; an empty Mat for a format it cannot convert
+/// (YUV of odd width or height), where the caller falls back to the luma.
+cv::Mat gst_emo_frame_bgr(const GstVideoFrame *frame, cv::Mat &bgr, cv::Mat &scratch);
+
 /// The rule of every gst-emo element for settings read when it starts (properties flagged
 /// GST_PARAM_MUTABLE_READY, "set in NULL or READY", or without a mutability flag, "set in
 /// NULL": emosession, a GstBaseSink, starts in NULL -> READY): while the element is started

@@ -11,7 +11,9 @@
  *
  * By default the detector is MediaPipe's BlazeFace CNN (full range, run by ONNX Runtime on a
  * letterbox of the frame; fetched by tools/fetch-models.sh); #GstEmoFaceDetect:model selects
- * the short-range network or an OpenCV cascade (`.xml`). It runs every
+ * the short-range network, another BlazeFace-family network described by a JSON sidecar
+ * (input, anchors, decoding: docs/sidecar.md; checked against the network at start, a field
+ * that does not fit is an element error naming it) or an OpenCV cascade (`.xml`). It runs every
  * #GstEmoFaceDetect:detection-interval frames on a thread of the element, its result applied
  * #GstEmoFaceDetect:detection-lag frames later; in between, faces are followed by optical flow.
  * A track that no detection confirms within #GstEmoFaceDetect:max-unconfirmed frames or
@@ -620,8 +622,10 @@ static void gst_emo_face_detect_class_init(GstEmoFaceDetectClass *klass) {
       gobject_class, PROP_MODEL,
       g_param_spec_string("model", "Detection model",
                           "Path of the face detection model, loaded when the element starts "
-                          "(refused with a warning while it is started): a MediaPipe BlazeFace "
-                          ".onnx network (default: full range, " EMO_MODEL_INSTALL_DIR
+                          "(refused with a warning while it is started): a BlazeFace-family "
+                          "JSON sidecar (docs/sidecar.md) or .onnx network, which takes "
+                          "NAME.json beside it, else ../blazeface-sidecars/NAME.json, else "
+                          "MediaPipe's settings (default: full range, " EMO_MODEL_INSTALL_DIR
                           "/" DEFAULT_MODEL_NAME ", or $GST_EMO_MODEL_DIR/" DEFAULT_MODEL_NAME
                           " when GST_EMO_MODEL_DIR is set; fetched by tools/fetch-models.sh; "
                           "face_detection_front_128_rect.onnx is the short-range model; the npm "

@@ -171,18 +171,19 @@ def convert(manifest_path, onnx_path, rgb=False):
     onnx.save(model, onnx_path)
 
 
-def sidecar(onnx_path):
-    """The gst-emo sidecar (lib/include/emo/classify/cnn.hpp) of a grey model."""
+def sidecar(onnx_path, rgb=False):
+    """The gst-emo sidecar (docs/sidecar.md) of a grey or RGB model."""
     return {
         "format": "gst-emo-cnn-model", "version": 1, "model": os.path.basename(onnx_path),
-        "input": {"width": SIZE, "height": SIZE, "color": "grey", "scale": 1 / 255,
-                  "offset": 0.0},
+        "input": {"width": SIZE, "height": SIZE, "layout": "nchw",
+                  "color": "rgb" if rgb else "grey", "scale": 1 / 255, "offset": 0.0},
         "outputs": {"scores": "scores", "embedding": "embedding"},
         "crop": {"size": 2.4, "below_eyes": 0.45, "box_scale": 1.0},
         "labels": GST_EMO_LABELS,
         "source": "face-api FaceExpressionNet (justadudewhohacks/face-api.js) as shipped by "
                   "@vladmandic/face-api 1.7.15 (model/face_expression_model.bin); converted by "
-                  "tools/faceapi-expression-to-onnx.py (grey input given to R, G and B)",
+                  "tools/faceapi-expression-to-onnx.py" +
+                  (" --rgb (its own RGB input)" if rgb else " (grey input given to R, G and B)"),
         "license": "weights MIT (face-api.js, @vladmandic/face-api); training data "
                    "undocumented",
     }
@@ -194,12 +195,12 @@ def main():
     ap.add_argument("output", help="ONNX file to write")
     ap.add_argument("--rgb", action="store_true", help="3-channel RGB input instead of grey")
     ap.add_argument("--sidecar", action="store_true",
-                    help="also write the gst-emo sidecar (same name, .json; grey models only)")
+                    help="also write the gst-emo sidecar (same name, .json)")
     a = ap.parse_args()
     convert(a.manifest, a.output, a.rgb)
-    if a.sidecar and not a.rgb:
+    if a.sidecar:
         with open(os.path.splitext(a.output)[0] + ".json", "w") as f:
-            json.dump(sidecar(a.output), f, indent=2)
+            json.dump(sidecar(a.output, a.rgb), f, indent=2)
             f.write("\n")
     print(f"wrote {a.output}")
     return 0

@@ -20,6 +20,8 @@
 #   BlazeFace networks with a rectangular input, the detector's defaults.
 #   faceapi/faceapi-expression.onnx + .json (tools/faceapi-expression-to-onnx.py): face-api's
 #   FaceExpressionNet (grey 112x112 input, free batch), usable as emoclassify model=.
+#   faceapi/faceapi-expression-rgb.onnx + .json: the same network with its own RGB input, run
+#   from its sidecar alone (docs/sidecar.md: a colour classifier without code changes).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="${1:-$here/models}"
@@ -62,12 +64,17 @@ derive() {
 derive face_detection_back_256x256_barracuda.onnx face_detection_back_256_rect.onnx
 derive face_detection_front_128x128_barracuda.onnx face_detection_front_128_rect.onnx
 
-# face-api's FaceExpressionNet as ONNX (grey input) with its gst-emo sidecar.
-fa_src="$dest/faceapi/face_expression_model.bin" fa_dst="$dest/faceapi/faceapi-expression.onnx"
-# Derived again when older than its weights or than the converter (its batch became free).
-if ! { [ -s "$fa_dst" ] && [ "$fa_dst" -nt "$fa_src" ] &&
-  [ "$fa_dst" -nt "$here/tools/faceapi-expression-to-onnx.py" ]; }; then
-  "$python" "$here/tools/faceapi-expression-to-onnx.py" --sidecar \
-    "$dest/faceapi/face_expression_model-weights_manifest.json" "$fa_dst"
-  echo "fetch-models: derived $fa_dst"
-fi
+# face-api's FaceExpressionNet as ONNX (grey input, and its own RGB input) with their sidecars.
+fa_src="$dest/faceapi/face_expression_model.bin"
+for fa_variant in "" "-rgb"; do
+  fa_dst="$dest/faceapi/faceapi-expression$fa_variant.onnx"
+  # Derived again when older than its weights or than the converter (its batch became free).
+  if ! { [ -s "$fa_dst" ] && [ "$fa_dst" -nt "$fa_src" ] &&
+    [ "$fa_dst" -nt "$here/tools/faceapi-expression-to-onnx.py" ]; }; then
+    fa_args=(--sidecar)
+    if [ -n "$fa_variant" ]; then fa_args+=(--rgb); fi
+    "$python" "$here/tools/faceapi-expression-to-onnx.py" "${fa_args[@]}" \
+      "$dest/faceapi/face_expression_model-weights_manifest.json" "$fa_dst"
+    echo "fetch-models: derived $fa_dst"
+  fi
+done

@@ -79,11 +79,11 @@ void expect_model_error(const std::string &path, const std::string &named,
 
 TEST(CnnSidecar, ParsesTheCommittedSidecar) {
   const emo::CnnSpec s = emo::CnnSpec::parse(sidecar());
-  EXPECT_EQ(s.width, 64);
-  EXPECT_EQ(s.height, 64);
-  EXPECT_EQ(s.color, "grey");
-  EXPECT_NEAR(s.scale * 255.0 + s.offset, 1.0, 1e-9);  // [0, 255] -> [-1, 1]
-  EXPECT_DOUBLE_EQ(s.offset, -1.0);
+  EXPECT_EQ(s.input.width, 64);
+  EXPECT_EQ(s.input.height, 64);
+  EXPECT_EQ(s.input.colour, emo::InputColour::kGrey);
+  EXPECT_NEAR(s.input.scale[0] * 255.0 + s.input.offset[0], 1.0, 1e-9);  // [0, 255] -> [-1, 1]
+  EXPECT_DOUBLE_EQ(s.input.offset[0], -1.0);
   EXPECT_EQ(s.onnx, model_dir() + "/emotion-cnn.onnx");
   ASSERT_EQ(s.labels.size(), 7u);
   EXPECT_EQ(s.labels[3], "happiness");
@@ -103,28 +103,28 @@ TEST(CnnSidecar, BadSidecarsAndMissingFilesNameThePath) {
   expect_model_error((dir / "none.json").string(), (dir / "none.json").string(), "no such file");
   expect_model_error(write(dir / "text.json", "not json at all {"), "text.json", "");
   expect_model_error(write(dir / "fmt.json", "{ \"format\": \"other\" }"), "fmt.json",
-                     "not a gst-emo CNN sidecar");
+                     "format must be \"gst-emo-cnn-model\"");
   expect_model_error(write(dir / "nomodel.json", sidecar_text(onnx + ".missing")),
                      onnx + ".missing", "named by the sidecar");
   expect_model_error(
       write(dir / "colour.json", sidecar_text(onnx, "",
-                                              "\"width\": 64, \"height\": 64, \"color\": \"bgr\", "
+                                              "\"width\": 64, \"height\": 64, \"color\": \"cmyk\", "
                                               "\"scale\": 1, \"offset\": 0")),
-      "colour.json", "colour 'bgr' is not supported");
+      "colour.json", "input.color is \"cmyk\", not one of");
   expect_model_error(
       write(dir / "width.json", sidecar_text(onnx, "",
                                              "\"width\": \"wide\", \"height\": 64, \"color\": "
                                              "\"grey\", \"scale\": 1, \"offset\": 0")),
-      "width.json", "'width'");
+      "width.json", "input.width must be an integer");
   expect_model_error(write(dir / "labels.json", sidecar_text(onnx, "",
                                                              "\"width\": 64, "
                                                              "\"height\": 64, \"color\": "
                                                              "\"grey\", \"scale\": 1, "
                                                              "\"offset\": 0",
                                                              "\"a\",\"b\",\"c\"")),
-                     "labels.json", "lists 3 labels but the model's output 'scores' has 7");
+                     "labels.json", "labels has 3 entries but output \"scores\" has 7 (?x7)");
   expect_model_error(write(dir / "crop.json", sidecar_text(onnx, "\"crop\": { \"size\": 50 }, ")),
-                     "crop.json", "crop framing out of range");
+                     "crop.json", "crop.size is 50, out of range");
   // The same text with a good crop loads.
   EXPECT_NO_THROW(emo::CnnModel::load(
       write(dir / "ok.json", sidecar_text(onnx, "\"crop\": { \"size\": 2.0 }, "))));

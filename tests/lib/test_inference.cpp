@@ -154,7 +154,7 @@ TEST(CnnModel, OneBatchedRunGivesEachFaceItsOwnScores) {
     if (std::string(name).find("faceapi") != std::string::npos && !std::filesystem::exists(path))
       continue;  // fetched and converted at set-up (tools/fetch-models.sh)
     const auto m = emo::CnnModel::load(path);
-    const std::vector<cv::Mat> faces = crops(m->spec().width);
+    const std::vector<cv::Mat> faces = crops(m->spec().input.width);
     const std::vector<emo::CnnOutput> batch = m->run_batch(faces);
     ASSERT_EQ(batch.size(), faces.size());
     for (size_t i = 0; i < faces.size(); ++i) {
@@ -171,7 +171,7 @@ TEST(CnnModel, OneBatchedRunGivesEachFaceItsOwnScores) {
         << name;
     EXPECT_TRUE(m->run_batch({}).empty());
     const emo::Tensor t = m->input_tensor(faces);
-    EXPECT_EQ(t.shape, (emo::Shape{4, 1, m->spec().height, m->spec().width}));
+    EXPECT_EQ(t.shape, (emo::Shape{4, 1, m->spec().input.height, m->spec().input.width}));
   }
 }
 

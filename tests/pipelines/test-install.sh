@@ -33,6 +33,7 @@ for internal in emo/session emo/gemini; do
 done
 for file in share/gst-emo/models/blazeface/face_detection_front_128x128_barracuda.onnx \
   share/gst-emo/models/blazeface/face_detection_back_256_rect.onnx \
+  share/gst-emo/models/blazeface-sidecars/face_detection_back_256_rect.json \
   share/gst-emo/models/human/emotion.json share/gst-emo/models/human/emotion.bin \
   share/gir-1.0/GstEmo-1.0.gir lib/girepository-1.0/GstEmo-1.0.typelib \
   lib/libgstemometa-1.0.so.0 lib/cmake/GstEmo/GstEmoConfig.cmake share/doc/gst-emo/LICENSE; do

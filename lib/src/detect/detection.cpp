@@ -3,6 +3,7 @@
 #include "emo/detect/detection.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <cctype>
 #include <cmath>
 #include <stdexcept>
@@ -72,7 +73,9 @@ bool is_onnx_model(const std::string &path) {
 }
 
 std::unique_ptr<Detector> make_detector(const std::string &model_path) {
-  if (is_onnx_model(model_path)) return std::make_unique<BlazeFace>(model_path);
+  // An ONNX file or the JSON sidecar of one (emo/detect/blazeface_spec.hpp): BlazeFace.
+  const std::string ext = std::filesystem::path(model_path).extension().string();
+  if (is_onnx_model(model_path) || ext == ".json") return std::make_unique<BlazeFace>(model_path);
   return std::make_unique<CascadeDetector>(model_path);
 }
 

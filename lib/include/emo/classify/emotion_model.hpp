@@ -32,11 +32,15 @@ class EmotionModel {
   const std::vector<std::string> &labels() const;
   /// Whether predict() looks at the pixels (Cnn, Fused); a forest needs only the landmarks.
   bool needs_pixels() const { return kind_ != Kind::Forest; }
+  /// Whether predict() wants the colour frame (BGR) rather than the luma: a CNN, or the fused
+  /// model's CNN, whose sidecar says input.color rgb or bgr. Either works; this one is right.
+  bool wants_colour() const;
   /// Landmarks a face must carry: 68 for Forest and Fused; 0 for Cnn (it aligns on 68 landmarks
   /// when the face has them, else crops the box).
   int landmark_count() const { return kind_ == Kind::Cnn ? 0 : 68; }
 
-  /// Classifies one face. `gray`: the frame's 8-bit luma (may be empty for a Forest); `box`
+  /// Classifies one face. `gray`: the frame's 8-bit luma, or its BGR image (CV_8UC3) for a
+  /// model that wants_colour() (may be empty for a Forest); `box`
   /// and `landmarks` in its pixels. Thread-safe. Throws emo::ModelMismatch when the face
   /// lacks the landmarks the model needs, std::invalid_argument on an empty image for a model
   /// that needs pixels.

@@ -72,9 +72,12 @@
 #include <opencv2/core/mat.hpp>
 
 #include "emo/core/inference.hpp"
+#include "emo/core/tensor.hpp"
 #include "emo/detect/detection.hpp"
 
 namespace emo::detect {
+
+struct BlazeFaceSpec;
 
 /// Model files below the project's model directory (see gst_emo_default_model_path()).
 /// The rectangular-input files (derived at set-up), the detector's defaults:
@@ -98,9 +101,11 @@ struct Anchor {
   float x = 0, y = 0;
 };
 
-/// MediaPipe's SSD anchors of a network of size `size` (S: 128 or 256) for an input of
-/// `input` pixels (width and height positive multiples of S / 8): a grid of stride S / 16
-/// with 2 anchors per cell, then one of stride S / 8 with 6, in the order of the network's
+/// MediaPipe's fixed BlazeFace anchors (the detector itself computes them from its sidecar's
+/// options, emo::detect::ssd_anchors(), which equal these for BlazeFaceSpec::defaults(S); the
+/// tests keep this as the reference). The SSD anchors of a network of size `size` (S: 128 or 256)
+/// for an input of `input` pixels (width and height positive multiples of S / 8): a grid of stride
+/// S / 16 with 2 anchors per cell, then one of stride S / 8 with 6, in the order of the network's
 /// outputs (see above). Throws std::invalid_argument for
 /// another S or an input that is not a multiple of S / 8.
 std::vector<Anchor> blazeface_anchors(cv::Size input, int size);
@@ -111,9 +116,12 @@ std::vector<Anchor> blazeface_anchors(int size);
 /// before NMS: `scores` holds anchors.size() raw logits, `regressors` anchors.size() x 16
 /// values, both in anchor order. Keeps the anchors whose sigmoid score is > `threshold`;
 /// appends to `out`.
+/// `keypoints` per anchor (regressors then hold 4 + 2 x keypoints values each) and raw scores
+/// clamped to +-`score_clip` (a sidecar's decode.keypoints and decode.score_clip).
 void decode_blazeface(const float *scores, const float *regressors,
                       const std::vector<Anchor> &anchors, cv::Size input, float threshold,
-                      std::vector<FaceDetection> &out);
+                      std::vector<FaceDetection> &out, int keypoints = kNumKeypoints,
+                      float score_clip = kScoreClip);
 /// The square input (input_size x input_size).
 void decode_blazeface(const float *scores, const float *regressors,
                       const std::vector<Anchor> &anchors, int input_size, float threshold,
@@ -156,26 +164,38 @@ int rectangular_align(int size);
 void letterbox_rgb(const FrameView &frame, const Letterbox &lb, cv::Mat &rgb, cv::Mat &scratch);
 /// The same in a size x size input (Letterbox::fit); returns the letterbox.
 Letterbox letterbox_rgb(const FrameView &frame, int size, cv::Mat &rgb, cv::Mat &scratch);
+/// The whole frame at its own size as 8-bit BGR (OpenCV's order) in `bgr`, for a colour
+/// classifier's crops (the same conversions as letterbox_rgb()). Throws std::invalid_argument
+/// for an empty frame or a YUV frame of odd width or height.
+void frame_bgr(const FrameView &frame, cv::Mat &bgr, cv::Mat &scratch);
 
-/// A BlazeFace network (full or short range, told by its input size) and its decoder.
-/// Not thread-safe (the prepared input and scratch buffers): one instance per thread. The
-/// loaded network itself is shared by every instance of one file (emo::Network::load).
+/// A BlazeFace-family network and its decoder, described by a sidecar
+/// (emo/detect/blazeface_spec.hpp) or, without one, MediaPipe's full or short range (told by
+/// the input size the network runs at). Not thread-safe (the network keeps its buffers): one
+/// instance per thread.
 class BlazeFace : public Detector {
  public:
-  /// Loads an ONNX file (shared, emo::Network::load). S and the kind come from the input the
-  /// file declares: fixed S x S (the npm files), or free H x W (the _rect files; S is told by
-  /// the anchor count of one 256 x 256 run). Throws emo::ModelError naming the path when it is
-  /// missing, cannot be parsed or does not have BlazeFace's input and outputs; the message
-  /// says how to fetch the project's models (tools/fetch-models.sh, run by tools/setup.sh).
+  /// Loads a sidecar (.json, naming its ONNX file) or an ONNX file, with the sidecar
+  /// BlazeFaceSpec::sidecar_of() finds for it, else the built-in defaults. Throws
+  /// emo::ModelError naming the path when it is missing, cannot be parsed or does not have
+  /// BlazeFace's input and outputs (the message says how to fetch the project's models:
+  /// tools/fetch-models.sh, run by tools/setup.sh), emo::SidecarError naming the sidecar's field
+  /// that does not fit the network.
   explicit BlazeFace(const std::string &model_path);
+  ~BlazeFace() override;
 
-  /// S: 256 (full range) or 128 (short range).
+  /// What the detector runs with: the sidecar's, or the built-in defaults (spec().sidecar
+  /// empty).
+  const BlazeFaceSpec &spec() const { return *spec_; }
+
+  /// S: 256 (full range) or 128 (short range) without a sidecar; the sidecar's input.size.
   int input_size() const { return size_; }
   /// True when the network takes rectangular inputs (the _rect files): frames are then
   /// letterboxed into Letterbox::fit_aligned(..., S, rectangular_align(S)) instead of S x S.
   bool rectangular() const { return rectangular_; }
   bool full_range() const { return size_ == 256; }
-  /// MediaPipe's threshold for this model (kFullRangeThreshold or kShortRangeThreshold).
+  /// The sidecar's decode.score_threshold; without one MediaPipe's threshold for this model
+  /// (kFullRangeThreshold or kShortRangeThreshold).
   float default_threshold() const;
   const char *model_name() const override;
 
@@ -194,17 +214,20 @@ class BlazeFace : public Detector {
 
  private:
   std::string path_;
+  std::shared_ptr<BlazeFaceSpec> spec_;
   std::shared_ptr<const Network> net_;  // shared by every detector of the file
   int size_ = 0;
   bool rectangular_ = false;
   std::vector<Anchor> anchors_;  // of anchors_input_
   cv::Size anchors_input_;
   // prepared input, reused
-  cv::Mat rgb_, scratch_, input_;
+  cv::Mat rgb_, scratch_;
+  Tensor input_;
   Letterbox letterbox_;
   cv::Size frame_size_;
   DetectorParams params_;
   bool prepared_ = false;
+  std::vector<float> scores_, regressors_;
   std::vector<FaceDetection> raw_;
 };
 

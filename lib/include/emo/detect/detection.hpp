@@ -116,8 +116,9 @@ class CascadeDetector : public Detector {
 /// True when `path` names a BlazeFace ONNX model (ends in ".onnx", any case).
 bool is_onnx_model(const std::string &path);
 
-/// Loads the detector for a model file: a ".onnx" file is a BlazeFace network
-/// (emo::detect::BlazeFace), anything else an OpenCV cascade XML. Throws emo::ModelError
+/// Loads the detector for a model file: a ".onnx" file, or a ".json" sidecar of one
+/// (emo/detect/blazeface_spec.hpp), is a BlazeFace-family network (emo::detect::BlazeFace),
+/// anything else an OpenCV cascade XML. Throws emo::ModelError
 /// naming the path when the file is missing or not a model of that kind.
 std::unique_ptr<Detector> make_detector(const std::string &model_path);
 
