@@ -11,7 +11,7 @@
  * The kind of model follows from the #GstEmoClassify:model file (emo::EmotionModel):
  * - an appearance CNN (`.json` sidecar or `.onnx` with its sidecar beside it; the default
  *   emotion-finetuned.json, the FER2013 mini-Xception fine-tuned by emo-train on our data, 6
- *   classes): run by OpenCV DNN on an eye-levelled 64x64 crop of the face's luma, aligned on
+ *   classes): run by ONNX Runtime on an eye-levelled 64x64 crop of the face's luma, aligned on
  *   the landmarks when the face has 68, else cropped from the box. Any other ONNX classifier
  *   runs the same way from a JSON sidecar giving its labels, input size, layout, colour
  *   (a colour network's crop comes from the colour frame), normalisation and crop rule
@@ -61,7 +61,6 @@
 #include "emo/classify/emotion_model.hpp"
 #include "emo/classify/gate.hpp"
 #include "emo/classify/smoothing.hpp"
-#include "emo/core/fork_join.hpp"
 #include "emo/core/model_cache.hpp"
 #include "emo/core/opencv_threads.hpp"
 #include "emo/gst/face_meta.hpp"
@@ -124,7 +123,6 @@ struct GstEmoClassifyState {
   explicit GstEmoClassifyState(const std::string &model)
       : classifier(emo::shared_emotion_model(model)) {}
   std::shared_ptr<const emo::EmotionModel> classifier;
-  std::unique_ptr<emo::ForkJoin> fork_join;  // models that read pixels (CNN): faces in pairs
   emo::ScoreSmoother smoother;
   emo::LabelHysteresis hysteresis;
   /* Per track id: the last classification's raw scores, the face's sharpness then (NaN when
@@ -168,8 +166,6 @@ GST_ELEMENT_REGISTER_DEFINE(emoclassify, "emoclassify", GST_RANK_NONE, GST_TYPE_
 static bool gst_emo_classify_load(GstEmoAnalysisFilter *filter, const std::string &model) {
   GstEmoClassify *self = GST_EMO_CLASSIFY(filter);
   self->state = std::make_unique<GstEmoClassifyState>(model);
-  if (self->state->classifier->needs_pixels())
-    self->state->fork_join = std::make_unique<emo::ForkJoin>();
   gst_emo_analysis_filter_note_model(filter, self->state->classifier.get());
   GST_INFO_OBJECT(
       self, "loaded emotion model %s (%s, %zu classes, %d landmarks), instance %p, %ld users",
@@ -327,8 +323,8 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
     state.deferred += due.size() - budget;
     due.resize(budget);
   }
-  /* The faces due run on the streaming thread and the element's helper thread (a CNN copy
-   * each, see emo::CnnModel), in OpenCV's pool only with opencv-threads=pool. */
+  /* The faces due are classified in one run of the network (emo::CnnModel::run_batch), on the
+   * streaming thread (in OpenCV's pool only with opencv-threads=pool). */
   std::vector<std::vector<float>> fresh(due.size());
   std::vector<double> fresh_sharpness(due.size(), std::nan(""));
   std::vector<size_t> slot(faces.size(), 0);
@@ -336,28 +332,27 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
   if (!due.empty() && classifier.needs_pixels() && !pixels()) {
     GST_WARNING_OBJECT(self, "cannot map the frame; faces not classified");
   } else if (!due.empty()) {
-    for (const auto &d : due) classify[d.second] = true;
-    const bool own = gst_emo_analysis_filter_opencv_threads(filter) == GST_EMO_OPENCV_THREADS_OWN;
-    auto one = [&](size_t k) {
-      const emo::gst::Face &face = faces[due[k].second];
-      auto run = [&] {
-        timespec t0{}, t1{};
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-        fresh[k] =
-            classifier.predict(colour.empty() ? luma : colour, face.box, face.landmarks).scores;
-        if (gate.min_sharpness > 0.0) fresh_sharpness[k] = emo::face_sharpness(luma, face.box);
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
-        state.classify_cpu_ns += (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
-      };
-      if (own)
-        emo::run_opencv_on_calling_thread(run);
-      else
-        run();
+    std::vector<emo::EmotionModel::Face> batch;
+    for (const auto &d : due) {
+      classify[d.second] = true;
+      batch.push_back({faces[d.second].box, faces[d.second].landmarks});
+    }
+    auto run = [&] {
+      timespec t0{}, t1{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+      std::vector<emo::Prediction> p =
+          classifier.predict_batch(colour.empty() ? luma : colour, batch);
+      for (size_t k = 0; k < due.size(); ++k) {
+        fresh[k] = std::move(p[k].scores);
+        if (gate.min_sharpness > 0.0) fresh_sharpness[k] = emo::face_sharpness(luma, batch[k].box);
+      }
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+      state.classify_cpu_ns += (t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec);
     };
-    if (state.fork_join && due.size() > 1)
-      state.fork_join->for_each(due.size(), one);
+    if (gst_emo_analysis_filter_opencv_threads(filter) == GST_EMO_OPENCV_THREADS_OWN)
+      emo::run_opencv_on_calling_thread(run);
     else
-      for (size_t k = 0; k < due.size(); ++k) one(k);
+      run();
   }
 
   std::map<std::int64_t, GstEmoClassifyState::Cached> seen;

@@ -9,7 +9,7 @@
  * stable while the face is followed and never reused; `detected`; `shot-start` on the first
  * frame of a shot) and DL Streamer's "object_id".
  *
- * By default the detector is MediaPipe's BlazeFace CNN (full range, run by OpenCV DNN on a
+ * By default the detector is MediaPipe's BlazeFace CNN (full range, run by ONNX Runtime on a
  * letterbox of the frame; fetched by tools/fetch-models.sh); #GstEmoFaceDetect:model selects
  * the short-range network, another BlazeFace-family network described by a JSON sidecar
  * (input, anchors, decoding: docs/sidecar.md; checked against the network at start, a field
@@ -217,8 +217,8 @@ static bool gst_emo_face_detect_load(GstEmoAnalysisFilter *filter, const std::st
     tracking.min_hits = static_cast<int>(self->confirmations);
   }
   self->state->tracker = emo::FaceTracker(tracking);
-  /* Each element loads its own network (OpenCV DNN's forward is not reentrant). */
-  gst_emo_analysis_filter_note_model(filter, self->state->detector.get());
+  /* Every emofacedetect of one BlazeFace file shares its network (emo::Network::load). */
+  gst_emo_analysis_filter_note_model(filter, self->state->detector->loaded_model());
   if (async) {
     try {
       self->state->worker = std::make_unique<emo::DetectionWorker>(

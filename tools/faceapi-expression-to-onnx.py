@@ -21,16 +21,18 @@ depthwiseSeparableConv.ts, src/faceProcessor/FaceProcessor.ts, src/faceExpressio
 Dequantisation as TF.js: value = min + scale * byte.
 
 The ONNX model (opset 11):
-  input  "input"      float32 [1, 1, 112, 112] grey in [0, 1] (pixel / 255); the grey channel
+  input  "input"      float32 [N, 1, 112, 112] grey in [0, 1] (pixel / 255); the grey channel
                       is given to the three colour inputs (R = G = B). With --rgb:
-                      [1, 3, 112, 112], channels R, G, B (what the test compares with TF.js).
-  output "scores"     float32 [1, 7] softmax, face-api's class order
-  output "embedding"  float32 [1, 256] the pooled features (the fully connected layer's input)
+                      [N, 3, 112, 112], channels R, G, B (what the test compares with TF.js).
+                      N (batch, the faces of a frame) is free: ONNX Runtime runs them in one
+                      call, and OpenCV 4.6 DNN reads it too.
+  output "scores"     float32 [N, 7] softmax, face-api's class order
+  output "embedding"  float32 [N, 256] the pooled features (the fully connected layer's input)
 The mean subtraction is a 1x1 convolution (weights: copy the grey channel, or identity for
 --rgb; bias -mean / 255), so the zero padding of the first 3x3 convolution stays in the
 normalised domain, as in TF.js. 'same' padding is explicit per layer (TF puts the extra row
-and column at the end at stride 2). What OpenCV 4.6 DNN needs: batch 1 (fixed input shape)
-and the fully connected layer as Gemm with its weights stored transposed (transB = 1).
+and column at the end at stride 2). What OpenCV 4.6 DNN needs: the fully connected layer
+as Gemm with its weights stored transposed (transB = 1).
 """
 import argparse
 import json
@@ -158,9 +160,9 @@ def convert(manifest_path, onnx_path, rgb=False):
     g.node("Softmax", [logits], "scores", axis=1)
     graph = helper.make_graph(
         g.nodes, "faceapi_expression",
-        [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, channels, SIZE, SIZE])],
-        [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [1, 7]),
-         helper.make_tensor_value_info("embedding", TensorProto.FLOAT, [1, 256])],
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", channels, SIZE, SIZE])],
+        [helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["N", 7]),
+         helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", 256])],
         g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 11)],
                               producer_name="gst-emo tools/faceapi-expression-to-onnx.py")

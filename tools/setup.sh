@@ -51,6 +51,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+"$here/tools/fetch-onnxruntime.sh"
 "$here/tools/fetch-models.sh"
 "$here/tools/fetch-web.sh"
 

@@ -227,8 +227,8 @@ guint model_stat(GstElement *element, const char *field) {
 
 }  // namespace
 
-// `stats` says how the process shares each element's model file: landmarks and emotion models
-// are loaded once for every element using them; a stopped element counts no more.
+// `stats` says how the process shares each element's model file: detection, landmarks and
+// emotion models are loaded once for every element using them; a stopped element counts no more.
 TEST(AnalysisFilter, StatsReportHowTheModelFileIsShared) {
   for (const char *factory : kModelElements) {
     SCOPED_TRACE(factory);
@@ -240,9 +240,8 @@ TEST(AnalysisFilter, StatsReportHowTheModelFileIsShared) {
     ASSERT_TRUE(c.push(0, with_face));
     EXPECT_EQ(model_stat(a.h->element, "model-users"), 3u);
     EXPECT_EQ(model_stat(c.h->element, "model-users"), 3u);
-    // emofacedetect: one network per element while OpenCV DNN runs it (not reentrant).
-    const guint copies = std::string(factory) == "emofacedetect" ? 3u : 1u;
-    EXPECT_EQ(model_stat(a.h->element, "model-loaded"), copies);
+    // Every model is loaded once: BlazeFace's ONNX Runtime session is shared too.
+    EXPECT_EQ(model_stat(a.h->element, "model-loaded"), 1u);
     ASSERT_EQ(gst_element_set_state(c.h->element, GST_STATE_NULL), GST_STATE_CHANGE_SUCCESS);
     EXPECT_EQ(model_stat(a.h->element, "model-users"), 2u);
     EXPECT_EQ(model_stat(c.h->element, "model-users"), G_MAXUINT);  // stopped: no field

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 
 #include <opencv2/imgproc.hpp>
@@ -52,7 +55,7 @@ TEST(ClassifyCnn, TheCnnModelReadsTheAstronautsSmileInEveryLumaLayout) {
 
 // Two faces of one frame run at once (the streaming thread and the element's helper,
 // a CNN copy each): every face gets the scores the library gives for it alone.
-TEST(ClassifyCnn, FacesClassifiedInParallelGetTheirOwnScores) {
+TEST(ClassifyCnn, FacesClassifiedInOneBatchGetTheirOwnScores) {
   ASSERT_FALSE(astronaut().empty()) << "astronaut.png (python3-skimage) is missing";
   cv::Mat frame(384, 1024, CV_8UC3, cv::Scalar(120, 120, 120)), small, flipped;
   cv::resize(astronaut(), small, cv::Size(384, 384), 0, 0, cv::INTER_AREA);
@@ -189,6 +192,28 @@ TEST(ClassifyCnn, MissingOnnxBesideASidecarFailsToStartAndNamesIt) {
   std::string error;
   EXPECT_EQ(start_with_model("emoclassify", side, error), GST_STATE_CHANGE_FAILURE);
   EXPECT_NE(error.find(temp_dir() + "/gone.onnx"), std::string::npos) << error;
+}
+
+TEST(ClassifyCnn, ATruncatedOrGarbageOnnxFailsToStartAndNamesIt) {
+  // The default model's sidecar beside a truncated copy of its network, then beside garbage.
+  std::ifstream in(model("emotion-finetuned.onnx"), std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  ASSERT_GT(bytes.size(), 1000u);
+  std::ifstream sin(model("emotion-finetuned.json"));
+  const std::string sidecar((std::istreambuf_iterator<char>(sin)), {});
+  int n = 0;
+  for (const std::string &content : {bytes.substr(0, bytes.size() / 2), std::string("garbage")}) {
+    const std::string dir = temp_dir() + "/bad-onnx-" + std::to_string(n++);
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir + "/emotion-finetuned.onnx", std::ios::binary) << content;
+    std::ofstream(dir + "/emotion-finetuned.json") << sidecar;
+    std::string error;
+    EXPECT_EQ(start_with_model("emoclassify", dir + "/emotion-finetuned.json", error),
+              GST_STATE_CHANGE_FAILURE);
+    EXPECT_NE(error.find(dir + "/emotion-finetuned.onnx"), std::string::npos) << error;
+    EXPECT_NE(error.find("sidecar"), std::string::npos) << error;  // where the name came from
+    std::filesystem::remove_all(dir);
+  }
 }
 
 }  // namespace

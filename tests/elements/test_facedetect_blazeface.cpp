@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iterator>
 
 #include <opencv2/imgproc.hpp>
 
 #include "element_test_util.hpp"
+#include "emo/detect/blazeface.hpp"
 #include "emo/gst/face_meta.hpp"
 
 using namespace emo_test;
@@ -132,7 +134,14 @@ TEST_F(FaceDetectBlazeFaceTest, MissingOrCorruptModelIsAnErrorNamingPathAndHowTo
   const std::string missing = temp_dir() + "/missing.onnx";
   const std::string corrupt = temp_dir() + "/corrupt.onnx";
   std::ofstream(corrupt) << "not a network";
-  for (const std::string &path : {missing, corrupt}) {
+  const std::string truncated = temp_dir() + "/truncated.onnx";
+  {
+    std::ifstream in(model_dir() + "/" + emo::detect::kFullRangeModel, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    ASSERT_GT(bytes.size(), 1000u);
+    std::ofstream(truncated, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  }
+  for (const std::string &path : {missing, corrupt, truncated}) {
     std::string error;
     EXPECT_EQ(start_with_model("emofacedetect", path, error), GST_STATE_CHANGE_FAILURE);
     EXPECT_NE(error.find(path), std::string::npos) << error;

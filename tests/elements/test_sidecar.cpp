@@ -92,14 +92,13 @@ TEST(ClassifySidecar, AMalformedOrMismatchedSidecarFailsAtStartNamingTheField) {
       {"labels.json", {"\"neutral\",", ""}, "labels has 6 entries but output \"scores\" has 7"},
       {"size.json",
        {"\"width\": 112,\n    \"height\": 112", "\"width\": 64,\n    \"height\": 64"},
-       "input.width, input.height, input.color and input.layout (64x64, \"grey\", \"nchw\") do "
-       "not fit the network"},
+       "input.width is 64 but the network's input \"input\" is ?x1x112x112"},
       {"layout.json",
        {"\"color\": \"grey\"", "\"color\": \"grey\", \"layout\": \"nhcw\""},
        "input.layout is \"nhcw\", not one of \"nchw\" | \"nhwc\""},
       {"output.json",
        {"\"scores\": \"scores\"", "\"scores\": \"prob\""},
-       "outputs.scores names \"prob\" but the network's outputs are \"embedding\", \"scores\""},
+       "outputs.scores names \"prob\" but the network's outputs are \"scores\", \"embedding\""},
   };
   for (const Case &c : cases) {
     const std::string side = edited(src, c.name, {model_line, c.edit});
@@ -144,7 +143,7 @@ TEST(FaceDetectSidecar, AMalformedOrMismatchedSidecarFailsAtStartNamingTheField)
        "decode.keypoints is 5 (14 values per anchor) but the network's outputs are"},
       {"size.json",
        {"\"size\": 256", "\"size\": 128"},
-       "input.size, input.color and input.layout (128x128, \"rgb\", \"nhwc\") do not fit"},
+       "input.size is 128 but the network's input \"input:0\" is 1x256x256x3"},
       {"layout.json", {"\"nhwc\"", "\"hwc\""}, "input.layout is \"hwc\", not one of"},
       {"anchors.json",
        {"\"anchors_per_layer\": 2", "\"anchors_per_layer\": 3"},

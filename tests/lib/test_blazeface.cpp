@@ -233,8 +233,10 @@ TEST(BlazeFace, DerivedRectangularModelsEqualTheNpmFilesOnASquareInput) {
     a.forward(sa, ra);
     b.forward(sb, rb);
     ASSERT_EQ(sa.rows, 896);
-    EXPECT_EQ(cv::norm(sa, sb, cv::NORM_INF), 0.0) << rect;
-    EXPECT_EQ(cv::norm(ra, rb, cv::NORM_INF), 0.0) << rect;
+    // The same weights and operations; ONNX Runtime optimises a fixed-shape graph a little
+    // differently from a free-shape one (float rounding: 4e-5 in the logits, measured).
+    EXPECT_LT(cv::norm(sa, sb, cv::NORM_INF), 1e-3) << rect;
+    EXPECT_LT(cv::norm(ra, rb, cv::NORM_INF), 1e-3) << rect;
   }
 }
 

@@ -9,10 +9,10 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-#include <opencv2/dnn.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "emo/core/inference.hpp"
 #include "emo/core/sidecar.hpp"
 #include "emo/detect/blazeface.hpp"
 #include "emo/detect/blazeface_spec.hpp"
@@ -97,27 +97,23 @@ TEST(BlazeFaceSpec, AnchorsFromMediaPipesOptionsAreTheFixedAnchors) {
 // blazeface_anchors(), decode_blazeface() with MediaPipe's constants, weighted NMS at 0.3.
 std::vector<FaceDetection> reference_detect(const std::string &onnx, int size, bool rect,
                                             const cv::Mat &bgr) {
-  cv::dnn::Net net = cv::dnn::readNetFromONNX(onnx);
-  net.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-  net.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
+  const auto net = emo::Network::load(onnx);
   const Letterbox lb =
       rect ? Letterbox::fit_aligned(bgr.cols, bgr.rows, size, emo::detect::rectangular_align(size))
            : Letterbox::fit(bgr.cols, bgr.rows, size);
   cv::Mat rgb, scratch, input;
   emo::detect::letterbox_rgb(FrameView::from_mat(bgr), lb, rgb, scratch);
   rgb.convertTo(input, CV_32FC3, 1.0 / 127.5, -1.0);
-  const int dims[] = {1, lb.input.height, lb.input.width, 3};
-  net.setInput(cv::Mat(4, dims, CV_32F, input.data));
-  std::vector<cv::Mat> outs;
-  net.forward(outs, net.getUnconnectedOutLayersNames());
+  const std::vector<emo::Tensor> outs = net->run(
+      std::vector<emo::TensorView>{{input.ptr<float>(), {1, lb.input.height, lb.input.width, 3}}});
   const int fine = size / 16, coarse = size / 8;
   const size_t counts[2] = {
       static_cast<size_t>(lb.input.width / fine) * (lb.input.height / fine) * 2,
       static_cast<size_t>(lb.input.width / coarse) * (lb.input.height / coarse) * 6};
-  const cv::Mat *s[2] = {nullptr, nullptr}, *r[2] = {nullptr, nullptr};
-  for (const cv::Mat &o : outs) {
-    const int last = o.size[o.dims - 1];
-    const size_t n = o.total() / static_cast<size_t>(last);
+  const emo::Tensor *s[2] = {nullptr, nullptr}, *r[2] = {nullptr, nullptr};
+  for (const emo::Tensor &o : outs) {
+    const int64_t last = o.shape.back();
+    const size_t n = o.data.size() / static_cast<size_t>(last);
     const int grid = n == counts[0] ? 0 : n == counts[1] ? 1 : -1;
     if (grid >= 0 && last == 1) s[grid] = &o;
     if (grid >= 0 && last == 16) r[grid] = &o;
@@ -125,10 +121,10 @@ std::vector<FaceDetection> reference_detect(const std::string &onnx, int size, b
   EXPECT_TRUE(s[0] && s[1] && r[0] && r[1]);
   if (!(s[0] && s[1] && r[0] && r[1])) return {};
   std::vector<float> scores(counts[0] + counts[1]), regs((counts[0] + counts[1]) * 16);
-  std::copy_n(s[0]->ptr<float>(), counts[0], scores.begin());
-  std::copy_n(s[1]->ptr<float>(), counts[1], scores.begin() + counts[0]);
-  std::copy_n(r[0]->ptr<float>(), counts[0] * 16, regs.begin());
-  std::copy_n(r[1]->ptr<float>(), counts[1] * 16, regs.begin() + counts[0] * 16);
+  std::copy_n(s[0]->data.data(), counts[0], scores.begin());
+  std::copy_n(s[1]->data.data(), counts[1], scores.begin() + counts[0]);
+  std::copy_n(r[0]->data.data(), counts[0] * 16, regs.begin());
+  std::copy_n(r[1]->data.data(), counts[1] * 16, regs.begin() + counts[0] * 16);
   std::vector<FaceDetection> raw;
   // A low threshold, so that many raw boxes (and their NMS) are compared, not just one face.
   emo::detect::decode_blazeface(scores.data(), regs.data(),

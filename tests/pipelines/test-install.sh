@@ -2,7 +2,9 @@
 # `cmake --install --prefix DIR` puts the plugin in DIR/lib/gstreamer-1.0, every model in
 # DIR/share/gst-emo/models, the headers of the installed libraries (only those) in
 # DIR/include/gst-emo-1.0, the libraries with gst-emo-1.0.pc, gstemometa-1.0.pc and the CMake
-# package GstEmo in DIR/lib, GstEmo-1.0.gir/.typelib and the licence. Then, with nothing but
+# package GstEmo in DIR/lib, GstEmo-1.0.gir/.typelib and the licence, ONNX Runtime's library
+# (DIR/lib/libonnxruntime.so.1) and licence; the plugin and the tools find that library with
+# no LD_LIBRARY_PATH (their RPATH) and run the chain. Then, with nothing but
 # GST_PLUGIN_PATH, PKG_CONFIG_PATH (or CMAKE_PREFIX_PATH), GI_TYPELIB_PATH and LD_LIBRARY_PATH
 # pointing there: gst-inspect-1.0 finds every element of the installed plugin, emoclassify finds
 # its default model without configuration, consumers built both ways - `pkg-config --cflags
@@ -44,6 +46,42 @@ other="$(grep -rhoE 'SPDX-License-Identifier: [^ */]+' "$EMO_SOURCE_DIR"/{lib,pl
   sort -u | grep -v 'LGPL-2.1-or-later$' || true)"
 [ -z "$other" ] || fail "sources declaring another licence: $other"
 export GST_PLUGIN_PATH="$prefix/lib/gstreamer-1.0" GST_REGISTRY="$tmp/registry.bin"
+
+# ONNX Runtime (the inference engine) is installed beside gst-emo's libraries with its licence,
+# and the installed plugin and tools find it, and libgstemometa, through their RPATH alone: no
+# LD_LIBRARY_PATH (the build tree's must not be seen either).
+[ -f "$prefix/lib/libonnxruntime.so.1" ] || fail "libonnxruntime.so.1 not installed"
+for f in LICENSE ThirdPartyNotices.txt; do
+  [ -f "$prefix/share/doc/gst-emo/onnxruntime/$f" ] || fail "ONNX Runtime's $f not installed"
+done
+for bin in "$prefix/lib/gstreamer-1.0/libgstemo.so" "$prefix/bin/emo-predict" "$prefix/bin/emo-train"; do
+  env -u LD_LIBRARY_PATH ldd "$bin" >"$tmp/ldd.txt" 2>&1 || fail "ldd $bin: $(cat "$tmp/ldd.txt")"
+  ! grep -q "not found" "$tmp/ldd.txt" || fail "$bin: $(grep "not found" "$tmp/ldd.txt")"
+  for lib in libonnxruntime.so.1 libgstemometa-1.0.so.0; do
+    want="$(realpath "$prefix/lib/$lib")"
+    got="$(sed -n "s|^[[:space:]]*$lib => \(.*\) (0x.*|\1|p" "$tmp/ldd.txt")"
+    [ -z "$got" ] && [ "$lib" = libgstemometa-1.0.so.0 ] && continue  # tools without it
+    [ -n "$got" ] && [ "$(realpath "$got")" = "$want" ] ||
+      fail "$bin loads $lib from '$got', not from the prefix"
+  done
+done
+env -u LD_LIBRARY_PATH gst-inspect-1.0 "$prefix/lib/gstreamer-1.0/libgstemo.so" >"$tmp/plugin-no-ld.txt" 2>&1 ||
+  fail "the installed plugin does not load without LD_LIBRARY_PATH: $(tail -n 3 "$tmp/plugin-no-ld.txt")"
+grep -q "emofacedetect" "$tmp/plugin-no-ld.txt" || fail "no emofacedetect without LD_LIBRARY_PATH"
+# BlazeFace and the default emotion CNN run on ONNX Runtime from the prefix.
+env -u LD_LIBRARY_PATH -u GST_EMO_MODEL_DIR GST_DEBUG=emoclassify:4 gst-launch-1.0 -q videotestsrc num-buffers=2 ! \
+  emofacedetect ! emolandmarks ! emoclassify ! fakesink >"$tmp/run-no-ld.txt" 2>&1 ||
+  fail "the chain without LD_LIBRARY_PATH: $(grep -m1 -i error "$tmp/run-no-ld.txt")"
+grep -q "loaded emotion model .*share/gst-emo/models/emotion-finetuned.json" "$tmp/run-no-ld.txt" ||
+  fail "emoclassify did not load the default CNN without LD_LIBRARY_PATH"
+# ONNX Runtime's telemetry stays off (docs/onnxruntime.md): the run wrote nothing in HOME
+# (its device id and event cache) nor in TMPDIR (mat-debug-PID.log, .ses).
+mkdir -p "$tmp/home" "$tmp/tmpdir"
+env -u LD_LIBRARY_PATH -u ORT_DISABLE_TELEMETRY HOME="$tmp/home" TMPDIR="$tmp/tmpdir" \
+  gst-launch-1.0 -q videotestsrc num-buffers=2 ! emofacedetect ! emoclassify ! fakesink \
+  >"$tmp/run-telemetry.txt" 2>&1 || fail "the telemetry run: $(tail -n 3 "$tmp/run-telemetry.txt")"
+[ ! -e "$tmp/home/.cache/Microsoft" ] && [ -z "$(ls -A "$tmp/tmpdir")" ] ||
+  fail "ONNX Runtime wrote files: $(find "$tmp/home/.cache/Microsoft" "$tmp/tmpdir" -mindepth 1 2>/dev/null | head -n 5)"
 PKG_CONFIG_PATH="$(dirname "$pc")"
 export PKG_CONFIG_PATH
 # The build tree's typelib and library must not be seen: only the prefix's.

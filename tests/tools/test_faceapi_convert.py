@@ -141,6 +141,15 @@ def main():
             if not (ds < TOL and de < TOL):
                 print(f"FAIL: {mode} conversion differs from the reference", file=sys.stderr)
                 failures += 1
+            # The batch is free: all the crops in one run give each its own outputs.
+            net = cv2.dnn.readNetFromONNX(path)
+            net.setInput(np.ascontiguousarray(x_in, np.float32))
+            batch_s, batch_e = net.forward(["scores", "embedding"])
+            db = max(np.abs(batch_s - got_s).max(), np.abs(batch_e - got_e).max())
+            print(f"{mode}: {len(x_in)} crops in one run, max |diff| against one by one {db:.2e}")
+            if batch_s.shape != got_s.shape or not db < TOL:
+                print(f"FAIL: {mode}: a batch of {len(x_in)} differs", file=sys.stderr)
+                failures += 1
             # The comparison must be able to fail: the extra 'same' padding row and column at
             # the start instead of the end (a classic conversion error) must be caught.
             if mode == "rgb":

@@ -15,6 +15,18 @@
 #include "forest_check.hpp"
 
 namespace emo {
+
+Prediction prediction_from_scores(std::vector<float> scores,
+                                  const std::vector<std::string> &labels) {
+  Prediction p;
+  p.scores = std::move(scores);
+  if (p.scores.empty()) return p;
+  p.class_id =
+      static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
+  p.label = labels.at(static_cast<size_t>(p.class_id));
+  p.confidence = p.scores[static_cast<size_t>(p.class_id)];
+  return p;
+}
 namespace {
 
 constexpr const char *kFormat = "gst-emo-emotion-model";

@@ -74,29 +74,43 @@ const std::vector<std::string> &EmotionModel::labels() const {
 
 Prediction EmotionModel::predict(const cv::Mat &gray, const Box &box,
                                  const std::vector<Point> &landmarks) const {
+  return predict_batch(gray, {{box, landmarks}}).at(0);
+}
+
+std::vector<Prediction> EmotionModel::predict_batch(const cv::Mat &gray,
+                                                    const std::vector<Face> &faces) const {
   thread_local std::vector<float> geometry, input;
-  if (kind_ != Kind::Cnn && landmarks.size() != static_cast<size_t>(kFeatureLandmarks))
-    throw ModelMismatch("the emotion model needs 68 landmarks, the face has " +
-                        std::to_string(landmarks.size()));
+  for (const Face &f : faces)
+    if (kind_ != Kind::Cnn && f.landmarks.size() != static_cast<size_t>(kFeatureLandmarks))
+      throw ModelMismatch("the emotion model needs 68 landmarks, the face has " +
+                          std::to_string(f.landmarks.size()));
+  std::vector<Prediction> out;
+  out.reserve(faces.size());
   if (kind_ == Kind::Forest) {
-    compute_features(landmarks, geometry);
-    return forest_->predict(geometry);
+    for (const Face &f : faces) {
+      compute_features(f.landmarks, geometry);
+      out.push_back(forest_->predict(geometry));
+    }
+    return out;
   }
+  if (faces.empty()) return out;
   if (gray.empty()) throw std::invalid_argument("EmotionModel::predict: no image for a CNN");
-  if (kind_ == Kind::Cnn) {
-    CnnOutput out = cnn_->run(gray, box, landmarks);
-    Prediction p;
-    p.scores = std::move(out.scores);
-    p.class_id =
-        static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
-    p.label = cnn_->labels()[static_cast<size_t>(p.class_id)];
-    p.confidence = p.scores[static_cast<size_t>(p.class_id)];
-    return p;
+  const CnnModel &cnn = kind_ == Kind::Cnn ? *cnn_ : fused_->cnn();
+  std::vector<cv::Mat> crops;
+  crops.reserve(faces.size());
+  for (const Face &f : faces) crops.push_back(cnn.crop(gray, f.box, f.landmarks));
+  std::vector<CnnOutput> cnn_out = cnn.run_batch(crops);
+  for (size_t i = 0; i < faces.size(); ++i) {
+    if (kind_ == Kind::Cnn) {
+      out.push_back(prediction_from_scores(std::move(cnn_out[i].scores), cnn.labels()));
+      continue;
+    }
+    const FusedInputs &in = fused_->inputs();
+    if (in.geometry) compute_features(faces[i].landmarks, geometry);
+    FusedModel::input_vector(in, geometry, cnn_out[i], input);
+    out.push_back(fused_->predict(input));
   }
-  const FusedInputs &in = fused_->inputs();
-  if (in.geometry) compute_features(landmarks, geometry);
-  FusedModel::input_vector(in, geometry, fused_->cnn().run(gray, box, landmarks), input);
-  return fused_->predict(input);
+  return out;
 }
 
 }  // namespace emo

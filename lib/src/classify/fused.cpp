@@ -18,17 +18,6 @@ namespace {
 
 constexpr const char *kFormat = "gst-emo-fused-model";
 
-Prediction finish(std::vector<float> scores, const std::vector<std::string> &labels) {
-  Prediction p;
-  p.scores = std::move(scores);
-  if (p.scores.empty()) return p;
-  p.class_id =
-      static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) - p.scores.begin());
-  p.label = labels[static_cast<size_t>(p.class_id)];
-  p.confidence = p.scores[static_cast<size_t>(p.class_id)];
-  return p;
-}
-
 }  // namespace
 
 std::string FusedInputs::str() const {
@@ -188,7 +177,7 @@ Prediction FusedModel::predict(const std::vector<float> &input) const {
     for (size_t c = 0; c < nc; ++c) sum += scores[c] = std::exp(3.0f * out.at<float>(int(c)));
     for (float &s : scores) s = static_cast<float>(s / sum);
   }
-  return finish(std::move(scores), labels_);
+  return prediction_from_scores(std::move(scores), labels_);
 }
 
 void FusedModel::save(const std::string &path) const {

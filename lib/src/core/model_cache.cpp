@@ -3,35 +3,21 @@
 #include "emo/core/model_cache.hpp"
 
 #include "emo/classify/emotion_model.hpp"
+#include "file_key.hpp"
 
-#include <filesystem>
 #include <map>
 #include <mutex>
-#include <system_error>
-#include <tuple>
 
 namespace emo {
 namespace {
 
-// (canonical path, size, modification time); the plain path when the file cannot be resolved
-// (the loader then reports the error).
-using Key = std::tuple<std::string, std::uintmax_t, std::filesystem::file_time_type::rep>;
-
-Key key_of(const std::string &path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path canonical = fs::canonical(path, ec);
-  if (ec) return {path, 0, 0};
-  const std::uintmax_t size = fs::file_size(canonical, ec);
-  const auto mtime = fs::last_write_time(canonical, ec);
-  return {canonical.string(), ec ? 0 : size, ec ? 0 : mtime.time_since_epoch().count()};
-}
+using Key = detail::FileKey;
 
 template <typename Model, typename Load>
 std::shared_ptr<const Model> shared(const std::string &path, Load load) {
   static std::mutex mutex;
   static std::map<Key, std::weak_ptr<const Model>> cache;
-  const Key key = key_of(path);
+  const Key key = detail::file_key(path);
   // Held while loading, so that concurrent first users of one file load it once.
   std::lock_guard<std::mutex> lock(mutex);
   if (std::shared_ptr<const Model> model = cache[key].lock()) return model;

@@ -81,10 +81,9 @@ ModelUse::~ModelUse() {
 }
 
 std::vector<ModelUsage> model_usage() {
-  std::vector<ModelUsage> networks;
-  // The ONNX Runtime session cache (branch ort) reports its shared sessions here, one line:
-  //   for (const auto &s : <its stats function>()) networks.push_back({s.path, s.loaded, s.users});
-  return detail::merge_usage(registered(), std::move(networks));
+  // Elements register the loaded copy they hold: for ONNX networks that is the session shared
+  // through emo::Network::load()'s cache, so its sharing shows here without a second source.
+  return detail::merge_usage(registered(), {});
 }
 
 ModelUsage model_usage(const std::string &path) {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// gst-emo: MediaPipe BlazeFace face detection through OpenCV DNN (see emo/detect/blazeface.hpp).
+// gst-emo: MediaPipe BlazeFace face detection through ONNX Runtime (see emo/detect/blazeface.hpp).
 #include "emo/detect/blazeface.hpp"
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "emo/core/error.hpp"
+#include "emo/core/inference.hpp"
 #include "emo/core/sidecar.hpp"
 #include "emo/detect/blazeface_spec.hpp"
 
@@ -299,86 +300,66 @@ BlazeFace::BlazeFace(const std::string &path) : path_(path) {
     spec_ = std::make_shared<BlazeFaceSpec>(BlazeFaceSpec::parse(sidecar));
     spec_->onnx = path;
   }
-  try {
-    net_ = cv::dnn::readNetFromONNX(onnx);
-  } catch (const cv::Exception &e) {
-    throw ModelError(onnx, "", "not a readable ONNX network (" + e.msg + ")" + fetch_hint());
-  }
-  if (net_.empty()) throw ModelError(onnx, "", "not a readable ONNX network" + fetch_hint());
-  net_.setPreferableBackend(cv::dnn::DNN_BACKEND_OPENCV);
-  net_.setPreferableTarget(cv::dnn::DNN_TARGET_CPU);
-  out_names_ = net_.getUnconnectedOutLayersNames();
-  cv::Mat scores, regressors;
+  net_ = Network::load(onnx, NetworkOptions{}, fetch_hint().substr(2));
+  const std::vector<TensorInfo> &inputs = net_->inputs();
+  std::string why;
   if (spec_) {
-    // OpenCV 4.6 does not tell the declared input shape: the sidecar's S x S input is run,
-    // and its outputs' real names and shapes are validated against the sidecar.
+    // The sidecar against the network's declared input and outputs (SidecarError naming the
+    // field); free height and width mean the rectangular letterbox.
+    spec_->validate(inputs, net_->outputs());
     size_ = spec_->size();
-    anchors_input_ = cv::Size();
-    cv::Mat black(size_, size_, CV_8UC3, cv::Scalar::all(0));
-    try {
-      prepare(FrameView::from_mat(black), DetectorParams{});
-      net_.setInput(cv::Mat(4, std::vector<int>(input_.shape.begin(), input_.shape.end()).data(),
-                            CV_32F, input_.data.data()));
-      net_.forward(outs_, out_names_);
-    } catch (const cv::Exception &e) {
-      throw SidecarError(spec_->sidecar, "input.size",
-                         probe_failure(spec_->input, onnx, e.msg, true));
-    }
-    std::vector<TensorInfo> outputs;
-    for (size_t i = 0; i < out_names_.size() && i < outs_.size(); ++i)
-      outputs.push_back({out_names_[i], Shape(outs_[i].size.p, outs_[i].size.p + outs_[i].dims)});
-    spec_->validate_outputs(outputs);
-    forward(scores, regressors);
+    rectangular_ = spec_->rectangular(inputs);
   } else {
-    // OpenCV 4.6 does not tell the input size of a loaded net (Net::getLayersShapes() crashes
-    // on these): run both sizes on a black image, which also checks the outputs (forward()).
-    // A wrong size fails in the network (OpenCV logs an error then), so the size the file
-    // name suggests goes first.
-    std::string why;
-    const std::string name = std::filesystem::path(path).filename().string();
-    const bool small_first = name.find("128") != std::string::npos;
-    for (int size : {small_first ? 128 : 256, small_first ? 256 : 128}) {
-      try {
-        size_ = size;
-        spec_ = std::make_shared<BlazeFaceSpec>(BlazeFaceSpec::defaults(size));
-        spec_->onnx = path;
-        anchors_input_ = cv::Size();  // prepare() makes the anchors of this size
-        cv::Mat blob_src(size, size, CV_8UC3, cv::Scalar::all(0));
-        prepare(FrameView::from_mat(blob_src), DetectorParams{});
-        forward(scores, regressors);
-        why.clear();
-        break;
-      } catch (const cv::Exception &e) {
-        why = e.msg;
-      } catch (const std::exception &e) {
-        why = e.what();
-      }
-      size_ = 0;
-    }
-    if (size_ == 0)
-      throw ModelError(path, "",
-                       "not a BlazeFace network (1 x 128|256 x 128|256 x 3 input, "
-                       "896 anchors): " +
-                           why + fetch_hint());
-  }
-  // The npm files pad channels with a fixed-size Concat of zeros (OpenCV logs an error when
-  // another size is tried, so they are not tried); tools/blazeface-rect.py's files have no
-  // Concat. Those are run once on a 16:9 letterbox (S x 3S/4, the common case, so the first
-  // frame of an HD stream does not reallocate the network) to confirm.
-  bool concat = false;
-  for (const cv::String &layer : net_.getLayerNames())
-    concat = concat || net_.getLayer(layer)->type == "Concat";
-  if (!concat) {
-    try {
+    const auto bad = [&path](const std::string &what) {
+      return ModelError(path, "",
+                        "not a BlazeFace network (input 1 x H x W x 3, outputs N x 1 and N x 16 "
+                        "told apart by shape): " +
+                            what + fetch_hint());
+    };
+    if (inputs.size() != 1) throw bad("it has " + std::to_string(inputs.size()) + " inputs");
+    const Shape &in = inputs[0].shape;
+    if (in.size() != 4 || in[3] != 3 || in[0] > 1)
+      throw bad("its input is not 1 x H x W x 3 (NHWC)");
+    // Fixed H = W: the npm files (S x S only). Free H, W: tools/blazeface-rect.py's files,
+    // whose S shows in the anchors an S' x S' input gives: 896 for S = S', 4 x 896 for
+    // S = S' / 2.
+    if (in[1] > 0 || in[2] > 0) {
+      if (in[1] != in[2] || (in[1] != 128 && in[1] != 256))
+        throw bad("its input is " + std::to_string(in[1]) + " x " + std::to_string(in[2]) +
+                  ", not 128 x 128 or 256 x 256");
+      size_ = static_cast<int>(in[1]);
+    } else {
       rectangular_ = true;
-      cv::Mat wide(size_ * 9 / 16, size_, CV_8UC3, cv::Scalar::all(0));
-      prepare(FrameView::from_mat(wide), DetectorParams{});
-      forward(scores, regressors);
-    } catch (const cv::Exception &) {
-      rectangular_ = false;  // square inputs only
-    } catch (const std::runtime_error &) {
-      rectangular_ = false;
+      try {
+        const std::vector<float> black(256 * 256 * 3, -1.f);
+        size_t anchors = 0;
+        for (const Tensor &t : net_->run(std::vector<TensorView>{{black.data(), {1, 256, 256, 3}}}))
+          if (!t.shape.empty() && t.shape.back() == 1) anchors += t.data.size();
+        size_ = anchors == 896 ? 256 : anchors == 4 * 896 ? 128 : 0;
+        if (size_ == 0) throw bad(std::to_string(anchors) + " anchors on a 256 x 256 input");
+      } catch (const ModelError &) {
+        throw;
+      } catch (const std::exception &e) {
+        throw bad(e.what());
+      }
     }
+    spec_ = std::make_shared<BlazeFaceSpec>(BlazeFaceSpec::defaults(size_));
+    spec_->onnx = path;
+  }
+  // One run on a black letterbox checks the outputs (forward()): S x S, or for a rectangular
+  // network S x 3S/4, the common 16:9 case (the first frame of an HD stream then finds the
+  // session's buffers of that size).
+  try {
+    anchors_input_ = cv::Size();
+    cv::Mat black(rectangular_ ? size_ * 9 / 16 : size_, size_, CV_8UC3, cv::Scalar::all(0));
+    cv::Mat scores, regressors;
+    prepare(FrameView::from_mat(black), DetectorParams{});
+    forward(scores, regressors);
+  } catch (const ModelError &) {
+    throw;
+  } catch (const std::exception &e) {
+    throw ModelError(
+        onnx, "", std::string("does not run as a BlazeFace network: ") + e.what() + fetch_hint());
   }
   prepared_ = false;
 }
@@ -412,17 +393,16 @@ void BlazeFace::prepare(const FrameView &frame, const DetectorParams &params) {
 
 void BlazeFace::forward(cv::Mat &scores, cv::Mat &regressors) {
   if (!prepared_) throw std::invalid_argument("BlazeFace: no frame prepared");
-  const std::vector<int> dims(input_.shape.begin(), input_.shape.end());
-  net_.setInput(cv::Mat(4, dims.data(), CV_32F, input_.data.data()));
-  net_.forward(outs_, out_names_);
+  const std::vector<Tensor> outs =
+      net_->run(std::vector<TensorView>{{input_.data.data(), input_.shape}});
   // The outputs in anchor order: by the sidecar's names, or told apart by shape (N x 1 scores,
   // N x 16 regressors, with N the anchors of each grid).
+  const std::vector<TensorInfo> &declared = net_->outputs();
   std::vector<TensorInfo> outputs;
   std::vector<const float *> data;
-  for (size_t i = 0; i < outs_.size() && i < out_names_.size(); ++i) {
-    if (outs_[i].type() != CV_32F) continue;
-    outputs.push_back({out_names_[i], Shape(outs_[i].size.p, outs_[i].size.p + outs_[i].dims)});
-    data.push_back(outs_[i].ptr<float>());
+  for (size_t i = 0; i < outs.size() && i < declared.size(); ++i) {
+    outputs.push_back({declared[i].name, outs[i].shape});
+    data.push_back(outs[i].data.data());
   }
   spec_->gather(outputs, data, letterbox_.input, scores_, regressors_);
   if (scores_.size() != anchors_.size())

@@ -18,6 +18,11 @@ struct Prediction {
   std::vector<float> scores;  ///< per-class vote share, same order as labels(), sums to 1
 };
 
+/// The prediction of per-class `scores` (one per label, same order): the best class, its
+/// label and score. Empty scores give an empty prediction (class_id -1).
+Prediction prediction_from_scores(std::vector<float> scores,
+                                  const std::vector<std::string> &labels);
+
 /// Forest training settings (cv::ml::RTrees).
 struct TrainParams {
   int trees = 200;              ///< number of trees (the prototype used 200)

@@ -47,6 +47,16 @@ class EmotionModel {
   Prediction predict(const cv::Mat &gray, const Box &box,
                      const std::vector<Point> &landmarks) const;
 
+  /// One face of predict_batch(): its box and landmarks in the frame's pixels.
+  struct Face {
+    Box box;
+    std::vector<Point> landmarks;
+  };
+  /// Classifies the faces of one frame, the same as predict() on each, in one run of the
+  /// network when the model reads pixels (emo::CnnModel::run_batch). Returns one prediction
+  /// per face, in order. Thread-safe; throws what predict() throws.
+  std::vector<Prediction> predict_batch(const cv::Mat &gray, const std::vector<Face> &faces) const;
+
  private:
   Kind kind_ = Kind::Forest;
   std::shared_ptr<const EmotionClassifier> forest_;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
-// gst-emo: MediaPipe BlazeFace face detection through OpenCV DNN.
+// gst-emo: MediaPipe BlazeFace face detection, run by ONNX Runtime (emo/core/inference.hpp).
 //
 // Source: MediaPipe's BlazeFace (Bazarevsky et al. 2019, "BlazeFace: Sub-millisecond Neural
 // Face Detection on Mobile GPUs"; github.com/google/mediapipe, Apache-2.0), as ONNX files
@@ -14,8 +14,8 @@
 //   face_detection_back_256_rect.onnx, face_detection_front_128_rect.onnx: the same networks
 //       taking a rectangular input. kFullRangeModel (the default) and kShortRangeModel.
 //
-// The network (as OpenCV 4.6 reads it):
-//   input  "input:0"  1 x H x W x 3 float, NHWC (an NCHW blob is rejected), RGB scaled to
+// The network:
+//   input  "input:0"  1 x H x W x 3 float, NHWC, RGB scaled to
 //                     [-1, 1] (v / 127.5 - 1). The npm files take H = W = S only, S = 256
 //                     (full) or 128 (short); the _rect files any H, W that are multiples of
 //                     S / 8 (the coarsest stride).
@@ -70,8 +70,8 @@
 #include <vector>
 
 #include <opencv2/core/mat.hpp>
-#include <opencv2/dnn.hpp>
 
+#include "emo/core/inference.hpp"
 #include "emo/core/tensor.hpp"
 #include "emo/detect/detection.hpp"
 
@@ -197,6 +197,7 @@ class BlazeFace : public Detector {
   /// The sidecar's decode.score_threshold; without one MediaPipe's threshold for this model
   /// (kFullRangeThreshold or kShortRangeThreshold).
   float default_threshold() const;
+  const void *loaded_model() const override { return net_.get(); }
   const char *model_name() const override;
 
   /// Letterboxes the frame into the network input (on the calling thread).
@@ -215,12 +216,11 @@ class BlazeFace : public Detector {
  private:
   std::string path_;
   std::shared_ptr<BlazeFaceSpec> spec_;
-  cv::dnn::Net net_;
+  std::shared_ptr<const Network> net_;  // shared by every detector of the file
   int size_ = 0;
   bool rectangular_ = false;
   std::vector<Anchor> anchors_;  // of anchors_input_
   cv::Size anchors_input_;
-  std::vector<cv::String> out_names_;
   // prepared input, reused
   cv::Mat rgb_, scratch_;
   Tensor input_;
@@ -228,7 +228,6 @@ class BlazeFace : public Detector {
   cv::Size frame_size_;
   DetectorParams params_;
   bool prepared_ = false;
-  std::vector<cv::Mat> outs_;
   std::vector<float> scores_, regressors_;
   std::vector<FaceDetection> raw_;
 };

@@ -3,7 +3,7 @@
 // emofacedetect, its detection thread and the tools use any detector alike.
 //
 // Detectors (one place for all of them):
-//   emo/detect/blazeface.hpp  MediaPipe BlazeFace CNN through OpenCV DNN (the default)
+//   emo/detect/blazeface.hpp  MediaPipe BlazeFace CNN through ONNX Runtime (the default)
 //   emo/detector.hpp          OpenCV Haar/LBP cascade (emo::FaceDetector)
 // make_detector() picks one from a model file name.
 #pragma once
@@ -98,6 +98,10 @@ class Detector {
   /// params.max_faces (0 = all), none smaller than params.min_size on either side.
   /// Throws std::invalid_argument when nothing was prepared, cv::Exception on OpenCV errors.
   virtual void run(std::vector<FaceDetection> &faces) = 0;
+  /// Identifies the loaded copy of the model file, for emo::ModelUse (never dereferenced):
+  /// the shared network when the model is one (every BlazeFace of a file shares one ONNX
+  /// Runtime session, emo::Network::load), otherwise this detector.
+  virtual const void *loaded_model() const { return this; }
   /// prepare() then run().
   std::vector<FaceDetection> detect(const FrameView &frame, const DetectorParams &params);
 };

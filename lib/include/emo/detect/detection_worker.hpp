@@ -33,9 +33,8 @@ class DetectionWorker {
 
   /// Takes over `detector` (only the worker uses it from then on) and starts the thread. With
   /// `opencv_on_own_thread` (the default) each detection runs under
-  /// run_opencv_on_calling_thread(): the detector's parallel loops (cascade, OpenCV DNN) stay on
-  /// the worker thread instead of OpenCV's pool; OpenCV's process-wide
-  /// setting is untouched.
+  /// run_opencv_on_calling_thread(): the detector's OpenCV parallel loops (cascade, letterbox) stay
+  /// on the worker thread instead of OpenCV's pool; OpenCV's process-wide setting is untouched.
   explicit DetectionWorker(std::unique_ptr<detect::Detector> detector,
                            bool opencv_on_own_thread = true);
   /// Stops the thread after the detection in flight, if any.

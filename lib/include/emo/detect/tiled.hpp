@@ -59,6 +59,7 @@ class TiledDetector : public Detector {
   /// Takes over `inner`; `columns` as frame_tiles() (< 2: the whole frame only).
   TiledDetector(std::unique_ptr<Detector> inner, int columns, double overlap = 0.25);
   const char *model_name() const override { return inner_->model_name(); }
+  const void *loaded_model() const override { return inner_->loaded_model(); }
   void prepare(const FrameView &frame, const DetectorParams &params) override;
   void run(std::vector<FaceDetection> &faces) override;
 
