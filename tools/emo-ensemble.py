@@ -6,7 +6,16 @@ in one call like any CNN (no C++ change); each member keeps its own input size, 
 offset inside the graph.
 
     tools/emo-ensemble.py models/emotion-finetuned.json models/emotion-faceapi-ferplus.json \\
-        --weights 0.5,0.5 --output models/emotion-ensemble.onnx
+        --weights 0.5,0.5 --output /tmp/emotion-ensemble.onnx
+    tools/emo-ensemble.py models/emotion-finetuned.json --fit-prior DUMP \\
+        --ferplus ../shared/data/ferplus/labels.csv --output models/emotion-finetuned-prior.onnx
+
+One member with --prior or --fit-prior gives that network with a class prior (same cost).
+--fit-prior DUMP fits the factors on FER+ valid (the crops of an `emo-train --dump-crops` dump,
+without the images whose dup_group is also in train): the per-class factors f, geometric mean 1,
+that maximise the likelihood of FER+'s majority labels under p * f / sum(p * f) (a convex fit,
+Newton steps): the network's scores moved from the class balance it was trained with to the
+class frequencies of faces in the wild as FER+'s crowd labelled them (neutral most often).
 
 Input: a grey crop of side S = the least common multiple of the members' input sides (448 for
 64 and 112 px), pixel values scaled to [0, 1] (sidecar scale 1/255, offset 0). Member k gets
@@ -27,6 +36,7 @@ import math
 import os
 import sys
 
+import cv2
 import numpy as np
 import onnx
 from onnx import helper, numpy_helper, TensorProto
@@ -81,17 +91,153 @@ def batch_of(model):
     return d.dim_value if d.dim_value > 0 else None
 
 
+def build(members, weights, prior, path):
+    """Writes the merged network to `path`; returns its input side."""
+    specs = [s for s, _ in members]
+    labels = specs[0]["labels"]
+    sides = [s["input"]["width"] for s in specs]
+    side = math.lcm(*sides)
+    batches = {batch_of(m) for _, m in members} - {None}
+    batch = 1 if batches else "N"
+    nodes, inits, embeddings, scores = [], [], [], []
+    for k, ((spec, model), w) in enumerate(zip(members, weights)):
+        p = f"m{k}/"
+        pool = side // spec["input"]["width"]
+        src = "input"
+        if pool > 1:
+            nodes.append(helper.make_node("AveragePool", [src], [p + "pooled"],
+                                          name=p + "ensemble_input_pool",
+                                          kernel_shape=[pool, pool], strides=[pool, pool]))
+            src = p + "pooled"
+        # x in [0, 1] -> x * 255 * scale + offset (the member's own sidecar mapping)
+        inits += [numpy_helper.from_array(np.array(255.0 * spec["input"]["scale"], np.float32),
+                                          p + "in_scale"),
+                  numpy_helper.from_array(np.array(spec["input"].get("offset", 0.0), np.float32),
+                                          p + "in_offset")]
+        nodes += [helper.make_node("Mul", [src, p + "in_scale"], [p + "scaled"],
+                                   name=p + "ensemble_input_mul"),
+                  helper.make_node("Add", [p + "scaled", p + "in_offset"], [p + "input"],
+                                   name=p + "ensemble_input_add")]
+        n, i, outs = prefixed(model, p, p + "input")
+        nodes += n
+        inits += i
+        inits.append(numpy_helper.from_array(np.array(w, np.float32), p + "weight"))
+        nodes.append(helper.make_node("Mul", [outs[spec["outputs"]["scores"]], p + "weight"],
+                                      [p + "weighted"], name=p + "ensemble_weigh"))
+        scores.append(p + "weighted")
+        if spec["outputs"].get("embedding") in outs:
+            nodes.append(helper.make_node("Flatten", [outs[spec["outputs"]["embedding"]]],
+                                          [p + "emb_flat"], name=p + "ensemble_embedding_flatten",
+                                          axis=1))
+            embeddings.append(p + "emb_flat")
+    nodes.append(helper.make_node("Sum", scores, ["mean_scores"], name="ensemble_sum"))
+    if (prior != 1).any():
+        # mean * prior / sum(mean * prior) = softmax(log(mean) + log(prior)): OpenCV 4.6 DNN
+        # cannot broadcast a Div by a per-row sum.
+        inits.append(numpy_helper.from_array(np.log(prior).astype(np.float32)[None], "log_prior"))
+        nodes += [helper.make_node("Log", ["mean_scores"], ["log_scores"], name="prior_log"),
+                  helper.make_node("Add", ["log_scores", "log_prior"], ["prior_logits"],
+                                   name="prior_add"),
+                  helper.make_node("Softmax", ["prior_logits"], ["scores"], name="prior_softmax",
+                                   axis=1)]
+    else:
+        nodes.append(helper.make_node("Identity", ["mean_scores"], ["scores"], name="scores"))
+    outputs = [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [batch, len(labels)])]
+    if embeddings:
+        nodes.append(helper.make_node("Concat", embeddings, ["embedding"], name="embedding",
+                                      axis=1))
+        outputs.append(helper.make_tensor_value_info("embedding", TensorProto.FLOAT,
+                                                     [batch, None]))
+    graph = helper.make_graph(nodes, "gst-emo ensemble",
+                              [helper.make_tensor_value_info("input", TensorProto.FLOAT,
+                                                             [batch, 1, side, side])],
+                              outputs, inits)
+    opset = max(op.version for _, m in members for op in m.opset_import
+                if op.domain in ("", "ai.onnx"))
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", min(opset, 12))],
+                              producer_name="gst-emo tools/emo-ensemble.py")
+    model.ir_version = max(m.ir_version for _, m in members)
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+    return side
+
+
+def ferplus_valid(dump, labels_csv, labels):
+    """FER+ valid crops of an emo-train dump (`--dump-crops`, 2.4-interocular framing) without
+    the images whose dup_group is also in train: (crops uint8 [n, s, s], label indices)."""
+    import csv
+    groups, fer = {"train": set(), "valid": set(), "test": set()}, {}
+    for r in csv.DictReader(open(labels_csv)):
+        fer[r["file"]] = r
+        groups[r["split"]].add(r["dup_group"])
+    crops, y = [], []
+    for s in csv.reader(open(os.path.join(dump, "samples.csv"))):
+        key = "/".join(s[5].replace("\\", "/").split("/")[-3:])
+        r = fer.get(key)
+        if r is None or r["split"] != "valid" or r["dup_group"] in groups["train"] \
+                or s[1] not in labels or s[4] != "0":
+            continue
+        crops.append(cv2.imread(os.path.join(dump, f"{s[0]}.png"), cv2.IMREAD_GRAYSCALE))
+        y.append(labels.index(s[1]))
+    return crops, np.array(y)
+
+
+def fit_log_prior(logp, y):
+    """Per-class log factors b (mean 0) maximising the mean log-likelihood of the labels y
+    under softmax(logp + b), logp [n, classes] the log-probabilities: Newton steps (the problem
+    is convex)."""
+    classes = logp.shape[1]
+    onehot = np.eye(classes)[y]
+    b = np.zeros(classes)
+    for _ in range(100):
+        z = logp + b
+        q = np.exp(z - z.max(1, keepdims=True))
+        q /= q.sum(1, keepdims=True)
+        g = (onehot - q).mean(0)
+        h = np.einsum("ni,nj->ij", q, q) / len(q) - np.diag(q.mean(0)) - 1e-6 * np.eye(classes)
+        step = -np.linalg.solve(h, g)
+        b += step
+        if np.abs(step).max() < 1e-9:
+            break
+    return b - b.mean()
+
+
+def fit_prior(path, side, crops, y, classes):
+    """Per-class factors f (geometric mean 1) maximising the likelihood of FER+'s majority
+    labels under p * f / sum(p * f), p the network's probabilities on the crops."""
+    net = cv2.dnn.readNetFromONNX(path)
+    probs = []
+    for c in crops:
+        x = cv2.resize(c, (side, side), interpolation=cv2.INTER_LINEAR if c.shape[0] < side
+                       else cv2.INTER_AREA).astype(np.float32) / 255.0
+        net.setInput(x[None, None])
+        probs.append(net.forward("scores").reshape(-1))
+    logp = np.log(np.maximum(np.array(probs, np.float64), 1e-8))
+    b = fit_log_prior(logp, y)
+    before = float((logp.argmax(1) == y).mean())
+    after = float(((logp + b).argmax(1) == y).mean())
+    return np.exp(b).astype(np.float32), before, after
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("members", nargs="+", help="sidecars (.json) of the member CNNs")
+    ap.add_argument("members", nargs="+", help="sidecars (.json) of the member CNNs (one "
+                    "member: the network with a prior only)")
     ap.add_argument("--weights", help="comma-separated weights, one per member (default equal)")
     ap.add_argument("--prior", default="",
                     help="LABEL=FACTOR,...: multiply the ensemble's probability of LABEL by "
                     "FACTOR, then renormalise")
+    ap.add_argument("--fit-prior", metavar="DUMP",
+                    help="fit the per-class factors on FER+ valid (without duplicates of train) "
+                    "of this emo-train --dump-crops directory, instead of --prior; needs "
+                    "--ferplus")
+    ap.add_argument("--ferplus", metavar="LABELS_CSV", help="FER+'s labels.csv (--fit-prior)")
     ap.add_argument("--output", required=True, help="ONNX file (sidecar: same name, .json)")
     a = ap.parse_args()
-    if len(a.members) < 2:
-        ap.error("at least two members")
+    if len(a.members) < 2 and not (a.prior or a.fit_prior):
+        ap.error("at least two members, or one with --prior or --fit-prior")
+    if a.fit_prior and (a.prior or not a.ferplus):
+        ap.error("--fit-prior needs --ferplus and excludes --prior")
     members = [load_member(s) for s in a.members]
     specs = [s for s, _ in members]
     labels = specs[0]["labels"]
@@ -116,83 +262,35 @@ def main():
         prior[labels.index(name)] = float(value)
     if (prior <= 0).any():
         ap.error("--prior: factors must be positive")
-
     sides = [s["input"]["width"] for s in specs]
-    side = math.lcm(*sides)
-    if side > 1024:
-        ap.error(f"input sides {sides}: their least common multiple {side} is over 1024")
-    batches = {batch_of(m) for _, m in members} - {None}
-    batch = 1 if batches else "N"
-    nodes, inits, embeddings, scores = [], [], [], []
-    for k, ((spec, model), w) in enumerate(zip(members, weights)):
-        p = f"m{k}/"
-        pool = side // spec["input"]["width"]
-        src = "input"
-        if pool > 1:
-            nodes.append(helper.make_node("AveragePool", [src], [p + "pooled"], name=p + "ensemble_input_pool",
-                                          kernel_shape=[pool, pool], strides=[pool, pool]))
-            src = p + "pooled"
-        # x in [0, 1] -> x * 255 * scale + offset (the member's own sidecar mapping)
-        inits += [numpy_helper.from_array(np.array(255.0 * spec["input"]["scale"], np.float32),
-                                          p + "in_scale"),
-                  numpy_helper.from_array(np.array(spec["input"].get("offset", 0.0), np.float32),
-                                          p + "in_offset")]
-        nodes += [helper.make_node("Mul", [src, p + "in_scale"], [p + "scaled"], name=p + "ensemble_input_mul"),
-                  helper.make_node("Add", [p + "scaled", p + "in_offset"], [p + "input"],
-                                   name=p + "ensemble_input_add")]
-        n, i, outs = prefixed(model, p, p + "input")
-        nodes += n
-        inits += i
-        inits.append(numpy_helper.from_array(np.array(w, np.float32), p + "weight"))
-        nodes.append(helper.make_node("Mul", [outs[spec["outputs"]["scores"]], p + "weight"],
-                                      [p + "weighted"], name=p + "ensemble_weigh"))
-        scores.append(p + "weighted")
-        if spec["outputs"].get("embedding") in outs:
-            nodes.append(helper.make_node("Flatten", [outs[spec["outputs"]["embedding"]]],
-                                          [p + "emb_flat"], name=p + "ensemble_embedding_flatten", axis=1))
-            embeddings.append(p + "emb_flat")
-    nodes.append(helper.make_node("Sum", scores, ["mean_scores"], name="ensemble_sum"))
-    if (prior != 1).any():
-        # mean * prior / sum(mean * prior) = softmax(log(mean) + log(prior)): OpenCV 4.6 DNN
-        # cannot broadcast a Div by a per-row sum.
-        inits.append(numpy_helper.from_array(np.log(prior)[None], "log_prior"))
-        nodes += [helper.make_node("Log", ["mean_scores"], ["log_scores"], name="prior_log"),
-                  helper.make_node("Add", ["log_scores", "log_prior"], ["prior_logits"],
-                                   name="prior_add"),
-                  helper.make_node("Softmax", ["prior_logits"], ["scores"], name="prior_softmax",
-                                   axis=1)]
-    else:
-        nodes.append(helper.make_node("Identity", ["mean_scores"], ["scores"], name="scores"))
-    outputs = [helper.make_tensor_value_info("scores", TensorProto.FLOAT, [batch, len(labels)])]
-    if embeddings:
-        nodes.append(helper.make_node("Concat", embeddings, ["embedding"], name="embedding",
-                                      axis=1))
-        outputs.append(helper.make_tensor_value_info("embedding", TensorProto.FLOAT,
-                                                     [batch, None]))
-    graph = helper.make_graph(nodes, "gst-emo ensemble",
-                              [helper.make_tensor_value_info("input", TensorProto.FLOAT,
-                                                             [batch, 1, side, side])],
-                              outputs, inits)
-    opset = max(op.version for _, m in members for op in m.opset_import if op.domain in ("", "ai.onnx"))
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", min(opset, 12))],
-                              producer_name="gst-emo tools/emo-ensemble.py")
-    model.ir_version = max(m.ir_version for _, m in members)
-    onnx.checker.check_model(model)
-    onnx.save(model, a.output)
+    if math.lcm(*sides) > 1024:
+        ap.error(f"input sides {sides}: their least common multiple is over 1024")
+
+    side = build(members, weights, prior, a.output)
+    prior_note = f", then prior {a.prior}" if a.prior else ""
+    if a.fit_prior:
+        crops, y = ferplus_valid(a.fit_prior, a.ferplus, labels)
+        if not len(y):
+            ap.error(f"--fit-prior: no FER+ valid crops in {a.fit_prior}")
+        prior, before, after = fit_prior(a.output, side, crops, y, len(labels))
+        text = ",".join(f"{l}={f:.3f}" for l, f in zip(labels, prior))
+        print(f"prior fitted on {len(y)} FER+ valid crops (accuracy {before:.3f} -> "
+              f"{after:.3f}): {text}")
+        prior_note = f", then prior {text} (fitted on FER+ valid, {len(y)} crops)"
+        build(members, weights, prior, a.output)
 
     names = [os.path.basename(s) for s in a.members]
     desc = ", ".join(f"{n} x {w:.3g}" for n, w in zip(names, weights))
-    prior_note = f", then prior {a.prior}" if a.prior else ""
+    what = "mean probability: " if len(names) > 1 else "the network alone: "
     sidecar = {
         "format": specs[0]["format"], "version": specs[0]["version"],
         "model": os.path.basename(a.output),
         "input": {"width": side, "height": side, "color": "grey", "scale": 1 / 255.0,
                   "offset": 0.0},
-        "outputs": {"scores": "scores", "embedding": "embedding"} if embeddings
-        else {"scores": "scores"},
+        "outputs": {"scores": "scores", "embedding": "embedding"},
         "crop": specs[0]["crop"],
         "labels": labels,
-        "source": f"ensemble by tools/emo-ensemble.py (mean probability: {desc}{prior_note}) of: "
+        "source": f"tools/emo-ensemble.py ({what}{desc}{prior_note}) of: "
         + " | ".join(f"[{n}] {s['source']}" for n, s in zip(names, specs)),
         "license": " | ".join(f"[{n}] {s['license']}" for n, s in zip(names, specs)),
     }

@@ -545,7 +545,7 @@ def save_oof(a, d, oof):
     for r in csv.reader(open(os.path.join(a.dump, "samples.csv"))):
         rows[int(r[0])] = r[5]
     keep = ~np.isnan(oof).any(1)
-    np.savez(a.oof, file=np.array([rows[int(i)] for i in d.idx[keep]]), y=d.y[keep],
+    np.savez(a.oof, files=np.array([rows[int(i)] for i in d.idx[keep]]), y=d.y[keep],
              fold=d.fold[keep], whole=d.whole[keep], prob=oof[keep])
     print(f"wrote {int(keep.sum())} out-of-fold / held-out probabilities to {a.oof}")
 
@@ -586,7 +586,7 @@ def main():
     ap.add_argument("--oof", metavar="FILE.npz",
                     help="write the cross-validation's out-of-fold probabilities of the folder "
                     "images (and the final model's of FER+ valid/test with --output) to FILE: "
-                    "arrays file (the image paths), y, fold, whole, prob; for ensembles")
+                    "arrays files (the image paths), y, fold, whole, prob; for ensembles")
     ap.add_argument("--output", help="ONNX file to write (sidecar: same name, .json)")
     a = ap.parse_args()
     try:

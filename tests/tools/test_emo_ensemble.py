@@ -89,6 +89,44 @@ def main():
         if np.abs(got - want).max() > 1e-4:
             failures.append(f"--prior: {got} against {want}")
 
+        # One member with a prior: the network's own scores, multiplied and renormalised, at its
+        # own input size; one member without a prior is refused.
+        subprocess.run([sys.executable, TOOL, members[0], "--prior", "neutral=3",
+                        "--output", os.path.join(tmp, "one.onnx")], check=True)
+        one = json.load(open(os.path.join(tmp, "one.json")))
+        onet = cv2.dnn.readNetFromONNX(os.path.join(tmp, "one.onnx"))
+        for c in crops(one["input"]["width"])[:3]:
+            want = run_member(members[0], c)
+            want[spec["labels"].index("neutral")] *= 3
+            want /= want.sum()
+            onet.setInput((c.astype(np.float32) / 255.0)[None, None])
+            got = onet.forward("scores").reshape(-1)
+            if one["input"]["width"] != 64 or np.abs(got - want).max() > 1e-4:
+                failures.append(f"one member with a prior: {got} against {want}")
+        r = subprocess.run([sys.executable, TOOL, members[0], "--output",
+                            os.path.join(tmp, "none.onnx")], capture_output=True, text=True)
+        if r.returncode != 2:
+            failures.append(f"one member without a prior: exit {r.returncode}")
+
+        # The committed models/emotion-finetuned-prior.onnx is the default network times the
+        # factors its sidecar states, renormalised (and differs from the default: 0.01 at least).
+        committed = json.load(open(os.path.join(MODELS, "emotion-finetuned-prior.json")))
+        factors = dict(kv.split("=") for kv in
+                       committed["source"].split("then prior ")[1].split(" ")[0].split(","))
+        cnet = cv2.dnn.readNetFromONNX(os.path.join(MODELS, committed["model"]))
+        moved = 0.0
+        for c in crops(64):
+            want = run_member(members[0], c) * np.array([float(factors[l])
+                                                         for l in committed["labels"]])
+            want /= want.sum()
+            cnet.setInput((c.astype(np.float32) / 255.0)[None, None])
+            got = cnet.forward("scores").reshape(-1)
+            moved = max(moved, float(np.abs(got - run_member(members[0], c)).max()))
+            if np.abs(got - want).max() > 3e-3:  # the sidecar prints the factors to 3 decimals
+                failures.append(f"committed emotion-finetuned-prior: {got} against {want}")
+        if moved < 0.01:
+            failures.append(f"committed emotion-finetuned-prior: the default's own scores ({moved})")
+
         # Members that do not cut the same crop are refused (exit status 2).
         odd = json.load(open(members[1]))
         odd["crop"] = dict(odd["crop"], size=3.0)
@@ -100,6 +138,20 @@ def main():
         if r.returncode != 2 or "framing" not in r.stderr:
             failures.append(f"a member with another crop framing: exit {r.returncode} "
                             f"{r.stderr.strip()[-200:]}")
+    # The prior fit recovers known factors: labels drawn from p * f / sum(p * f).
+    sys.path.insert(0, os.path.join(SOURCE, "tools"))
+    fit_log_prior = __import__("emo-ensemble").fit_log_prior
+    rng = np.random.default_rng(1)
+    p = rng.dirichlet(np.ones(6) * 0.7, 20000)
+    truth = np.log([4.0, 0.2, 1.5, 1.0, 0.7, 1.2])
+    truth -= truth.mean()
+    q = p * np.exp(truth)
+    q /= q.sum(1, keepdims=True)
+    y = np.array([rng.choice(6, p=r) for r in q])
+    got = fit_log_prior(np.log(p), y)
+    print(f"prior fit: log factors {np.round(got, 3)} against {np.round(truth, 3)}")
+    if np.abs(got - truth).max() > 0.1:
+        failures.append(f"prior fit {got} against {truth}")
     for f in failures:
         print("FAILED:", f)
     return 1 if failures else 0
