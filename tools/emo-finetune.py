@@ -500,8 +500,12 @@ def main_linear(a, d, labels, soft, weight_of, fer_sets, fer_train, offset, t_st
         return train_linear(emb, r, soft, y, weight_of, len(labels), a.balance,
                             a.label_smoothing, a.l2, seed)
 
+    def prob(wb, r):
+        return torch.softmax(torch.from_numpy(emb[r] @ wb[0].T + wb[1] + off), 1).numpy()
+
     def predict(wb, r):
-        return (emb[r] @ wb[0].T + wb[1] + off).argmax(1)
+        return prob(wb, r).argmax(1)
+    oof = np.full((len(y), len(labels)), np.nan, np.float32)
     desc = (f"new fully connected layer on the fixed embedding (l2 {a.l2:g}, balance "
             f"{a.balance:g}{', prior ' + a.prior if a.prior else ''})")
     if not a.no_cv:
@@ -510,7 +514,8 @@ def main_linear(a, d, labels, soft, weight_of, fer_sets, fer_train, offset, t_st
         for f in range(fold.max() + 1):
             te = np.flatnonzero(other & (fold == f))
             wb = fit(np.concatenate([np.flatnonzero(other & (fold != f)), fer_train]), a.seed + f)
-            pred[te] = predict(wb, te)
+            oof[te] = prob(wb, te)
+            pred[te] = oof[te].argmax(1)
             v = fer_sets[0][1]
             acc = f", FER+ valid {float((predict(wb, v) == y[v]).mean()):.3f}" if len(v) else ""
             print(f"fold {f + 1}: {time.time() - t0:.0f} s{acc}", file=sys.stderr)
@@ -519,6 +524,7 @@ def main_linear(a, d, labels, soft, weight_of, fer_sets, fer_train, offset, t_st
         wb = fit(np.concatenate([np.flatnonzero(other), fer_train]), a.seed)
         for name, r in fer_sets:
             if len(r):
+                oof[r] = prob(wb, r)
                 ferplus_table(f"final model, {name}", y[r], predict(wb, r), labels)
         export_linear(a.onnx, wb[0], wb[1] + off, a.output)
         write_sidecar(a, spec, labels, "; new layer trained on the images given to emo-train, "
@@ -527,7 +533,21 @@ def main_linear(a, d, labels, soft, weight_of, fer_sets, fer_train, offset, t_st
                       f"{a.label_smoothing:g}, seed {a.seed}, "
                       f"{int(other.sum() + len(fer_train))} crops{fer_note(a, fer_train)}",
                       t_start)
+    save_oof(a, d, oof)
     return 0
+
+
+def save_oof(a, d, oof):
+    """--oof: the probabilities of the rows measured (NaN elsewhere), keyed by image path."""
+    if not a.oof:
+        return
+    rows = {}
+    for r in csv.reader(open(os.path.join(a.dump, "samples.csv"))):
+        rows[int(r[0])] = r[5]
+    keep = ~np.isnan(oof).any(1)
+    np.savez(a.oof, files=np.array([rows[int(i)] for i in d.idx[keep]]), y=d.y[keep],
+             fold=d.fold[keep], whole=d.whole[keep], prob=oof[keep])
+    print(f"wrote {int(keep.sum())} out-of-fold / held-out probabilities to {a.oof}")
 
 
 def main():
@@ -563,6 +583,10 @@ def main():
     ap.add_argument("--l2", type=float, default=1e-3,
                     help="--freeze all: L2 penalty on the standardised weights")
     ap.add_argument("--no-cv", action="store_true")
+    ap.add_argument("--oof", metavar="FILE.npz",
+                    help="write the cross-validation's out-of-fold probabilities of the folder "
+                    "images (and the final model's of FER+ valid/test with --output) to FILE: "
+                    "arrays files (the image paths), y, fold, whole, prob; for ensembles")
     ap.add_argument("--output", help="ONNX file to write (sidecar: same name, .json)")
     a = ap.parse_args()
     try:
@@ -642,10 +666,15 @@ def main():
                             trunk_flip[st], rows, soft, y, weight_of, len(labels), a.epochs,
                             seed, **hyper), st) for st in starts]
 
+    def prob(heads, rows):
+        return (sum(probabilities(h, trunk[st], rows, offset) for h, st in heads) /
+                len(heads)).numpy()
+
     def predict(heads, rows):
         if not len(rows):
             return np.zeros(0, np.int64)
-        return sum(probabilities(h, trunk[st], rows, offset) for h, st in heads).argmax(1).numpy()
+        return prob(heads, rows).argmax(1)
+    oof = np.full((len(y), len(labels)), np.nan, np.float32)
 
     if not a.no_cv:
         pred = np.zeros_like(y)
@@ -654,7 +683,8 @@ def main():
             te = np.flatnonzero(other & (fold == f))
             heads = train(np.concatenate([np.flatnonzero(other & (fold != f)), fer_train]),
                           a.seed + f)
-            pred[te] = predict(heads, te)
+            oof[te] = prob(heads, te)
+            pred[te] = oof[te].argmax(1)
             valid = fer_sets[0][1]
             acc = f", FER+ valid {float((predict(heads, valid) == y[valid]).mean()):.3f}" \
                 if len(valid) else ""
@@ -669,6 +699,7 @@ def main():
         print(f"final model trained in {time.time() - t0:.0f} s")
         for name, rows in fer_sets:
             if len(rows):
+                oof[rows] = prob(heads, rows)
                 ferplus_table(f"final model, {name}", y[rows], predict(heads, rows), labels)
         model = Exported(net, heads, first, offset).eval()
         torch.onnx.export(model, torch.zeros(1, 1, 64, 64), a.output, opset_version=11,
@@ -683,6 +714,7 @@ def main():
                       f"balance {a.balance:g}, prior {a.prior or 'none'}, seed {a.seed}, "
                       f"{int(other.sum() + len(fer_train))} crops{fer_note(a, fer_train)})",
                       t_start)
+    save_oof(a, d, oof)
     return 0
 
 

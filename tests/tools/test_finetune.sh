@@ -129,4 +129,20 @@ grep -q "^new fully connected layer on the fixed embedding (l2 0.001, balance 1)
   --folds 3 >"$tmp/again.out" 2>&1 || fail "--crops: $(tail -n 20 "$tmp/again.out")"
 [ "$(grep -A3 '^new fully connected' "$tmp/lin.out")" = "$(grep -A3 '^new fully connected' "$tmp/again.out")" ] ||
   fail "--crops gives other figures: $(cat "$tmp/again.out")"
+# 8. --oof (tools/emo-finetune.py directly, for ensembles): every folder image's out-of-fold
+#    probabilities, keyed by its path, rows summing to 1, their argmax the CV's accuracy.
+"$py" "$EMO_SOURCE_DIR/tools/emo-finetune.py" "$tmp/dump" --labels surprise,happiness \
+  --onnx "$EMO_SOURCE_DIR/models/faceapi/faceapi-expression.onnx" --freeze all \
+  --oof "$tmp/oof.npz" >"$tmp/oof.out" 2>&1 || fail "--oof: $(tail -n 20 "$tmp/oof.out")"
+acc=$(sed -n 's/^new fully connected.*grouped CV: accuracy \([0-9.]*\),.*/\1/p' "$tmp/oof.out")
+"$py" - "$tmp/oof.npz" "$tmp/dump/samples.csv" "$acc" <<'PY' || fail "--oof file: $(cat "$tmp/oof.out")"
+import csv, sys
+import numpy as np
+z = np.load(sys.argv[1])
+n = sum(1 for r in csv.reader(open(sys.argv[2])) if r[1] in ("surprise", "happiness") and r[4] == "0")
+acc = float((z["prob"].argmax(1) == z["y"]).mean())
+assert len(z["files"]) == n == len(z["prob"]), (len(z["files"]), n)
+assert np.allclose(z["prob"].sum(1), 1, atol=1e-5)
+assert abs(acc - float(sys.argv[3])) < 1e-3, (acc, sys.argv[3])
+PY
 echo "PASS"
