@@ -10,11 +10,12 @@
  *
  * The kind of model follows from the #GstEmoClassify:model file (emo::EmotionModel):
  * - an appearance CNN (`.json` sidecar or `.onnx` with its sidecar beside it; the default
- *   emotion-finetuned.json, the FER2013 mini-Xception fine-tuned by emo-train on our data, 6
- *   classes): run by ONNX Runtime on an eye-levelled 64x64 crop of the face's luma, aligned on
- *   the landmarks when the face has 68, else cropped from the box. Any other ONNX classifier
- *   runs the same way from a JSON sidecar giving its labels, input size, layout, colour
- *   (a colour network's crop comes from the colour frame), normalisation and crop rule
+ *   emotion-ensemble.json, the mean of two CNNs in one graph (emo-ensemble.py: the FER2013
+ *   mini-Xception fine-tuned by emo-train on our data and face-api's FaceExpressionNet with a
+ *   FER+ layer), 6 classes): run by ONNX Runtime on an eye-levelled crop of the face's luma,
+ * aligned on the landmarks when the face has 68, else cropped from the box. Any other ONNX
+ * classifier runs the same way from a JSON sidecar giving its labels, input size, layout, colour (a
+ * colour network's crop comes from the colour frame), normalisation and crop rule
  *   (docs/sidecar.md); the sidecar is checked against the network at start, and a field that
  *   does not fit is an element error naming it;
  * - a fused model (`.yml.gz`, format gst-emo-fused-model, emotion-fused.yml.gz): a random
@@ -86,7 +87,7 @@ enum {
   PROP_HOLD_TIME,
 };
 
-#define DEFAULT_MODEL_NAME "emotion-finetuned.json"
+#define DEFAULT_MODEL_NAME "emotion-ensemble.json"
 /* alpha = 0.5: the smoothed score keeps half of the previous frame's. This cuts the variance of
  * the frame-to-frame vote noise to (1 - a) / (1 + a) = 1/3 while a real change of expression
  * shows after 1 frame and is 94 % through after 4 frames (~130 ms at 30 fps), much shorter

@@ -27,7 +27,9 @@ labels must be the same list in the same order), then optionally multiplied per 
 embeddings, flattened and concatenated. Every member must take the same crop framing (sidecar
 "crop") and grey input.
 Batch: the members' own (a fixed batch of 1 in any member makes the ensemble batch 1, as
-OpenCV 4.6 DNN needs for face-api's network).
+OpenCV 4.6 DNN needed for face-api's network), or free with --free-batch (ONNX Runtime, which
+emoclassify uses, then runs a frame's faces in one call; refused if a member has a Reshape, the
+one layer of these CNNs whose output could depend on a fixed batch).
 Exit status 2 on a usage error (mismatched labels, framing or colour).
 """
 import argparse
@@ -91,14 +93,14 @@ def batch_of(model):
     return d.dim_value if d.dim_value > 0 else None
 
 
-def build(members, weights, prior, path):
+def build(members, weights, prior, path, free_batch=False):
     """Writes the merged network to `path`; returns its input side."""
     specs = [s for s, _ in members]
     labels = specs[0]["labels"]
     sides = [s["input"]["width"] for s in specs]
     side = math.lcm(*sides)
     batches = {batch_of(m) for _, m in members} - {None}
-    batch = 1 if batches else "N"
+    batch = 1 if batches and not free_batch else "N"
     nodes, inits, embeddings, scores = [], [], [], []
     for k, ((spec, model), w) in enumerate(zip(members, weights)):
         p = f"m{k}/"
@@ -232,6 +234,8 @@ def main():
                     "of this emo-train --dump-crops directory, instead of --prior; needs "
                     "--ferplus")
     ap.add_argument("--ferplus", metavar="LABELS_CSV", help="FER+'s labels.csv (--fit-prior)")
+    ap.add_argument("--free-batch", action="store_true",
+                    help="declare a free batch N even if a member fixes it at 1 (ONNX Runtime)")
     ap.add_argument("--output", required=True, help="ONNX file (sidecar: same name, .json)")
     a = ap.parse_args()
     if len(a.members) < 2 and not (a.prior or a.fit_prior):
@@ -262,11 +266,13 @@ def main():
         prior[labels.index(name)] = float(value)
     if (prior <= 0).any():
         ap.error("--prior: factors must be positive")
+    if a.free_batch and any(n.op_type == "Reshape" for _, m in members for n in m.graph.node):
+        ap.error("--free-batch: a member has a Reshape (its shape may fix the batch)")
     sides = [s["input"]["width"] for s in specs]
     if math.lcm(*sides) > 1024:
         ap.error(f"input sides {sides}: their least common multiple is over 1024")
 
-    side = build(members, weights, prior, a.output)
+    side = build(members, weights, prior, a.output, a.free_batch)
     prior_note = f", then prior {a.prior}" if a.prior else ""
     if a.fit_prior:
         crops, y = ferplus_valid(a.fit_prior, a.ferplus, labels)
@@ -277,7 +283,7 @@ def main():
         print(f"prior fitted on {len(y)} FER+ valid crops (accuracy {before:.3f} -> "
               f"{after:.3f}): {text}")
         prior_note = f", then prior {text} (fitted on FER+ valid, {len(y)} crops)"
-        build(members, weights, prior, a.output)
+        build(members, weights, prior, a.output, a.free_batch)
 
     names = [os.path.basename(s) for s in a.members]
     desc = ", ".join(f"{n} x {w:.3g}" for n, w in zip(names, weights))

@@ -25,7 +25,7 @@
 #include "extract.hpp"
 
 // The default emotion model, the same file as emoclassify's default.
-#define EMO_DEFAULT_EMOTION_MODEL "emotion-finetuned.json"
+#define EMO_DEFAULT_EMOTION_MODEL "emotion-ensemble.json"
 
 using namespace emo_tools;
 

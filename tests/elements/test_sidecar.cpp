@@ -94,7 +94,7 @@ TEST(ClassifySidecar, AMalformedOrMismatchedSidecarFailsAtStartNamingTheField) {
        {"\"width\": 112,\n    \"height\": 112", "\"width\": 64,\n    \"height\": 64"},
        "input.width is 64 but the network's input \"input\" is ?x1x112x112"},
       {"layout.json",
-       {"\"color\": \"grey\"", "\"color\": \"grey\", \"layout\": \"nhcw\""},
+       {"\"layout\": \"nchw\"", "\"layout\": \"nhcw\""},  // the converter writes nchw
        "input.layout is \"nhcw\", not one of \"nchw\" | \"nhwc\""},
       {"output.json",
        {"\"scores\": \"scores\"", "\"scores\": \"prob\""},

@@ -13,6 +13,7 @@ import tempfile
 
 import cv2
 import numpy as np
+import onnx
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(os.path.dirname(HERE))
@@ -73,6 +74,22 @@ def main():
               f"{len(tops)} different top classes")
         if worst > 1e-4:
             failures.append(f"ensemble differs from the weighted mean by {worst}")
+
+        # The FER+ candidate fixes batch 1: the ensemble does too, unless --free-batch (ONNX
+        # Runtime batches a frame's faces); the free graph gives the same scores.
+        def batch(path):
+            d = onnx.load(path).graph.input[0].type.tensor_type.shape.dim[0]
+            return d.dim_param or d.dim_value
+        free = os.path.join(tmp, "free.onnx")
+        subprocess.run([sys.executable, TOOL, *members, "--weights", "3,7", "--free-batch",
+                        "--output", free], check=True)
+        fnet = cv2.dnn.readNetFromONNX(free)
+        c = crops(side)[2]
+        fnet.setInput((c.astype(np.float32) * spec["input"]["scale"])[None, None])
+        net.setInput((c.astype(np.float32) * spec["input"]["scale"])[None, None])
+        if batch(out) != 1 or batch(free) != "N" or \
+                np.abs(fnet.forward("scores") - net.forward("scores")).max() > 1e-6:
+            failures.append(f"--free-batch: batch {batch(out)} / {batch(free)}, or other scores")
 
         # --prior: happiness x 2 then renormalised.
         subprocess.run([sys.executable, TOOL, *members, "--prior", "happiness=2,sadness=0.5",
