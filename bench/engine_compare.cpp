@@ -209,8 +209,8 @@ int main(int argc, char **argv) {
     for (size_t k = 0; k + 4 <= crops.size(); k += 4) {
       const std::vector<cv::Mat> four(crops.begin() + k, crops.begin() + k + 4);
       const emo::Tensor t4 = cnn->input_tensor(four);
-      const int d4[] = {4, 1, cnn->spec().height, cnn->spec().width};
-      const int d1[] = {1, 1, cnn->spec().height, cnn->spec().width};
+      const int d4[] = {4, 1, cnn->spec().input.height, cnn->spec().input.width};
+      const int d1[] = {1, 1, cnn->spec().input.height, cnn->spec().input.width};
       std::vector<cv::Mat> out;
       std::vector<float> dnn_scores;
       auto t0 = Clock::now();
