@@ -42,26 +42,3 @@ TEST(ModelUsage, CountsCopiesAndUsersPerFileWhileTheyLive) {
 }
 
 }  // namespace
-
-namespace {
-
-// A cache that counts its own sharing (the ONNX Runtime sessions) overrides the registered
-// figures of the same file, whatever its spelling, and adds its other files.
-TEST(ModelUsage, RowsOfACacheReplaceTheRegisteredRowsOfTheSameFile) {
-  const auto dir = emo::test::temp_dir("model-usage-merge");
-  const std::string net = (dir / "net.onnx").string(), dat = (dir / "lm.dat").string();
-  const std::vector<emo::ModelUsage> registered = {{net, 3, 3}, {dat, 1, 3}};
-  const std::vector<emo::ModelUsage> rows = emo::detail::merge_usage(
-      registered, {{(dir / "." / "net.onnx").string(), 1, 3}, {(dir / "cnn.onnx").string(), 1, 2}});
-  ASSERT_EQ(rows.size(), 3u);
-  EXPECT_EQ(rows[0].path, (dir / "cnn.onnx").string());  // sorted by path
-  EXPECT_EQ(rows[0].users, 2);
-  EXPECT_EQ(rows[1].path, dat);
-  EXPECT_EQ(rows[1].loaded, 1);
-  EXPECT_EQ(rows[2].path, net);
-  EXPECT_EQ(rows[2].loaded, 1);  // the cache's figure, not the 3 registered copies
-  EXPECT_EQ(rows[2].users, 3);
-  std::filesystem::remove_all(dir);
-}
-
-}  // namespace

@@ -2,13 +2,11 @@
 // gst-emo: how many copies of each model file a process holds, and how many users share them.
 #include "emo/core/model_usage.hpp"
 
-#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
 #include <system_error>
-#include <utility>
 
 namespace emo {
 namespace {
@@ -46,26 +44,6 @@ std::vector<ModelUsage> registered() {
 
 }  // namespace
 
-namespace detail {
-
-std::vector<ModelUsage> merge_usage(std::vector<ModelUsage> rows,
-                                    std::vector<ModelUsage> authoritative) {
-  for (ModelUsage &a : authoritative) {
-    a.path = canonical(a.path);
-    auto same = std::find_if(rows.begin(), rows.end(),
-                             [&a](const ModelUsage &r) { return r.path == a.path; });
-    if (same != rows.end())
-      *same = a;
-    else
-      rows.push_back(a);
-  }
-  std::sort(rows.begin(), rows.end(),
-            [](const ModelUsage &x, const ModelUsage &y) { return x.path < y.path; });
-  return rows;
-}
-
-}  // namespace detail
-
 ModelUse::ModelUse(const std::string &path, const void *model)
     : path_(canonical(path)), model_(model) {
   Registry &r = registry();
@@ -80,11 +58,7 @@ ModelUse::~ModelUse() {
   if (it != r.uses.end()) r.uses.erase(it);
 }
 
-std::vector<ModelUsage> model_usage() {
-  // Elements register the loaded copy they hold: for ONNX networks that is the session shared
-  // through emo::Network::load()'s cache, so its sharing shows here without a second source.
-  return detail::merge_usage(registered(), {});
-}
+std::vector<ModelUsage> model_usage() { return registered(); }
 
 ModelUsage model_usage(const std::string &path) {
   const std::string key = canonical(path);

@@ -33,20 +33,12 @@ class ModelUse {
   const void *model_;
 };
 
-/// Every model file with at least one registered user, sorted by path. Rows of the networks
-/// cache (ONNX Runtime sessions), when one reports its own figures, replace the registered
-/// rows of the same file (see model_usage.cpp).
+/// Every model file with at least one registered user, sorted by path. The ONNX networks'
+/// users register the session they share (emo::Network::load()'s cache), so one session
+/// counts as one loaded copy.
 std::vector<ModelUsage> model_usage();
 
 /// The row of one file (`path` canonicalised as above); loaded = users = 0 when nothing holds it.
 ModelUsage model_usage(const std::string &path);
-
-namespace detail {
-/// How model_usage() combines its sources (exposed for tests): the rows of `authoritative`
-/// (a cache that counts its own sharing; paths canonicalised) replace the rows of `registered`
-/// with the same path, the others are added; sorted by path.
-std::vector<ModelUsage> merge_usage(std::vector<ModelUsage> registered,
-                                    std::vector<ModelUsage> authoritative);
-}  // namespace detail
 
 }  // namespace emo
