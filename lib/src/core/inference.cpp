@@ -53,8 +53,13 @@ Ort::Env &env() {
     // on: it writes a device id and an event cache under ~/.cache/Microsoft/DeveloperTools/,
     // mat-debug-PID.log and .ses in $TMPDIR, and would upload to Microsoft. gst-emo sends
     // nothing anywhere: ORT_DISABLE_TELEMETRY=1, read once when the environment is created, is
-    // its full opt-out (a value the user set is kept). Then the runtime switch as well.
-    setenv("ORT_DISABLE_TELEMETRY", "1", 0);
+    // its full opt-out (a value the user set is kept). DisableTelemetryEvents() alone is not
+    // enough: with it and without the variable the files above are still written (checked
+    // with ORT 1.29.0 and HOME/TMPDIR set to empty folders). setenv() is not safe against a
+    // concurrent getenv() that walks an environment array setenv() frees; it runs once, under
+    // engine_mutex(), only when the variable is absent, and glibc keeps the process's first
+    // environment array alive when setenv() grows it, so a reader of that array is not hurt.
+    if (std::getenv("ORT_DISABLE_TELEMETRY") == nullptr) setenv("ORT_DISABLE_TELEMETRY", "1", 0);
     Ort::Env env(ORT_LOGGING_LEVEL_ERROR, "gst-emo");
     env.DisableTelemetryEvents();
     return env;
