@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // Tests of emo::detect::TiledDetector: tile layout, cropped frame views, small faces found by
-// the tiles that the whole frame's pass misses, close-ups left to the frame pass.
+// the tiles that the whole frame's pass misses, close-ups left to the frame pass, and how the
+// two passes' detections are merged (merge_views).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -137,14 +138,88 @@ TEST(TiledDetector, ACloseUpIsLeftToTheFramePass) {
   const cv::Mat frame = scene(700, {{290, 10}}, faces);  // a 144 px face
   const FrameView view = FrameView::from_mat(frame);
   emo::detect::BlazeFace whole(full_model());
-  const auto ref = whole.detect(view, emo::DetectorParams{});
+  emo::DetectorParams low;  // the tiled detector's frame pass reports down to kLowScore
+  low.score_threshold = emo::detect::TiledDetector::kLowScore;
+  const auto ref = whole.detect(view, low);
   ASSERT_EQ(ref.size(), 1u);
+  ASSERT_GE(ref[0].score, emo::detect::TiledDetector::kCloseUpScore);
   emo::detect::TiledDetector tiled(std::make_unique<emo::detect::BlazeFace>(full_model()), 2);
   const auto dets = tiled.detect(view, emo::DetectorParams{});
   ASSERT_EQ(dets.size(), 1u);
   EXPECT_EQ(dets[0].box, ref[0].box) << "the same detection: no tile ran";
   std::vector<FaceDetection> again;
   EXPECT_THROW(tiled.run(again), std::invalid_argument) << "nothing prepared";
+}
+
+FaceDetection det(float x, float y, float width, float height, float score) {
+  FaceDetection d;
+  d.box = cv::Rect2f(x, y, width, height);
+  d.score = score;
+  return d;
+}
+
+using emo::detect::merge_views;
+using emo::detect::TiledDetector;
+const std::vector<cv::Rect2f> kInsides = {{0, 0, 798, 720}, {482, 0, 798, 720}};
+constexpr float kFrameScore = 0.52f;
+
+// The dinner clip's frame 96: the frame pass boxes the grandmother's hair and face (159 px,
+// 0.68); the tile, at 1.6x, finds her face alone (64 px, 0.50) and nothing around the head.
+TEST(MergeViews, ATileFaceInsideAHeadBoxTheTileDoesNotFindReplacesIt) {
+  const auto faces = merge_views({det(111, 59, 159, 159, 0.68f)}, {det(216, 96, 64, 64, 0.50f)},
+                                 kInsides, kFrameScore);
+  ASSERT_EQ(faces.size(), 1u);
+  EXPECT_GT(emo::detect::iou(faces[0].box, cv::Rect2f(216, 96, 64, 64)), 0.999f);
+  EXPECT_FLOAT_EQ(faces[0].score, 0.68f);
+  EXPECT_EQ(faces[0].views, 1);
+  // Kept as it is when a tile finds the large box too, when it lies in no tile (cut by the
+  // inner edges), or when no tile face has its centre inside it.
+  auto kept = merge_views({det(111, 59, 159, 159, 0.68f)},
+                          {det(216, 96, 64, 64, 0.50f), det(115, 62, 150, 150, 0.42f)}, kInsides,
+                          kFrameScore);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_GT(emo::detect::iou(kept[0].box, cv::Rect2f(111, 59, 159, 159)), 0.999f);
+  kept = merge_views({det(111, 59, 159, 159, 0.68f)}, {det(216, 96, 64, 64, 0.50f)},
+                     {{0, 0, 200, 720}, {200, 0, 1080, 720}}, kFrameScore);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_GT(emo::detect::iou(kept[0].box, cv::Rect2f(111, 59, 159, 159)), 0.999f);
+  kept = merge_views({det(111, 59, 159, 159, 0.68f)}, {det(300, 100, 60, 60, 0.50f)}, kInsides,
+                     kFrameScore);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_GT(emo::detect::iou(kept[0].box, cv::Rect2f(111, 59, 159, 159)), 0.999f);
+  // Without tiles (a close-up) the frame pass alone, at its own threshold.
+  kept = merge_views({det(111, 59, 159, 159, 0.68f), det(600, 100, 60, 60, 0.45f)}, {}, {},
+                     kFrameScore);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_GT(emo::detect::iou(kept[0].box, cv::Rect2f(111, 59, 159, 159)), 0.999f);
+}
+
+// Two looks under their own thresholds make a face only when both reach the agreement scores.
+TEST(MergeViews, TwoLooksThatAgreeBelowTheirThresholdsMakeAFace) {
+  // The father looking down (frame 1415): 0.45 by the frame, 0.55 by a tile.
+  auto faces = merge_views({det(1059, 198, 71, 71, 0.45f)}, {det(1061, 183, 81, 81, 0.55f)},
+                           kInsides, kFrameScore);
+  ASSERT_EQ(faces.size(), 1u);
+  EXPECT_EQ(faces[0].views, 1) << "no pass reached its own threshold";
+  EXPECT_GT(emo::detect::iou(faces[0].box, cv::Rect2f(1059, 198, 71, 71)), 0.5f);
+  // The back of a head: 0.45 by the frame, 0.39 by a tile; the wheel: 0.68 by a tile alone.
+  EXPECT_TRUE(merge_views({det(287, 239, 69, 69, 0.45f)}, {det(277, 230, 95, 95, 0.39f)}, kInsides,
+                          kFrameScore)
+                  .empty());
+  EXPECT_TRUE(merge_views({}, {det(167, 647, 59, 59, 0.68f)}, kInsides, kFrameScore).empty());
+  // Agreeing scores that do not overlap make nothing.
+  EXPECT_TRUE(merge_views({det(100, 100, 60, 60, 0.45f)}, {det(400, 100, 60, 60, 0.6f)}, kInsides,
+                          kFrameScore)
+                  .empty());
+  // Each pass at its own threshold: two views (a shot's first frame confirms it at once).
+  faces = merge_views({det(750, 110, 62, 62, 0.66f)}, {det(752, 110, 54, 54, 0.92f)}, kInsides,
+                      kFrameScore);
+  ASSERT_EQ(faces.size(), 1u);
+  EXPECT_EQ(faces[0].views, 2);
+  faces = merge_views({det(750, 110, 62, 62, 0.66f)}, {det(752, 110, 54, 54, 0.6f)}, kInsides,
+                      kFrameScore);
+  ASSERT_EQ(faces.size(), 1u);
+  EXPECT_EQ(faces[0].views, 1) << "the tile's 0.6 is under its own threshold";
 }
 
 }  // namespace

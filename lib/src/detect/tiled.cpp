@@ -115,23 +115,84 @@ void TiledDetector::prepare(const FrameView &frame, const DetectorParams &params
   prepared_ = true;
 }
 
+std::vector<FaceDetection> merge_views(const std::vector<FaceDetection> &frame_pass,
+                                       const std::vector<FaceDetection> &tile_pass,
+                                       const std::vector<cv::Rect2f> &tile_insides,
+                                       float frame_score) {
+  using T = TiledDetector;
+  const auto overlaps = [](const FaceDetection &f, const std::vector<FaceDetection> &pass,
+                           float min_score) {
+    return std::any_of(pass.begin(), pass.end(), [&](const FaceDetection &d) {
+      return d.score >= min_score && iou(d.box, f.box) > kSuppressionIou;
+    });
+  };
+  std::vector<FaceDetection> all;
+  for (FaceDetection f : frame_pass) {
+    if (f.score >= frame_score) {
+      // Refinement: a box inside a tile that the tile does not find again, while the tile finds
+      // a face well inside it: the frame pass took a head (the hair, the back of it) for a face.
+      const bool in_tile = std::any_of(
+          tile_insides.begin(), tile_insides.end(),
+          [&](const cv::Rect2f &r) { return (r & f.box).area() >= f.box.area() * 0.999f; });
+      if (in_tile && !overlaps(f, tile_pass, 0.0f)) {
+        const FaceDetection *best = nullptr;
+        for (const FaceDetection &t : tile_pass) {
+          const cv::Point2f c(t.box.x + t.box.width / 2, t.box.y + t.box.height / 2);
+          if (f.box.contains(c) && t.box.area() <= T::kRefineArea * f.box.area() &&
+              (best == nullptr || t.score > best->score))
+            best = &t;
+        }
+        if (best != nullptr) {
+          const float score = std::max(f.score, best->score);
+          f = *best;
+          f.score = score;
+        }
+      }
+      all.push_back(std::move(f));
+    } else if (f.score >= T::kAgreeFrameScore && overlaps(f, tile_pass, T::kAgreeTileScore)) {
+      all.push_back(std::move(f));  // both looks agree below their own thresholds
+    }
+  }
+  for (const FaceDetection &t : tile_pass)
+    if (t.score >= T::kMinTileScore ||
+        (t.score >= T::kAgreeTileScore && overlaps(t, frame_pass, T::kAgreeFrameScore)))
+      all.push_back(t);
+  std::vector<FaceDetection> faces = weighted_nms(std::move(all), kSuppressionIou);
+  // Two views when each pass found the face at its own threshold (a shot's first frame
+  // confirms such a face at once); a face kept by agreement or refinement has one.
+  for (FaceDetection &f : faces)
+    f.views = std::max(1, (overlaps(f, frame_pass, frame_score) ? 1 : 0) +
+                              (overlaps(f, tile_pass, T::kMinTileScore) ? 1 : 0));
+  return faces;
+}
+
 void TiledDetector::run(std::vector<FaceDetection> &faces) {
   if (!prepared_) throw std::invalid_argument("TiledDetector: no frame prepared");
   prepared_ = false;
+  // Both passes report down to kLowScore; merge_views() keeps what passes its rules.
+  float frame_score = static_cast<float>(params_.score_threshold);
+  if (frame_score < 0) {
+    const auto *blazeface = dynamic_cast<const BlazeFace *>(inner_.get());
+    frame_score = blazeface != nullptr ? blazeface->default_threshold() : 0.0f;
+  }
   DetectorParams inner = params_;
   inner.max_faces = 0;
+  inner.score_threshold = std::min(frame_score, kLowScore);
   inner_->prepare(copy_, inner);
   inner_->run(frame_);
-  // A close-up (a face of the frame pass at least kCloseUp of the frame's short side) has no
-  // faces too small for the frame pass: the tiles are skipped unless asked for.
+  // A close-up (a face of the frame pass at least kCloseUp of the frame's short side, scored
+  // kCloseUpScore or more) has no faces too small for the frame pass: the tiles are skipped
+  // unless asked for.
   const float close_up = kCloseUp * static_cast<float>(std::min(copy_.width, copy_.height));
   const bool wide =
       params_.all_tiles || std::none_of(frame_.begin(), frame_.end(), [&](const FaceDetection &d) {
-        return std::max(d.box.width, d.box.height) >= close_up;
+        return d.score >= std::max(frame_score, kCloseUpScore) &&
+               std::max(d.box.width, d.box.height) >= close_up;
       });
   constexpr float kEdge = 2.0f;  // frame pixels
   constexpr int kMinTile = 16;   // frame pixels
   tiles_.clear();
+  insides_.clear();
   const std::vector<Box> tiles =
       wide ? frame_tiles(copy_.width, copy_.height, columns_, overlap_) : std::vector<Box>{};
   for (const Box &t : tiles) {
@@ -142,25 +203,22 @@ void TiledDetector::run(std::vector<FaceDetection> &faces) {
     inner_->prepare(view, inner);
     inner_->run(part_);
     const float x1 = ox + view.width, y1 = oy + view.height;
+    // The tile less its inner edges (a frame edge is no cut).
+    const float in_x0 = ox > 0 ? ox + kEdge : 0.0f, in_y0 = oy > 0 ? oy + kEdge : 0.0f;
+    const float in_x1 = x1 < copy_.width ? x1 - kEdge : static_cast<float>(copy_.width);
+    const float in_y1 = y1 < copy_.height ? y1 - kEdge : static_cast<float>(copy_.height);
+    insides_.emplace_back(in_x0, in_y0, in_x1 - in_x0, in_y1 - in_y0);
     for (FaceDetection &d : part_) {
       d.box.x += ox;
       d.box.y += oy;
       for (Point &p : d.keypoints) p = Point(p.x + ox, p.y + oy);
-      const bool cut = (ox > 0 && d.box.x <= ox + kEdge) || (oy > 0 && d.box.y <= oy + kEdge) ||
-                       (x1 < copy_.width && d.box.x + d.box.width >= x1 - kEdge) ||
-                       (y1 < copy_.height && d.box.y + d.box.height >= y1 - kEdge);
-      if (!cut && d.score >= kMinTileScore) tiles_.push_back(std::move(d));
+      const bool cut = (ox > 0 && d.box.x <= in_x0) || (oy > 0 && d.box.y <= in_y0) ||
+                       (x1 < copy_.width && d.box.x + d.box.width >= in_x1) ||
+                       (y1 < copy_.height && d.box.y + d.box.height >= in_y1);
+      if (!cut) tiles_.push_back(std::move(d));
     }
   }
-  all_ = frame_;
-  all_.insert(all_.end(), tiles_.begin(), tiles_.end());
-  faces = weighted_nms(std::move(all_), kSuppressionIou);
-  all_.clear();
-  const auto seen = [](const FaceDetection &f, const std::vector<FaceDetection> &pass) {
-    return std::any_of(pass.begin(), pass.end(),
-                       [&](const FaceDetection &d) { return iou(d.box, f.box) > kSuppressionIou; });
-  };
-  for (FaceDetection &f : faces) f.views = (seen(f, frame_) ? 1 : 0) + (seen(f, tiles_) ? 1 : 0);
+  faces = merge_views(frame_, tiles_, insides_, frame_score);
   std::stable_sort(faces.begin(), faces.end(), [](const FaceDetection &a, const FaceDetection &b) {
     return a.box.area() > b.box.area();
   });

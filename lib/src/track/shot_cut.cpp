@@ -63,7 +63,13 @@ bool ShotCutDetector::next(const cv::Mat &luma) {
   cv::Scalar mean, sdev;
   cv::meanStdDev(prev_small_, mean, sdev);
   const bool dark = mean[0] <= kDarkMean && sdev[0] <= kDarkDeviation;
-  const bool blend = window_count_ == ring && blend_test();
+  const int short_w = params_.short_window;
+  double short_difference = 0.0;
+  const bool short_blend = short_w >= 2 && short_w < w_frames &&
+                           window_count_ >= static_cast<std::size_t>(short_w) + 1 &&
+                           blend_residual(short_w, params_.min_short_difference,
+                                          short_difference) <= params_.max_short_residual;
+  const bool blend = (window_count_ == ring && blend_test()) || short_blend;
   if (cut) {
     in_transition_ = false;
   } else if (blend || dark) {
@@ -85,30 +91,32 @@ bool ShotCutDetector::next(const cv::Mat &luma) {
   return cut;
 }
 
-// The window's oldest image is at window_next_ (the ring is full), the newest just before it.
 bool ShotCutDetector::blend_test() {
+  blend_residual_ = blend_residual(static_cast<int>(window_.size()) - 1,
+                                   params_.min_transition_difference, window_difference_);
+  return blend_residual_ <= params_.max_blend_residual;
+}
+
+double ShotCutDetector::blend_residual(int frames, double min_difference, double &difference) {
   const std::size_t ring = window_.size();
-  const auto at = [&](std::size_t age_from_oldest) -> const cv::Mat & {
-    return window_[(window_next_ + age_from_oldest) % ring];
+  // The image `age` frames before the newest (the newest is just before window_next_).
+  const auto back = [&](int age) -> const cv::Mat & {
+    return window_[(window_next_ + ring - 1 - static_cast<std::size_t>(age)) % ring];
   };
-  const cv::Mat &first = at(0), &last = at(ring - 1);
-  window_difference_ = cv::norm(first, last, cv::NORM_L1) / static_cast<double>(first.total());
-  blend_residual_ = 9.0;
-  if (window_difference_ < params_.min_transition_difference || window_difference_ <= 0)
-    return false;
+  const cv::Mat &first = back(frames), &last = back(0);
+  difference = cv::norm(first, last, cv::NORM_L1) / static_cast<double>(first.total());
+  if (difference < min_difference || difference <= 0) return 9.0;
   first.convertTo(start_f_, CV_32F);
   last.convertTo(end_f_, CV_32F);
   double residual = 0.0;
-  const int w_frames = static_cast<int>(ring) - 1;
   for (int q = 1; q <= 3; ++q) {
-    const int k = static_cast<int>(std::lround(w_frames * q / 4.0));
-    const double t = static_cast<double>(k) / w_frames;
+    const int k = static_cast<int>(std::lround(frames * q / 4.0));
+    const double t = static_cast<double>(k) / frames;
     cv::addWeighted(start_f_, 1.0 - t, end_f_, t, 0.0, blend_);
-    at(static_cast<std::size_t>(k)).convertTo(mid_f_, CV_32F);
+    back(frames - k).convertTo(mid_f_, CV_32F);
     residual += cv::norm(mid_f_, blend_, cv::NORM_L1) / static_cast<double>(blend_.total());
   }
-  blend_residual_ = residual / 3.0 / window_difference_;
-  return blend_residual_ <= params_.max_blend_residual;
+  return residual / 3.0 / difference;
 }
 
 }  // namespace emo

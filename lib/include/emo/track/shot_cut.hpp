@@ -36,6 +36,18 @@ struct ShotCutParams {
   /// every other window whose ends differed by >= 10 (pans, people walking, a dark foreground
   /// passing) scored >= 0.26.
   double max_blend_residual = 0.15;
+  /// The same test on a short window, to find a fast transition earlier (the test is causal:
+  /// the long window passes only once most of it is blended): the last `short_window` + 1
+  /// frames (>= 2 and < transition_window; 0 disables it), whose ends must differ by at least
+  /// `min_short_difference` grey levels with a blend residual of at most `max_short_residual`.
+  /// On the dinner clip's luma plane (every frame) its cross-fade passed from its 4th frame
+  /// (1426: residual 0.07, ends 9.0 apart) where the 12-frame window passed from its 9th (1432);
+  /// every other 4-frame window whose ends differed by >= 8 scored >= 0.16 (the mother walking
+  /// through the kitchen, frames 1574-1580), so 0.10 keeps a margin of 1.6x. A slow
+  /// transition (less than 2 grey levels a frame) is left to the long window.
+  int short_window = 4;
+  double min_short_difference = 8.0;
+  double max_short_residual = 0.10;
 };
 
 /// Finds hard cuts between shots from consecutive frames alone (no look-ahead, one frame of
@@ -62,7 +74,9 @@ struct ShotCutParams {
 /// transition when its window's ends differ by >= `min_transition_difference` and the
 /// residual of those blends, relative to that difference, is <= `max_blend_residual`. The
 /// test is causal: a transition is found about two thirds of a window after it starts (8
-/// frames at 24 fps on the dinner clip's cross-fade). Black frames (kDarkMean) are inside a
+/// frames at 24 fps on the dinner clip's cross-fade); the same test on the last
+/// `short_window` frames, stricter, finds a fast one sooner (its 4th frame there). Black
+/// frames (kDarkMean) are inside a
 /// transition too. It ends once the window no longer passes and the picture has settled
 /// (kSettled), at most a window later; that frame starts the new shot (next() returns true).
 /// A hard cut restarts the window, and so does the end of a transition.
@@ -124,6 +138,9 @@ class ShotCutDetector {
   double difference_ = 0.0;
   double correlation_ = 1.0;
   bool blend_test();
+  // The blend test on the newest `frames` + 1 images of the window: residual relative to the
+  // ends' difference (9 when they differ by less than min_difference), and that difference.
+  double blend_residual(int frames, double min_difference, double &difference);
   std::vector<cv::Mat> window_;  // ring of the last transition_window + 1 small images
   std::size_t window_next_ = 0, window_count_ = 0;
   cv::Mat blend_, start_f_, end_f_, mid_f_;  // CV_32F scratch
