@@ -25,7 +25,7 @@ ONNX Runtime's scores differ by under 1e-6 (bench/RESULTS.md). Exit status 2 on 
 (no FER+ crops, a sidecar without labels).
 """
 import argparse
-import importlib.util
+import importlib
 import json
 import os
 import sys
@@ -38,11 +38,9 @@ SOURCE = os.path.dirname(HERE)
 
 
 def _ensemble_tool():
-    spec = importlib.util.spec_from_file_location("emo_ensemble",
-                                                  os.path.join(HERE, "emo-ensemble.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    """tools/emo-ensemble.py, for its FER+ loader (ferplus_valid)."""
+    sys.path.insert(0, HERE)
+    return importlib.import_module("emo-ensemble")
 
 
 def per_channel(value, channels):
