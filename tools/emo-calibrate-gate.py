@@ -9,8 +9,11 @@ video labels are not measured on, and writes it into the model's sidecar ("gate"
 Faces: FER+ valid (../shared/data/ferplus, Microsoft's crowd labels, majority label), without
 the images whose dup_group is also in train, as crops of an `emo-train --dump-crops` dump
 (--dump, default /tmp/dump112: 112 px, the 2.4-interocular framing of the sidecars' "crop";
-make one with `build/tools/emo-train --ferplus ../shared/data/ferplus --dump-crops /tmp/dump112
-...` as docs/training-ferplus.md says). Only faces whose label the model has count.
+made once by the first emo-train command of docs/training-ferplus.md, section 8:
+`build/tools/emo-train --kind forest --trees 10 --cnn models/faceapi/faceapi-expression.json
+--dump-crops /tmp/dump112 --whole-image $D/ck48 --detect $D/faces-wild --whole-image
+$D/ferplus/train --whole-image $D/ferplus/valid --whole-image $D/ferplus/test --labels ...`).
+Only faces whose label the model has count.
 
 Rule: a face gets its top label when the model's margin (top score minus the second, score
 units) is at least min_margin. The threshold kept is the one that maximises (faces labelled
