@@ -106,6 +106,10 @@ def main():
                     help="set the sidecar's gate.min_margin (other members kept)")
     a = ap.parse_args()
 
+    for path, what in ((a.sidecar, "sidecar"), (os.path.join(a.dump, "samples.csv"), "--dump"),
+                       (a.ferplus, "--ferplus")):
+        if not os.path.isfile(path):
+            ap.error(f"{what}: {path} not found")
     spec = json.load(open(a.sidecar))
     if spec.get("format") != "gst-emo-cnn-model" or not spec.get("labels"):
         ap.error(f"{a.sidecar}: not a gst-emo-cnn-model sidecar with labels")
