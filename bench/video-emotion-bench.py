@@ -88,6 +88,9 @@ def score(truth_clip, lines, min_iou, tally, verbose=False):
                 got[j] = i
         for j, g in enumerate(lf["faces"]):
             tally.setdefault(g["label"], []).append(preds[got[j]][1] if j in got else None)
+            tally.setdefault(WHY, {}).setdefault(g["label"], []).append(
+                miss_reason(g["label"], preds[got[j]][1], preds[got[j]][2]) if j in got
+                else "no detection")
             if verbose:
                 e = preds[got[j]][2] if j in got else {}
                 top = sorted(e.get("scores", {}).items(), key=lambda kv: -kv[1])[:2]
@@ -97,10 +100,33 @@ def score(truth_clip, lines, min_iou, tally, verbose=False):
                       f"sharp {e.get('sharpness', '-')} top {top}", file=sys.stderr)
 
 
+WHY = "_why"  # tally key: truth label -> the reason of each face's outcome (miss_reason)
+
+
+def miss_reason(truth, label, emotion):
+    """Where a matched face went: "right"; "wrong: LABEL"; "no label" (a shot's first frame,
+    not classified); "unknown: REASON" with the gate's reason of the frame (small, turned,
+    blurred, flat) or "held" (the gate passed but a new label had not held yet, hysteresis);
+    unknown faces say whether the top smoothed score was the truth ("top right")."""
+    if label == truth:
+        return "right"
+    if not label:
+        return "no label"
+    if label != UNKNOWN:
+        return f"wrong: {label}"
+    scores = emotion.get("scores") or {}
+    top = max(scores, key=scores.get) if scores else None
+    return (f"unknown: {emotion.get('unsure') or 'held'}, top "
+            f"{'right' if top == truth else 'wrong'}")
+
+
 def summarise(tally):
     """tally: truth label -> list of predicted labels (None: no matching detection)."""
-    out = {"classes": {}}
+    out = {"classes": {}, "why": {label: {r: reasons.count(r) for r in sorted(set(reasons))}
+                                  for label, reasons in sorted(tally.get(WHY, {}).items())}}
     for label, preds in sorted(tally.items()):
+        if label == WHY:
+            continue
         matched = [p for p in preds if p is not None]
         out["classes"][label] = {
             "faces": len(preds), "missed": len(preds) - len(matched),
@@ -131,6 +157,11 @@ def main():
         "EMO_SHARED_DATA", os.path.join(SOURCE, "..", "shared", "data")))
     ap.add_argument("--configs", default="default,nogate,nolabel")
     ap.add_argument("--models", default="", help="comma-separated model paths, one config each")
+    ap.add_argument("--variant", action="append", default=[], metavar="NAME=PROPS",
+                    help="a configuration NAME with these emoclassify properties (e.g. "
+                    "'m05=min-margin=0.05 smoothing=0.9'); repeatable")
+    ap.add_argument("--keep", metavar="DIR", help="keep each run's JSON Lines in DIR "
+                    "(CONFIG-CLIP.jsonl)")
     ap.add_argument("--clips", default="all", help="all, dinner or webcam")
     ap.add_argument("--min-iou", type=float, default=0.3)
     ap.add_argument("--json", help="write the figures to this file")
@@ -147,13 +178,19 @@ def main():
     chosen = {c: configs[c] for c in args.configs.split(",") if c}
     for m in filter(None, args.models.split(",")):
         chosen[f"model={os.path.basename(m)}"] = f"model={shlex.quote(os.path.abspath(m))}"
+    for v in args.variant:
+        name, _, props = v.partition("=")
+        chosen[name] = props
 
     results = {}
+    if args.keep:
+        os.makedirs(args.keep, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name, classify in chosen.items():
             groups, cpu, faces, model_ms = {}, 0.0, 0, 0.0
             for c in clips:
-                out = os.path.join(tmp, "faces.jsonl")
+                out = os.path.join(args.keep or tmp, f"{name}-{os.path.basename(c['clip'])}.jsonl"
+                                   .replace("/", "_"))
                 t, n, ms = run_chain(os.path.join(args.data, c["clip"]), classify, out)
                 cpu += t
                 faces += n or 0
@@ -190,6 +227,10 @@ def main():
                 read = ", ".join(f"{k or '(none)'} {v}" for k, v in c["read_as"].items())
                 print(f"| {label} | {c['faces']} | {c['missed']} | {fmt(c['recall'])} | "
                       f"{fmt(c['unknown'])} | {read} |")
+            print("\n| by eye | where the faces went (unknown: the frame's gate reason or held by "
+                  "the hysteresis; top: the top smoothed score) |\n| --- | --- |")
+            for label, reasons in s["why"].items():
+                print(f"| {label} | " + ", ".join(f"{r} {n}" for r, n in reasons.items()) + " |")
     if args.json:
         json.dump(results, open(args.json, "w"), indent=1)
 

@@ -109,7 +109,9 @@ enum {
  * "Latency"). */
 #define DEFAULT_CLASSIFY_SHOT_START FALSE
 /* The emotion gate and the label hysteresis: reasons in emo/classify/gate.hpp, measurements in
- * docs/emotion-labels.md. */
+ * docs/emotion-labels.md. A model's sidecar may set its own gate thresholds (its "gate" object,
+ * chosen by tools/emo-calibrate-gate.py): they replace these defaults, and a property set on the
+ * element replaces both (emo::resolve_gate). */
 #define DEFAULT_MIN_FACE_SIZE 48
 #define DEFAULT_MAX_YAW 45.0
 #define DEFAULT_MIN_SHARPNESS 0.5
@@ -154,6 +156,8 @@ struct _GstEmoClassify {
   guint max_classifications;
   gboolean classify_shot_start;
   emo::GateSettings gate;
+  unsigned gate_set;             /* emo::GateField bits: gate thresholds set as properties */
+  emo::GateOverrides model_gate; /* the loaded model's sidecar "gate" (while started) */
   emo::LabelHysteresis::Settings hold;
 
   /* state */
@@ -168,6 +172,19 @@ static bool gst_emo_classify_load(GstEmoAnalysisFilter *filter, const std::strin
   GstEmoClassify *self = GST_EMO_CLASSIFY(filter);
   self->state = std::make_unique<GstEmoClassifyState>(model);
   gst_emo_analysis_filter_note_model(filter, self->state->classifier.get());
+  emo::GateSettings gate;
+  {
+    GstEmoObjectLock lock(self);
+    self->model_gate = self->state->classifier->gate();
+    gate = emo::resolve_gate(self->gate, self->gate_set, self->model_gate);
+  }
+  GST_INFO_OBJECT(self,
+                  "gate: min-face-size %d px, max-yaw %.1f degrees, min-sharpness %.2f, "
+                  "min-margin %.3f (%s)",
+                  gate.min_face_size, gate.max_yaw, gate.min_sharpness, gate.min_margin,
+                  self->model_gate.empty() ? "the element's"
+                                           : "the model's sidecar, then set "
+                                             "properties");
   GST_INFO_OBJECT(
       self, "loaded emotion model %s (%s, %zu classes, %d landmarks), instance %p, %ld users",
       model.c_str(), self->state->classifier->kind_name(), self->state->classifier->labels().size(),
@@ -191,6 +208,8 @@ static void gst_emo_classify_unload(GstEmoAnalysisFilter *filter) {
                         : 0.0,
                     self->state->reused, self->state->deferred);
   self->state.reset();
+  GstEmoObjectLock lock(self);
+  self->model_gate = emo::GateOverrides{};
 }
 
 /* Flush, new stream: forget the smoothed faces. */
@@ -254,7 +273,7 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
     interval = self->reclassify_interval;
     budget = self->max_classifications;
     shot_start_classified = self->classify_shot_start;
-    gate = self->gate;
+    gate = emo::resolve_gate(self->gate, self->gate_set, self->model_gate);
     hold = self->hold;
   }
   GstMessage *message = nullptr;
@@ -449,15 +468,19 @@ static void gst_emo_classify_set_property(GObject *object, guint prop_id, const 
       break;
     case PROP_MIN_FACE_SIZE:
       self->gate.min_face_size = static_cast<int>(g_value_get_uint(value));
+      self->gate_set |= emo::kGateMinFaceSize;
       break;
     case PROP_MAX_YAW:
       self->gate.max_yaw = g_value_get_double(value);
+      self->gate_set |= emo::kGateMaxYaw;
       break;
     case PROP_MIN_SHARPNESS:
       self->gate.min_sharpness = g_value_get_double(value);
+      self->gate_set |= emo::kGateMinSharpness;
       break;
     case PROP_MIN_MARGIN:
       self->gate.min_margin = g_value_get_double(value);
+      self->gate_set |= emo::kGateMinMargin;
       break;
     case PROP_HOLD_FRAMES:
       self->hold.hold_frames = static_cast<int>(g_value_get_uint(value));
@@ -477,6 +500,8 @@ static void gst_emo_classify_get_property(GObject *object, guint prop_id, GValue
   if (prop_id == PROP_MODEL)
     return gst_emo_analysis_filter_get_model(GST_EMO_ANALYSIS_FILTER(object), value);
   GstEmoObjectLock lock(self);
+  /* The thresholds in use: a set property, else the started model's sidecar, else the default. */
+  const emo::GateSettings gate = emo::resolve_gate(self->gate, self->gate_set, self->model_gate);
   switch (prop_id) {
     case PROP_SMOOTHING:
       g_value_set_double(value, self->smoothing);
@@ -494,16 +519,16 @@ static void gst_emo_classify_get_property(GObject *object, guint prop_id, GValue
       g_value_set_boolean(value, self->classify_shot_start);
       break;
     case PROP_MIN_FACE_SIZE:
-      g_value_set_uint(value, static_cast<guint>(self->gate.min_face_size));
+      g_value_set_uint(value, static_cast<guint>(gate.min_face_size));
       break;
     case PROP_MAX_YAW:
-      g_value_set_double(value, self->gate.max_yaw);
+      g_value_set_double(value, gate.max_yaw);
       break;
     case PROP_MIN_SHARPNESS:
-      g_value_set_double(value, self->gate.min_sharpness);
+      g_value_set_double(value, gate.min_sharpness);
       break;
     case PROP_MIN_MARGIN:
-      g_value_set_double(value, self->gate.min_margin);
+      g_value_set_double(value, gate.min_margin);
       break;
     case PROP_HOLD_FRAMES:
       g_value_set_uint(value, static_cast<guint>(self->hold.hold_frames));
@@ -520,12 +545,14 @@ static void gst_emo_classify_get_property(GObject *object, guint prop_id, GValue
 static void gst_emo_classify_finalize(GObject *object) {
   GstEmoClassify *self = GST_EMO_CLASSIFY(object);
   self->state.~unique_ptr();
+  self->model_gate.~GateOverrides();
   G_OBJECT_CLASS(parent_class)->finalize(object);
 }
 
 static void gst_emo_classify_init(GstEmoClassify *self) {
   /* GObject zero-fills the instance; construct the C++ members in place. */
   new (&self->state) std::unique_ptr<GstEmoClassifyState>();
+  new (&self->model_gate) emo::GateOverrides();
   /* Computed per instance: honours GST_EMO_MODEL_DIR as set when the element is created. */
   gst_emo_analysis_filter_init_model(GST_EMO_ANALYSIS_FILTER(self),
                                      gst_emo_default_model_path(DEFAULT_MODEL_NAME));
@@ -642,7 +669,9 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
       g_param_spec_double("min-margin", "Minimum score margin",
                           "Faces whose top smoothed score leads the second by less than this "
                           "(score units, scores sum to 1) get no emotion (unsure \"flat\"); "
-                          "0 = off",
+                          "0 = off. Unless set, the model's own threshold when its sidecar has "
+                          "a \"gate\" (as every gate property; read back while started: the "
+                          "value in use), else 0.10",
                           0.0, 1.0, DEFAULT_MIN_MARGIN, mutable_playing));
   g_object_class_install_property(
       gobject_class, PROP_HOLD_FRAMES,

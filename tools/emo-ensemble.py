@@ -164,19 +164,21 @@ def build(members, weights, prior, path, free_batch=False):
     return side
 
 
-def ferplus_valid(dump, labels_csv, labels):
+def ferplus_valid(dump, labels_csv, labels, split="valid"):
     """FER+ valid crops of an emo-train dump (`--dump-crops`, 2.4-interocular framing) without
-    the images whose dup_group is also in train: (crops uint8 [n, s, s], label indices)."""
+    the images whose dup_group is also in train: (crops uint8 [n, s, s], label indices).
+    split="test": FER+ test without the images whose dup_group is also in train or valid."""
     import csv
     groups, fer = {"train": set(), "valid": set(), "test": set()}, {}
     for r in csv.DictReader(open(labels_csv)):
         fer[r["file"]] = r
         groups[r["split"]].add(r["dup_group"])
+    earlier = groups["train"] | (groups["valid"] if split == "test" else set())
     crops, y = [], []
     for s in csv.reader(open(os.path.join(dump, "samples.csv"))):
         key = "/".join(s[5].replace("\\", "/").split("/")[-3:])
         r = fer.get(key)
-        if r is None or r["split"] != "valid" or r["dup_group"] in groups["train"] \
+        if r is None or r["split"] != split or r["dup_group"] in earlier \
                 or s[1] not in labels or s[4] != "0":
             continue
         crops.append(cv2.imread(os.path.join(dump, f"{s[0]}.png"), cv2.IMREAD_GRAYSCALE))

@@ -79,6 +79,53 @@ TEST(ClassifySidecar, ANewColourNetworkRunsFromItsSidecarAlone) {
   }
 }
 
+// A model's own gate (its sidecar's "gate" object, written by tools/emo-calibrate-gate.py) sets
+// emoclassify's thresholds; a property set on the element overrides it, even when set to the
+// built-in default.
+TEST(ClassifySidecar, TheSidecarsGateAppliesUnlessAPropertyIsSet) {
+  ASSERT_FALSE(astronaut().empty()) << "astronaut.png (python3-skimage) is missing";
+  // min_margin 1: no face can lead by the whole probability mass, every face is "flat".
+  const std::string side =
+      edited(model("emotion-cnn.json"), "gated.json",
+             {{"\"emotion-cnn.onnx\"", "\"" + model("emotion-cnn.onnx") + "\""},
+              {"\"labels\"",
+               "\"gate\": { \"min_margin\": 1.0, \"calibration\": \"test\" },\n  "
+               "\"labels\""}});
+  const std::string chain =
+      "emofacedetect ! emolandmarks ! emoclassify name=c classify-shot-start=true model=" + side;
+  HarnessPtr h = make_harness(chain, "I420");
+  ASSERT_EQ(gst_harness_push(h.get(), make_frame(astronaut(), "I420").release()), GST_FLOW_OK);
+  BufferPtr out(gst_harness_pull(h.get()));
+  auto faces = emo::gst::read_faces(out.get());
+  ASSERT_EQ(faces.size(), 1u);
+  ASSERT_TRUE(faces[0].emotion);
+  EXPECT_EQ(faces[0].emotion->label, "unknown");
+  const GstStructure *emotion =
+      gst_video_region_of_interest_meta_get_param(faces[0].meta, "emotion");
+  ASSERT_NE(emotion, nullptr);
+  EXPECT_STREQ(gst_structure_get_string(emotion, "unsure"), "flat");
+  // While started, the property reads the threshold in use: the model's.
+  ElementPtr c(gst_bin_get_by_name(GST_BIN(h->element), "c"));
+  ASSERT_TRUE(c);
+  gdouble margin = 0;
+  g_object_get(c.get(), "min-margin", &margin, nullptr);
+  EXPECT_DOUBLE_EQ(margin, 1.0);
+  h.reset();
+
+  // Set explicitly (to the built-in default 0.10): the property wins, the smile is labelled.
+  faces = run_chain(chain + " min-margin=0.10", "I420");
+  ASSERT_EQ(faces.size(), 1u);
+  ASSERT_TRUE(faces[0].emotion);
+  EXPECT_EQ(faces[0].emotion->label, "happiness");
+  // The same model's sidecar without a gate: the built-in default, the smile labelled.
+  faces = run_chain("emofacedetect ! emolandmarks ! emoclassify classify-shot-start=true model=" +
+                        model("emotion-cnn.json"),
+                    "I420");
+  ASSERT_EQ(faces.size(), 1u);
+  ASSERT_TRUE(faces[0].emotion);
+  EXPECT_EQ(faces[0].emotion->label, "happiness");
+}
+
 TEST(ClassifySidecar, AMalformedOrMismatchedSidecarFailsAtStartNamingTheField) {
   const std::string onnx = model("faceapi/faceapi-expression.onnx");
   const std::string src = model("faceapi/faceapi-expression.json");

@@ -181,6 +181,37 @@ TEST_F(CnnSpecTest, MalformedSidecarsNameTheField) {
       "out of range [1, 1]");
 }
 
+// The optional "gate" object: the model's own gate thresholds (docs/sidecar.md).
+TEST_F(CnnSpecTest, TheGateObjectSetsTheModelsThresholds) {
+  const CnnSpec none = spec(sidecar_json(kGrey));
+  EXPECT_TRUE(none.gate.empty());
+  const CnnSpec margin = spec(sidecar_json(
+      kGrey, "\"a\", \"b\"",
+      "\"gate\": { \"min_margin\": 0.035, \"calibration\": \"a note for people\" }, "));
+  ASSERT_TRUE(margin.gate.min_margin);
+  EXPECT_DOUBLE_EQ(*margin.gate.min_margin, 0.035);
+  EXPECT_FALSE(margin.gate.min_face_size);
+  EXPECT_FALSE(margin.gate.max_yaw);
+  EXPECT_FALSE(margin.gate.min_sharpness);
+  const CnnSpec all = spec(sidecar_json(kGrey, "\"a\", \"b\"",
+                                        "\"gate\": { \"min_face_size\": 32, \"max_yaw\": 60, "
+                                        "\"min_sharpness\": 0.4, \"min_margin\": 0 }, "));
+  EXPECT_EQ(all.gate.min_face_size.value_or(-1), 32);
+  EXPECT_DOUBLE_EQ(all.gate.max_yaw.value_or(-1), 60.0);
+  EXPECT_DOUBLE_EQ(all.gate.min_sharpness.value_or(-1), 0.4);
+  EXPECT_DOUBLE_EQ(all.gate.min_margin.value_or(-1), 0.0);  // 0: the flat test off
+
+  auto error = [&](const std::string &gate) {
+    return parse_error(sidecar_json(kGrey, "\"a\", \"b\"", "\"gate\": " + gate + ", "));
+  };
+  EXPECT_EQ(error("{ \"min_margin\": 1.5 }").first, "gate.min_margin");
+  EXPECT_NE(error("{ \"min_margin\": 1.5 }").second.find("out of range [0, 1]"), std::string::npos);
+  EXPECT_EQ(error("{ \"max_yaw\": 120 }").first, "gate.max_yaw");
+  EXPECT_EQ(error("{ \"min_face_size\": 4.5 }").first, "gate.min_face_size");
+  EXPECT_EQ(error("{ \"min_sharpness\": \"high\" }").first, "gate.min_sharpness");
+  EXPECT_EQ(error("0.1").first, "gate");
+}
+
 TEST_F(CnnSpecTest, GreyCropsBecomeTheNormalisedTensor) {
   const CnnSpec s = spec(sidecar_json(kGrey));
   cv::Mat a = (cv::Mat_<uchar>(2, 2) << 0, 51, 102, 255);

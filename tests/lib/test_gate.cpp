@@ -93,6 +93,32 @@ TEST(Gate, EachTestAndItsOrder) {
   EXPECT_STREQ(emo::to_string(emo::Unsure::None), "");
 }
 
+// A property set on the element beats the model's sidecar, which beats the built-in default.
+TEST(Gate, ResolveGateOrder) {
+  const emo::GateSettings element;  // built-in defaults: 48 px, 45 degrees, 0.5, 0.10
+  emo::GateOverrides model;
+  emo::GateSettings g = emo::resolve_gate(element, 0, model);
+  EXPECT_EQ(g.min_face_size, 48);
+  EXPECT_DOUBLE_EQ(g.min_margin, 0.10);
+  model.min_margin = 0.035;
+  model.max_yaw = 60.0;
+  g = emo::resolve_gate(element, 0, model);
+  EXPECT_DOUBLE_EQ(g.min_margin, 0.035);
+  EXPECT_DOUBLE_EQ(g.max_yaw, 60.0);
+  EXPECT_EQ(g.min_face_size, 48);  // the model does not set it
+  EXPECT_DOUBLE_EQ(g.min_sharpness, 0.5);
+  emo::GateSettings user = element;
+  user.min_margin = 0.2;  // set as a property ...
+  user.max_yaw = 30.0;    // ... and this one too, but not flagged: the model's wins
+  g = emo::resolve_gate(user, emo::kGateMinMargin, model);
+  EXPECT_DOUBLE_EQ(g.min_margin, 0.2);
+  EXPECT_DOUBLE_EQ(g.max_yaw, 60.0);
+  // Setting a property to its built-in default still overrides the model.
+  g = emo::resolve_gate(element, emo::kGateMinMargin | emo::kGateMaxYaw, model);
+  EXPECT_DOUBLE_EQ(g.min_margin, 0.10);
+  EXPECT_DOUBLE_EQ(g.max_yaw, 45.0);
+}
+
 constexpr std::int64_t kFrame = 41708333;  // ns, 24000/1001 fps
 
 TEST(LabelHysteresis, OneFrameFlipDoesNotChangeTheLabel) {

@@ -11,6 +11,23 @@ constexpr const char *kFormat = "gst-emo-cnn-model";
 
 std::string quoted(const std::string &s) { return "\"" + s + "\""; }
 
+// The optional "gate" object: each threshold in the range of its emoclassify property.
+GateOverrides read_gate(const SidecarReader &r, const cv::FileNode &root) {
+  GateOverrides g;
+  const cv::FileNode gate = root["gate"];
+  if (gate.empty()) return g;
+  r.need_map(gate, "gate");
+  if (!gate["min_face_size"].empty())
+    g.min_face_size = r.integer(gate, "min_face_size", "gate.min_face_size", 0, true, 0, 4096);
+  if (!gate["max_yaw"].empty())
+    g.max_yaw = r.number(gate, "max_yaw", "gate.max_yaw", 0, true, 0, 90);
+  if (!gate["min_sharpness"].empty())
+    g.min_sharpness = r.number(gate, "min_sharpness", "gate.min_sharpness", 0, true, 0, 10);
+  if (!gate["min_margin"].empty())
+    g.min_margin = r.number(gate, "min_margin", "gate.min_margin", 0, true, 0, 1);
+  return g;
+}
+
 }  // namespace
 
 CnnSpec CnnSpec::parse(const std::string &path) {
@@ -35,6 +52,7 @@ CnnSpec CnnSpec::parse(const std::string &path) {
     }
     s.labels = r.strings(root, "labels", "labels");
     if (s.labels.size() < 2) r.fail("labels", "must list at least 2 class names");
+    s.gate = read_gate(r, root);
   });
   return s;
 }

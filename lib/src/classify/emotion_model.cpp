@@ -55,6 +55,10 @@ const char *EmotionModel::kind_name() const {
   return "?";
 }
 
+GateOverrides EmotionModel::gate() const {
+  return kind_ == Kind::Cnn ? cnn_->spec().gate : GateOverrides{};
+}
+
 bool EmotionModel::wants_colour() const {
   if (kind_ == Kind::Cnn) return cnn_->colour();
   if (kind_ == Kind::Fused) return fused_->cnn().colour();

@@ -77,6 +77,18 @@ double score_margin(const std::vector<float> &scores) {
   return static_cast<double>(first) - static_cast<double>(second);
 }
 
+GateSettings resolve_gate(const GateSettings &element, unsigned explicitly_set,
+                          const GateOverrides &model) {
+  GateSettings g = element;
+  if (model.min_face_size && !(explicitly_set & kGateMinFaceSize))
+    g.min_face_size = *model.min_face_size;
+  if (model.max_yaw && !(explicitly_set & kGateMaxYaw)) g.max_yaw = *model.max_yaw;
+  if (model.min_sharpness && !(explicitly_set & kGateMinSharpness))
+    g.min_sharpness = *model.min_sharpness;
+  if (model.min_margin && !(explicitly_set & kGateMinMargin)) g.min_margin = *model.min_margin;
+  return g;
+}
+
 Unsure gate_face(const FaceQuality &quality, const std::vector<float> &scores,
                  const GateSettings &settings) {
   if (settings.min_face_size > 0 && quality.size < settings.min_face_size) return Unsure::Small;

@@ -10,6 +10,7 @@
 #include <opencv2/core/mat.hpp>
 
 #include "emo/classify/align.hpp"
+#include "emo/classify/gate.hpp"
 #include "emo/core/sidecar.hpp"
 #include "emo/core/tensor.hpp"
 
@@ -28,8 +29,11 @@ namespace emo {
 ///     "outputs": { "scores": "scores", "embedding": "embedding" },  // ONNX output names;
 ///                                                   // embedding optional
 ///     "crop": { "size": 2.4, "below_eyes": 0.45, "box_scale": 1.0 },  // emo::CropFraming
-///     "labels": [ "anger", ... ] }                   // one per score, in output order
-/// Unknown members are ignored (e.g. "source", "license").
+///     "labels": [ "anger", ... ],                    // one per score, in output order
+///     "gate": { "min_margin": 0.04 } }               // optional: this model's gate thresholds
+///                                                   // (emo::GateOverrides; min_face_size px,
+///                                                   // max_yaw degrees, min_sharpness, min_margin)
+/// Unknown members are ignored (e.g. "source", "license", "gate.calibration").
 struct CnnSpec {
   std::string sidecar;  ///< path of the sidecar file
   std::string onnx;     ///< resolved path of the ONNX model
@@ -37,6 +41,7 @@ struct CnnSpec {
   std::string scores_output, embedding_output;
   CropFraming crop;  ///< in units of the interocular distance (see emo::CropFraming)
   std::vector<std::string> labels;
+  GateOverrides gate;  ///< the sidecar's "gate" object; empty when absent
 
   /// Parses a sidecar. Throws emo::ModelError naming the sidecar path when the file is missing
   /// or not JSON, emo::SidecarError (a ModelError) naming the field when a member is missing,

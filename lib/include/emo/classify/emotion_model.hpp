@@ -11,6 +11,7 @@
 #include "emo/classify/classifier.hpp"
 #include "emo/classify/cnn.hpp"
 #include "emo/classify/fused.hpp"
+#include "emo/classify/gate.hpp"
 
 namespace emo {
 
@@ -38,6 +39,10 @@ class EmotionModel {
   /// Landmarks a face must carry: 68 for Forest and Fused; 0 for Cnn (it aligns on 68 landmarks
   /// when the face has them, else crops the box).
   int landmark_count() const { return kind_ == Kind::Cnn ? 0 : 68; }
+  /// The gate thresholds the model sets for its own scores: a CNN's sidecar "gate" object
+  /// (emo::CnnSpec::gate); empty for the forest and the fused model (their scores are not the
+  /// CNN's).
+  GateOverrides gate() const;
 
   /// Classifies one face. `gray`: the frame's 8-bit luma, or its BGR image (CV_8UC3) for a
   /// model that wants_colour() (may be empty for a Forest); `box`

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,31 @@ struct GateSettings {
   /// to 1. 0.10: the winner is not ahead of the runner-up by a tenth of the probability mass.
   double min_margin = 0.10;
 };
+
+/// Gate thresholds a model's sidecar may set for itself (its optional "gate" object,
+/// docs/sidecar.md): the margin at which a model's top label becomes more often right than
+/// wrong depends on the model (an ensemble's averaged scores are flatter than one network's),
+/// so tools/emo-calibrate-gate.py chooses it per model on labelled faces the video labels are
+/// not measured on. Units as GateSettings; an unset member keeps the element's default.
+struct GateOverrides {
+  std::optional<int> min_face_size;
+  std::optional<double> max_yaw, min_sharpness, min_margin;
+  bool empty() const { return !min_face_size && !max_yaw && !min_sharpness && !min_margin; }
+};
+
+/// The gate's thresholds, one bit each (which ones were set explicitly on an element).
+enum GateField : unsigned {
+  kGateMinFaceSize = 1u << 0,
+  kGateMaxYaw = 1u << 1,
+  kGateMinSharpness = 1u << 2,
+  kGateMinMargin = 1u << 3,
+};
+
+/// The thresholds in use: `element`'s, except that each threshold the model sets (`model`) and
+/// that is not in `explicitly_set` (GateField bits) comes from the model. So an element property
+/// set by the user overrides the model's sidecar, and the sidecar overrides the built-in default.
+GateSettings resolve_gate(const GateSettings &element, unsigned explicitly_set,
+                          const GateOverrides &model);
 
 /// What the gate measured on one face (NaN: not measured).
 struct FaceQuality {
