@@ -10,9 +10,9 @@
  *
  * The kind of model follows from the #GstEmoClassify:model file (emo::EmotionModel):
  * - an appearance CNN (`.json` sidecar or `.onnx` with its sidecar beside it; the default
- *   emotion-ensemble.json, the mean of two CNNs in one graph (emo-ensemble.py: the FER2013
- *   mini-Xception fine-tuned by emo-train on our data and face-api's FaceExpressionNet with a
- *   FER+ layer), 6 classes): run by ONNX Runtime on an eye-levelled crop of the face's luma,
+ *   emotion-ferplus-e2e.json, face-api's FaceExpressionNet trained end to end on FER+'s crowd
+ *   votes, CK+ and faces-wild by tools/emo-train-e2e.py, 6 classes, with its own gate
+ *   thresholds in the sidecar): run by ONNX Runtime on an eye-levelled crop of the face's luma,
  * aligned on the landmarks when the face has 68, else cropped from the box. Any other ONNX
  * classifier runs the same way from a JSON sidecar giving its labels, input size, layout, colour (a
  * colour network's crop comes from the colour frame), normalisation and crop rule
@@ -87,7 +87,7 @@ enum {
   PROP_HOLD_TIME,
 };
 
-#define DEFAULT_MODEL_NAME "emotion-ensemble.json"
+#define DEFAULT_MODEL_NAME "emotion-ferplus-e2e.json"
 /* alpha = 0.5: the smoothed score keeps half of the previous frame's. This cuts the variance of
  * the frame-to-frame vote noise to (1 - a) / (1 + a) = 1/3 while a real change of expression
  * shows after 1 frame and is 94 % through after 4 frames (~130 ms at 30 fps), much shorter

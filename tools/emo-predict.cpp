@@ -25,7 +25,7 @@
 #include "extract.hpp"
 
 // The default emotion model, the same file as emoclassify's default.
-#define EMO_DEFAULT_EMOTION_MODEL "emotion-ensemble.json"
+#define EMO_DEFAULT_EMOTION_MODEL "emotion-ferplus-e2e.json"
 
 using namespace emo_tools;
 

@@ -236,9 +236,9 @@ TEST_F(ClassifyTest, DefaultModelFollowsGstEmoModelDir) {
   g_object_get(element.get(), "model", &model, nullptr);
   const gchar *dir = g_getenv("GST_EMO_MODEL_DIR");
   if (dir && *dir) {
-    EXPECT_EQ(std::string(model), std::string(dir) + "/emotion-ensemble.json");
+    EXPECT_EQ(std::string(model), std::string(dir) + "/emotion-ferplus-e2e.json");
   }
-  EXPECT_TRUE(g_str_has_suffix(model, "/emotion-ensemble.json")) << model;
+  EXPECT_TRUE(g_str_has_suffix(model, "/emotion-ferplus-e2e.json")) << model;
   g_free(model);
 }
 

@@ -107,7 +107,7 @@ TEST(ClassifyCnn, TheDefaultFineTunedCnnTheFusedModelAndTheHappySadForest) {
   gchar *m = nullptr;
   guint interval = 0;
   g_object_get(e, "model", &m, "reclassify-interval", &interval, nullptr);
-  EXPECT_TRUE(g_str_has_suffix(m, "/emotion-ensemble.json")) << m;
+  EXPECT_TRUE(g_str_has_suffix(m, "/emotion-ferplus-e2e.json")) << m;
   EXPECT_GE(interval, 1u);
   g_free(m);
   gst_object_unref(e);
@@ -206,9 +206,9 @@ TEST(ClassifyCnn, ATruncatedOrGarbageOnnxFailsToStartAndNamesIt) {
     const std::string dir = temp_dir() + "/bad-onnx-" + std::to_string(n++);
     std::filesystem::create_directories(dir);
     std::ofstream(dir + "/emotion-finetuned.onnx", std::ios::binary) << content;
-    std::ofstream(dir + "/emotion-ensemble.json") << sidecar;
+    std::ofstream(dir + "/emotion-ferplus-e2e.json") << sidecar;
     std::string error;
-    EXPECT_EQ(start_with_model("emoclassify", dir + "/emotion-ensemble.json", error),
+    EXPECT_EQ(start_with_model("emoclassify", dir + "/emotion-ferplus-e2e.json", error),
               GST_STATE_CHANGE_FAILURE);
     EXPECT_NE(error.find(dir + "/emotion-finetuned.onnx"), std::string::npos) << error;
     EXPECT_NE(error.find("sidecar"), std::string::npos) << error;  // where the name came from

@@ -13,7 +13,7 @@ astronaut="/usr/lib/python3/dist-packages/skimage/data/astronaut.png"
 
 GST_DEBUG=emoclassify:4 run_logged "$tmp/run.txt" gst-launch-1.0 videotestsrc num-buffers=2 ! \
   emoclassify ! fakesink
-grep -q "loaded emotion model $EMO_SOURCE_DIR/models/emotion-ensemble.json" "$tmp/run.txt" ||
+grep -q "loaded emotion model $EMO_SOURCE_DIR/models/emotion-ferplus-e2e.json" "$tmp/run.txt" ||
   fail "emoclassify did not load the source tree's model: $(grep -m1 -E 'ERROR|loaded' "$tmp/run.txt")"
 
 run_logged "$tmp/predict.txt" "$EMO_BUILD_DIR/tools/emo-predict" "$astronaut"
@@ -25,6 +25,6 @@ rc=0
 GST_EMO_MODEL_DIR="$tmp/empty" gst-launch-1.0 videotestsrc num-buffers=1 ! emoclassify ! \
   fakesink >"$tmp/override.txt" 2>&1 || rc=$?
 [ "$rc" -ne 0 ] || fail "emoclassify started without a model in GST_EMO_MODEL_DIR"
-grep -q "Cannot load model file '$tmp/empty/emotion-ensemble.json' (GST_EMO_MODEL_DIR is set" \
+grep -q "Cannot load model file '$tmp/empty/emotion-ferplus-e2e.json' (GST_EMO_MODEL_DIR is set" \
   "$tmp/override.txt" || fail "unexpected error: $(grep -m1 ERROR -A1 "$tmp/override.txt")"
 note "build tree: plugin and emo-predict found models/ without GST_EMO_MODEL_DIR; it overrides"

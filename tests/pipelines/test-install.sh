@@ -17,7 +17,7 @@ source "$(dirname "$0")/lib.sh"
 prefix="$tmp/prefix"
 run_logged "$tmp/install.txt" cmake --install "$EMO_BUILD_DIR" --prefix "$prefix"
 [ -f "$prefix/lib/gstreamer-1.0/libgstemo.so" ] || fail "plugin not installed under the prefix"
-for m in emotion-ensemble.json emotion-ensemble.onnx emotion-finetuned.json emotion-finetuned.onnx emotion-fused.yml.gz emotion-cnn.onnx emotion-cnn.json emotion.yml.gz happy-sad.yml.gz; do
+for m in emotion-ferplus-e2e.json emotion-ferplus-e2e.onnx emotion-ensemble.json emotion-ensemble.onnx emotion-finetuned.json emotion-finetuned.onnx emotion-fused.yml.gz emotion-cnn.onnx emotion-cnn.json emotion.yml.gz happy-sad.yml.gz; do
   [ -f "$prefix/share/gst-emo/models/$m" ] || fail "model $m not installed"
 done
 [ -x "$prefix/share/gst-emo/tools/emo-finetune.py" ] || fail "emo-finetune.py (emo-train --kind finetuned) not installed"
@@ -72,7 +72,7 @@ grep -q "emofacedetect" "$tmp/plugin-no-ld.txt" || fail "no emofacedetect withou
 env -u LD_LIBRARY_PATH -u GST_EMO_MODEL_DIR GST_DEBUG=emoclassify:4 gst-launch-1.0 -q videotestsrc num-buffers=2 ! \
   emofacedetect ! emolandmarks ! emoclassify ! fakesink >"$tmp/run-no-ld.txt" 2>&1 ||
   fail "the chain without LD_LIBRARY_PATH: $(grep -m1 -i error "$tmp/run-no-ld.txt")"
-grep -q "loaded emotion model .*share/gst-emo/models/emotion-ensemble.json" "$tmp/run-no-ld.txt" ||
+grep -q "loaded emotion model .*share/gst-emo/models/emotion-ferplus-e2e.json" "$tmp/run-no-ld.txt" ||
   fail "emoclassify did not load the default CNN without LD_LIBRARY_PATH"
 # ONNX Runtime's telemetry stays off (docs/onnxruntime.md): the run wrote nothing in HOME
 # (its device id and event cache) nor in TMPDIR (mat-debug-PID.log, .ses).
@@ -101,7 +101,7 @@ for element in "${elements[@]}"; do
 done
 GST_DEBUG=emoclassify:4 run_logged "$tmp/run.txt" gst-launch-1.0 videotestsrc num-buffers=2 ! \
   emoclassify ! fakesink
-grep -q "loaded emotion model .*share/gst-emo/models/emotion-ensemble.json" "$tmp/run.txt" ||
+grep -q "loaded emotion model .*share/gst-emo/models/emotion-ferplus-e2e.json" "$tmp/run.txt" ||
   fail "emoclassify did not load the installed default model: $(grep -m1 ERROR "$tmp/run.txt")"
 
 # Consumers built against the installed prefix only (-I/-L from pkg-config, no build tree).

@@ -34,7 +34,7 @@ GST_EMO_MODEL_DIR="$tmp/no-models" "$analyze" -o "$tmp/out2" "$tmp/short.mp4" \
   >"$tmp/model.log" 2>&1 || rc=$?
 cat "$tmp/model.log"
 [ "$rc" -eq 1 ] || fail "missing model: exit status $rc, expected 1"
-grep -q "^\[short\] error: cannot start the analysis pipeline: emoclassify0: .*$tmp/no-models/emotion-ensemble.json" \
+grep -q "^\[short\] error: cannot start the analysis pipeline: emoclassify0: .*$tmp/no-models/emotion-ferplus-e2e.json" \
   "$tmp/model.log" || fail "the missing model's path is not shown"
 
 # A sink that cannot be built is shown, with its API key hidden.

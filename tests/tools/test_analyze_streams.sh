@@ -19,7 +19,7 @@ end=$(date +%s.%N)
 cat "$tmp/analyze.log"
 models="$(grep -m1 '^\[stats\] models:' "$tmp/analyze.log")" || fail "no [stats] models line"
 for expected in "shape_predictor_68_face_landmarks.dat (emolandmarks) loaded 1, users 3" \
-  "emotion-ensemble.json (emoclassify) loaded 1, users 3"; do
+  "emotion-ferplus-e2e.json (emoclassify) loaded 1, users 3"; do
   [[ "$models" == *"$expected"* ]] || fail "expected \"$expected\" in: $models"
 done
 # One network per emofacedetect today; 1 once the networks are shared sessions.

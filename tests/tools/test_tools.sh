@@ -11,7 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # 1. One JSON line, one face, 68 landmarks, happiness, the default model's 6 classes (the
-#    ensemble of the fine-tuned CNN and the FER+ candidate, emotion-ensemble.json).
+#    FaceExpressionNet trained end to end on FER+, emotion-ferplus-e2e.json).
 "$predict" "$astronaut" >"$tmp/out.json" || fail "emo-predict exited $? on $astronaut"
 [ "$(wc -l <"$tmp/out.json")" -eq 1 ] || fail "expected one line: $(cat "$tmp/out.json")"
 python3 - "$tmp/out.json" <<'PY' || fail "bad astronaut output: $(cat "$tmp/out.json")"
