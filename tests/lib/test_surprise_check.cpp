@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "emo/classify/surprise_check.hpp"
+#include "test_geometry.hpp"
 
 namespace {
 
@@ -44,13 +45,7 @@ std::vector<emo::Point> face(double brow, double mouth, double eye = 0.15, doubl
     p[61 + i] = {static_cast<float>(192 + 8 * i), static_cast<float>(250 - g)};
     p[67 - i] = {static_cast<float>(192 + 8 * i), static_cast<float>(250 + g)};
   }
-  const double a = roll * CV_PI / 180.0;
-  for (emo::Point &q : p) {
-    const double dx = q.x - 200, dy = q.y - 200;
-    q = {static_cast<float>(200 + std::cos(a) * dx - std::sin(a) * dy),
-         static_cast<float>(200 + std::sin(a) * dx + std::cos(a) * dy)};
-  }
-  return p;
+  return emo::test::rotated(p, roll, {200.f, 200.f});
 }
 
 TEST(SurpriseCheck, FaceActionsInInterOcularUnits) {

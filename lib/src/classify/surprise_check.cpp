@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "emo/classify/features.hpp"
+#include "track_ages.hpp"
 
 namespace emo {
 namespace {
@@ -33,10 +34,7 @@ std::optional<FaceActions> face_actions(const std::vector<Point> &landmarks) {
 
 void SurpriseCheck::begin_frame() {
   ++frame_;
-  for (auto it = tracks_.begin(); it != tracks_.end();)
-    it = frame_ - it->second.last_frame > static_cast<std::uint64_t>(std::max(max_missed, 0)) + 1
-             ? tracks_.erase(it)
-             : std::next(it);
+  detail::forget_missed_tracks(tracks_, frame_, max_missed);
 }
 
 double SurpriseCheck::median_since(const Track &t, std::int64_t since) {
