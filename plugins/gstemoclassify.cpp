@@ -29,6 +29,12 @@
  * get their label from the next frame on. Faces whose landmark count differs from the model's
  * are skipped with a warning.
  *
+ * A face the gate lets through gets its most likely class, except that "surprise" needs raised
+ * brows: a tracked face whose brows are not raised over its own baseline
+ * (#GstEmoClassify:min-brow-raise) gets its best other class instead, since a talking mouth
+ * reads as surprise to the networks; the "emotion" structure then has `surprise-vetoed` TRUE
+ * and its `brow-raise`.
+ *
  * With #GstEmoClassify:post-messages, the element posts one element message per frame named
  * "emo-faces", with the fields `timestamp`, `stream-time` and `running-time` (#GstClockTime)
  * and `faces`, a #GstValueList of "face" structures with the fields `id`, `x`, `y`, `width`,
@@ -62,6 +68,7 @@
 #include "emo/classify/emotion_model.hpp"
 #include "emo/classify/gate.hpp"
 #include "emo/classify/smoothing.hpp"
+#include "emo/classify/surprise_check.hpp"
 #include "emo/core/model_cache.hpp"
 #include "emo/core/opencv_threads.hpp"
 #include "emo/gst/face_meta.hpp"
@@ -85,6 +92,7 @@ enum {
   PROP_MIN_MARGIN,
   PROP_HOLD_FRAMES,
   PROP_HOLD_TIME,
+  PROP_MIN_BROW_RAISE,
 };
 
 #define DEFAULT_MODEL_NAME "emotion-ferplus-e2e.json"
@@ -118,6 +126,9 @@ enum {
 #define DEFAULT_MIN_MARGIN 0.10
 #define DEFAULT_HOLD_FRAMES 2
 #define DEFAULT_HOLD_TIME (500 * GST_MSECOND)
+/* Surprise needs raised brows (emo/classify/surprise_check.hpp): 0.04 inter-ocular units over
+ * the track's own baseline, learnt on CK+ by tools/emo-calibrate-surprise.py. */
+#define DEFAULT_MIN_BROW_RAISE 0.04
 
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread
  * (transform_ip and the serialized events FLUSH_STOP and STREAM_START). The classifier is
@@ -128,6 +139,7 @@ struct GstEmoClassifyState {
   std::shared_ptr<const emo::EmotionModel> classifier;
   emo::ScoreSmoother smoother;
   emo::LabelHysteresis hysteresis;
+  emo::SurpriseCheck surprise;
   /* Per track id: the last classification's raw scores, the face's sharpness then (NaN when
    * not measured) and the frames since then. */
   struct Cached {
@@ -159,6 +171,7 @@ struct _GstEmoClassify {
   unsigned gate_set;             /* emo::GateField bits: gate thresholds set as properties */
   emo::GateOverrides model_gate; /* the loaded model's sidecar "gate" (while started) */
   emo::LabelHysteresis::Settings hold;
+  emo::SurpriseCheckSettings surprise;
 
   /* state */
   std::unique_ptr<GstEmoClassifyState> state;
@@ -219,6 +232,7 @@ static void gst_emo_classify_reset(GstEmoAnalysisFilter *filter) {
   GST_DEBUG_OBJECT(self, "forgetting the smoothed faces");
   self->state->smoother.reset();
   self->state->hysteresis.reset();
+  self->state->surprise.reset();
   self->state->cache.clear();
 }
 
@@ -266,6 +280,7 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
   gboolean shot_start_classified;
   emo::GateSettings gate;
   emo::LabelHysteresis::Settings hold;
+  emo::SurpriseCheckSettings surprise;
   {
     GstEmoObjectLock lock(self);
     smoothing = self->smoothing;
@@ -275,6 +290,7 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
     shot_start_classified = self->classify_shot_start;
     gate = emo::resolve_gate(self->gate, self->gate_set, self->model_gate);
     hold = self->hold;
+    surprise = self->surprise;
   }
   GstMessage *message = nullptr;
   GstEmoClassifyState &state = *self->state;
@@ -412,6 +428,10 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
                                ? static_cast<std::int64_t>(GST_BUFFER_PTS(buf))
                                : std::int64_t{-1};
   state.hysteresis.begin_frame();
+  state.surprise.begin_frame();
+  const bool check_surprise = surprise.min_brow_raise > 0.0;
+  const int surprise_class =
+      static_cast<int>(std::find(labels.begin(), labels.end(), "surprise") - labels.begin());
   for (size_t i = 0; i < classified.size(); ++i) {
     emo::Prediction p;
     p.scores = std::move(scored[i].scores);
@@ -420,18 +440,31 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
       classified[i]->emotion = std::move(p);
       continue;
     }
-    const emo::Unsure unsure = emo::gate_face(quality[i], p.scores, gate);
+    /* Surprise without raised brows (a talking mouth) leaves the race: the gate, the label and
+     * the hysteresis then see the other classes' scores (the published scores stay the
+     * network's). */
+    emo::BrowState brows;
+    if (check_surprise)
+      brows = state.surprise.update(classified[i]->track_id,
+                                    emo::face_actions(classified[i]->landmarks), pts, surprise);
+    const auto top = [](const std::vector<float> &v) {
+      return static_cast<int>(std::max_element(v.begin(), v.end()) - v.begin());
+    };
+    const bool vetoed = check_surprise && top(p.scores) == surprise_class &&
+                        !emo::brows_support_surprise(brows, surprise);
+    const std::vector<float> race =
+        vetoed ? emo::without_class(p.scores, surprise_class) : p.scores;
+    const emo::Unsure unsure = emo::gate_face(quality[i], race, gate);
+    /* No class left with any evidence (a landmark forest's crisp votes): no label. */
     const int candidate =
-        unsure == emo::Unsure::None
-            ? static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) -
-                               p.scores.begin())
-            : -1;
-    p.class_id = state.hysteresis.update(classified[i]->track_id, candidate, pts, hold, &p.scores);
+        unsure == emo::Unsure::None && race[static_cast<size_t>(top(race))] > 0.f ? top(race) : -1;
+    p.class_id = state.hysteresis.update(classified[i]->track_id, candidate, pts, hold, &race);
     p.label = p.class_id >= 0 ? labels[static_cast<size_t>(p.class_id)] : emo::kUnknownEmotion;
-    p.confidence = p.class_id >= 0 ? p.scores[static_cast<size_t>(p.class_id)] : 0.f;
+    p.confidence = p.class_id >= 0 ? race[static_cast<size_t>(p.class_id)] : 0.f;
     emo::gst::set_emotion(classified[i]->meta, p, labels);
     emo::gst::set_emotion_gate(classified[i]->meta, emo::to_string(unsure), quality[i],
-                               emo::score_margin(p.scores));
+                               emo::score_margin(race));
+    if (check_surprise) emo::gst::set_emotion_brows(classified[i]->meta, brows.raise(), vetoed);
     classified[i]->emotion = std::move(p);
   }
   GST_LOG_OBJECT(self, "classified %zu of %zu faces at %" GST_TIME_FORMAT, classified.size(),
@@ -488,6 +521,9 @@ static void gst_emo_classify_set_property(GObject *object, guint prop_id, const 
     case PROP_HOLD_TIME:
       self->hold.hold_time = static_cast<std::int64_t>(g_value_get_uint64(value));
       break;
+    case PROP_MIN_BROW_RAISE:
+      self->surprise.min_brow_raise = g_value_get_double(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -536,6 +572,9 @@ static void gst_emo_classify_get_property(GObject *object, guint prop_id, GValue
     case PROP_HOLD_TIME:
       g_value_set_uint64(value, static_cast<guint64>(self->hold.hold_time));
       break;
+    case PROP_MIN_BROW_RAISE:
+      g_value_set_double(value, self->surprise.min_brow_raise);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -567,6 +606,8 @@ static void gst_emo_classify_init(GstEmoClassify *self) {
   self->gate.min_margin = DEFAULT_MIN_MARGIN;
   self->hold.hold_frames = DEFAULT_HOLD_FRAMES;
   self->hold.hold_time = DEFAULT_HOLD_TIME;
+  self->surprise = emo::SurpriseCheckSettings{};  // windows of the header (zero-filled here)
+  self->surprise.min_brow_raise = DEFAULT_MIN_BROW_RAISE;
 }
 
 static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
@@ -689,6 +730,18 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
                           "reclassify-interval and 24 fps, shorter than the shortest "
                           "expressions",
                           0, G_MAXUINT64, DEFAULT_HOLD_TIME, mutable_playing));
+
+  g_object_class_install_property(
+      gobject_class, PROP_MIN_BROW_RAISE,
+      g_param_spec_double(
+          "min-brow-raise", "Minimum brow raise for surprise",
+          "A tracked face keeps the label surprise only when its brows are raised (FACS AU1+2) "
+          "at least this much over its own baseline: the median height of the brows above the "
+          "eyes over the last 0.4 s minus its median over the last 10 s, in inter-ocular "
+          "distances (between the eye centres; needs 68 landmarks and 2 s of the track); else "
+          "it gets its best other class (a talking mouth is not surprise). 0 = off; default "
+          "0.04, learnt on CK+ posed faces",
+          0.0, 1.0, DEFAULT_MIN_BROW_RAISE, mutable_playing));
 
   gst_element_class_set_static_metadata(
       element_class, "Emotion classifier", "Filter/Analyzer/Video",

@@ -21,6 +21,7 @@
 #include "emo/core/error.hpp"
 #include "emo/core/model_path.hpp"
 #include "emo/classify/features.hpp"
+#include "emo/classify/surprise_check.hpp"
 #include "emo/landmarks/landmarker.hpp"
 #include "extract.hpp"
 
@@ -61,12 +62,24 @@ void add_box(JsonBuilder *b, const emo::Box &box) {
   json_builder_end_object(b);
 }
 
-void add_face(JsonBuilder *b, const emo::Box &box, size_t landmarks, const emo::Prediction &p,
-              const std::vector<std::string> &labels) {
+void add_face(JsonBuilder *b, const emo::Box &box, const std::vector<emo::Point> &landmarks,
+              const emo::Prediction &p, const std::vector<std::string> &labels) {
   json_builder_begin_object(b);
   add_box(b, box);
   json_builder_set_member_name(b, "landmarks");
-  json_builder_add_int_value(b, static_cast<gint64>(landmarks));
+  json_builder_add_int_value(b, static_cast<gint64>(landmarks.size()));
+  // The facial-action measures the surprise check uses (tools/emo-calibrate-surprise.py).
+  if (const std::optional<emo::FaceActions> a = emo::face_actions(landmarks)) {
+    json_builder_set_member_name(b, "actions");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "brow-raise");
+    json_builder_add_double_value(b, rounded(a->brow_raise));
+    json_builder_set_member_name(b, "mouth-open");
+    json_builder_add_double_value(b, rounded(a->mouth_open));
+    json_builder_set_member_name(b, "eye-open");
+    json_builder_add_double_value(b, rounded(a->eye_open));
+    json_builder_end_object(b);
+  }
   json_builder_set_member_name(b, "label");
   json_builder_add_string_value(b, p.label.c_str());
   json_builder_set_member_name(b, "confidence");
@@ -176,7 +189,7 @@ class Predictor {
   void classify(JsonBuilder *b, const cv::Mat &image, const emo::Box &box, const emo::Box &shown) {
     const std::vector<emo::Point> points =
         landmarker_.fit(image, detector_ ? fit_box(*detector_, box) : box);
-    add_face(b, shown, points.size(), model_.predict(image, box, points), model_.labels());
+    add_face(b, shown, points, model_.predict(image, box, points), model_.labels());
   }
 
   emo::EmotionModel model_;

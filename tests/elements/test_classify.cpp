@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "element_test_util.hpp"
+#include "emo/classify/classifier.hpp"
 #include "emo/classify/features.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/landmarks/landmarker.hpp"
@@ -405,6 +406,106 @@ TEST_F(ClassifyTest, ATracksLabelChangesOnlyWhenTheNewEvidenceHolds) {
   g_object_set(h->element, "hold-frames", 1u, "hold-time", G_GUINT64_CONSTANT(0), "smoothing", 0.0,
                nullptr);
   EXPECT_EQ(label(1.f), "happiness");
+}
+
+// Synthetic landmarks (synthetic_landmarks(0), eye centres 60 px apart) with the inner lips
+// `mouth` px further apart and the brows `brows` px higher.
+std::vector<emo::Point> talking_face(float mouth, float brows, float noise = 0.f,
+                                     unsigned seed = 0) {
+  std::vector<emo::Point> p = synthetic_landmarks(0.f, noise, seed);
+  for (int i = 61; i <= 63; ++i) p[i].y -= mouth / 2;
+  for (int i = 65; i <= 67; ++i) p[i].y += mouth / 2;
+  for (int i = 17; i <= 26; ++i) p[i].y -= brows;
+  return p;
+}
+
+// A forest that reads an open mouth as surprise whatever the brows (as the networks read a
+// talking mouth), trained here.
+const std::string &open_mouth_model() {
+  static const std::string path = [] {
+    const int n = 80;
+    cv::Mat features(n, emo::kFeatureLength, CV_32F);
+    std::vector<int> labels;
+    for (int i = 0; i < n; ++i) {
+      const int cls = i % 2;  // 0 = neutral (closed), 1 = surprise (open)
+      const auto f = emo::compute_features(
+          talking_face(cls ? 18.f : 0.f, (i / 2) % 2 ? 6.f : 0.f, 1.f, static_cast<unsigned>(i)));
+      std::copy(f.begin(), f.end(), features.ptr<float>(i));
+      labels.push_back(cls);
+    }
+    emo::TrainParams params;
+    params.trees = 15;
+    const std::string file = temp_dir() + "/open-mouth-emotion.yml.gz";
+    emo::EmotionClassifier::train(features, labels, {"neutral", "surprise"}, params).save(file);
+    return file;
+  }();
+  return path;
+}
+
+// A talking mouth is not surprise: once the track has 2 s of brows, an open mouth without
+// raised brows gets the best other class; raised brows keep surprise; min-brow-raise=0 is off.
+TEST_F(ClassifyTest, ATalkingMouthIsNotSurpriseRaisedBrowsAre) {
+  HarnessPtr h = make_element_harness("emoclassify", "GRAY8", open_mouth_model());
+  gdouble threshold = 0;
+  g_object_get(h->element, "min-brow-raise", &threshold, nullptr);
+  EXPECT_DOUBLE_EQ(threshold, 0.04);
+  GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(h->element), "min-brow-raise");
+  ASSERT_NE(spec, nullptr);
+  EXPECT_NE(std::string(g_param_spec_get_blurb(spec)).find("inter-ocular"), std::string::npos);
+  g_object_set(h->element, "smoothing", 0.0, "reclassify-interval", 1u, "min-margin", 0.0,
+               "hold-frames", 1u, "hold-time", G_GUINT64_CONSTANT(0), nullptr);
+  const GstClockTime frame = GST_SECOND / 25;
+  GstClockTime pts = 0;
+  auto push = [&](float mouth, float brows) {
+    BufferPtr buf = make_blank_frame("GRAY8", 512, 512, pts);
+    auto *meta = emo::gst::add_face(buf.get(), emo::Box(40, 50, 130, 150), 3);
+    emo::gst::set_landmarks(meta, talking_face(mouth, brows), "dlib-ert");
+    emo::gst::set_tracking(meta, 9, true);
+    EXPECT_EQ(gst_harness_push(h.get(), buf.release()), GST_FLOW_OK);
+    pts += frame;
+    return BufferPtr(gst_harness_pull(h.get()));
+  };
+  auto label = [](GstBuffer *out) {
+    const GstStructure *s = emotion_of_first(out);
+    return s ? std::string(gst_structure_get_string(s, "label")) : std::string();
+  };
+  // 3 s of talking: the mouth open on every other pair of frames, the brows still.
+  for (int f = 0; f < 75; ++f) {
+    const bool open = (f / 2) % 2 == 1;
+    BufferPtr out = push(open ? 18.f : 0.f, 0.f);
+    const GstStructure *s = emotion_of_first(out.get());
+    ASSERT_NE(s, nullptr);
+    gboolean vetoed = FALSE;
+    const bool has_vetoed = gst_structure_get_boolean(s, "surprise-vetoed", &vetoed);
+    if (!open) {
+      EXPECT_EQ(label(out.get()), "neutral") << f;
+    } else if (f < 50) {  // under 2 s of the track: no baseline, no verdict
+      EXPECT_EQ(label(out.get()), "surprise") << f;
+      EXPECT_FALSE(has_vetoed) << f;
+    } else {
+      // The best other class, neutral, or no label when the forest gave neutral no vote.
+      const auto faces = emo::gst::read_faces(out.get());
+      ASSERT_EQ(faces.size(), 1u);
+      ASSERT_TRUE(faces[0].emotion);
+      ASSERT_EQ(faces[0].emotion->scores.size(), 2u);
+      EXPECT_GT(faces[0].emotion->scores[1], faces[0].emotion->scores[0]) << "surprise on top";
+      EXPECT_EQ(label(out.get()), faces[0].emotion->scores[0] > 0.f ? "neutral" : "unknown") << f;
+      EXPECT_TRUE(has_vetoed && vetoed) << f;
+      gdouble raise = 1;
+      EXPECT_TRUE(gst_structure_get_double(s, "brow-raise", &raise)) << f;
+      EXPECT_NEAR(raise, 0.0, 1e-3) << f;
+    }
+  }
+  // Surprise: the mouth open and the brows 6 px (0.1 inter-ocular) up for 0.4 s.
+  std::string last;
+  for (int f = 0; f < 10; ++f) last = label(push(18.f, 6.f).get());
+  EXPECT_EQ(last, "surprise");
+  // The check off: the talking mouth reads as surprise again.
+  g_object_set(h->element, "min-brow-raise", 0.0, nullptr);
+  for (int f = 0; f < 10; ++f) push(0.f, 0.f);
+  BufferPtr out = push(18.f, 0.f);
+  EXPECT_EQ(label(out.get()), "surprise");
+  EXPECT_FALSE(gst_structure_has_field(emotion_of_first(out.get()), "brow-raise"));
 }
 
 TEST_F(ClassifyTest, PropertyChangesWhileStreaming) {

@@ -9,6 +9,7 @@
 
 #include "emo/classify/gate.hpp"
 #include "test_data.hpp"
+#include "test_geometry.hpp"
 
 namespace {
 
@@ -24,13 +25,7 @@ std::vector<emo::Point> head(double yaw, double roll = 0.0) {
       {static_cast<float>(200 - r * std::cos(y)), 195.f},                    // right ear
       {static_cast<float>(200 + r * std::cos(y)), 195.f},                    // left ear
   };
-  const double a = roll * CV_PI / 180.0;
-  for (emo::Point &q : p) {
-    const double dx = q.x - 200, dy = q.y - 200;
-    q = {static_cast<float>(200 + std::cos(a) * dx - std::sin(a) * dy),
-         static_cast<float>(200 + std::sin(a) * dx + std::cos(a) * dy)};
-  }
-  return p;
+  return emo::test::rotated(p, roll, {200.f, 200.f});
 }
 
 TEST(Gate, YawFromKeypoints) {

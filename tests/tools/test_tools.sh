@@ -25,6 +25,10 @@ assert f["label"] == "happiness", f
 assert sorted(f["scores"]) == ["anger", "disgust", "happiness", "neutral", "sadness", "surprise"], f
 assert abs(sum(f["scores"].values()) - 1) < 1e-3 and f["confidence"] == max(f["scores"].values())
 assert all(f["box"][k] > 0 for k in ("width", "height"))
+# The facial-action measures of the surprise check (inter-ocular units): a smiling adult face
+# with its brows at rest (0.2-0.5) and its lips apart in the smile (teeth showing).
+a = f["actions"]
+assert 0.2 < a["brow-raise"] < 0.5 and 0.0 <= a["mouth-open"] < 0.6 and 0.05 < a["eye-open"] < 0.4, a
 PY
 
 # 1b. The same code path with the other kinds of model: the zero-shot CNN, the fused model

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // gst-emo: the emotion gate and the per-track label hysteresis (see emo/classify/gate.hpp).
 #include "emo/classify/gate.hpp"
+#include "track_ages.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -101,10 +102,7 @@ Unsure gate_face(const FaceQuality &quality, const std::vector<float> &scores,
 
 void LabelHysteresis::begin_frame() {
   ++frame_;
-  for (auto it = tracks_.begin(); it != tracks_.end();)
-    it = frame_ - it->second.last_frame > static_cast<std::uint64_t>(std::max(max_missed, 0)) + 1
-             ? tracks_.erase(it)
-             : std::next(it);
+  detail::forget_missed_tracks(tracks_, frame_, max_missed);
 }
 
 int LabelHysteresis::update(std::int64_t track_id, int candidate, std::int64_t pts,

@@ -80,6 +80,15 @@ void set_emotion_gate(GstVideoRegionOfInterestMeta *meta, const char *unsure,
     gst_structure_set(s, "sharpness", G_TYPE_DOUBLE, quality.sharpness, nullptr);
 }
 
+void set_emotion_brows(GstVideoRegionOfInterestMeta *meta, double brow_raise,
+                       bool surprise_vetoed) {
+  GstStructure *s = gst_video_region_of_interest_meta_get_param(meta, kEmotionParam);
+  if (s == nullptr) return;
+  if (std::isfinite(brow_raise))
+    gst_structure_set(s, "brow-raise", G_TYPE_DOUBLE, brow_raise, nullptr);
+  if (surprise_vetoed) gst_structure_set(s, "surprise-vetoed", G_TYPE_BOOLEAN, TRUE, nullptr);
+}
+
 void set_tracking(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id, bool detected,
                   bool shot_start) {
   gst_emo_face_meta_set_tracking(meta, track_id, detected ? TRUE : FALSE);

@@ -25,7 +25,12 @@
 //                                 follows only once the change holds), face-size (gint, pixels,
 //                                 the box's shorter side), margin (gdouble, top score minus the
 //                                 second), yaw (gdouble, degrees; absent without BlazeFace
-//                                 keypoints) and sharpness (gdouble; absent when not measured).
+//                                 keypoints) and sharpness (gdouble; absent when not measured);
+//                                 with its surprise check on, brow-raise (gdouble, inter-ocular
+//                                 units: the brows' recent height over the track's baseline,
+//                                 emo/classify/surprise_check.hpp; absent when not measured) and
+//                                 surprise-vetoed (gboolean, present and TRUE when the top
+//                                 score was surprise and the label is the best other class).
 //   param structure "tracking"    track-id (guint64: the same face keeps its id from frame to
 //                                 frame while it is tracked; ids are never reused in a stream),
 //                                 detected (gboolean: TRUE on the frame where a detection
@@ -157,6 +162,11 @@ void set_emotion(GstVideoRegionOfInterestMeta *meta, const Prediction &predictio
 /// Does nothing when the region has no "emotion" structure.
 void set_emotion_gate(GstVideoRegionOfInterestMeta *meta, const char *unsure,
                       const FaceQuality &quality, double margin);
+
+/// Adds emoclassify's surprise check to the "emotion" structure (see above): `brow_raise`
+/// (left out when NaN) and, when `surprise_vetoed`, surprise-vetoed TRUE. Does nothing when the
+/// region has no "emotion" structure.
+void set_emotion_brows(GstVideoRegionOfInterestMeta *meta, double brow_raise, bool surprise_vetoed);
 
 /// Stores the track of a face region (see "tracking" above), replacing an earlier one.
 void set_tracking(GstVideoRegionOfInterestMeta *meta, std::uint64_t track_id, bool detected,
