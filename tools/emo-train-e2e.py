@@ -6,6 +6,8 @@ exports a 6-class emotion CNN (ONNX with a free batch dimension + gst-emo sideca
     tools/emo-train-e2e.py DUMP --ferplus ../shared/data/ferplus/labels.csv \
         --manifest models/faceapi/face_expression_model-weights_manifest.json \
         [--epochs 6] [--holdout 0] --output models/emotion-ferplus-e2e.onnx
+    tools/emo-train-e2e.py DUMP --ferplus ... --init A.pt --schedule cosine --lr 1e-3 \
+        --epochs 3 --vote-weight happiness=2 --motion-blur 0.15 --jpeg 0.2 --output B.onnx
 
 DUMP is a crop dump as `emo-train --dump-crops DIR` writes it (DIR/<index>.png grey aligned
 crops, samples.csv, folds.csv; docs/training-ferplus.md), read with tools/emo-finetune.py's
@@ -22,8 +24,13 @@ Training set: FER+ train (targets: the crowd votes over the labels, single votes
 normalised: FER+'s probability mode) + the folder images (CK+48, faces-wild; one-hot) of every
 identity-grouped fold except --holdout (-1: all folds). Augmentation per batch: horizontal flip,
 rotation, scale and shift (one affine warp), brightness and contrast, and for a share of the
-crops a down- and up-sampling (a small, soft video face). Class weights (n / (classes x
-count)) ^ --balance. AdamW, one-cycle learning rate, --epochs passes.
+crops a down- and up-sampling (a small, soft video face); optionally what video does to a face
+(--motion-blur, --gamma, --noise, --jpeg; off by default). Class weights (n / (classes x
+count)) ^ --balance. AdamW, --epochs passes, learning rate one-cycle (the default) or, to
+continue from saved weights (--init FILE.pt, as --save writes), a cosine or step decay.
+--vote-weight happiness=2 multiplies a label's FER+ votes before they are normalised (the
+crowd often splits a faint smile between happiness and neutral; the printed count says how
+many train faces' top target changed).
 
 Measured (printed): FER+ valid after each epoch (the figure settings are chosen on), and at the
 end FER+ valid and test without the images whose dup_group appears in an earlier split (the
