@@ -212,7 +212,8 @@ def video_like(x, rng, a):
     if a.jpeg > 0:
         for i in np.flatnonzero(rng.random(n) < a.jpeg):
             img = (x[i, 0] * 255).round().byte().numpy()
-            ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(20, 71))])
+            quality = int(rng.integers(20, 71))
+            _, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
             x[i, 0] = torch.from_numpy(cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)).float() / 255
     return x
 
