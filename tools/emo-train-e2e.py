@@ -6,6 +6,8 @@ exports a 6-class emotion CNN (ONNX with a free batch dimension + gst-emo sideca
     tools/emo-train-e2e.py DUMP --ferplus ../shared/data/ferplus/labels.csv \
         --manifest models/faceapi/face_expression_model-weights_manifest.json \
         [--epochs 6] [--holdout 0] --output models/emotion-ferplus-e2e.onnx
+    tools/emo-train-e2e.py DUMP --ferplus ... --init A.pt --schedule cosine --lr 1e-3 \
+        --epochs 3 --vote-weight happiness=2 --motion-blur 0.15 --jpeg 0.2 --output B.onnx
 
 DUMP is a crop dump as `emo-train --dump-crops DIR` writes it (DIR/<index>.png grey aligned
 crops, samples.csv, folds.csv; docs/training-ferplus.md), read with tools/emo-finetune.py's
@@ -22,8 +24,13 @@ Training set: FER+ train (targets: the crowd votes over the labels, single votes
 normalised: FER+'s probability mode) + the folder images (CK+48, faces-wild; one-hot) of every
 identity-grouped fold except --holdout (-1: all folds). Augmentation per batch: horizontal flip,
 rotation, scale and shift (one affine warp), brightness and contrast, and for a share of the
-crops a down- and up-sampling (a small, soft video face). Class weights (n / (classes x
-count)) ^ --balance. AdamW, one-cycle learning rate, --epochs passes.
+crops a down- and up-sampling (a small, soft video face); optionally what video does to a face
+(--motion-blur, --gamma, --noise, --jpeg; off by default). Class weights (n / (classes x
+count)) ^ --balance. AdamW, --epochs passes, learning rate one-cycle (the default) or, to
+continue from saved weights (--init FILE.pt, as --save writes), a cosine or step decay.
+--vote-weight happiness=2 multiplies a label's FER+ votes before they are normalised (the
+crowd often splits a faint smile between happiness and neutral; the printed count says how
+many train faces' top target changed).
 
 Measured (printed): FER+ valid after each epoch (the figure settings are chosen on), and at the
 end FER+ valid and test without the images whose dup_group appears in an earlier split (the
@@ -44,6 +51,7 @@ try:
     import onnx
     import torch
     import torch.nn.functional as F
+    import cv2
     from onnx import numpy_helper
 except ImportError as e:
     print(f"emo-train-e2e.py: {e} (interpreter {sys.executable}); needs python3-torch, "
@@ -179,7 +187,81 @@ def augment(x, rng, a):
     c = torch.from_numpy(rng.uniform(1 - a.contrast, 1 + a.contrast, (n, 1, 1, 1))).float()
     b = torch.from_numpy(rng.uniform(-a.brightness, a.brightness, (n, 1, 1, 1))).float()
     m = x.mean(dim=(2, 3), keepdim=True)
-    return ((x - m) * c + m + b).clamp(0, 1)
+    x = ((x - m) * c + m + b).clamp(0, 1)
+    return video_like(x, rng, a)
+
+
+def video_like(x, rng, a):
+    """What a video frame does to a face, each on its own share of the crops (0: off, and no
+    random number drawn, so the default run is unchanged): motion blur (a line kernel of 3-9
+    px at a random angle), gamma (lamp light, log-uniform in 1/g..g), Gaussian noise (sigma
+    up to --noise, in [0, 1] units) and JPEG compression (quality 20-70)."""
+    n = x.shape[0]
+    if a.motion_blur > 0:
+        sel = np.flatnonzero(rng.random(n) < a.motion_blur)
+        if len(sel):
+            x[sel] = F.conv2d(F.pad(x[sel], (4, 4, 4, 4), mode="replicate"),
+                              motion_kernel(int(rng.integers(3, 10)), rng.uniform(0, 180)))
+    if a.gamma > 1:
+        g = np.exp(rng.uniform(-math.log(a.gamma), math.log(a.gamma), (n, 1, 1, 1)))
+        g[rng.random(n) >= 0.5] = 1
+        x = x.clamp(1e-4, 1) ** torch.from_numpy(g).float()
+    if a.noise > 0:
+        sigma = rng.uniform(0, a.noise, (n, 1, 1, 1)) * (rng.random((n, 1, 1, 1)) < 0.5)
+        x = (x + torch.from_numpy(sigma).float() * torch.randn_like(x)).clamp(0, 1)
+    if a.jpeg > 0:
+        for i in np.flatnonzero(rng.random(n) < a.jpeg):
+            img = (x[i, 0] * 255).round().byte().numpy()
+            quality = int(rng.integers(20, 71))
+            _, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+            x[i, 0] = torch.from_numpy(cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)).float() / 255
+    return x
+
+
+def motion_kernel(length, degrees):
+    """[1, 1, 9, 9] kernel: a line of `length` px through the centre at `degrees`, sum 1."""
+    k = np.zeros((9, 9), np.float32)
+    t = math.radians(degrees)
+    for r in np.linspace(-(length - 1) / 2, (length - 1) / 2, length * 2):
+        k[int(round(4 + r * math.sin(t))), int(round(4 + r * math.cos(t)))] = 1
+    return torch.from_numpy(k / k.sum())[None, None]
+
+
+def parse_vote_weights(text, labels):
+    """'happiness=2,sadness=1.5' -> weight per label (1 for the rest); raises ValueError."""
+    w = np.ones(len(labels), np.float32)
+    for item in filter(None, (text or "").split(",")):
+        name, _, value = item.partition("=")
+        if name not in labels:
+            raise ValueError(f"--vote-weight: {name!r} is not one of {','.join(labels)}")
+        w[labels.index(name)] = float(value)
+        if not w[labels.index(name)] > 0:
+            raise ValueError(f"--vote-weight: {item!r} must be a positive number")
+    return w
+
+
+def reweight_votes(soft, rows, w):
+    """FER+'s soft targets of `rows` with each label's votes multiplied by w, normalised again
+    (the same as weighting the vote counts: a 4 happiness / 6 neutral face becomes 8 / 6 with
+    happiness=2). Returns the new targets and how many of those faces' argmax changed."""
+    out = soft.copy()
+    t = out[rows] * w
+    out[rows] = t / np.maximum(t.sum(1, keepdims=True), 1e-12)
+    return out, int((out[rows].argmax(1) != soft[rows].argmax(1)).sum())
+
+
+def scheduler(opt, a, peaks, total):
+    """onecycle (warm-up then down, for a start from face-api's weights), cosine (from the
+    peak down to 1 % of it: for a run continuing from --init), or step (x --step-gamma each
+    epoch); stepped once per batch."""
+    if a.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=peaks, total_steps=total,
+                                                   pct_start=0.15)
+    if a.schedule == "cosine":
+        return torch.optim.lr_scheduler.LambdaLR(
+            opt, lambda s: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(s, total) / total)))
+    per_epoch = total // a.epochs
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda s: a.step_gamma ** (s // per_epoch))
 
 
 def predict(net, crops, rows, batch=256):
@@ -296,6 +378,25 @@ def main():
     ap.add_argument("--contrast", type=float, default=0.3)
     ap.add_argument("--blur", type=float, default=0.25,
                     help="share of crops down-sampled to 20-55 px and back")
+    ap.add_argument("--motion-blur", type=float, default=0,
+                    help="share of crops given a motion blur of 3-9 px (0: off)")
+    ap.add_argument("--gamma", type=float, default=1,
+                    help="half the crops get a gamma in 1/G..G (1: off)")
+    ap.add_argument("--noise", type=float, default=0,
+                    help="half the crops get Gaussian noise of sigma up to this, 0-1 units")
+    ap.add_argument("--jpeg", type=float, default=0,
+                    help="share of crops JPEG-compressed at quality 20-70 (0: off)")
+    ap.add_argument("--vote-weight", default="",
+                    help="LABEL=W[,...]: multiply that label's FER+ votes by W before they are "
+                    "normalised into soft targets (happiness=2: a 4 happiness / 6 neutral face "
+                    "teaches mostly happiness); the count of faces whose top target changes "
+                    "is printed")
+    ap.add_argument("--init", help="torch weights (.pt, as --save writes) to start from "
+                    "instead of face-api's (same --labels)")
+    ap.add_argument("--schedule", choices=["onecycle", "cosine", "step"], default="onecycle",
+                    help="lr over the run: onecycle (warm-up, for a start from face-api), "
+                    "cosine (decay from the peak, for --init), step (x --step-gamma per epoch)")
+    ap.add_argument("--step-gamma", type=float, default=0.5)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads (1: on a shared 2-core machine two threads spent "
@@ -308,6 +409,10 @@ def main():
     a = ap.parse_args()
     if a.epochs < 1:
         ap.error("--epochs must be at least 1")
+    try:
+        vote_w = parse_vote_weights(a.vote_weight, a.labels.split(","))
+    except ValueError as e:
+        ap.error(str(e))
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     rng = np.random.default_rng(a.seed)
@@ -333,6 +438,13 @@ def main():
 
     net = FaceExpressionNet(len(labels))
     net.load_faceapi(a.manifest)
+    if a.init:
+        state = torch.load(a.init)
+        if state["fc.weight"].shape[0] != len(labels):
+            sys.exit(f"emo-train-e2e.py: {a.init} has {state['fc.weight'].shape[0]} outputs, "
+                     f"--labels has {len(labels)}")
+        net.load_state_dict(state)
+        print(f"starting from {a.init}")
     net = net.to(memory_format=torch.channels_last)  # oneDNN's fast depthwise path
     head = list(net.fc.parameters())
     trunk = [p for n, p in net.named_parameters() if not n.startswith("fc.")]
@@ -342,13 +454,17 @@ def main():
     steps_per_epoch = math.ceil(len(train_rows) / a.batch)
     if a.max_steps:
         steps_per_epoch = min(steps_per_epoch, a.max_steps)
-    sched = torch.optim.lr_scheduler.OneCycleLR(
-        opt, max_lr=[a.lr, a.lr * a.trunk_lr], total_steps=a.epochs * steps_per_epoch,
-        pct_start=0.15)
+    sched = scheduler(opt, a, [a.lr, a.lr * a.trunk_lr], a.epochs * steps_per_epoch)
     counts = np.bincount(d.y[train_rows], minlength=len(labels)).astype(np.float32)
     cw = torch.from_numpy((len(train_rows) / (len(labels) * np.maximum(counts, 1))) **
                           a.balance).float()
-    soft = torch.from_numpy(d.soft).float()
+    fer_train = train_rows[:len(train_rows) - len(folder_train)]
+    soft_np = d.soft
+    if (vote_w != 1).any():
+        soft_np, flipped = reweight_votes(d.soft, fer_train, vote_w)
+        print(f"vote weights {a.vote_weight}: the top target of {flipped} of {len(fer_train)} "
+              "FER+ train faces changed")
+    soft = torch.from_numpy(soft_np).float()
     soft[torch.from_numpy(other)] = torch.eye(len(labels))[torch.from_numpy(d.y[other])]
     print("class weights: " + ", ".join(f"{l} {w:.2f}" for l, w in zip(labels, cw.tolist())))
     for epoch in range(a.epochs):
@@ -386,8 +502,15 @@ def main():
                               d.y[held], predict(net, d.crops, held).argmax(1), d.whole[held],
                               labels)
     if a.output:
+        extra = "".join(f", {k} {v}" for k, v in (
+            ("init", a.init and os.path.basename(a.init)), ("schedule", a.schedule),
+            ("vote weights", a.vote_weight), ("motion blur", a.motion_blur), ("gamma", a.gamma),
+            ("noise", a.noise), ("jpeg", a.jpeg)) if v and not (k == "schedule" and
+                                                                v == "onecycle")
+            and not (k == "gamma" and v == 1))
         note = (f"; every layer trained end to end by tools/emo-train-e2e.py ({a.epochs} epochs, "
-                f"lr {a.lr:g} (trunk x{a.trunk_lr:g}), balance {a.balance:g}, seed {a.seed}) "
+                f"lr {a.lr:g} (trunk x{a.trunk_lr:g}), balance {a.balance:g}, seed {a.seed}"
+                f"{extra}) "
                 f"on FER+ train {len(train_rows) - len(folder_train)} (votes) + "
                 f"{len(folder_train)} CK+48/faces-wild crops (fold {a.holdout} held out)")
         export(net, a.output, labels, note)

@@ -6,7 +6,9 @@ identical to a train image): the counts it trains and measures, the exported ONN
 dimension, plain Conv nodes, OpenCV DNN gives the same scores for a face alone and in a batch,
 scores sum to 1), the sidecar (labels in the output's order, 112 px grey, 1/255), and the
 torch rebuild of face-api's network against the converted ONNX (models/faceapi, fetched at
-set-up). No shared data.
+set-up). The options of a second run: --init (from the first run's --save, at lr 0 the
+export gives the saved weights' scores), --vote-weight (faces whose top target changes),
+--schedule, and the video-like augmentation (off: no random number drawn). No shared data.
 
 Environment (CTest): EMO_SOURCE_DIR.
 """
@@ -91,7 +93,8 @@ def main():
         out = os.path.join(tmp, "e2e.onnx")
         r = subprocess.run([sys.executable, TOOL, tmp, "--ferplus", labels_csv, "--manifest",
                             manifest, "--epochs", "1", "--batch", "4", "--max-steps", "2",
-                            "--holdout", "0", "--no-cache", "--output", out],
+                            "--holdout", "0", "--no-cache", "--output", out,
+                            "--save", os.path.join(tmp, "e2e.pt")],
                            capture_output=True, text=True)
         print(r.stdout[-3000:], r.stderr[-3000:])
         check(failures, r.returncode == 0, "the tool exits 0")
@@ -127,6 +130,7 @@ def main():
               "scores [3, 6], each a distribution")
         check(failures, np.abs(batch - np.stack(alone)).max() < 1e-5,
               "a batch gives each face's scores alone")
+        check_second_run(failures, tmp, labels_csv, manifest, x)
     # The torch rebuild of face-api's network against the converter's ONNX (grey).
     spec = importlib.util.spec_from_file_location("e2e", TOOL)
     mod = importlib.util.module_from_spec(spec)
@@ -144,10 +148,109 @@ def main():
     rel = float(np.abs(emb - ref).mean() / np.abs(ref).mean())
     # The grey mean differs from face-api's three colour means only in the zero padding.
     check(failures, rel < 0.02, f"torch rebuild matches the converted network (rel. {rel:.4f})")
+    check_functions(failures)
     r = subprocess.run([sys.executable, TOOL, "/nonexistent", "--ferplus", "x", "--epochs", "0"],
                        capture_output=True, text=True)
     check(failures, r.returncode == 2 and "--epochs" in r.stderr, "--epochs 0 is refused")
     return report(failures)
+
+
+def tool_module():
+    spec = importlib.util.spec_from_file_location("e2e", TOOL)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def check_second_run(failures, tmp, labels_csv, manifest, x):
+    """--init the first run's weights at lr 0 with every new option on: the export must give
+    the saved weights' scores (so --init was read and nothing moved)."""
+    import torch
+    out = os.path.join(tmp, "init.onnx")
+    r = subprocess.run([sys.executable, TOOL, tmp, "--ferplus", labels_csv, "--manifest",
+                        manifest, "--epochs", "2", "--batch", "4", "--max-steps", "2",
+                        "--no-cache", "--init", os.path.join(tmp, "e2e.pt"), "--lr", "0",
+                        "--schedule", "cosine", "--vote-weight", "happiness=5",
+                        "--motion-blur", "1", "--jpeg", "1", "--noise", "0.05", "--gamma", "2",
+                        "--output", out], capture_output=True, text=True)
+    print(r.stdout[-1500:], r.stderr[-1500:])
+    check(failures, r.returncode == 0, "a run with --init and the new options exits 0")
+    # The neutral train face has 8 neutral and 2 happiness votes: x5 makes it 8 / 10.
+    check(failures, "the top target of 1 of 6 FER+ train faces changed" in r.stdout,
+          "--vote-weight happiness=5 changes the top target of one face")
+    if r.returncode != 0:
+        return
+    spec = json.load(open(os.path.join(tmp, "init.json")))
+    check(failures, "init e2e.pt, schedule cosine, vote weights happiness=5" in spec["source"],
+          "the sidecar's source names --init, the schedule and the vote weights")
+    mod = tool_module()
+    tnet = mod.FaceExpressionNet(6)
+    tnet.load_state_dict(torch.load(os.path.join(tmp, "e2e.pt")))
+    tnet.eval()
+    with torch.no_grad():
+        ref = tnet(torch.from_numpy(x))[0].numpy()
+    net = cv2.dnn.readNetFromONNX(out)
+    net.setInput(x)
+    got = net.forward("scores")
+    check(failures, np.abs(got - ref).max() < 1e-4,
+          f"--init at lr 0 exports the saved weights (max diff {np.abs(got - ref).max():.2e})")
+    r = subprocess.run([sys.executable, TOOL, tmp, "--ferplus", labels_csv, "--vote-weight",
+                        "joy=2"], capture_output=True, text=True)
+    check(failures, r.returncode == 2 and "'joy' is not one of" in r.stderr,
+          "an unknown --vote-weight label is refused")
+
+
+def check_functions(failures):
+    """Vote re-weighting, the lr schedules and the video-like augmentation, in the module."""
+    import argparse
+    import torch
+    mod = tool_module()
+    soft = np.array([[0, 0, 0.4, 0.6, 0, 0], [0, 0, 0, 1, 0, 0], [0.5, 0, 0, 0, 0, 0.5]],
+                    np.float32)
+    w = mod.parse_vote_weights("happiness=2", LABELS)
+    new, flipped = mod.reweight_votes(soft, np.array([0, 1]), w)
+    check(failures, flipped == 1 and np.allclose(new[0], [0, 0, 0.8 / 1.4, 0.6 / 1.4, 0, 0])
+          and np.allclose(new[1], soft[1]) and np.allclose(new[2], soft[2]),
+          "happiness=2: 4 happiness / 6 neutral becomes 8 / 6; other rows unchanged")
+    for bad in ("joy=2", "happiness=0", "happiness=-1"):
+        try:
+            mod.parse_vote_weights(bad, LABELS)
+            check(failures, False, f"--vote-weight {bad} refused")
+        except ValueError:
+            pass
+    p = torch.nn.Parameter(torch.zeros(1))
+
+    def lrs(schedule, epochs=2, total=10):
+        opt = torch.optim.SGD([p], lr=1.0)
+        a = argparse.Namespace(schedule=schedule, epochs=epochs, step_gamma=0.5)
+        s = mod.scheduler(opt, a, [1.0], total)
+        out = []
+        for _ in range(total):
+            out.append(opt.param_groups[0]["lr"])
+            opt.step()
+            s.step()
+        return out
+    cos = lrs("cosine")
+    check(failures, cos[0] == 1.0 and all(b < a for a, b in zip(cos, cos[1:])) and
+          0.01 < cos[-1] < 0.1, f"cosine decays from the peak ({cos[0]:.3f} .. {cos[-1]:.3f})")
+    step = lrs("step")
+    check(failures, step[:5] == [1.0] * 5 and step[5:] == [0.5] * 5, "step halves each epoch")
+    one = lrs("onecycle")
+    check(failures, one[0] < 0.1 and max(one) > 0.9, "onecycle warms up")
+    x = torch.from_numpy(np.stack(crops(4)).astype(np.float32)[:, None] / 255)
+    off = argparse.Namespace(motion_blur=0, gamma=1, noise=0, jpeg=0)
+    rng = np.random.default_rng(3)
+    y = mod.video_like(x.clone(), rng, off)
+    check(failures, torch.equal(y, x) and rng.random() == np.random.default_rng(3).random(),
+          "video-like augmentation off: crops unchanged, no random number drawn")
+    for k, v in (("motion_blur", 1), ("jpeg", 1)):
+        a = argparse.Namespace(**{**vars(off), k: v})
+        y = mod.video_like(x.clone(), np.random.default_rng(3), a)
+        d = float((y - x).abs().mean())
+        check(failures, y.shape == x.shape and 0.001 < d < 0.1, f"{k} changes every crop ({d:.4f})")
+    k = mod.motion_kernel(7, 30)
+    check(failures, abs(float(k.sum()) - 1) < 1e-6 and int((k > 0).sum()) >= 5,
+          "a motion kernel is a line summing to 1")
 
 
 def report(failures):
