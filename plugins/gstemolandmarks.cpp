@@ -18,11 +18,13 @@
  * the frame size: see emo/landmarks/head_pose.hpp and docs/session-overlay.md).
  *
  * A BlazeFace region is mapped to dlib's own detector framing before the fit; the region stays
- * the BlazeFace box. The model (100 MB, about 65 MB loaded) is read at start and shared by
- * every emolandmarks of the process; a missing one is an element error naming the path. Frames
- * pass through unchanged; a frame already late downstream passes without landmarks
- * (#GstBaseTransform:qos). After each frame the element sends the upstream event
- * "emo-landmark-boxes" (emo/gst/landmark_event.hpp) for emofacedetect's
+ * the BlazeFace box. A tracked face that stayed still since its last fit (box and picture
+ * nearly unchanged) takes that fit, moved with its box, for up to #GstEmoLandmarks:max-reuse
+ * frames instead of being fitted again. The model (100 MB, about 65 MB loaded) is read at
+ * start and shared by every emolandmarks of the process; a missing one is an element error
+ * naming the path. Frames pass through unchanged; a frame already late downstream passes
+ * without landmarks (#GstBaseTransform:qos). After each frame the element sends the upstream
+ * event "emo-landmark-boxes" (emo/gst/landmark_event.hpp) for emofacedetect's
  * #GstEmoFaceDetect:follow-landmarks.
  *
  * Design notes (framing, threads, QoS): docs/elements.md of the gst-emo sources.
