@@ -314,8 +314,8 @@ static void gst_emo_landmarks_class_init(GstEmoLandmarksClass *klass) {
       g_param_spec_uint("max-reuse", "Maximum reuse of a fit",
                         "Frames (0-1000) a tracked face's landmarks may be carried over, moved "
                         "with its box, instead of fitted again, while the face stays still: "
-                        "its box moved and scaled by at most 4 % of its side and its picture "
-                        "changed by at most 8 grey levels in every cell of a 12 x 12 grid "
+                        "its box moved and scaled by at most 6 % of its side and its picture "
+                        "changed by at most 12 grey levels in every cell of a 12 x 12 grid "
                         "since the fit (dlib model only). 0 = fit every face on every frame",
                         0, 1000, DEFAULT_MAX_REUSE,
                         static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |

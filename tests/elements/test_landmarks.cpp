@@ -142,7 +142,7 @@ TEST_F(LandmarksTest, BrokenLbfModelFailsToStart) {
 }
 
 /* max-reuse: a tracked face that stayed still takes its last fit, moved with its box: on frame
- * 1 the box is the same and half the face 6 grey levels brighter (under the 8 of a change),
+ * 1 the box is the same and half the face 6 grey levels brighter (under the 12 of a change),
  * on frame 2 face and box moved by (2, 1) px. On frame 3 the box moved 12 px (13 % of its
  * side): fitted again. A face without a track id and max-reuse=0 are fitted on every frame.
  * The fresh fits come from max-reuse=0. */

@@ -48,7 +48,7 @@ TEST_F(LandmarkReuseTest, StillFaceTakesItsLastFit) {
 TEST_F(LandmarkReuseTest, PointsMoveAndScaleWithTheBox) {
   fit_first();
   reuse_.next_frame();
-  // 2 px right, 1 px down (within 4 % of a 100 px side); the picture moves with it.
+  // 2 px right, 1 px down (within 6 % of a 100 px side); the picture moves with it.
   cv::Mat moved = cv::Mat::zeros(frame_.size(), frame_.type());
   frame_(cv::Rect(0, 0, 318, 239)).copyTo(moved(cv::Rect(2, 1, 318, 239)));
   ASSERT_TRUE(reuse_.reuse(1, kFace + cv::Point(2, 1), moved, points_));
@@ -68,9 +68,21 @@ TEST_F(LandmarkReuseTest, PointsMoveAndScaleWithTheBox) {
 TEST_F(LandmarkReuseTest, MovedFaceIsFittedAgain) {
   fit_first();
   reuse_.next_frame();
-  EXPECT_FALSE(reuse_.reuse(1, kFace + cv::Point(4, 0), frame_, points_));     // 4 px > 3 %
-  EXPECT_FALSE(reuse_.reuse(1, emo::Box(97, 57, 106, 106), frame_, points_));  // 6 % larger
+  // The picture moves and zooms with the box (so it alone would pass): the box's own motion
+  // beyond 6 % of its side refuses the fit.
+  cv::Mat moved = cv::Mat::zeros(frame_.size(), frame_.type()), zoomed;
+  frame_(cv::Rect(0, 0, 313, 240)).copyTo(moved(cv::Rect(7, 0, 313, 240)));
+  EXPECT_FALSE(reuse_.reuse(1, kFace + cv::Point(7, 0), moved, points_));  // 7 px > 6 %
+  cv::warpAffine(frame_, zoomed, cv::getRotationMatrix2D(cv::Point2f(150.f, 110.f), 0.0, 1.08),
+                 frame_.size());
+  EXPECT_FALSE(reuse_.reuse(1, emo::Box(96, 56, 108, 108), zoomed, points_));  // 8 % larger
   EXPECT_EQ(reuse_.reused(), 0u);
+  // 5 px and 5 % pass.
+  frame_(cv::Rect(0, 0, 315, 240)).copyTo(moved(cv::Rect(5, 0, 315, 240)));
+  EXPECT_TRUE(reuse_.reuse(1, kFace + cv::Point(5, 0), moved, points_));
+  cv::warpAffine(frame_, zoomed, cv::getRotationMatrix2D(cv::Point2f(150.f, 110.f), 0.0, 1.05),
+                 frame_.size());
+  EXPECT_TRUE(reuse_.reuse(1, emo::Box(97, 57, 105, 105), zoomed, points_));
 }
 
 TEST_F(LandmarkReuseTest, ChangedPictureIsFittedAgain) {

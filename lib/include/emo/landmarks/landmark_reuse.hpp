@@ -19,13 +19,14 @@ struct LandmarkReuseParams {
   /// face is fitted on every frame). 6 frames is 240 ms at 25 fps.
   int max_age = 6;
   /// Largest move of the box centre, and largest change of its mean side, since the fit, as a
-  /// share of the mean side at the fit (0.04: 4 px on a 100 px face).
-  double max_motion = 0.04;
+  /// share of the mean side at the fit (0.06: 6 px on a 100 px face).
+  double max_motion = 0.06;
   /// The face's picture: the luma inside the box, averaged down to kPatch x kPatch cells, may
   /// differ from the one at the fit by at most this many grey levels (0-255) in every cell. A
   /// mouth that opens, eyes that close or a head that turns change several cells by more;
-  /// H.264 noise and flicker by 1-3.
-  double max_change = 8.0;
+  /// H.264 noise and flicker by 1-3. It also holds the box to the face: a box that slid by a
+  /// few percent of its side over a textured face changes cells by more.
+  double max_change = 12.0;
   static constexpr int kPatch = 12;  ///< cells a side of the compared picture
 };
 
