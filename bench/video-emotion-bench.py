@@ -26,7 +26,8 @@ emoclassify ("nolabel", same invocation), which other load on the machine makes 
 Configurations (--configs): default (all defaults), nogate (the gate and the hysteresis off:
 min-face-size=0 max-yaw=90 min-sharpness=0 min-margin=0 hold-frames=1 hold-time=0, the labels
 as before the gate), nolabel (no emoclassify: the cost baseline); --models adds "model=PATH"
-with the default gate for each path. EMO_CLASSIFY_PROPS adds emoclassify properties to all.
+with the default gate for each path. EMO_CLASSIFY_PROPS adds emoclassify properties to all,
+EMO_LANDMARKS_PROPS emolandmarks properties (e.g. max-reuse=0).
 Needs GST_PLUGIN_PATH (and GST_EMO_MODEL_DIR outside the build tree) like gst-launch-1.0.
 Exit status 1 when a --check-* floor (dinner clip, default configuration) is not met.
 """
@@ -55,8 +56,9 @@ def run_chain(clip, classify, out):
     """Runs one clip; returns (CPU seconds, faces classified or None)."""
     props = os.environ.get("EMO_CLASSIFY_PROPS", "")
     stage = f"emoclassify {classify} {props} ! " if classify is not None else ""
+    landmarks = os.environ.get("EMO_LANDMARKS_PROPS", "")
     desc = (f"filesrc location={shlex.quote(clip)} ! decodebin ! videoconvert ! emofacedetect ! "
-            f"emolandmarks ! {stage}emometapublish location={shlex.quote(out)} "
+            f"emolandmarks {landmarks} ! {stage}emometapublish location={shlex.quote(out)} "
             f"include-landmarks=false ! fakesink sync=false")
     env = dict(os.environ, GST_DEBUG="emoclassify:4", GST_DEBUG_NO_COLOR="1")
     proc = subprocess.Popen(["gst-launch-1.0", "-q"] + shlex.split(desc), env=env,

@@ -18,11 +18,13 @@
  * the frame size: see emo/landmarks/head_pose.hpp and docs/session-overlay.md).
  *
  * A BlazeFace region is mapped to dlib's own detector framing before the fit; the region stays
- * the BlazeFace box. The model (100 MB, about 65 MB loaded) is read at start and shared by
- * every emolandmarks of the process; a missing one is an element error naming the path. Frames
- * pass through unchanged; a frame already late downstream passes without landmarks
- * (#GstBaseTransform:qos). After each frame the element sends the upstream event
- * "emo-landmark-boxes" (emo/gst/landmark_event.hpp) for emofacedetect's
+ * the BlazeFace box. A tracked face that stayed still since its last fit (box and picture
+ * nearly unchanged) takes that fit, moved with its box, for up to #GstEmoLandmarks:max-reuse
+ * frames instead of being fitted again. The model (100 MB, about 65 MB loaded) is read at
+ * start and shared by every emolandmarks of the process; a missing one is an element error
+ * naming the path. Frames pass through unchanged; a frame already late downstream passes
+ * without landmarks (#GstBaseTransform:qos). After each frame the element sends the upstream
+ * event "emo-landmark-boxes" (emo/gst/landmark_event.hpp) for emofacedetect's
  * #GstEmoFaceDetect:follow-landmarks.
  *
  * Design notes (framing, threads, QoS): docs/elements.md of the gst-emo sources.
@@ -44,6 +46,7 @@
 #include "emo/gst/face_meta.hpp"
 #include "emo/landmarks/head_pose.hpp"
 #include "emo/gst/landmark_event.hpp"
+#include "emo/landmarks/landmark_reuse.hpp"
 #include "emo/landmarks/landmarker.hpp"
 #include "emo/core/model_cache.hpp"
 #include "gstemoanalysisfilter.h"
@@ -56,23 +59,30 @@ enum {
   PROP_0,
   PROP_MODEL,
   PROP_PARALLEL,
+  PROP_MAX_REUSE,
 };
 
 #define DEFAULT_MODEL emo::Landmarker::kDefaultModel
 #define DEFAULT_PARALLEL TRUE
+/* A still tracked face keeps its fit for up to 6 frames (240 ms at 25 fps): docs/elements.md,
+ * bench/RESULTS.md. */
+#define DEFAULT_MAX_REUSE 6
 
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread.
  * The landmarker is const and shared by every element of the process that uses the same model
  * file (emo::shared_landmarker; dlib's fit() is const and thread-safe). */
 struct GstEmoLandmarksState {
-  explicit GstEmoLandmarksState(const std::string &model)
-      : landmarker(emo::shared_landmarker(model)) {}
+  GstEmoLandmarksState(const std::string &model, const emo::LandmarkReuseParams &reuse_params)
+      : landmarker(emo::shared_landmarker(model)), reuse(reuse_params) {}
   std::shared_ptr<const emo::Landmarker> landmarker;
+  emo::LandmarkReuse reuse;                  // last fit per track, for still faces
   std::unique_ptr<emo::ForkJoin> fork_join;  // with `parallel` and the dlib back-end
   cv::Mat luma;  // converted luma for packed formats, reused across frames
-  /* Per frame, reused: the faces to fit (index in read_faces() order, box) and their points. */
+  /* Per frame, reused: the faces with landmarks (index in read_faces() order, box), their
+   * points, and which of them are fitted on this frame (the others reuse a fit). */
   std::vector<std::pair<std::size_t, emo::Box>> targets;
   std::vector<std::vector<emo::Point>> points;
+  std::vector<std::size_t> to_fit;
   std::vector<emo::gst::LandmarkBox> boxes;  // landmark extents of tracked faces, reused
 };
 
@@ -81,6 +91,7 @@ struct _GstEmoLandmarks {
 
   /* settings, under GST_OBJECT_LOCK (the model is the base class's) */
   gboolean parallel;
+  guint max_reuse;
 
   /* state */
   std::unique_ptr<GstEmoLandmarksState> state;
@@ -92,12 +103,14 @@ GST_ELEMENT_REGISTER_DEFINE(emolandmarks, "emolandmarks", GST_RANK_NONE, GST_TYP
 
 static bool gst_emo_landmarks_load(GstEmoAnalysisFilter *filter, const std::string &model) {
   GstEmoLandmarks *self = GST_EMO_LANDMARKS(filter);
-  self->state = std::make_unique<GstEmoLandmarksState>(model);
   gboolean parallel;
+  emo::LandmarkReuseParams reuse;
   {
     GstEmoObjectLock lock(self);
     parallel = self->parallel;
+    reuse.max_age = static_cast<int>(self->max_reuse);
   }
+  self->state = std::make_unique<GstEmoLandmarksState>(model, reuse);
   /* LBF fits serialise on the model: a helper thread would only wait. */
   if (parallel && self->state->landmarker->backend() != std::string("opencv-lbf"))
     self->state->fork_join = std::make_unique<emo::ForkJoin>();
@@ -112,12 +125,25 @@ static bool gst_emo_landmarks_load(GstEmoAnalysisFilter *filter, const std::stri
 }
 
 static void gst_emo_landmarks_unload(GstEmoAnalysisFilter *filter) {
-  GST_EMO_LANDMARKS(filter)->state.reset();
+  GstEmoLandmarks *self = GST_EMO_LANDMARKS(filter);
+  if (self->state)
+    GST_INFO_OBJECT(self,
+                    "landmarks: %" G_GUINT64_FORMAT " faces fitted, %" G_GUINT64_FORMAT
+                    " still faces' fits reused",
+                    self->state->reuse.fitted(), self->state->reuse.reused());
+  self->state.reset();
+}
+
+/* Forgets the fits kept for still faces (flush, new stream). */
+static void gst_emo_landmarks_reset(GstEmoAnalysisFilter *filter) {
+  GstEmoLandmarks *self = GST_EMO_LANDMARKS(filter);
+  if (self->state) self->state->reuse.clear();
 }
 
 static GstFlowReturn gst_emo_landmarks_analyse(GstEmoAnalysisFilter *filter, GstBuffer *buf) {
   GstEmoLandmarks *self = GST_EMO_LANDMARKS(filter);
   std::vector<emo::gst::Face> faces = emo::gst::read_faces(buf);
+  self->state->reuse.next_frame();
   if (faces.empty()) return GST_FLOW_OK;
 
   GstEmoFrameMap map(&GST_VIDEO_FILTER(filter)->in_info, buf, GST_MAP_READ);
@@ -145,11 +171,28 @@ static GstFlowReturn gst_emo_landmarks_analyse(GstEmoAnalysisFilter *filter, Gst
                                               : face.box);
   }
   if (state.points.size() < state.targets.size()) state.points.resize(state.targets.size());
-  auto fit = [&](std::size_t t) { landmarker.fit(luma, state.targets[t].second, state.points[t]); };
+  /* A tracked face that stayed still since its last fit takes that fit, moved with its box. */
+  state.to_fit.clear();
+  for (std::size_t t = 0; t < state.targets.size(); ++t) {
+    const emo::gst::Face &face = faces[state.targets[t].first];
+    if (lbf || face.track_id < 0 ||
+        !state.reuse.reuse(static_cast<std::uint64_t>(face.track_id), face.box, luma,
+                           state.points[t]))
+      state.to_fit.push_back(t);
+  }
+  auto fit = [&](std::size_t k) {
+    const std::size_t t = state.to_fit[k];
+    landmarker.fit(luma, state.targets[t].second, state.points[t]);
+  };
   if (state.fork_join)
-    state.fork_join->for_each(state.targets.size(), fit);
+    state.fork_join->for_each(state.to_fit.size(), fit);
   else
-    for (std::size_t t = 0; t < state.targets.size(); ++t) fit(t);
+    for (std::size_t k = 0; k < state.to_fit.size(); ++k) fit(k);
+  for (std::size_t t : state.to_fit) {
+    const emo::gst::Face &face = faces[state.targets[t].first];
+    if (!lbf && face.track_id >= 0)
+      state.reuse.store(static_cast<std::uint64_t>(face.track_id), face.box, luma, state.points[t]);
+  }
 
   int fitted = 0;
   std::vector<emo::gst::LandmarkBox> &boxes = state.boxes;
@@ -171,8 +214,8 @@ static GstFlowReturn gst_emo_landmarks_analyse(GstEmoAnalysisFilter *filter, Gst
       boxes.push_back(
           {static_cast<std::uint64_t>(face.track_id), emo::gst::landmark_extent(points)});
   }
-  GST_LOG_OBJECT(self, "landmarks on %d of %zu faces at %" GST_TIME_FORMAT, fitted, faces.size(),
-                 GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
+  GST_LOG_OBJECT(self, "landmarks on %d of %zu faces (%zu fitted) at %" GST_TIME_FORMAT, fitted,
+                 faces.size(), state.to_fit.size(), GST_TIME_ARGS(GST_BUFFER_PTS(buf)));
   /* Tell the tracker upstream (emofacedetect) where the landmarks are, so that its boxes
    * follow them; other elements pass the event on to the source, which drops it. */
   if (!boxes.empty() && GST_BUFFER_PTS_IS_VALID(buf))
@@ -193,6 +236,9 @@ static void gst_emo_landmarks_set_property(GObject *object, guint prop_id, const
     case PROP_PARALLEL:
       self->parallel = g_value_get_boolean(value);
       break;
+    case PROP_MAX_REUSE:
+      self->max_reuse = g_value_get_uint(value);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -208,6 +254,9 @@ static void gst_emo_landmarks_get_property(GObject *object, guint prop_id, GValu
   switch (prop_id) {
     case PROP_PARALLEL:
       g_value_set_boolean(value, self->parallel);
+      break;
+    case PROP_MAX_REUSE:
+      g_value_set_uint(value, self->max_reuse);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
@@ -226,6 +275,7 @@ static void gst_emo_landmarks_init(GstEmoLandmarks *self) {
   new (&self->state) std::unique_ptr<GstEmoLandmarksState>();
   gst_emo_analysis_filter_init_model(GST_EMO_ANALYSIS_FILTER(self), DEFAULT_MODEL);
   self->parallel = DEFAULT_PARALLEL;
+  self->max_reuse = DEFAULT_MAX_REUSE;
 }
 
 static void gst_emo_landmarks_class_init(GstEmoLandmarksClass *klass) {
@@ -259,6 +309,17 @@ static void gst_emo_landmarks_class_init(GstEmoLandmarksClass *klass) {
                            DEFAULT_PARALLEL,
                            static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
                                                     GST_PARAM_MUTABLE_READY)));
+  g_object_class_install_property(
+      gobject_class, PROP_MAX_REUSE,
+      g_param_spec_uint("max-reuse", "Maximum reuse of a fit",
+                        "Frames (0-1000) a tracked face's landmarks may be carried over, moved "
+                        "with its box, instead of fitted again, while the face stays still: "
+                        "its box moved and scaled by at most 6 % of its side and its picture "
+                        "changed by at most 12 grey levels in every cell of a 12 x 12 grid "
+                        "since the fit (dlib model only). 0 = fit every face on every frame",
+                        0, 1000, DEFAULT_MAX_REUSE,
+                        static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS |
+                                                 GST_PARAM_MUTABLE_READY)));
 
   gst_element_class_set_static_metadata(
       element_class, "Emotion facial landmarks", "Filter/Analyzer/Video",
@@ -268,5 +329,6 @@ static void gst_emo_landmarks_class_init(GstEmoLandmarksClass *klass) {
   filter_class->analysis = "Landmark fitting";
   filter_class->load = gst_emo_landmarks_load;
   filter_class->unload = gst_emo_landmarks_unload;
+  filter_class->reset = gst_emo_landmarks_reset;
   filter_class->analyse = gst_emo_landmarks_analyse;
 }

@@ -2,6 +2,8 @@
 // emolandmarks through GstHarness: caps, landmarks on detected faces, passthrough, model errors.
 #include <gtest/gtest.h>
 
+#include <opencv2/imgproc.hpp>
+
 #include "element_test_util.hpp"
 #include "emo/gst/face_meta.hpp"
 #include "emo/landmarks/landmarker.hpp"
@@ -137,6 +139,49 @@ TEST_F(LandmarksTest, BrokenLbfModelFailsToStart) {
   std::string error;
   EXPECT_EQ(start_with_model("emolandmarks", path, error), GST_STATE_CHANGE_FAILURE);
   EXPECT_NE(error.find(path), std::string::npos) << error;
+}
+
+/* max-reuse: a tracked face that stayed still takes its last fit, moved with its box: on frame
+ * 1 the box is the same and half the face 6 grey levels brighter (under the 12 of a change),
+ * on frame 2 face and box moved by (2, 1) px. On frame 3 the box moved 12 px (13 % of its
+ * side): fitted again. A face without a track id and max-reuse=0 are fitted on every frame.
+ * The fresh fits come from max-reuse=0. */
+TEST_F(LandmarksTest, StillTrackedFaceTakesItsLastFitMovedWithTheBox) {
+  const emo::Box still(170, 60, 90, 90);
+  const cv::Mat &picture = astronaut();
+  cv::Mat brighter = picture.clone(), moved;
+  brighter(cv::Rect(still.x, still.y, still.width / 2, still.height)) += cv::Scalar(6, 6, 6);
+  const cv::Mat shift = (cv::Mat_<double>(2, 3) << 1, 0, 2, 0, 1, 1);
+  cv::warpAffine(picture, moved, shift, picture.size());
+  const std::vector<std::pair<cv::Mat, emo::Box>> frames = {{picture, still},
+                                                            {brighter, still},
+                                                            {moved, still + cv::Point(2, 1)},
+                                                            {picture, still + cv::Point(12, 0)}};
+  std::vector<std::vector<emo::Point>> got[2], untracked;
+  for (int reuse = 0; reuse < 2; ++reuse) {
+    HarnessPtr h = make_harness(reuse ? "emolandmarks" : "emolandmarks max-reuse=0", "GRAY8");
+    for (std::size_t frame = 0; frame < frames.size(); ++frame) {
+      BufferPtr in = make_frame(frames[frame].first, "GRAY8", frame * GST_SECOND / 25);
+      emo::gst::set_tracking(emo::gst::add_face(in.get(), frames[frame].second, 0), 1, false);
+      emo::gst::add_face(in.get(), frames[frame].second, 1);  // the same box, no track id
+      ASSERT_EQ(gst_harness_push(h.get(), in.release()), GST_FLOW_OK);
+      BufferPtr out(gst_harness_pull(h.get()));
+      const auto faces = emo::gst::read_faces(out.get());
+      ASSERT_EQ(faces.size(), 2u);
+      ASSERT_EQ(faces[0].landmarks.size(), 68u);
+      got[reuse].push_back(faces[0].landmarks);
+      if (reuse) untracked.push_back(faces[1].landmarks);
+    }
+  }
+  for (std::size_t frame = 0; frame < frames.size(); ++frame)
+    EXPECT_EQ(got[0][frame], untracked[frame]) << "max-reuse=0 fits every face, frame " << frame;
+  EXPECT_EQ(got[1][0], got[0][0]);
+  EXPECT_EQ(got[1][1], got[1][0]) << "frame 1 takes frame 0's fit";
+  EXPECT_NE(got[0][1], got[0][0]) << "a fresh fit of frame 1 differs";
+  for (std::size_t i = 0; i < 68; ++i)
+    ASSERT_EQ(got[1][2][i], got[1][0][i] + cv::Point2f(2.f, 1.f)) << "frame 2 point " << i;
+  EXPECT_EQ(got[1][3], got[0][3]) << "frame 3 is fitted again";
+  EXPECT_NE(got[1][3], got[1][0]);
 }
 
 // emolandmarks has no property that may change while playing (the model is MUTABLE_READY):
