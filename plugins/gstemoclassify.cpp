@@ -85,6 +85,7 @@ enum {
   PROP_MIN_MARGIN,
   PROP_HOLD_FRAMES,
   PROP_HOLD_TIME,
+  PROP_HOLD_CLASSIFICATIONS,
 };
 
 #define DEFAULT_MODEL_NAME "emotion-ferplus-e2e.json"
@@ -118,6 +119,7 @@ enum {
 #define DEFAULT_MIN_MARGIN 0.10
 #define DEFAULT_HOLD_FRAMES 2
 #define DEFAULT_HOLD_TIME (500 * GST_MSECOND)
+#define DEFAULT_HOLD_CLASSIFICATIONS 1
 
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread
  * (transform_ip and the serialized events FLUSH_STOP and STREAM_START). The classifier is
@@ -377,6 +379,9 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
 
   std::map<std::int64_t, GstEmoClassifyState::Cached> seen;
   std::vector<emo::FaceQuality> quality;
+  /* Per classified face: the top class of its network run on this frame (before smoothing),
+   * or none when it shows cached scores: the hysteresis counts agreeing runs. */
+  std::vector<int> raw_top(faces.size(), emo::LabelHysteresis::kNoClassification);
   for (size_t i = 0; i < faces.size(); ++i) {
     if (!usable[i]) continue;
     emo::gst::Face &face = faces[i];
@@ -386,6 +391,9 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
     q.yaw = emo::yaw_from_keypoints(face.keypoints);
     if (classify[i]) {
       scores = std::move(fresh[slot[i]]);
+      if (!scores.empty())
+        raw_top[classified.size()] =
+            static_cast<int>(std::max_element(scores.begin(), scores.end()) - scores.begin());
       q.sharpness = fresh_sharpness[slot[i]];
       if (face.track_id >= 0) seen[face.track_id] = {scores, 0, q.sharpness};
       ++state.classified;
@@ -426,7 +434,8 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
             ? static_cast<int>(std::max_element(p.scores.begin(), p.scores.end()) -
                                p.scores.begin())
             : -1;
-    p.class_id = state.hysteresis.update(classified[i]->track_id, candidate, pts, hold, &p.scores);
+    p.class_id = state.hysteresis.update(classified[i]->track_id, candidate, pts, hold, &p.scores,
+                                         raw_top[i]);
     p.label = p.class_id >= 0 ? labels[static_cast<size_t>(p.class_id)] : emo::kUnknownEmotion;
     p.confidence = p.class_id >= 0 ? p.scores[static_cast<size_t>(p.class_id)] : 0.f;
     emo::gst::set_emotion(classified[i]->meta, p, labels);
@@ -488,6 +497,9 @@ static void gst_emo_classify_set_property(GObject *object, guint prop_id, const 
     case PROP_HOLD_TIME:
       self->hold.hold_time = static_cast<std::int64_t>(g_value_get_uint64(value));
       break;
+    case PROP_HOLD_CLASSIFICATIONS:
+      self->hold.hold_classifications = static_cast<int>(g_value_get_uint(value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -536,6 +548,9 @@ static void gst_emo_classify_get_property(GObject *object, guint prop_id, GValue
     case PROP_HOLD_TIME:
       g_value_set_uint64(value, static_cast<guint64>(self->hold.hold_time));
       break;
+    case PROP_HOLD_CLASSIFICATIONS:
+      g_value_set_uint(value, static_cast<guint>(self->hold.hold_classifications));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -567,6 +582,7 @@ static void gst_emo_classify_init(GstEmoClassify *self) {
   self->gate.min_margin = DEFAULT_MIN_MARGIN;
   self->hold.hold_frames = DEFAULT_HOLD_FRAMES;
   self->hold.hold_time = DEFAULT_HOLD_TIME;
+  self->hold.hold_classifications = DEFAULT_HOLD_CLASSIFICATIONS;
 }
 
 static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
@@ -689,6 +705,14 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
                           "reclassify-interval and 24 fps, shorter than the shortest "
                           "expressions",
                           0, G_MAXUINT64, DEFAULT_HOLD_TIME, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_HOLD_CLASSIFICATIONS,
+      g_param_spec_uint("hold-classifications", "Label hold classifications",
+                        "A tracked face's label changes only when the new one was also the top "
+                        "class of this many runs of the network on the face (the scores it shows "
+                        "and the re-classifications while it holds; \"unknown\": any run), "
+                        "whatever the frame rate and reclassify-interval; 1 = not tested",
+                        1, 1000, DEFAULT_HOLD_CLASSIFICATIONS, mutable_playing));
 
   gst_element_class_set_static_metadata(
       element_class, "Emotion classifier", "Filter/Analyzer/Video",

@@ -3,6 +3,7 @@
 // committed default model is checked by the end-to-end pipeline tests).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "element_test_util.hpp"
@@ -405,6 +406,40 @@ TEST_F(ClassifyTest, ATracksLabelChangesOnlyWhenTheNewEvidenceHolds) {
   g_object_set(h->element, "hold-frames", 1u, "hold-time", G_GUINT64_CONSTANT(0), "smoothing", 0.0,
                nullptr);
   EXPECT_EQ(label(1.f), "happiness");
+}
+
+// hold-classifications: one classification of a frown between smiles (a talking mouth read
+// wrong once), which reclassify-interval and the smoothing carry over the next frames, does not
+// change the label when the label must come from 2 classifications; with 1 it does.
+TEST_F(ClassifyTest, HoldClassificationsNeedsAgreeingRuns) {
+  HarnessPtr h = classify();
+  guint runs = 0;
+  g_object_get(h->element, "hold-classifications", &runs, nullptr);
+  EXPECT_EQ(runs, 1u);  // the default: the hold counts frames and time only
+  g_object_set(h->element, "smoothing", 0.5, "reclassify-interval", 3u, "min-margin", 0.0,
+               "hold-frames", 2u, "hold-time", G_GUINT64_CONSTANT(0), nullptr);
+  const GstClockTime frame = GST_SECOND * 1001 / 24000;
+  GstClockTime pts = 0;
+  auto labels = [&](std::int64_t track) {
+    std::vector<std::string> seen;
+    // Classified on frames 0, 3, 6, 9 (every 3rd): the frown's run is frame 6's.
+    for (int i = 0; i < 15; ++i) {
+      BufferPtr out =
+          push_one(h.get(), {40, 50, 130, 150}, i >= 6 && i < 9 ? -1.f : 1.f, pts, track);
+      pts += frame;
+      const auto faces = emo::gst::read_faces(out.get());
+      seen.push_back(faces.size() == 1 && faces[0].emotion ? faces[0].emotion->label : "");
+    }
+    return seen;
+  };
+  const std::vector<std::string> one = labels(7);
+  EXPECT_EQ(one[5], "happiness");
+  EXPECT_NE(std::find(one.begin() + 6, one.end(), "sadness"), one.end());  // flipped
+  g_object_set(h->element, "hold-classifications", 2u, nullptr);
+  const std::vector<std::string> two = labels(8);
+  EXPECT_EQ(two[5], "happiness");
+  EXPECT_EQ(std::find(two.begin(), two.end(), "sadness"), two.end());  // one run: never
+  EXPECT_EQ(two.back(), "happiness");
 }
 
 TEST_F(ClassifyTest, PropertyChangesWhileStreaming) {
