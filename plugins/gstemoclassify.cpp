@@ -118,8 +118,12 @@ enum {
 #define DEFAULT_MIN_SHARPNESS 0.5
 #define DEFAULT_MIN_MARGIN 0.10
 #define DEFAULT_HOLD_FRAMES 2
-#define DEFAULT_HOLD_TIME (500 * GST_MSECOND)
-#define DEFAULT_HOLD_CLASSIFICATIONS 1
+/* The hold is counted in classifications (2 runs of the network that agree: one
+ * reclassify-interval, 250 ms at 24 fps), not in presentation time: on the tuning labels it
+ * labelled more smiles than 500 ms without losing calm faces, and on the report labels it kept
+ * the smiles and read more calm faces as neutral, none as negative (docs/emotion-labels.md). */
+#define DEFAULT_HOLD_TIME 0
+#define DEFAULT_HOLD_CLASSIFICATIONS 2
 
 /* Streaming state: built in start(), dropped in stop(), used only by the streaming thread
  * (transform_ip and the serialized events FLUSH_STOP and STREAM_START). The classifier is
@@ -694,16 +698,15 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
       g_param_spec_uint("hold-frames", "Label hold frames",
                         "A tracked face's label (\"unknown\" included) changes only when the "
                         "new one came on at least this many consecutive frames, spanning "
-                        "hold-time (1 with hold-time 0: no hysteresis)",
+                        "hold-time (1 with hold-time 0 and hold-classifications 1: no hysteresis)",
                         1, 1000, DEFAULT_HOLD_FRAMES, mutable_playing));
   g_object_class_install_property(
       gobject_class, PROP_HOLD_TIME,
       g_param_spec_uint64("hold-time", "Label hold time",
                           "A tracked face's label changes only when the new one held for this "
-                          "many nanoseconds of presentation time (and hold-frames frames); "
-                          "default 500 ms, two classifications at the default "
-                          "reclassify-interval and 24 fps, shorter than the shortest "
-                          "expressions",
+                          "many nanoseconds of presentation time (and hold-frames frames, and "
+                          "hold-classifications runs); 0 = not tested (the default: the hold is "
+                          "counted in classifications)",
                           0, G_MAXUINT64, DEFAULT_HOLD_TIME, mutable_playing));
   g_object_class_install_property(
       gobject_class, PROP_HOLD_CLASSIFICATIONS,
@@ -711,7 +714,8 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
                         "A tracked face's label changes only when the new one was also the top "
                         "class of this many runs of the network on the face (the scores it shows "
                         "and the re-classifications while it holds; \"unknown\": any run), "
-                        "whatever the frame rate and reclassify-interval; 1 = not tested",
+                        "whatever the frame rate and reclassify-interval; 1 = not tested. "
+                        "Default 2: one misread run never changes a label",
                         1, 1000, DEFAULT_HOLD_CLASSIFICATIONS, mutable_playing));
 
   gst_element_class_set_static_metadata(

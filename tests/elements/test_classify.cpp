@@ -292,18 +292,19 @@ BufferPtr push_one(GstHarness *h, const emo::Box &box, float smile, GstClockTime
 
 TEST_F(ClassifyTest, GateAndHysteresisPropertiesAndDefaults) {
   HarnessPtr h = classify();
-  guint size = 0, hold_frames = 0;
+  guint size = 0, hold_frames = 0, hold_runs = 0;
   gdouble yaw = 0, sharpness = 0, margin = 0;
-  guint64 hold_time = 0;
+  guint64 hold_time = 1;
   g_object_get(h->element, "min-face-size", &size, "max-yaw", &yaw, "min-sharpness", &sharpness,
                "min-margin", &margin, "hold-frames", &hold_frames, "hold-time", &hold_time,
-               nullptr);
+               "hold-classifications", &hold_runs, nullptr);
   EXPECT_EQ(size, 48u);
   EXPECT_DOUBLE_EQ(yaw, 45.0);
   EXPECT_DOUBLE_EQ(sharpness, 0.5);
   EXPECT_DOUBLE_EQ(margin, 0.10);
   EXPECT_EQ(hold_frames, 2u);
-  EXPECT_EQ(hold_time, 500 * GST_MSECOND);
+  EXPECT_EQ(hold_time, 0u);  // the hold is counted in classifications
+  EXPECT_EQ(hold_runs, 2u);
   GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(h->element), "max-yaw");
   ASSERT_NE(spec, nullptr);
   EXPECT_DOUBLE_EQ(G_PARAM_SPEC_DOUBLE(spec)->maximum, 90.0);
@@ -377,7 +378,9 @@ TEST_F(ClassifyTest, SmallTurnedOrFlatFacesGetNoEmotionButKeepTheirScores) {
 // takes the new one once it held for hold-time.
 TEST_F(ClassifyTest, ATracksLabelChangesOnlyWhenTheNewEvidenceHolds) {
   HarnessPtr h = classify();
-  g_object_set(h->element, "smoothing", 0.0, "reclassify-interval", 1u, "min-margin", 0.0, nullptr);
+  g_object_set(h->element, "smoothing", 0.0, "reclassify-interval", 1u, "min-margin", 0.0,
+               "hold-time", static_cast<guint64>(500 * GST_MSECOND), "hold-classifications", 1u,
+               nullptr);
   const GstClockTime frame = GST_SECOND * 1001 / 24000;  // 41.7 ms
   GstClockTime pts = 0;
   auto label = [&](float smile) {
@@ -415,9 +418,10 @@ TEST_F(ClassifyTest, HoldClassificationsNeedsAgreeingRuns) {
   HarnessPtr h = classify();
   guint runs = 0;
   g_object_get(h->element, "hold-classifications", &runs, nullptr);
-  EXPECT_EQ(runs, 1u);  // the default: the hold counts frames and time only
+  EXPECT_EQ(runs, 2u);  // the default
   g_object_set(h->element, "smoothing", 0.5, "reclassify-interval", 3u, "min-margin", 0.0,
-               "hold-frames", 2u, "hold-time", G_GUINT64_CONSTANT(0), nullptr);
+               "hold-frames", 2u, "hold-time", G_GUINT64_CONSTANT(0), "hold-classifications", 1u,
+               nullptr);
   const GstClockTime frame = GST_SECOND * 1001 / 24000;
   GstClockTime pts = 0;
   auto labels = [&](std::int64_t track) {
