@@ -24,10 +24,11 @@ emoclassify ("nolabel", same invocation), which other load on the machine makes 
   bench/video-emotion-bench.py --configs default --clips dinner --check-happiness 0.9 ...
 
 Configurations (--configs): default (all defaults), nogate (the gate and the hysteresis off:
-min-face-size=0 max-yaw=90 min-sharpness=0 min-margin=0 hold-frames=1 hold-time=0, the labels
-as before the gate), nolabel (no emoclassify: the cost baseline); --models adds "model=PATH"
-with the default gate for each path. EMO_CLASSIFY_PROPS adds emoclassify properties to all,
-EMO_LANDMARKS_PROPS emolandmarks properties (e.g. max-reuse=0).
+min-face-size=0 max-yaw=90 min-sharpness=0 min-margin=0 hold-frames=1 hold-time=0
+hold-classifications=1, the labels as before the gate), nolabel (no emoclassify: the cost
+baseline); --models adds "model=PATH" with the default gate for each path. EMO_CLASSIFY_PROPS
+adds emoclassify properties to all, EMO_LANDMARKS_PROPS emolandmarks properties (e.g.
+max-reuse=0).
 Needs GST_PLUGIN_PATH (and GST_EMO_MODEL_DIR outside the build tree) like gst-launch-1.0.
 Exit status 1 when a --check-* floor (dinner clip, default configuration) is not met.
 """
@@ -45,7 +46,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(HERE)
 NEGATIVE = {"anger", "disgust", "fear", "sadness", "contempt"}
 UNKNOWN = "unknown"
-NOGATE = "min-face-size=0 max-yaw=90 min-sharpness=0 min-margin=0 hold-frames=1 hold-time=0"
+NOGATE = ("min-face-size=0 max-yaw=90 min-sharpness=0 min-margin=0 hold-frames=1 hold-time=0 "
+          "hold-classifications=1")
 
 
 sys.path.insert(0, HERE)

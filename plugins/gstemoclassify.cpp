@@ -93,6 +93,7 @@ enum {
   PROP_HOLD_FRAMES,
   PROP_HOLD_TIME,
   PROP_MIN_BROW_RAISE,
+  PROP_HOLD_CLASSIFICATIONS,
 };
 
 #define DEFAULT_MODEL_NAME "emotion-ferplus-e2e.json"
@@ -125,7 +126,12 @@ enum {
 #define DEFAULT_MIN_SHARPNESS 0.5
 #define DEFAULT_MIN_MARGIN 0.10
 #define DEFAULT_HOLD_FRAMES 2
-#define DEFAULT_HOLD_TIME (500 * GST_MSECOND)
+/* The hold is counted in classifications (2 runs of the network that agree: one
+ * reclassify-interval, 250 ms at 24 fps), not in presentation time: on the tuning labels it
+ * labelled more smiles than 500 ms without losing calm faces, and on the report labels it kept
+ * the smiles and read more calm faces as neutral, none as negative (docs/emotion-labels.md). */
+#define DEFAULT_HOLD_TIME 0
+#define DEFAULT_HOLD_CLASSIFICATIONS 2
 /* Surprise needs raised brows (emo/classify/surprise_check.hpp): 0.04 inter-ocular units over
  * the track's own baseline, learnt on CK+ by tools/emo-calibrate-surprise.py. */
 #define DEFAULT_MIN_BROW_RAISE 0.04
@@ -393,6 +399,14 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
 
   std::map<std::int64_t, GstEmoClassifyState::Cached> seen;
   std::vector<emo::FaceQuality> quality;
+  /* Per classified face: the top class of its network run on this frame (before smoothing),
+   * or none when it shows cached scores: the hysteresis counts agreeing runs. */
+  std::vector<int> raw_top(faces.size(), emo::LabelHysteresis::kNoClassification);
+  /* ... and its best class other than surprise, for a run whose surprise is vetoed. */
+  std::vector<int> raw_other(faces.size(), emo::LabelHysteresis::kNoClassification);
+  const std::vector<std::string> &labels = classifier.labels();
+  const int surprise_class =
+      static_cast<int>(std::find(labels.begin(), labels.end(), "surprise") - labels.begin());
   for (size_t i = 0; i < faces.size(); ++i) {
     if (!usable[i]) continue;
     emo::gst::Face &face = faces[i];
@@ -402,6 +416,13 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
     q.yaw = emo::yaw_from_keypoints(face.keypoints);
     if (classify[i]) {
       scores = std::move(fresh[slot[i]]);
+      if (!scores.empty()) {
+        raw_top[classified.size()] =
+            static_cast<int>(std::max_element(scores.begin(), scores.end()) - scores.begin());
+        const std::vector<float> other = emo::without_class(scores, surprise_class);
+        raw_other[classified.size()] =
+            static_cast<int>(std::max_element(other.begin(), other.end()) - other.begin());
+      }
       q.sharpness = fresh_sharpness[slot[i]];
       if (face.track_id >= 0) seen[face.track_id] = {scores, 0, q.sharpness};
       ++state.classified;
@@ -423,15 +444,12 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
   state.smoother.update(scored, static_cast<float>(smoothing));
 
   /* The gate on the smoothed scores, then the track's label hysteresis. */
-  const std::vector<std::string> &labels = classifier.labels();
   const std::int64_t pts = GST_BUFFER_PTS_IS_VALID(buf)
                                ? static_cast<std::int64_t>(GST_BUFFER_PTS(buf))
                                : std::int64_t{-1};
   state.hysteresis.begin_frame();
   state.surprise.begin_frame();
   const bool check_surprise = surprise.min_brow_raise > 0.0;
-  const int surprise_class =
-      static_cast<int>(std::find(labels.begin(), labels.end(), "surprise") - labels.begin());
   for (size_t i = 0; i < classified.size(); ++i) {
     emo::Prediction p;
     p.scores = std::move(scored[i].scores);
@@ -458,7 +476,10 @@ static GstFlowReturn gst_emo_classify_analyse(GstEmoAnalysisFilter *filter, GstB
     /* No class left with any evidence (a landmark forest's crisp votes): no label. */
     const int candidate =
         unsure == emo::Unsure::None && race[static_cast<size_t>(top(race))] > 0.f ? top(race) : -1;
-    p.class_id = state.hysteresis.update(classified[i]->track_id, candidate, pts, hold, &race);
+    /* A vetoed surprise run counts for the best other class of that run. */
+    const int run_top = vetoed && raw_top[i] == surprise_class ? raw_other[i] : raw_top[i];
+    p.class_id =
+        state.hysteresis.update(classified[i]->track_id, candidate, pts, hold, &race, run_top);
     p.label = p.class_id >= 0 ? labels[static_cast<size_t>(p.class_id)] : emo::kUnknownEmotion;
     p.confidence = p.class_id >= 0 ? race[static_cast<size_t>(p.class_id)] : 0.f;
     emo::gst::set_emotion(classified[i]->meta, p, labels);
@@ -524,6 +545,9 @@ static void gst_emo_classify_set_property(GObject *object, guint prop_id, const 
     case PROP_MIN_BROW_RAISE:
       self->surprise.min_brow_raise = g_value_get_double(value);
       break;
+    case PROP_HOLD_CLASSIFICATIONS:
+      self->hold.hold_classifications = static_cast<int>(g_value_get_uint(value));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -575,6 +599,9 @@ static void gst_emo_classify_get_property(GObject *object, guint prop_id, GValue
     case PROP_MIN_BROW_RAISE:
       g_value_set_double(value, self->surprise.min_brow_raise);
       break;
+    case PROP_HOLD_CLASSIFICATIONS:
+      g_value_set_uint(value, static_cast<guint>(self->hold.hold_classifications));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
       break;
@@ -608,6 +635,7 @@ static void gst_emo_classify_init(GstEmoClassify *self) {
   self->hold.hold_time = DEFAULT_HOLD_TIME;
   self->surprise = emo::SurpriseCheckSettings{};  // windows of the header (zero-filled here)
   self->surprise.min_brow_raise = DEFAULT_MIN_BROW_RAISE;
+  self->hold.hold_classifications = DEFAULT_HOLD_CLASSIFICATIONS;
 }
 
 static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
@@ -719,17 +747,25 @@ static void gst_emo_classify_class_init(GstEmoClassifyClass *klass) {
       g_param_spec_uint("hold-frames", "Label hold frames",
                         "A tracked face's label (\"unknown\" included) changes only when the "
                         "new one came on at least this many consecutive frames, spanning "
-                        "hold-time (1 with hold-time 0: no hysteresis)",
+                        "hold-time (1 with hold-time 0 and hold-classifications 1: no hysteresis)",
                         1, 1000, DEFAULT_HOLD_FRAMES, mutable_playing));
   g_object_class_install_property(
       gobject_class, PROP_HOLD_TIME,
       g_param_spec_uint64("hold-time", "Label hold time",
                           "A tracked face's label changes only when the new one held for this "
-                          "many nanoseconds of presentation time (and hold-frames frames); "
-                          "default 500 ms, two classifications at the default "
-                          "reclassify-interval and 24 fps, shorter than the shortest "
-                          "expressions",
+                          "many nanoseconds of presentation time (and hold-frames frames, and "
+                          "hold-classifications runs); 0 = not tested (the default: the hold is "
+                          "counted in classifications)",
                           0, G_MAXUINT64, DEFAULT_HOLD_TIME, mutable_playing));
+  g_object_class_install_property(
+      gobject_class, PROP_HOLD_CLASSIFICATIONS,
+      g_param_spec_uint("hold-classifications", "Label hold classifications",
+                        "A tracked face's label changes only when the new one was also the top "
+                        "class of this many runs of the network on the face (the scores it shows "
+                        "and the re-classifications while it holds; \"unknown\": any run), "
+                        "whatever the frame rate and reclassify-interval; 1 = not tested. "
+                        "Default 2: one misread run never changes a label",
+                        1, 1000, DEFAULT_HOLD_CLASSIFICATIONS, mutable_playing));
 
   g_object_class_install_property(
       gobject_class, PROP_MIN_BROW_RAISE,

@@ -3,6 +3,7 @@
 // committed default model is checked by the end-to-end pipeline tests).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <numeric>
 
 #include "element_test_util.hpp"
@@ -292,18 +293,19 @@ BufferPtr push_one(GstHarness *h, const emo::Box &box, float smile, GstClockTime
 
 TEST_F(ClassifyTest, GateAndHysteresisPropertiesAndDefaults) {
   HarnessPtr h = classify();
-  guint size = 0, hold_frames = 0;
+  guint size = 0, hold_frames = 0, hold_runs = 0;
   gdouble yaw = 0, sharpness = 0, margin = 0;
-  guint64 hold_time = 0;
+  guint64 hold_time = 1;
   g_object_get(h->element, "min-face-size", &size, "max-yaw", &yaw, "min-sharpness", &sharpness,
                "min-margin", &margin, "hold-frames", &hold_frames, "hold-time", &hold_time,
-               nullptr);
+               "hold-classifications", &hold_runs, nullptr);
   EXPECT_EQ(size, 48u);
   EXPECT_DOUBLE_EQ(yaw, 45.0);
   EXPECT_DOUBLE_EQ(sharpness, 0.5);
   EXPECT_DOUBLE_EQ(margin, 0.10);
   EXPECT_EQ(hold_frames, 2u);
-  EXPECT_EQ(hold_time, 500 * GST_MSECOND);
+  EXPECT_EQ(hold_time, 0u);  // the hold is counted in classifications
+  EXPECT_EQ(hold_runs, 2u);
   GParamSpec *spec = g_object_class_find_property(G_OBJECT_GET_CLASS(h->element), "max-yaw");
   ASSERT_NE(spec, nullptr);
   EXPECT_DOUBLE_EQ(G_PARAM_SPEC_DOUBLE(spec)->maximum, 90.0);
@@ -377,7 +379,9 @@ TEST_F(ClassifyTest, SmallTurnedOrFlatFacesGetNoEmotionButKeepTheirScores) {
 // takes the new one once it held for hold-time.
 TEST_F(ClassifyTest, ATracksLabelChangesOnlyWhenTheNewEvidenceHolds) {
   HarnessPtr h = classify();
-  g_object_set(h->element, "smoothing", 0.0, "reclassify-interval", 1u, "min-margin", 0.0, nullptr);
+  g_object_set(h->element, "smoothing", 0.0, "reclassify-interval", 1u, "min-margin", 0.0,
+               "hold-time", static_cast<guint64>(500 * GST_MSECOND), "hold-classifications", 1u,
+               nullptr);
   const GstClockTime frame = GST_SECOND * 1001 / 24000;  // 41.7 ms
   GstClockTime pts = 0;
   auto label = [&](float smile) {
@@ -453,7 +457,8 @@ TEST_F(ClassifyTest, ATalkingMouthIsNotSurpriseRaisedBrowsAre) {
   ASSERT_NE(spec, nullptr);
   EXPECT_NE(std::string(g_param_spec_get_blurb(spec)).find("inter-ocular"), std::string::npos);
   g_object_set(h->element, "smoothing", 0.0, "reclassify-interval", 1u, "min-margin", 0.0,
-               "hold-frames", 1u, "hold-time", G_GUINT64_CONSTANT(0), nullptr);
+               "hold-frames", 1u, "hold-time", G_GUINT64_CONSTANT(0), "hold-classifications", 1u,
+               nullptr);
   const GstClockTime frame = GST_SECOND / 25;
   GstClockTime pts = 0;
   auto push = [&](float mouth, float brows) {
@@ -506,6 +511,41 @@ TEST_F(ClassifyTest, ATalkingMouthIsNotSurpriseRaisedBrowsAre) {
   BufferPtr out = push(18.f, 0.f);
   EXPECT_EQ(label(out.get()), "surprise");
   EXPECT_FALSE(gst_structure_has_field(emotion_of_first(out.get()), "brow-raise"));
+}
+
+// hold-classifications: one classification of a frown between smiles (a talking mouth read
+// wrong once), which reclassify-interval and the smoothing carry over the next frames, does not
+// change the label when the label must come from 2 classifications; with 1 it does.
+TEST_F(ClassifyTest, HoldClassificationsNeedsAgreeingRuns) {
+  HarnessPtr h = classify();
+  guint runs = 0;
+  g_object_get(h->element, "hold-classifications", &runs, nullptr);
+  EXPECT_EQ(runs, 2u);  // the default
+  g_object_set(h->element, "smoothing", 0.5, "reclassify-interval", 3u, "min-margin", 0.0,
+               "hold-frames", 2u, "hold-time", G_GUINT64_CONSTANT(0), "hold-classifications", 1u,
+               nullptr);
+  const GstClockTime frame = GST_SECOND * 1001 / 24000;
+  GstClockTime pts = 0;
+  auto labels = [&](std::int64_t track) {
+    std::vector<std::string> seen;
+    // Classified on frames 0, 3, 6, 9 (every 3rd): the frown's run is frame 6's.
+    for (int i = 0; i < 15; ++i) {
+      BufferPtr out =
+          push_one(h.get(), {40, 50, 130, 150}, i >= 6 && i < 9 ? -1.f : 1.f, pts, track);
+      pts += frame;
+      const auto faces = emo::gst::read_faces(out.get());
+      seen.push_back(faces.size() == 1 && faces[0].emotion ? faces[0].emotion->label : "");
+    }
+    return seen;
+  };
+  const std::vector<std::string> one = labels(7);
+  EXPECT_EQ(one[5], "happiness");
+  EXPECT_NE(std::find(one.begin() + 6, one.end(), "sadness"), one.end());  // flipped
+  g_object_set(h->element, "hold-classifications", 2u, nullptr);
+  const std::vector<std::string> two = labels(8);
+  EXPECT_EQ(two[5], "happiness");
+  EXPECT_EQ(std::find(two.begin(), two.end(), "sadness"), two.end());  // one run: never
+  EXPECT_EQ(two.back(), "happiness");
 }
 
 TEST_F(ClassifyTest, PropertyChangesWhileStreaming) {

@@ -135,6 +135,50 @@ TEST(LabelHysteresis, OneFrameFlipDoesNotChangeTheLabel) {
   EXPECT_EQ(step(disgust), disgust);
 }
 
+// hold_classifications: a label changes only once network runs agree, not smoothed frames. The
+// element classifies a track every 6th frame and smooths in between, so the smoothed candidate
+// lags a run by a frame or two.
+TEST(LabelHysteresis, HoldCountedInClassifications) {
+  emo::LabelHysteresis h;
+  emo::LabelHysteresis::Settings s;
+  s.hold_frames = 2;
+  s.hold_time = 0;
+  s.hold_classifications = 2;
+  const int neutral = 3, disgust = 1, happiness = 2;
+  const int none = emo::LabelHysteresis::kNoClassification;
+  int frame = 0;
+  auto step = [&](int candidate, int run) {
+    h.begin_frame();
+    return h.update(7, candidate, frame++ * kFrame, s, nullptr, run);
+  };
+  EXPECT_EQ(step(neutral, neutral), neutral);  // a new track takes its first candidate
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(step(neutral, none), neutral);
+  // One run of a talking mouth reads disgust; the smoothing shows it from the next frame on and
+  // still on the first frame of the next run (which reads neutral again): 6 frames of disgust,
+  // one run for it: the label stays.
+  EXPECT_EQ(step(neutral, disgust), neutral);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(step(disgust, none), neutral) << i;
+  EXPECT_EQ(step(disgust, neutral), neutral);
+  EXPECT_EQ(step(neutral, none), neutral);
+  // A smile: two runs read happiness: the label changes on the second, 6 frames (250 ms at
+  // 24 fps) after the first, where hold_time 500 ms would wait 12.
+  EXPECT_EQ(step(happiness, happiness), neutral);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(step(happiness, none), neutral) << i;
+  EXPECT_EQ(step(happiness, happiness), happiness);
+  // "unknown" (the gate said no on the smoothed scores) is supported by every run.
+  EXPECT_EQ(step(-1, happiness), happiness);
+  EXPECT_EQ(step(-1, none), happiness);
+  EXPECT_EQ(step(-1, happiness), -1);
+  // Callers without runs (kCandidate, the default): every frame is a run of its candidate.
+  emo::LabelHysteresis g;
+  g.begin_frame();
+  EXPECT_EQ(g.update(1, neutral, 0, s), neutral);
+  g.begin_frame();
+  EXPECT_EQ(g.update(1, disgust, kFrame, s), neutral);
+  g.begin_frame();
+  EXPECT_EQ(g.update(1, disgust, 2 * kFrame, s), disgust);
+}
+
 TEST(LabelHysteresis, AnotherCandidateRestartsTheCount) {
   emo::LabelHysteresis h;
   const emo::LabelHysteresis::Settings s{3, 0};

@@ -106,11 +106,18 @@ void LabelHysteresis::begin_frame() {
 }
 
 int LabelHysteresis::update(std::int64_t track_id, int candidate, std::int64_t pts,
-                            const Settings &settings, const std::vector<float> *scores) {
+                            const Settings &settings, const std::vector<float> *scores,
+                            int classification) {
   if (track_id < 0) return candidate;
   auto [it, is_new] = tracks_.try_emplace(track_id);
   Track &t = it->second;
   t.last_frame = frame_;
+  const bool classified = classification != kNoClassification;
+  if (classified) t.last_top = classification == kCandidate ? candidate : classification;
+  // Every classification supports "unknown" (the gate's reasons are not the network's).
+  auto supports = [candidate](int top) {
+    return top != kNoClassification && (candidate < 0 || top == candidate);
+  };
   if (!is_new && scores != nullptr && t.held >= 0 && static_cast<size_t>(t.held) < scores->size() &&
       2.f * (*scores)[static_cast<size_t>(t.held)] * static_cast<float>(scores->size()) < 1.f)
     t.held = -1;  // the held label lost its support: "unknown" until a new one holds
@@ -125,12 +132,17 @@ int LabelHysteresis::update(std::int64_t track_id, int candidate, std::int64_t p
     t.pending = candidate;
     t.pending_frames = 0;
     t.pending_since = pts;
+    t.pending_support = supports(t.last_top) ? 1 : 0;  // the classification shown now
+  } else if (classified && supports(t.last_top)) {
+    ++t.pending_support;
   }
   ++t.pending_frames;
   const bool frames_hold = t.pending_frames >= std::max(settings.hold_frames, 1);
   const bool time_holds = settings.hold_time <= 0 || pts < 0 || t.pending_since < 0 ||
                           pts - t.pending_since >= settings.hold_time;
-  if (frames_hold && time_holds) {
+  const bool runs_hold =
+      settings.hold_classifications <= 1 || t.pending_support >= settings.hold_classifications;
+  if (frames_hold && time_holds && runs_hold) {
     t.held = candidate;
     t.pending_frames = 0;
     t.pending_since = -1;

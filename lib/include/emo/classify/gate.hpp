@@ -112,8 +112,14 @@ Unsure gate_face(const FaceQuality &quality, const std::vector<float> &scores,
 /// A new track takes its first candidate at once. After that the held label changes to a
 /// different candidate only once that same candidate came on `hold_frames` consecutive frames
 /// of the track spanning at least `hold_time` ns of presentation time (first to last of those
-/// frames; frames without a timestamp count for the frames test only). Any other candidate in
-/// between restarts the count. Untracked faces (track id < 0) get their candidate.
+/// frames; frames without a timestamp count for the frames test only) and, with
+/// `hold_classifications` N > 1, was the top class of N classifications of the track (runs of
+/// the network on the face, `classification` below: the one whose scores the first of those
+/// frames shows, and the new ones during them; every classification supports "unknown"). An
+/// element that classifies a face every few frames and smooths the scores in between thus
+/// needs N network runs that agree, whatever the frame rate: one misread run of a talking mouth,
+/// which the smoothing carries over the following frames, never changes the label. Any other
+/// candidate in between restarts the count. Untracked faces (track id < 0) get their candidate.
 /// A held label whose own (smoothed) score in `scores` has fallen under half of chance
 /// (1 / (2 x number of classes)) is no longer supported - the evidence rejects it, it would
 /// otherwise be shown at a few percent -: the track goes to "unknown" (-1) at once, never
@@ -124,12 +130,20 @@ class LabelHysteresis {
   struct Settings {
     int hold_frames = 2;                 ///< >= 1; 1 with hold_time 0: no hysteresis
     std::int64_t hold_time = 500000000;  ///< ns
+    int hold_classifications = 1;        ///< classifications; <= 1: not tested
   };
+  /// `classification` of update(): the face's scores on this frame are a cached classification's.
+  static constexpr int kNoClassification = -2;
+  /// `classification` of update(): each frame is a classification whose top class is the
+  /// candidate (callers that classify every frame and do not smooth).
+  static constexpr int kCandidate = -3;
   /// Call once per frame, before update() for its faces.
   void begin_frame();
-  /// The label held for `track_id` on this frame. `pts` in ns, -1 when unknown.
+  /// The label held for `track_id` on this frame. `pts` in ns, -1 when unknown. `classification`:
+  /// the top class of the network's own (unsmoothed) scores when the face was classified on this
+  /// frame, kNoClassification when its scores were reused, or kCandidate.
   int update(std::int64_t track_id, int candidate, std::int64_t pts, const Settings &settings,
-             const std::vector<float> *scores = nullptr);
+             const std::vector<float> *scores = nullptr, int classification = kCandidate);
   void reset();
   int max_missed = 5;
 
@@ -138,6 +152,8 @@ class LabelHysteresis {
     int held = -1;
     int pending = -1;
     int pending_frames = 0;
+    int pending_support = 0;           // classifications whose top class is `pending`
+    int last_top = kNoClassification;  // top class of the track's last classification
     std::int64_t pending_since = -1;
     std::uint64_t last_frame = 0;
   };
