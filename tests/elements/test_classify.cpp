@@ -513,6 +513,44 @@ TEST_F(ClassifyTest, ATalkingMouthIsNotSurpriseRaisedBrowsAre) {
   EXPECT_FALSE(gst_structure_has_field(emotion_of_first(out.get()), "brow-raise"));
 }
 
+// With the hold counted in classifications (the default), a vetoed surprise run counts for the
+// run's best other class: a track first labelled surprise (its first 2 s, no brow baseline)
+// that goes on talking reaches neutral, instead of staying "unknown" for want of runs whose own
+// top class is neutral.
+TEST_F(ClassifyTest, AVetoedSurpriseRunCountsForTheOtherClass) {
+  HarnessPtr h = make_element_harness("emoclassify", "GRAY8", open_mouth_model());
+  g_object_set(h->element, "smoothing", 0.0, "reclassify-interval", 1u, "min-margin", 0.0,
+               "hold-frames", 2u, "hold-time", G_GUINT64_CONSTANT(0), "hold-classifications", 2u,
+               nullptr);
+  const GstClockTime frame = GST_SECOND / 25;
+  GstClockTime pts = 0;
+  std::string first, last;
+  float neutral_score = 0.f;
+  for (int f = 0; f < 75; ++f) {  // 3 s with the mouth half open (9 px: the forest still gives
+    // neutral a few votes), the brows still
+    BufferPtr buf = make_blank_frame("GRAY8", 512, 512, pts);
+    auto *meta = emo::gst::add_face(buf.get(), emo::Box(40, 50, 130, 150), 3);
+    emo::gst::set_landmarks(meta, talking_face(9.f, 0.f), "dlib-ert");
+    emo::gst::set_tracking(meta, 9, true);
+    ASSERT_EQ(gst_harness_push(h.get(), buf.release()), GST_FLOW_OK);
+    pts += frame;
+    BufferPtr out(gst_harness_pull(h.get()));
+    const GstStructure *s = emotion_of_first(out.get());
+    ASSERT_NE(s, nullptr);
+    const std::string label = gst_structure_get_string(s, "label");
+    if (f == 5) first = label;
+    last = label;
+    const auto faces = emo::gst::read_faces(out.get());
+    ASSERT_EQ(faces.size(), 1u);
+    ASSERT_TRUE(faces[0].emotion);
+    neutral_score = faces[0].emotion->scores[0];
+    ASSERT_GT(faces[0].emotion->scores[1], neutral_score) << "the network must say surprise";
+  }
+  ASSERT_GT(neutral_score, 0.f) << "the forest gave neutral no vote: nothing to fall back to";
+  EXPECT_EQ(first, "surprise");  // no verdict in the track's first 2 s
+  EXPECT_EQ(last, "neutral");
+}
+
 // hold-classifications: one classification of a frown between smiles (a talking mouth read
 // wrong once), which reclassify-interval and the smoothing carry over the next frames, does not
 // change the label when the label must come from 2 classifications; with 1 it does.
